@@ -1,0 +1,149 @@
+import type { JWTPayload } from 'jose';
+import { AuthInvalidError } from './errors.js';
+import { PermissionSet } from './permission-set.js';
+
+/**
+ * The identity and rights of one connection at one moment. Immutable: a re-auth produces a new context with
+ * `version + 1`; nothing ever mutates one in place.
+ */
+export interface AuthContext<TClaims extends JWTPayload = JWTPayload> {
+  /** The subject (`sub`, or what `mapClaims` derived). */
+  readonly subject: string;
+  /** The verified claims, frozen. */
+  readonly claims: Readonly<TClaims>;
+  /** Granted permissions. */
+  readonly permissions: PermissionSet;
+  /** Session id (`sid`), when the token has one. */
+  readonly sessionId?: string;
+  /** Token id (`jti`), when the token has one. */
+  readonly tokenId?: string;
+  /** `iat` in milliseconds since the epoch, when the token has one. */
+  readonly issuedAt?: number;
+  /** `exp` in milliseconds since the epoch. */
+  readonly expiresAt: number;
+  /** 1 for the handshake, +1 for every successful re-auth. */
+  readonly version: number;
+}
+
+/** What a {@link ClaimsMapper} returns: the identity part of a context. */
+export interface MappedIdentity {
+  readonly subject: string;
+  readonly permissions?: Iterable<string>;
+  readonly sessionId?: string;
+  readonly tokenId?: string;
+}
+
+/** Turns verified claims into an identity. Throw an `AuthError` to refuse the token. */
+export type ClaimsMapper<TClaims extends JWTPayload = JWTPayload> = (claims: TClaims) => MappedIdentity;
+
+function optionalString(value: unknown, claim: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new AuthInvalidError(`"${claim}" claim must be a non-empty string`, { cause: { name: 'ClaimType', claim } });
+  }
+  return value;
+}
+
+function scopeList(value: unknown, claim: string): string[] {
+  if (value === undefined) return [];
+  if (typeof value === 'string') return value.split(' ').filter(Boolean);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  throw new AuthInvalidError(`"${claim}" claim must be a string or an array of strings`, {
+    cause: { name: 'ClaimType', claim },
+  });
+}
+
+/**
+ * The default {@link ClaimsMapper}: `sub` is the subject; `scope`/`scp` (space-separated string or array) and
+ * `permissions` (array or string) are merged into the permission set; `sid` and `jti` are carried over.
+ *
+ * @example
+ * ```ts
+ * defaultMapClaims({ sub: 'alice', scope: 'chat:read chat:write' }).permissions; // ['chat:read', 'chat:write']
+ * ```
+ */
+export const defaultMapClaims: ClaimsMapper = (claims) => {
+  const subject = optionalString(claims.sub, 'sub');
+  if (subject === undefined) {
+    throw new AuthInvalidError('"sub" claim is required', { cause: { name: 'ClaimMissing', claim: 'sub' } });
+  }
+  return {
+    subject,
+    permissions: [
+      ...scopeList(claims['scope'], 'scope'),
+      ...scopeList(claims['scp'], 'scp'),
+      ...scopeList(claims['permissions'], 'permissions'),
+    ],
+    sessionId: optionalString(claims['sid'], 'sid'),
+    tokenId: optionalString(claims.jti, 'jti'),
+  };
+};
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * Builds an immutable {@link AuthContext} from verified claims.
+ *
+ * @param claims Verified claims; `exp` must be a number (the verifier guarantees it).
+ * @param version 1 at the handshake; the previous version + 1 on re-auth.
+ * @param mapClaims How claims become an identity (default {@link defaultMapClaims}).
+ */
+export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
+  claims: TClaims,
+  version = 1,
+  mapClaims: ClaimsMapper<TClaims> = defaultMapClaims as unknown as ClaimsMapper<TClaims>,
+): AuthContext<TClaims> {
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
+    throw new AuthInvalidError('"exp" claim is required', { cause: { name: 'ClaimMissing', claim: 'exp' } });
+  }
+  const identity = mapClaims(claims);
+  if (typeof identity?.subject !== 'string' || identity.subject.length === 0) {
+    throw new AuthInvalidError('no subject', { cause: { name: 'ClaimMissing', claim: 'sub' } });
+  }
+  const context: AuthContext<TClaims> = {
+    subject: identity.subject,
+    claims: deepFreeze(structuredClone(claims)),
+    permissions: new PermissionSet(identity.permissions ?? []),
+    expiresAt: claims.exp * 1000,
+    version,
+    ...(identity.sessionId !== undefined && { sessionId: identity.sessionId }),
+    ...(identity.tokenId !== undefined && { tokenId: identity.tokenId }),
+    ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat) && { issuedAt: claims.iat * 1000 }),
+  };
+  return Object.freeze(context);
+}
+
+/** A log-safe summary of a context: no claims, no token. */
+export interface ContextDescription {
+  readonly subject: string;
+  readonly sessionId?: string;
+  readonly tokenId?: string;
+  readonly permissions: string[];
+  readonly expiresAt: string;
+  readonly version: number;
+}
+
+/**
+ * A log-safe description of a context: identity, permission names, expiry and version; never claims or token.
+ *
+ * @example
+ * ```ts
+ * logger.info({ auth: describe(ctx) }, 'socket authenticated');
+ * ```
+ */
+export function describe(context: AuthContext): ContextDescription {
+  return {
+    subject: context.subject,
+    ...(context.sessionId !== undefined && { sessionId: context.sessionId }),
+    ...(context.tokenId !== undefined && { tokenId: context.tokenId }),
+    permissions: context.permissions.toArray(),
+    expiresAt: new Date(context.expiresAt).toISOString(),
+    version: context.version,
+  };
+}

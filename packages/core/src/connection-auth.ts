@@ -1,0 +1,372 @@
+import type { JWTPayload } from 'jose';
+import { createAuthContext, type AuthContext, type ClaimsMapper } from './auth-context.js';
+import {
+  AuthExpiredError,
+  AuthIdentityMismatchError,
+  AuthMissingError,
+  AuthRevokedError,
+  AuthStaleError,
+  AuthUnavailableError,
+  isAuthError,
+  type AuthError,
+} from './errors.js';
+import type { RevocationStore } from './revocation.js';
+import type { Verifier } from './verifier.js';
+
+/** Node clamps longer timeouts to 1 ms; longer deadlines are reached through a chain of shorter timers. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * - `pending`: authenticated, timers not started yet (the socket is not connected yet).
+ * - `active`: the context is in force.
+ * - `grace`: the deadline passed and `graceSec` is set: only re-auth is accepted.
+ * - `expired`, `revoked`, `closed`: final; no context is in force.
+ */
+export type ConnectionState = 'pending' | 'active' | 'grace' | 'expired' | 'revoked' | 'closed';
+
+/** Options shared by every connection of an adapter. */
+export interface ConnectionAuthOptions<TClaims extends JWTPayload = JWTPayload> {
+  /** The verifier for handshake and re-auth tokens. */
+  readonly verifier: Verifier;
+  /** How claims become an identity (default: `sub`, `scope`/`scp`/`permissions`, `sid`, `jti`). */
+  readonly mapClaims?: ClaimsMapper<TClaims>;
+  /** Revocation store consulted at the handshake and on every re-auth. */
+  readonly revocationStore?: RevocationStore;
+  /** Warn this many seconds before `exp` (default 30). */
+  readonly warnBeforeSec?: number;
+  /**
+   * After the deadline, keep the connection this many seconds in a restricted state where only re-auth is
+   * accepted, instead of cutting it at once (default 0: cut at once).
+   */
+  readonly graceSec?: number;
+  /** At most this many re-auth attempts per connection per minute (default 10). */
+  readonly maxReauthsPerMinute?: number;
+}
+
+/** Lifecycle callbacks of one connection. */
+export interface ConnectionAuthEvents<TClaims extends JWTPayload = JWTPayload> {
+  /** `exp - warnBeforeSec` was reached (or had already passed at start). Once per context. */
+  onExpiring?(info: { expiresAt: number; inMs: number }, context: AuthContext<TClaims>): void;
+  /** The deadline passed with `graceSec` set: only re-auth is accepted until `graceEndsAt`. */
+  onGrace?(info: { graceEndsAt: number }, context: AuthContext<TClaims>): void;
+  /** The connection expired for good: cut it. Called once. */
+  onExpired?(error: AuthExpiredError, context: AuthContext<TClaims>): void;
+}
+
+/** Validated, defaulted options. */
+interface ResolvedOptions<TClaims extends JWTPayload> {
+  readonly verifier: Verifier;
+  readonly mapClaims: ClaimsMapper<TClaims> | undefined;
+  readonly revocationStore: RevocationStore | undefined;
+  readonly warnBeforeMs: number;
+  readonly graceMs: number;
+  readonly toleranceMs: number;
+  readonly maxReauthsPerMinute: number;
+}
+
+const resolved = new WeakMap<object, ResolvedOptions<JWTPayload>>();
+
+function nonNegative(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`ConnectionAuth: "${name}" must be a non-negative number`);
+  }
+  return value;
+}
+
+/** Validates options once per options object (adapters share one object across connections). */
+function resolveOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptions<TClaims>): ResolvedOptions<TClaims> {
+  const cached = resolved.get(options);
+  if (cached) return cached as ResolvedOptions<TClaims>;
+  if (typeof options?.verifier?.verify !== 'function') {
+    throw new TypeError('ConnectionAuth: "verifier" is required (see createVerifier)');
+  }
+  if (options.mapClaims !== undefined && typeof options.mapClaims !== 'function') {
+    throw new TypeError('ConnectionAuth: "mapClaims" must be a function');
+  }
+  const result: ResolvedOptions<TClaims> = {
+    verifier: options.verifier,
+    mapClaims: options.mapClaims,
+    revocationStore: options.revocationStore,
+    warnBeforeMs: nonNegative(options.warnBeforeSec, 'warnBeforeSec', 30) * 1000,
+    graceMs: nonNegative(options.graceSec, 'graceSec', 0) * 1000,
+    toleranceMs: options.verifier.clockToleranceSec * 1000,
+    maxReauthsPerMinute: nonNegative(options.maxReauthsPerMinute, 'maxReauthsPerMinute', 10),
+  };
+  resolved.set(options, result as ResolvedOptions<JWTPayload>);
+  return result;
+}
+
+/** Asks the revocation store; a store that cannot answer fails closed. */
+async function assertNotRevoked(store: RevocationStore | undefined, context: AuthContext): Promise<void> {
+  if (store === undefined) return;
+  let revoked: boolean;
+  try {
+    revoked = await store.isRevoked(context);
+  } catch (error) {
+    if (isAuthError(error)) throw error;
+    throw new AuthUnavailableError('revocation store unavailable', { cause: { name: 'RevocationStoreError' } });
+  }
+  if (revoked) throw new AuthRevokedError();
+}
+
+/**
+ * Verifies a token into a context: signature and claims, claim mapping, then revocation.
+ * Rejects with an `AuthError` only.
+ */
+export async function authenticateToken<TClaims extends JWTPayload = JWTPayload>(
+  token: unknown,
+  options: ConnectionAuthOptions<TClaims>,
+  version = 1,
+): Promise<AuthContext<TClaims>> {
+  const opts = resolveOptions(options);
+  const { payload } = await opts.verifier.verify(token);
+  let context: AuthContext<TClaims>;
+  try {
+    context = createAuthContext(payload as TClaims, version, opts.mapClaims);
+  } catch (error) {
+    if (isAuthError(error)) throw error;
+    throw new AuthMissingError('claims could not be mapped to an identity');
+  }
+  await assertNotRevoked(opts.revocationStore, context);
+  return context;
+}
+
+/**
+ * The authentication state of one connection, independent of any framework: the context in force, its expiry
+ * deadline (warn at `exp - warnBeforeSec`, cut at `exp + clockTolerance`, optional grace), and the re-auth rules.
+ * One timer at most per connection; none after `close()`.
+ *
+ * @example
+ * ```ts
+ * const auth = await ConnectionAuth.authenticate(token, options, {
+ *   onExpiring: (info) => socket.emit('auth:expiring', info),
+ *   onExpired: (err) => { socket.emit('auth:error', err.toJSON()); socket.disconnect(true); },
+ * });
+ * auth.start();
+ * // on every event:
+ * const ctx = auth.current(); // throws AUTH_EXPIRED / AUTH_REVOKED when nothing is in force
+ * ```
+ */
+export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
+  readonly #options: ResolvedOptions<TClaims>;
+  readonly #events: ConnectionAuthEvents<TClaims>;
+  #context: AuthContext<TClaims> | undefined;
+  #state: ConnectionState = 'pending';
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #warned = false;
+  #graceEndsAt = 0;
+  /** Token ids that were in force on this connection: presenting one again is a replay. */
+  readonly #retiredTokenIds = new Set<string>();
+  #reauthWindowStart = 0;
+  #reauthsInWindow = 0;
+
+  /** Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected. */
+  static async authenticate<TClaims extends JWTPayload = JWTPayload>(
+    token: unknown,
+    options: ConnectionAuthOptions<TClaims>,
+    events: ConnectionAuthEvents<TClaims> = {},
+  ): Promise<ConnectionAuth<TClaims>> {
+    const context = await authenticateToken(token, options);
+    return new ConnectionAuth(context, options, events);
+  }
+
+  /** Wraps an already verified context (e.g. from a handshake verified elsewhere). */
+  constructor(
+    context: AuthContext<TClaims>,
+    options: ConnectionAuthOptions<TClaims>,
+    events: ConnectionAuthEvents<TClaims> = {},
+  ) {
+    this.#options = resolveOptions(options);
+    this.#events = events;
+    this.#context = context;
+  }
+
+  /** The lifecycle state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The context in force, whatever the state (undefined once closed). Prefer {@link current} for decisions. */
+  get context(): AuthContext<TClaims> | undefined {
+    return this.#context;
+  }
+
+  /** When privileged handling stops: `exp + clockTolerance`, in ms. */
+  get deadline(): number {
+    return this.#context === undefined ? 0 : this.#context.expiresAt + this.#options.toleranceMs;
+  }
+
+  /** True when a context is in force right now (checked against the clock, not only the timer). */
+  isActive(): boolean {
+    return (this.#state === 'active' || this.#state === 'pending') && this.#options.verifier.now() < this.deadline;
+  }
+
+  /**
+   * The context in force now. Throws `AUTH_EXPIRED` past the deadline (even before the timer fired, so queued
+   * events are refused), `AUTH_REVOKED` after revocation, `AUTH_MISSING` once closed.
+   */
+  current(): AuthContext<TClaims> {
+    if (this.isActive()) return this.#context!;
+    throw this.#inactiveError();
+  }
+
+  /** Starts expiry tracking (warn, cut, grace). Call once the connection is established. */
+  start(): void {
+    if (this.#state !== 'pending') return;
+    this.#state = 'active';
+    this.#schedule();
+  }
+
+  /**
+   * Replaces the context with one from `token`, atomically: same subject, same session, `iat` not older than
+   * the context in force, token not previously in force on this connection, not revoked. A failed re-auth
+   * never touches the context in force. When several re-auths overlap, the newest valid token wins.
+   * Resolves with the new context; rejects with an `AuthError`.
+   */
+  async reauthenticate(token: unknown): Promise<AuthContext<TClaims>> {
+    this.#assertCanReauth();
+    this.#countReauth();
+    const candidate = await authenticateToken(token, this.#options as ConnectionAuthOptions<TClaims>, 0);
+    // Re-check everything after the awaits: the connection may have been revoked or closed, or another re-auth
+    // may have committed a newer context, while this one was verifying.
+    this.#assertCanReauth();
+    const current = this.#context!;
+    if (candidate.subject !== current.subject || candidate.sessionId !== current.sessionId) {
+      throw new AuthIdentityMismatchError();
+    }
+    const replayed = candidate.tokenId !== undefined && this.#retiredTokenIds.has(candidate.tokenId);
+    const older =
+      current.issuedAt !== undefined && (candidate.issuedAt === undefined || candidate.issuedAt < current.issuedAt);
+    if (replayed || older) throw new AuthStaleError();
+    if (current.tokenId !== undefined && current.tokenId !== candidate.tokenId) {
+      this.#retiredTokenIds.add(current.tokenId);
+    }
+    const next: AuthContext<TClaims> = Object.freeze({ ...candidate, version: current.version + 1 });
+    this.#context = next;
+    if (this.#state === 'grace') this.#state = 'active';
+    this.#warned = false;
+    if (this.#state === 'active') this.#schedule();
+    return next;
+  }
+
+  /** Marks the connection revoked: nothing is in force any more. Returns false if it was already final. */
+  revoke(): boolean {
+    if (this.#isFinal()) return false;
+    this.#state = 'revoked';
+    this.#clearTimer();
+    return true;
+  }
+
+  /** Stops all timers and forgets the context. Idempotent. */
+  close(): void {
+    this.#state = 'closed';
+    this.#context = undefined;
+    this.#retiredTokenIds.clear();
+    this.#clearTimer();
+  }
+
+  /** The error that explains why nothing is in force (for `auth:error` and refusals). */
+  #inactiveError(): AuthError {
+    switch (this.#state) {
+      case 'revoked':
+        return new AuthRevokedError();
+      case 'closed':
+        return new AuthMissingError('connection closed');
+      default:
+        return new AuthExpiredError();
+    }
+  }
+
+  #isFinal(): boolean {
+    return this.#state === 'expired' || this.#state === 'revoked' || this.#state === 'closed';
+  }
+
+  #assertCanReauth(): void {
+    if (this.#isFinal()) throw this.#inactiveError();
+  }
+
+  #countReauth(): void {
+    const now = this.#options.verifier.now();
+    if (now - this.#reauthWindowStart >= 60_000) {
+      this.#reauthWindowStart = now;
+      this.#reauthsInWindow = 0;
+    }
+    if (++this.#reauthsInWindow > this.#options.maxReauthsPerMinute) {
+      throw new AuthUnavailableError('too many re-authentications, retry later', { cause: { name: 'RateLimited' } });
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Arms the single timer for the next lifecycle step, or runs it now if it is already due. */
+  #schedule(): void {
+    this.#clearTimer();
+    const context = this.#context;
+    if (context === undefined) return;
+    const now = this.#options.verifier.now();
+    let next: number;
+    if (this.#state === 'active') {
+      const warnAt = context.expiresAt - this.#options.warnBeforeMs;
+      next = this.#warned || warnAt >= this.deadline ? this.deadline : Math.min(warnAt, this.deadline);
+    } else if (this.#state === 'grace') {
+      next = this.#graceEndsAt;
+    } else {
+      return;
+    }
+    const delay = next - now;
+    if (delay <= 0) {
+      this.#tick();
+      return;
+    }
+    this.#timer = setTimeout(() => this.#tick(), Math.min(delay, MAX_TIMER_DELAY_MS));
+    this.#timer.unref?.();
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    const context = this.#context;
+    if (context === undefined || this.#isFinal()) return;
+    const now = this.#options.verifier.now();
+    if (this.#state === 'active') {
+      if (now >= this.deadline) {
+        if (this.#options.graceMs > 0) {
+          this.#state = 'grace';
+          this.#graceEndsAt = this.deadline + this.#options.graceMs;
+          this.#call(() => this.#events.onGrace?.({ graceEndsAt: this.#graceEndsAt }, context));
+        } else {
+          this.#expire(context);
+          return;
+        }
+      } else if (!this.#warned && now >= context.expiresAt - this.#options.warnBeforeMs) {
+        this.#warned = true;
+        this.#call(() => this.#events.onExpiring?.({ expiresAt: context.expiresAt, inMs: Math.max(0, context.expiresAt - now) }, context));
+      }
+    } else if (this.#state === 'grace' && now >= this.#graceEndsAt) {
+      this.#expire(context);
+      return;
+    }
+    // A callback may have closed, revoked or re-authenticated the connection; schedule from what is now true.
+    if (this.#state === 'active' || this.#state === 'grace') this.#schedule();
+  }
+
+  #expire(context: AuthContext<TClaims>): void {
+    this.#state = 'expired';
+    this.#clearTimer();
+    this.#call(() => this.#events.onExpired?.(new AuthExpiredError(), context));
+  }
+
+  /** Lifecycle callbacks must never break the state machine. */
+  #call(callback: () => void): void {
+    try {
+      callback();
+    } catch {
+      // Swallowed on purpose: the adapter's callback failing must not leave a connection without a deadline.
+    }
+  }
+}

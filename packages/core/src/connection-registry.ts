@@ -1,0 +1,84 @@
+import type { AuthContext } from './auth-context.js';
+import { revocationApplies, type RevocationKind, type RevocationRecord } from './revocation.js';
+
+/**
+ * Live connections indexed by subject, session id and token id, so a revocation finds its connections without
+ * scanning every connection on the node.
+ *
+ * @example
+ * ```ts
+ * const registry = new ConnectionRegistry<Socket>();
+ * registry.set(socket, ctx);              // on connect and after every re-auth
+ * registry.match(record).forEach(cut);    // on revocation
+ * registry.delete(socket);                // on disconnect
+ * ```
+ */
+export class ConnectionRegistry<T> {
+  readonly #contexts = new Map<T, AuthContext>();
+  readonly #indexes: Record<RevocationKind, Map<string, Set<T>>> = {
+    subject: new Map(),
+    session: new Map(),
+    token: new Map(),
+  };
+
+  /** Number of registered connections. */
+  get size(): number {
+    return this.#contexts.size;
+  }
+
+  /** The context registered for `connection`. */
+  get(connection: T): AuthContext | undefined {
+    return this.#contexts.get(connection);
+  }
+
+  /** Registers `connection` with `context`, replacing its previous entry (after a re-auth). */
+  set(connection: T, context: AuthContext): void {
+    this.delete(connection);
+    this.#contexts.set(connection, context);
+    this.#add('subject', context.subject, connection);
+    if (context.sessionId !== undefined) this.#add('session', context.sessionId, connection);
+    if (context.tokenId !== undefined) this.#add('token', context.tokenId, connection);
+  }
+
+  /** Removes `connection`. Idempotent. */
+  delete(connection: T): void {
+    const context = this.#contexts.get(connection);
+    if (context === undefined) return;
+    this.#contexts.delete(connection);
+    this.#remove('subject', context.subject, connection);
+    if (context.sessionId !== undefined) this.#remove('session', context.sessionId, connection);
+    if (context.tokenId !== undefined) this.#remove('token', context.tokenId, connection);
+  }
+
+  /** The connections a revocation applies to, found through the index of its kind. */
+  match(record: RevocationRecord): T[] {
+    const candidates = this.#indexes[record.kind].get(record.id);
+    if (candidates === undefined) return [];
+    const matches: T[] = [];
+    for (const connection of candidates) {
+      const context = this.#contexts.get(connection);
+      if (context !== undefined && revocationApplies(record, context)) matches.push(connection);
+    }
+    return matches;
+  }
+
+  /** Every registered connection. */
+  connections(): IterableIterator<T> {
+    return this.#contexts.keys();
+  }
+
+  #add(kind: RevocationKind, id: string, connection: T): void {
+    const index = this.#indexes[kind];
+    let set = index.get(id);
+    if (set === undefined) index.set(id, (set = new Set()));
+    set.add(connection);
+  }
+
+  #remove(kind: RevocationKind, id: string, connection: T): void {
+    const index = this.#indexes[kind];
+    const set = index.get(id);
+    if (set === undefined) return;
+    set.delete(connection);
+    if (set.size === 0) index.delete(id);
+  }
+}

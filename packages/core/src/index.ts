@@ -1,0 +1,62 @@
+export {
+  AUTH_ACTIONS,
+  AUTH_ERROR_CODES,
+  AuthError,
+  AuthExpiredError,
+  AuthForbiddenError,
+  AuthIdentityMismatchError,
+  AuthInvalidError,
+  AuthMissingError,
+  AuthNotYetValidError,
+  AuthRevokedError,
+  AuthStaleError,
+  AuthUnavailableError,
+  authErrorFromPayload,
+  createAuthError,
+  isAuthError,
+  isAuthErrorCode,
+} from './errors.js';
+export type { AuthAction, AuthErrorCause, AuthErrorCode, AuthErrorOptions, AuthErrorPayload } from './errors.js';
+
+export {
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  DEFAULT_MAX_TOKEN_BYTES,
+  MAX_CLOCK_TOLERANCE_SEC,
+  createVerifier,
+  mapVerificationError,
+} from './verifier.js';
+export type {
+  Algorithm,
+  AsymmetricAlgorithm,
+  CustomVerifyFunction,
+  RemoteJwksOptions,
+  SymmetricAlgorithm,
+  VerifiedToken,
+  Verifier,
+  VerifierOptions,
+} from './verifier.js';
+
+export { createAuthContext, defaultMapClaims, describe } from './auth-context.js';
+export type { AuthContext, ClaimsMapper, ContextDescription, MappedIdentity } from './auth-context.js';
+
+export { PermissionSet } from './permission-set.js';
+export { allOf, anyOf, authorizeAction, compileRequirement, satisfies } from './permissions.js';
+export type { AuthorizeHook, CompiledRequirement, PermissionRequirement } from './permissions.js';
+
+export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken } from './connection-auth.js';
+export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
+export { ConnectionRegistry } from './connection-registry.js';
+
+export { parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
+export type {
+  RevocationKind,
+  RevocationListener,
+  RevocationRecord,
+  RevocationStore,
+  RevocationSubject,
+  RevocationTarget,
+} from './revocation.js';
+export { MemoryRevocationStore } from './memory-revocation-store.js';
+export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js';
+
+export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';

@@ -1,0 +1,128 @@
+import {
+  revocationApplies,
+  type RevocationKind,
+  type RevocationListener,
+  type RevocationRecord,
+  type RevocationStore,
+  type RevocationSubject,
+} from './revocation.js';
+
+/** Options for {@link MemoryRevocationStore}. */
+export interface MemoryRevocationStoreOptions {
+  /**
+   * How long subject and session revocations (and token revocations without a known `exp`) are kept, in
+   * seconds. Set it to at least your longest token lifetime. Default 86 400 (24 h).
+   */
+  readonly retentionSec?: number;
+  /** Clock in ms since the epoch (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+const SWEEP_EVERY_WRITES = 256;
+
+/**
+ * The embedded, single-process revocation store. Memory stays bounded: every record expires (token records at
+ * the token's `exp`, others after `retentionSec`) and expired records are swept as new ones are written.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryRevocationStore({ retentionSec: 3600 });
+ * await store.revokeSubject('alice');
+ * await store.isRevoked(ctx); // true for alice's tokens issued until now
+ * ```
+ */
+export class MemoryRevocationStore implements RevocationStore {
+  readonly #records: Record<RevocationKind, Map<string, RevocationRecord>> = {
+    subject: new Map(),
+    session: new Map(),
+    token: new Map(),
+  };
+  readonly #listeners = new Set<RevocationListener>();
+  readonly #retentionMs: number;
+  readonly #now: () => number;
+  #writes = 0;
+
+  constructor(options: MemoryRevocationStoreOptions = {}) {
+    const retentionSec = options.retentionSec ?? 86_400;
+    if (typeof retentionSec !== 'number' || !Number.isFinite(retentionSec) || retentionSec <= 0) {
+      throw new TypeError('MemoryRevocationStore: "retentionSec" must be a positive number');
+    }
+    this.#retentionMs = retentionSec * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of records currently held (expired ones included until the next sweep). */
+  get size(): number {
+    return this.#records.subject.size + this.#records.session.size + this.#records.token.size;
+  }
+
+  revokeToken(tokenId: string, until: number): Promise<RevocationRecord> {
+    const now = this.#now();
+    return this.#store('token', tokenId, now, Number.isFinite(until) ? until : now + this.#retentionMs);
+  }
+
+  revokeSubject(subject: string, since?: number): Promise<RevocationRecord> {
+    const now = this.#now();
+    return this.#store('subject', subject, since ?? now, now + this.#retentionMs);
+  }
+
+  revokeSession(sessionId: string): Promise<RevocationRecord> {
+    const now = this.#now();
+    return this.#store('session', sessionId, now, now + this.#retentionMs);
+  }
+
+  async isRevoked(token: RevocationSubject): Promise<boolean> {
+    const now = this.#now();
+    const candidates = [
+      this.#records.subject.get(token.subject),
+      token.sessionId === undefined ? undefined : this.#records.session.get(token.sessionId),
+      token.tokenId === undefined ? undefined : this.#records.token.get(token.tokenId),
+    ];
+    return candidates.some((record) => record !== undefined && record.until > now && revocationApplies(record, token));
+  }
+
+  subscribe(listener: RevocationListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Records a revocation received from elsewhere (used by distributed stores built on this one). */
+  remember(record: RevocationRecord): void {
+    const map = this.#records[record.kind];
+    const existing = map.get(record.id);
+    // Keep the widest record: the latest `since` revokes more tokens, the latest `until` lasts longer.
+    map.set(
+      record.id,
+      existing === undefined
+        ? record
+        : Object.freeze({ ...record, since: Math.max(existing.since, record.since), until: Math.max(existing.until, record.until) }),
+    );
+    if (++this.#writes % SWEEP_EVERY_WRITES === 0) this.sweep();
+  }
+
+  /** Drops expired records. Called automatically as records are written. */
+  sweep(): void {
+    const now = this.#now();
+    for (const map of Object.values(this.#records)) {
+      for (const [id, record] of map) if (record.until <= now) map.delete(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+  }
+
+  async #store(kind: RevocationKind, id: string, since: number, until: number): Promise<RevocationRecord> {
+    if (typeof id !== 'string' || id.length === 0) throw new TypeError(`revoke: ${kind} id must be a non-empty string`);
+    const record: RevocationRecord = Object.freeze({ kind, id, since, until });
+    this.remember(record);
+    for (const listener of this.#listeners) {
+      try {
+        listener(record);
+      } catch {
+        // A failing listener must not stop others from cutting their sockets.
+      }
+    }
+    return record;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * An immutable set of granted permissions. A granted `ns:*` covers every permission that starts with `ns:`.
+ * Wildcard prefixes are computed once, so a check allocates nothing.
+ */
+export class PermissionSet implements Iterable<string> {
+  readonly #granted: ReadonlySet<string>;
+  readonly #prefixes: readonly string[];
+
+  constructor(permissions: Iterable<string> = []) {
+    const granted = new Set<string>();
+    const prefixes: string[] = [];
+    for (const permission of permissions) {
+      if (typeof permission !== 'string' || permission.length === 0) continue;
+      granted.add(permission);
+      if (permission.length > 2 && permission.endsWith(':*')) prefixes.push(permission.slice(0, -1));
+    }
+    this.#granted = granted;
+    this.#prefixes = prefixes;
+    Object.freeze(this);
+  }
+
+  /** How many distinct permissions were granted (wildcards count once). */
+  get size(): number {
+    return this.#granted.size;
+  }
+
+  /** True when `permission` is granted literally or through an `ns:*` wildcard. */
+  has(permission: string): boolean {
+    if (this.#granted.has(permission)) return true;
+    for (const prefix of this.#prefixes) {
+      if (permission.length > prefix.length && permission.startsWith(prefix)) return true;
+    }
+    return false;
+  }
+
+  /** The granted permissions, sorted, as a new array. */
+  toArray(): string[] {
+    return [...this.#granted].sort();
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.#granted.values();
+  }
+
+  toJSON(): string[] {
+    return this.toArray();
+  }
+}

@@ -1,0 +1,106 @@
+/** What a revocation applies to. */
+export type RevocationKind = 'subject' | 'session' | 'token';
+
+/**
+ * One revocation, as stored and as published to every node.
+ * - `token`: the token with this `jti` is revoked until `until` (its `exp`).
+ * - `session`: every token with this `sid` is revoked until `until`.
+ * - `subject`: every token of this `sub` issued at or before `since` is revoked; tokens issued later are not
+ *   (the user may log in again). Kept until `until`.
+ */
+export interface RevocationRecord {
+  readonly kind: RevocationKind;
+  readonly id: string;
+  /** When the revocation was made (ms since the epoch). */
+  readonly since: number;
+  /** When the record may be forgotten (ms since the epoch). */
+  readonly until: number;
+}
+
+/** What a revocation check needs to know about a token. An `AuthContext` satisfies it. */
+export interface RevocationSubject {
+  readonly subject: string;
+  readonly sessionId?: string;
+  readonly tokenId?: string;
+  /** `iat` in ms; a token without one counts as issued before any subject revocation. */
+  readonly issuedAt?: number;
+  readonly expiresAt: number;
+}
+
+/** The target of `revoke()`: exactly one of these. */
+export type RevocationTarget =
+  | { readonly subject: string; readonly sessionId?: never; readonly tokenId?: never }
+  | { readonly sessionId: string; readonly subject?: never; readonly tokenId?: never }
+  | { readonly tokenId: string; readonly subject?: never; readonly sessionId?: never };
+
+/** Called for every revocation, including those made on other nodes (for distributed stores). */
+export type RevocationListener = (record: RevocationRecord) => void;
+
+/**
+ * Where revocations live. The in-memory store is the default; `@sockauth/redis` shares them across nodes.
+ * Implementations must be safe to call concurrently, and must reject (never resolve `false`) when they cannot
+ * answer, so the caller can fail closed with `AUTH_UNAVAILABLE`.
+ */
+export interface RevocationStore {
+  /** Revokes the token with id `tokenId` until `until` (ms; normally the token's `exp`). */
+  revokeToken(tokenId: string, until: number): Promise<RevocationRecord>;
+  /** Revokes every token of `subject` issued at or before `since` (ms, default now). */
+  revokeSubject(subject: string, since?: number): Promise<RevocationRecord>;
+  /** Revokes every token carrying session id `sessionId`. */
+  revokeSession(sessionId: string): Promise<RevocationRecord>;
+  /** True when any revocation applies to `token`. */
+  isRevoked(token: RevocationSubject): Promise<boolean>;
+  /** Subscribes to revocations (local and, for distributed stores, remote). Returns the unsubscribe function. */
+  subscribe(listener: RevocationListener): () => void;
+  /** Releases resources (connections, timers). */
+  close?(): Promise<void>;
+}
+
+/** True when `record` applies to `token`. Shared by every store and adapter so the rule lives in one place. */
+export function revocationApplies(record: RevocationRecord, token: RevocationSubject): boolean {
+  switch (record.kind) {
+    case 'token':
+      return token.tokenId === record.id;
+    case 'session':
+      return token.sessionId === record.id;
+    case 'subject':
+      return token.subject === record.id && (token.issuedAt === undefined || token.issuedAt <= record.since);
+  }
+}
+
+/**
+ * Validates a {@link RevocationTarget} and returns its kind and id. Throws `TypeError` on anything but exactly
+ * one non-empty string id.
+ */
+export function parseRevocationTarget(target: unknown): { kind: RevocationKind; id: string } {
+  if (typeof target !== 'object' || target === null) {
+    throw new TypeError('revoke: target must be { subject } | { sessionId } | { tokenId }');
+  }
+  const t = target as Record<string, unknown>;
+  const present = (['subject', 'sessionId', 'tokenId'] as const).filter((k) => t[k] !== undefined);
+  if (present.length !== 1) {
+    throw new TypeError('revoke: give exactly one of subject, sessionId or tokenId');
+  }
+  const key = present[0]!;
+  const id = t[key];
+  if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
+    throw new TypeError(`revoke: ${key} must be a non-empty string of at most 1024 characters`);
+  }
+  return { kind: key === 'subject' ? 'subject' : key === 'sessionId' ? 'session' : 'token', id };
+}
+
+/**
+ * Applies a {@link RevocationTarget} to a store.
+ *
+ * @param tokenUntil for `tokenId` targets: until when to keep the record (ms). Default: the store's retention.
+ */
+export async function revokeTarget(
+  store: RevocationStore,
+  target: RevocationTarget,
+  tokenUntil?: number,
+): Promise<RevocationRecord> {
+  const { kind, id } = parseRevocationTarget(target);
+  if (kind === 'subject') return store.revokeSubject(id);
+  if (kind === 'session') return store.revokeSession(id);
+  return store.revokeToken(id, tokenUntil ?? Number.NaN);
+}

@@ -1,0 +1,384 @@
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
+import {
+  AuthError,
+  AuthExpiredError,
+  AuthInvalidError,
+  AuthMissingError,
+  AuthNotYetValidError,
+  AuthUnavailableError,
+  isAuthError,
+} from './errors.js';
+
+/** JWS algorithms sockauth accepts in an allow-list. `none` is never one of them. */
+export type SymmetricAlgorithm = 'HS256' | 'HS384' | 'HS512';
+export type AsymmetricAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
+export type Algorithm = SymmetricAlgorithm | AsymmetricAlgorithm;
+
+const SYMMETRIC: ReadonlySet<string> = new Set<SymmetricAlgorithm>(['HS256', 'HS384', 'HS512']);
+const ASYMMETRIC: ReadonlySet<string> = new Set<AsymmetricAlgorithm>([
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+]);
+
+/** Remote JWKS tuning. */
+export interface RemoteJwksOptions {
+  /** Minimum time between two fetches, so unknown `kid`s cannot hammer the JWKS endpoint (default 30 000 ms). */
+  readonly cooldownMs?: number;
+  /** How long a fetched key set is trusted before it is refetched (default 600 000 ms). */
+  readonly cacheMaxAgeMs?: number;
+  /** Fetch timeout (default 5 000 ms). */
+  readonly timeoutMs?: number;
+  /** Extra request headers (e.g. an API key for a private JWKS endpoint). */
+  readonly headers?: Record<string, string>;
+}
+
+/** The result of a custom `verify` function: the verified claims. */
+export type CustomVerifyFunction = (token: string) => Promise<JWTPayload> | JWTPayload;
+
+/** Options for {@link createVerifier}. Exactly one key source must be given. */
+export interface VerifierOptions {
+  /**
+   * The accepted algorithms. Required, non-empty, and either all HMAC (`HS*`) or all asymmetric: one verifier
+   * never accepts both, which closes the HS/RS key-confusion class of attacks.
+   */
+  readonly algorithms: readonly Algorithm[];
+  /** HMAC secret (for `HS*`). At least 32 bytes. */
+  readonly secret?: string | Uint8Array | KeyObject;
+  /** A public key: PEM (SPKI or certificate), a `KeyObject` or a `CryptoKey` (for asymmetric algorithms). */
+  readonly publicKey?: string | KeyObject | CryptoKey;
+  /** A local JSON Web Key Set (for asymmetric algorithms). */
+  readonly jwks?: JSONWebKeySet;
+  /** A remote JWKS URL, cached, refetched once (rate-limited) when a token names an unknown `kid`. */
+  readonly jwksUri?: string | URL;
+  /** Tuning for {@link VerifierOptions.jwksUri}. */
+  readonly jwksOptions?: RemoteJwksOptions;
+  /**
+   * A custom verification function (e.g. `(t) => jwtService.verifyAsync(t)` from `@nestjs/jwt`). It owns the
+   * signature check; sockauth still enforces the size limit before it and `exp`/required claims after it.
+   * `algorithms` still documents what it accepts and is still validated.
+   */
+  readonly verify?: CustomVerifyFunction;
+  /** Expected `iss` (one or several). Recommended. */
+  readonly issuer?: string | readonly string[];
+  /** Expected `aud` (one or several). Recommended. */
+  readonly audience?: string | readonly string[];
+  /** Expected `typ` header, e.g. `at+jwt`. */
+  readonly typ?: string;
+  /** Claims that must be present. Default `['sub', 'exp']`; `exp` is always required. */
+  readonly requiredClaims?: readonly string[];
+  /** Allowed clock skew in seconds for `exp`/`nbf`/`iat` (default 5, max 300). */
+  readonly clockToleranceSec?: number;
+  /** Refuse tokens whose `iat` is older than this many seconds (requires `iat`). */
+  readonly maxTokenAgeSec?: number;
+  /** Tokens larger than this many bytes are refused before any parsing (default 8192). */
+  readonly maxTokenBytes?: number;
+  /** Clock in milliseconds since the epoch; tests may inject one (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/** A verified token. */
+export interface VerifiedToken {
+  /** The verified claims; `exp` is always a number. */
+  readonly payload: JWTPayload & { exp: number };
+  /** The protected header (empty for custom verifiers that do not expose it). */
+  readonly header: Partial<JWTHeaderParameters>;
+}
+
+/** Verifies tokens. Create one per configuration with {@link createVerifier}; it is safe to share. */
+export interface Verifier {
+  /** Verifies `token`; rejects with an {@link AuthError} (never anything else). */
+  verify(token: unknown): Promise<VerifiedToken>;
+  /** The accepted algorithms. */
+  readonly algorithms: readonly Algorithm[];
+  /** The clock skew allowance in seconds, shared with expiry scheduling. */
+  readonly clockToleranceSec: number;
+  /** The clock used for decisions, in milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
+export const MAX_CLOCK_TOLERANCE_SEC = 300;
+export const DEFAULT_MAX_TOKEN_BYTES = 8192;
+const MIN_HMAC_SECRET_BYTES = 32;
+
+function validateAlgorithms(algorithms: unknown): readonly Algorithm[] {
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new TypeError('createVerifier: "algorithms" is required and must be a non-empty array');
+  }
+  for (const alg of algorithms) {
+    if (typeof alg !== 'string' || (!SYMMETRIC.has(alg) && !ASYMMETRIC.has(alg))) {
+      throw new TypeError(`createVerifier: unsupported algorithm ${JSON.stringify(alg)}`);
+    }
+  }
+  const symmetric = algorithms.filter((alg) => SYMMETRIC.has(alg)).length;
+  if (symmetric !== 0 && symmetric !== algorithms.length) {
+    throw new TypeError('createVerifier: HS* and asymmetric algorithms can never be accepted by one verifier');
+  }
+  return Object.freeze([...new Set(algorithms as Algorithm[])]);
+}
+
+function validateNumber(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new TypeError(`createVerifier: "${name}" must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+type KeySource = KeyObject | CryptoKey | JWTVerifyGetKey;
+
+function resolveKeySource(options: VerifierOptions, symmetric: boolean): KeySource | undefined {
+  const given = (['secret', 'publicKey', 'jwks', 'jwksUri', 'verify'] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new TypeError(
+      'createVerifier: give exactly one of "secret", "publicKey", "jwks", "jwksUri" or "verify"' +
+        (given.length > 1 ? ` (got ${given.join(', ')})` : ''),
+    );
+  }
+  const [source] = given;
+  if (source === 'verify') {
+    if (typeof options.verify !== 'function') throw new TypeError('createVerifier: "verify" must be a function');
+    return undefined;
+  }
+  if (source === 'secret') {
+    if (!symmetric) throw new TypeError('createVerifier: "secret" needs HS* algorithms');
+    const secret = options.secret;
+    if (secret instanceof KeyObject) {
+      if (secret.type !== 'secret') throw new TypeError('createVerifier: "secret" KeyObject must be a secret key');
+      return secret;
+    }
+    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('createVerifier: "secret" must be a string, Uint8Array or KeyObject');
+    if (bytes.byteLength < MIN_HMAC_SECRET_BYTES) {
+      throw new TypeError(`createVerifier: "secret" must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
+    }
+    // A KeyObject lets jose convert the key once and cache it, instead of re-importing a raw secret per call.
+    return createSecretKey(bytes);
+  }
+  if (symmetric) throw new TypeError(`createVerifier: "${source}" needs asymmetric algorithms`);
+  if (source === 'publicKey') {
+    const key = options.publicKey;
+    if (typeof key === 'string') {
+      try {
+        return createPublicKey(key);
+      } catch {
+        throw new TypeError('createVerifier: "publicKey" is not a valid PEM public key or certificate');
+      }
+    }
+    if (key instanceof KeyObject) {
+      if (key.type === 'secret') throw new TypeError('createVerifier: "publicKey" must not be a secret key');
+      return key.type === 'private' ? createPublicKey(key) : key;
+    }
+    if (typeof key === 'object' && key !== null && (key as { type?: unknown }).type === 'public') return key as CryptoKey;
+    throw new TypeError('createVerifier: "publicKey" must be a PEM string, a KeyObject or a public CryptoKey');
+  }
+  if (source === 'jwks') {
+    const jwks = options.jwks;
+    if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) {
+      throw new TypeError('createVerifier: "jwks" must be a JSON Web Key Set ({ keys: [...] })');
+    }
+    return createLocalJWKSet(jwks);
+  }
+  let url: URL;
+  try {
+    url = new URL(String(options.jwksUri));
+  } catch {
+    throw new TypeError('createVerifier: "jwksUri" must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('createVerifier: "jwksUri" must be an http(s) URL');
+  }
+  const tuning = options.jwksOptions ?? {};
+  const remote = createRemoteJWKSet(url, {
+    cooldownDuration: tuning.cooldownMs ?? 30_000,
+    cacheMaxAge: tuning.cacheMaxAgeMs ?? 600_000,
+    timeoutDuration: tuning.timeoutMs ?? 5_000,
+    ...(tuning.headers && { headers: tuning.headers }),
+  });
+  // Failures to *obtain* keys mean nothing was decided about the token: AUTH_UNAVAILABLE, never AUTH_INVALID.
+  // Only "no key matches this kid" is an answer about the token itself.
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+        throw error;
+      }
+      throw new AuthUnavailableError('signing keys unavailable', { cause: causeOf(error) });
+    }
+  };
+}
+
+function causeOf(error: unknown): { name: string; code?: string; claim?: string } {
+  const e = error as { name?: unknown; code?: unknown; claim?: unknown } | null;
+  return {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    ...(typeof e?.code === 'string' && { code: e.code }),
+    ...(typeof e?.claim === 'string' && { claim: e.claim }),
+  };
+}
+
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * Maps any verification failure to exactly one {@link AuthError}. The messages are ours, never the library's,
+ * so they cannot echo token content.
+ */
+export function mapVerificationError(error: unknown): AuthError {
+  if (isAuthError(error)) return error;
+  const cause = causeOf(error);
+  if (error instanceof joseErrors.JWTExpired) return new AuthExpiredError(undefined, { cause });
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' && error.reason === 'check_failed') return new AuthNotYetValidError(undefined, { cause });
+    return new AuthInvalidError(`"${error.claim}" claim invalid`, { cause });
+  }
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+    return new AuthUnavailableError('signing keys unavailable', { cause });
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return new AuthInvalidError('algorithm not allowed', { cause });
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthInvalidError('signature invalid', { cause });
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return new AuthInvalidError('no key matches the token', { cause });
+  if (error instanceof joseErrors.JOSEError) return new AuthInvalidError('invalid token', { cause });
+  // Errors of other verifiers (jsonwebtoken, used by @nestjs/jwt), recognised by name.
+  switch (cause.name) {
+    case 'TokenExpiredError':
+      return new AuthExpiredError(undefined, { cause });
+    case 'NotBeforeError':
+      return new AuthNotYetValidError(undefined, { cause });
+    case 'JsonWebTokenError':
+      return new AuthInvalidError('invalid token', { cause });
+  }
+  if (cause.code !== undefined && NETWORK_ERROR_CODES.has(cause.code)) {
+    return new AuthUnavailableError(undefined, { cause });
+  }
+  return new AuthInvalidError('invalid token', { cause });
+}
+
+function checkTokenShape(token: unknown, maxTokenBytes: number): string {
+  if (token === undefined || token === null || token === '') throw new AuthMissingError();
+  if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
+  // Checked on the string length first (cheap and an upper bound of nothing: UTF-16 units <= bytes), then bytes.
+  if (token.length > maxTokenBytes || Buffer.byteLength(token, 'utf8') > maxTokenBytes) {
+    throw new AuthInvalidError(`token larger than ${maxTokenBytes} bytes`);
+  }
+  return token;
+}
+
+function checkClaims(
+  payload: unknown,
+  requiredClaims: readonly string[],
+  nowMs: number,
+  toleranceSec: number,
+): JWTPayload & { exp: number } {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new AuthInvalidError('claims must be a JSON object');
+  }
+  const claims = payload as JWTPayload;
+  for (const claim of requiredClaims) {
+    if (!Object.prototype.hasOwnProperty.call(claims, claim)) {
+      throw new AuthInvalidError(`"${claim}" claim is required`, { cause: { name: 'ClaimMissing', claim } });
+    }
+  }
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
+    throw new AuthInvalidError('"exp" claim must be a number', { cause: { name: 'ClaimType', claim: 'exp' } });
+  }
+  // Re-checked even after jose: a custom verifier may ignore expiry, and the connection logic relies on it.
+  if (claims.exp * 1000 + toleranceSec * 1000 <= nowMs) throw new AuthExpiredError();
+  return claims as JWTPayload & { exp: number };
+}
+
+/**
+ * Creates a {@link Verifier}. All configuration mistakes throw a `TypeError` here, never at verify time.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({
+ *   algorithms: ['HS256'],
+ *   secret: process.env.JWT_SECRET!,
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'chat',
+ * });
+ * const { payload } = await verifier.verify(token);
+ * ```
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ algorithms: ['ES256'], jwksUri: 'https://auth.example.com/.well-known/jwks.json' });
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createVerifier: options are required');
+  const algorithms = validateAlgorithms(options.algorithms);
+  const symmetric = SYMMETRIC.has(algorithms[0]!);
+  const clockToleranceSec = validateNumber(
+    options.clockToleranceSec, 'clockToleranceSec', DEFAULT_CLOCK_TOLERANCE_SEC, 0, MAX_CLOCK_TOLERANCE_SEC,
+  );
+  const maxTokenBytes = validateNumber(options.maxTokenBytes, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 64, 1 << 20);
+  const maxTokenAgeSec =
+    options.maxTokenAgeSec === undefined
+      ? undefined
+      : validateNumber(options.maxTokenAgeSec, 'maxTokenAgeSec', 0, 1, Number.MAX_SAFE_INTEGER);
+  const requiredClaims = Object.freeze([...new Set([...(options.requiredClaims ?? ['sub']), 'exp'])]);
+  if (!requiredClaims.every((c) => typeof c === 'string' && c.length > 0)) {
+    throw new TypeError('createVerifier: "requiredClaims" must be claim names');
+  }
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new TypeError('createVerifier: "now" must be a function');
+  const key = resolveKeySource(options, symmetric);
+  const custom = options.verify;
+
+  const joseOptions = {
+    algorithms: [...algorithms],
+    clockTolerance: clockToleranceSec,
+    requiredClaims: [...requiredClaims, ...(maxTokenAgeSec !== undefined ? ['iat'] : [])],
+    ...(options.issuer !== undefined && { issuer: options.issuer as string | string[] }),
+    ...(options.audience !== undefined && { audience: options.audience as string | string[] }),
+    ...(options.typ !== undefined && { typ: options.typ }),
+    ...(maxTokenAgeSec !== undefined && { maxTokenAge: maxTokenAgeSec }),
+  } satisfies JWTVerifyOptions;
+
+  async function verify(input: unknown): Promise<VerifiedToken> {
+    const token = checkTokenShape(input, maxTokenBytes);
+    try {
+      if (custom !== undefined) {
+        const payload = await custom(token);
+        return { payload: checkClaims(payload, requiredClaims, now(), clockToleranceSec), header: {} };
+      }
+      const verifyOptions = { ...joseOptions, currentDate: new Date(now()) };
+      const result =
+        typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key!, verifyOptions);
+      return {
+        payload: checkClaims(result.payload, requiredClaims, now(), clockToleranceSec),
+        header: result.protectedHeader,
+      };
+    } catch (error) {
+      throw mapVerificationError(error);
+    }
+  }
+
+  return Object.freeze({ verify, algorithms, clockToleranceSec, now });
+}
