@@ -171,6 +171,11 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     return new ConnectionAuth(context, options, events);
   }
 
+  /** Validates shared options up front, so configuration mistakes surface at start-up (throws `TypeError`). */
+  static validateOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptions<TClaims>): void {
+    resolveOptions(options);
+  }
+
   /** Wraps an already verified context (e.g. from a handshake verified elsewhere). */
   constructor(
     context: AuthContext<TClaims>,

@@ -1,0 +1,577 @@
+import {
+  AuthForbiddenError,
+  AuthMissingError,
+  AuthRevokedError,
+  ConnectionAuth,
+  ConnectionRegistry,
+  MemoryRevocationStore,
+  authorizeAction,
+  compileRequirement,
+  createVerifier,
+  isAuthError,
+  mapVerificationError,
+  parseRevocationTarget,
+  revokeTarget,
+  satisfies,
+  type AuthContext,
+  type AuthError,
+  type AuthorizeHook,
+  type CompiledRequirement,
+  type ConnectionAuthOptions,
+  type PermissionRequirement,
+  type RevocationRecord,
+  type RevocationStore,
+  type RevocationTarget,
+  type Verifier,
+} from '@sockauth/core';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { EventPolicy, type UnlistedEventPolicy } from './event-policy.js';
+import type { FailureStage, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+import {
+  ERROR_EVENT,
+  EXPIRING_EVENT,
+  REFRESH_EVENT,
+  ackPacket,
+  toConnectError,
+  type DeniedAck,
+  type ExpiringPayload,
+  type RefreshAck,
+} from './protocol.js';
+import { extractToken, type HandshakeLike, type TokenExtraction, type TokenSource } from './token-extraction.js';
+
+/** A Socket.IO middleware `(socket, next) => void`. */
+export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
+
+/** Marks functions produced by {@link SockAuth.guard}. */
+const GUARD = Symbol('sockauth.guard');
+type Guarded = ((...args: unknown[]) => void) & { [GUARD]: CompiledRequirement };
+
+/** Per-socket state, kept outside `socket.data` so it is never persisted by connection state recovery. */
+interface SocketState {
+  readonly auth: ConnectionAuth;
+  /** Keeps per-socket event checks in arrival order when a live `authorize` hook makes them asynchronous. */
+  queue: Promise<void>;
+}
+
+/** Internal Socket.IO members used to re-verify sockets restored by connection state recovery. */
+interface NamespaceInternals {
+  _doConnect(socket: Socket, fn?: unknown): void;
+  server: { _opts?: { connectionStateRecovery?: { skipMiddlewares?: boolean } } };
+}
+interface SocketInternals {
+  _cleanup(): void;
+  _error(err: { message: string; data: unknown }): void;
+  client: { conn: { readyState: string } };
+}
+
+function isVerifier(value: unknown): value is Verifier {
+  return typeof (value as Verifier | undefined)?.verify === 'function' && Array.isArray((value as Verifier).algorithms);
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Observability hooks and user callbacks must never break authentication.
+  }
+}
+
+/**
+ * JWT authentication for a Socket.IO server over the whole life of each socket: handshake verification,
+ * per-event permissions, expiry, in-band re-auth and revocation. Create it with {@link createSockAuth} or
+ * {@link sockAuth}.
+ */
+export class SockAuth {
+  /** The middleware for `nsp.use()`, when attaching per namespace by hand. Prefer {@link attach}. */
+  readonly middleware: SocketMiddleware;
+  /** The revocation store in use. */
+  readonly revocationStore: RevocationStore;
+  /** The verifier in use. */
+  readonly verifier: Verifier;
+
+  readonly #connection: ConnectionAuthOptions;
+  readonly #extraction: TokenExtraction;
+  readonly #policy: EventPolicy;
+  readonly #unlisted: UnlistedEventPolicy;
+  readonly #authorize: AuthorizeHook | undefined;
+  readonly #hooks: SockAuthHooks;
+  readonly #skip: readonly (string | RegExp)[];
+  readonly #onContextChange: SockAuthOptions['onContextChange'];
+  readonly #states = new WeakMap<Socket, SocketState>();
+  readonly #registry = new ConnectionRegistry<Socket>();
+  readonly #attached = new WeakSet<object>();
+  readonly #unsubscribe: () => void;
+  #guards = 0;
+  #closed = false;
+
+  constructor(options: SockAuthOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
+    if (options.verifier === undefined) throw new TypeError('sockauth: "verifier" is required');
+    this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
+    this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
+    this.#connection = {
+      verifier: this.verifier,
+      revocationStore: this.revocationStore,
+      ...(options.mapClaims !== undefined && { mapClaims: options.mapClaims }),
+      ...(options.warnBeforeSec !== undefined && { warnBeforeSec: options.warnBeforeSec }),
+      ...(options.graceSec !== undefined && { graceSec: options.graceSec }),
+      ...(options.maxReauthsPerMinute !== undefined && { maxReauthsPerMinute: options.maxReauthsPerMinute }),
+    };
+    ConnectionAuth.validateOptions(this.#connection);
+    this.#extraction = resolveExtraction(options);
+    this.#policy = new EventPolicy(options.events);
+    this.#unlisted = options.unlistedEvents ?? 'deny';
+    if (this.#unlisted !== 'deny' && this.#unlisted !== 'authenticated') {
+      throw new TypeError('sockauth: "unlistedEvents" must be "deny" or "authenticated"');
+    }
+    if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+      throw new TypeError('sockauth: "authorize" must be a function');
+    }
+    this.#authorize = options.authorize;
+    this.#hooks = options.hooks ?? {};
+    this.#skip = options.skipNamespaces ?? [];
+    this.#onContextChange = options.onContextChange;
+    this.middleware = (socket, next) => this.#handshake(socket, next);
+    this.#unsubscribe = this.revocationStore.subscribe((record) => this.#cut(record));
+  }
+
+  /** Number of live authenticated sockets on this node. */
+  get size(): number {
+    return this.#registry.size;
+  }
+
+  /**
+   * Authenticates every namespace of `io`, existing and future (dynamic and regex namespaces included), except
+   * those listed in `skipNamespaces`. Socket.IO's own `io.use()` only covers the main namespace; this does not
+   * leave `/admin` open by accident.
+   *
+   * @example
+   * ```ts
+   * const auth = createSockAuth({ verifier: { algorithms: ['HS256'], secret } });
+   * auth.attach(io);
+   * ```
+   */
+  attach(io: Server): this {
+    const install = (nsp: Namespace): void => {
+      if (this.#attached.has(nsp) || this.#skipped(nsp.name)) return;
+      this.#attached.add(nsp);
+      nsp.use(this.middleware);
+      this.#guardRecovery(nsp);
+    };
+    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
+    io.on('new_namespace', install);
+    return this;
+  }
+
+  /** The context in force for `socket` now, or `undefined` (not authenticated, expired, revoked, closed). */
+  contextOf(socket: Socket): AuthContext | undefined {
+    const state = this.#states.get(socket);
+    return state?.auth.isActive() ? state.auth.context : undefined;
+  }
+
+  /**
+   * Wraps an event handler so it runs only when the socket's current context satisfies `requirement` and the
+   * live `authorize` hook agrees; otherwise the event's ack (if any) receives `AUTH_FORBIDDEN`. Events whose
+   * listeners are all guarded are let through the event map's `deny` default to their guard.
+   *
+   * @example
+   * ```ts
+   * socket.on('room:kick', auth.guard('chat:admin', (payload, ack) => { ... }));
+   * ```
+   */
+  guard<A extends unknown[]>(
+    requirement: PermissionRequirement,
+    handler: (this: Socket, ...args: A) => unknown,
+  ): (this: Socket, ...args: A) => void {
+    if (typeof handler !== 'function') throw new TypeError('sockauth: guard(requirement, handler) needs a function');
+    const compiled = compileRequirement(requirement);
+    const self = this;
+    const guarded = function (this: Socket, ...args: A): void {
+      const state = self.#states.get(this);
+      const packet = args as unknown[];
+      if (state === undefined) {
+        ackPacket(packet, denied(new AuthMissingError()));
+        return;
+      }
+      let context: AuthContext;
+      try {
+        context = state.auth.current();
+      } catch (error) {
+        ackPacket(packet, denied(error as AuthError));
+        return;
+      }
+      const action = `guard:${handler.name || 'anonymous'}`;
+      authorizeAction(context, compiled, action, args, self.#authorize).then(
+        () => {
+          if (!state.auth.isActive()) return ackPacket(packet, denied(safeCurrentError(state.auth)));
+          handler.apply(this, args);
+        },
+        (error: unknown) => {
+          const authError = mapVerificationError(error);
+          self.#failure(authError, 'event', this, action);
+          ackPacket(packet, denied(authError));
+        },
+      );
+    } as Guarded;
+    guarded[GUARD] = compiled;
+    this.#guards++;
+    return guarded as (this: Socket, ...args: A) => void;
+  }
+
+  /**
+   * Revokes a subject, session or token: every matching live socket on this node gets `auth:error`
+   * (`AUTH_REVOKED`) and is disconnected; matching handshakes and re-auths are refused from now on. With a
+   * distributed store, other nodes cut their sockets too. Resolves with the number of sockets cut here.
+   *
+   * @example
+   * ```ts
+   * const { disconnected } = await auth.revoke({ subject: 'alice' });
+   * ```
+   */
+  async revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
+    let until: number | undefined;
+    if (target && typeof target === 'object' && 'tokenId' in target && typeof target.tokenId === 'string') {
+      // Keep a token revocation as long as the longest-lived live socket using that token id needs it.
+      for (const socket of this.#registry.match({ kind: 'token', id: target.tokenId, since: Infinity, until: Infinity })) {
+        const expiresAt = this.#registry.get(socket)?.expiresAt ?? 0;
+        until = Math.max(until ?? 0, expiresAt + this.verifier.clockToleranceSec * 1000);
+      }
+    }
+    const key = targetKey(target);
+    const pending = this.#pendingRevocations.get(key) ?? { cut: 0, refs: 0 };
+    pending.refs++;
+    this.#pendingRevocations.set(key, pending);
+    try {
+      const record = await revokeTarget(this.revocationStore, target, until);
+      // The store's listener normally cut the sockets already; this also covers stores that publish late.
+      this.#cut(record);
+      return { disconnected: pending.cut };
+    } finally {
+      if (--pending.refs === 0) this.#pendingRevocations.delete(key);
+    }
+  }
+
+  /** Stops listening to the revocation store and releases every socket's timers. Sockets stay connected. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const socket of [...this.#registry.connections()]) this.#release(socket);
+  }
+
+  // --- handshake -------------------------------------------------------------------------------------------
+
+  #handshake(socket: Socket, next: (err?: Error) => void): void {
+    this.#authenticate(socket, 'handshake').then(
+      () => next(),
+      (error: AuthError) => next(toConnectError(error)),
+    );
+  }
+
+  /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
+  async #authenticate(socket: Socket, stage: FailureStage): Promise<void> {
+    try {
+      if (this.#closed) throw new AuthMissingError('authentication is shut down');
+      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction);
+      const auth = await ConnectionAuth.authenticate(token, this.#connection, {
+        onExpiring: (info) => socket.emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
+        onGrace: (info, context) =>
+          socket.emit(EXPIRING_EVENT, { expiresAt: context.expiresAt, inMs: 0, graceEndsAt: info.graceEndsAt } satisfies ExpiringPayload),
+        onExpired: (error, context) => {
+          safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
+          this.#disconnect(socket, error);
+        },
+      });
+      this.#wire(socket, auth);
+    } catch (error) {
+      const authError = isAuthError(error) ? error : mapVerificationError(error);
+      this.#failure(authError, stage, socket);
+      throw authError;
+    }
+  }
+
+  #wire(socket: Socket, auth: ConnectionAuth): void {
+    const previous = this.#states.get(socket);
+    previous?.auth.close();
+    const state: SocketState = { auth, queue: Promise.resolve() };
+    this.#states.set(socket, state);
+    (socket.data as SockAuthSocketData).auth = auth.context;
+    if (previous === undefined) {
+      socket.use((packet, next) => this.#checkEvent(socket, packet, next));
+      // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
+      socket.once('disconnecting', () => this.#release(socket));
+    }
+    if (socket.connected) this.#start(socket, state);
+    else this.#onConnected(socket, () => this.#start(socket, state));
+  }
+
+  #onConnected(socket: Socket, start: () => void): void {
+    const nsp = socket.nsp;
+    const listener = (connected: Socket): void => {
+      if (connected !== socket) return;
+      nsp.off('connection', listener);
+      start();
+    };
+    // Prepended so the deadline is armed and the socket indexed before application connection handlers run.
+    nsp.prependListener('connection', listener);
+    // A handshake that never completes (client gone between middleware and connect) must not leave a listener.
+    socket.client.conn.once('close', () => nsp.off('connection', listener));
+  }
+
+  #start(socket: Socket, state: SocketState): void {
+    if (this.#states.get(socket) !== state || this.#closed) return;
+    const context = state.auth.context!;
+    this.#registry.set(socket, context);
+    safely(() => this.#hooks.onAuthenticated?.({ socketId: socket.id, namespace: socket.nsp.name, subject: context.subject }));
+    state.auth.start();
+  }
+
+  #release(socket: Socket): void {
+    const state = this.#states.get(socket);
+    state?.auth.close();
+    this.#states.delete(socket);
+    this.#registry.delete(socket);
+    delete (socket.data as SockAuthSocketData | undefined)?.auth;
+  }
+
+  /** Sends `auth:error` and disconnects: the client sees reason `io server disconnect` and the code. */
+  #disconnect(socket: Socket, error: AuthError): void {
+    this.#release(socket);
+    if (!socket.connected) return;
+    socket.emit(ERROR_EVENT, error.toJSON());
+    socket.disconnect();
+  }
+
+  // --- connection state recovery ----------------------------------------------------------------------------
+
+  /**
+   * With `connectionStateRecovery.skipMiddlewares`, Socket.IO restores a socket (rooms, `data`, missed packets)
+   * without running middlewares. We intercept the connect step of recovered sockets and verify their current
+   * token first; a socket whose token expired or was revoked meanwhile is refused like a failed handshake,
+   * before it gets any missed packet.
+   */
+  #guardRecovery(nsp: Namespace): void {
+    const internals = nsp as unknown as NamespaceInternals;
+    if (typeof internals._doConnect !== 'function') return;
+    const doConnect = internals._doConnect.bind(nsp);
+    internals._doConnect = (socket: Socket, fn?: unknown): void => {
+      if (!socket.recovered || this.#states.has(socket)) return doConnect(socket, fn);
+      this.#authenticate(socket, 'recovery').then(
+        () => {
+          if ((socket as unknown as SocketInternals).client.conn.readyState !== 'open') return this.#release(socket);
+          doConnect(socket, fn);
+        },
+        (error: AuthError) => {
+          const s = socket as unknown as SocketInternals;
+          delete (socket.data as SockAuthSocketData | undefined)?.auth;
+          s._cleanup();
+          if (s.client.conn.readyState === 'open') {
+            s._error({ message: error.message, data: { code: error.code, action: error.action } });
+          }
+        },
+      );
+    };
+  }
+
+  // --- events ------------------------------------------------------------------------------------------------
+
+  #checkEvent(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
+    const state = this.#states.get(socket);
+    const event = packet[0];
+    if (state === undefined) return this.#deny(socket, packet, new AuthMissingError(), 'event');
+    if (event === REFRESH_EVENT) {
+      this.#refresh(socket, state, packet);
+      return;
+    }
+    if (typeof event !== 'string') {
+      return this.#deny(socket, packet, new AuthForbiddenError('event name must be a string'), 'event');
+    }
+    let context: AuthContext;
+    try {
+      context = state.auth.current();
+    } catch (error) {
+      return this.#deny(socket, packet, error as AuthError, 'event', event);
+    }
+    const requirement = this.#policy.requirementFor(event);
+    if (requirement === undefined && !this.#guardedOnly(socket, event) && this.#unlisted === 'deny') {
+      return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
+    }
+    if (requirement !== undefined && !satisfies(context, requirement)) {
+      return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
+    }
+    if (this.#authorize === undefined || requirement === undefined) {
+      // Synchronous path: no allocation beyond Socket.IO's own, order preserved.
+      next();
+      return;
+    }
+    const hook = this.#authorize;
+    state.queue = state.queue.then(async () => {
+      try {
+        // Re-read the context: a re-auth may have replaced it while earlier events were being checked.
+        const current = state.auth.current();
+        await authorizeAction(current, requirement, event, packet.slice(1), hook);
+        state.auth.current(); // the deadline may have passed during the hook
+        next();
+      } catch (error) {
+        this.#deny(socket, packet, mapVerificationError(error), 'event', event);
+      }
+    });
+  }
+
+  /** True when every listener of `event` on `socket` is a guard (guards do their own permission checks). */
+  #guardedOnly(socket: Socket, event: string): boolean {
+    if (this.#guards === 0) return false;
+    const listeners = socket.listeners(event);
+    return listeners.length > 0 && listeners.every((listener) => GUARD in listener);
+  }
+
+  #deny(socket: Socket, packet: unknown[], error: AuthError, stage: FailureStage, event?: string): void {
+    this.#failure(error, stage, socket, event);
+    ackPacket(packet, denied(error));
+  }
+
+  #failure(error: AuthError, stage: FailureStage, socket: Socket, event?: string): void {
+    safely(() =>
+      this.#hooks.onAuthFailure?.({
+        code: error.code,
+        stage,
+        socketId: socket.id,
+        namespace: socket.nsp?.name ?? '/',
+        ...(event !== undefined && { event: truncate(event) }),
+      }),
+    );
+  }
+
+  // --- re-auth -----------------------------------------------------------------------------------------------
+
+  #refresh(socket: Socket, state: SocketState, packet: unknown[]): void {
+    const payload = packet[1];
+    const token = typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
+    const previous = state.auth.context;
+    state.auth.reauthenticate(token).then(
+      (current) => {
+        if (this.#states.get(socket) !== state) return;
+        (socket.data as SockAuthSocketData).auth = current;
+        this.#registry.set(socket, current);
+        safely(() => this.#hooks.onReauth?.({ socketId: socket.id, subject: current.subject, version: current.version }));
+        ackPacket(packet, { ok: true, expiresAt: current.expiresAt, version: current.version } satisfies RefreshAck);
+        if (this.#onContextChange !== undefined && previous !== undefined) {
+          const onChange = this.#onContextChange;
+          Promise.resolve()
+            .then(() => onChange(socket, { previous, current }))
+            .catch(() => undefined);
+        }
+      },
+      (error: unknown) => {
+        const authError = mapVerificationError(error);
+        this.#failure(authError, 'reauth', socket, REFRESH_EVENT);
+        ackPacket(packet, { ok: false, error: authError.toJSON() } satisfies RefreshAck);
+      },
+    );
+  }
+
+  // --- revocation --------------------------------------------------------------------------------------------
+
+  /** Sockets cut so far for revocations this node is making, so `revoke()` can report how many. */
+  readonly #pendingRevocations = new Map<string, { cut: number; refs: number }>();
+
+  /** Cuts the live sockets a revocation applies to. */
+  #cut(record: RevocationRecord): void {
+    const sockets = this.#registry.match(record);
+    let cut = 0;
+    for (const socket of sockets) {
+      const state = this.#states.get(socket);
+      if (state === undefined || !state.auth.revoke()) continue;
+      const subject = this.#registry.get(socket)?.subject ?? '';
+      cut++;
+      safely(() => this.#hooks.onRevoke?.({ socketId: socket.id, subject, kind: record.kind }));
+      this.#disconnect(socket, new AuthRevokedError());
+    }
+    const key = `${record.kind}\u0000${record.id}`;
+    const pending = this.#pendingRevocations.get(key);
+    if (pending !== undefined) pending.cut += cut;
+  }
+
+  #skipped(name: string): boolean {
+    return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : rule.test(name)));
+  }
+}
+
+function targetKey(target: RevocationTarget): string {
+  const { kind, id } = parseRevocationTarget(target);
+  return `${kind}\u0000${id}`;
+}
+
+function denied(error: AuthError): DeniedAck {
+  return { error: error.toJSON() };
+}
+
+function safeCurrentError(auth: ConnectionAuth): AuthError {
+  try {
+    auth.current();
+    return new AuthMissingError();
+  } catch (error) {
+    return error as AuthError;
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+}
+
+function resolveExtraction(options: SockAuthOptions): TokenExtraction {
+  const query = options.allowQueryToken;
+  const queryParam = typeof query === 'object' && query !== null ? query.param : 'token';
+  if (typeof queryParam !== 'string' || queryParam.length === 0) {
+    throw new TypeError('sockauth: "allowQueryToken.param" must be a non-empty string');
+  }
+  const cookie = options.cookie;
+  if (cookie !== undefined) {
+    if (typeof cookie.name !== 'string' || cookie.name.length === 0) {
+      throw new TypeError('sockauth: "cookie.name" is required');
+    }
+    if (!Array.isArray(cookie.allowedOrigins) && typeof cookie.allowedOrigins !== 'function') {
+      throw new TypeError('sockauth: "cookie.allowedOrigins" (a list or a predicate) is required with cookie auth');
+    }
+  }
+  const defaults: TokenSource[] = ['auth', 'header'];
+  if (cookie !== undefined) defaults.push('cookie');
+  if (query) defaults.push('query');
+  const sources = options.tokenSources ?? defaults;
+  for (const source of sources) {
+    if (!['auth', 'header', 'cookie', 'query'].includes(source)) {
+      throw new TypeError(`sockauth: unknown token source ${JSON.stringify(source)}`);
+    }
+    if (source === 'cookie' && cookie === undefined) throw new TypeError('sockauth: token source "cookie" needs "cookie" options');
+    if (source === 'query' && !query) throw new TypeError('sockauth: token source "query" needs "allowQueryToken"');
+  }
+  return Object.freeze({ sources: Object.freeze([...sources]), cookie, queryParam });
+}
+
+/**
+ * Creates the authentication controller without attaching it. Call {@link SockAuth.attach} with your server.
+ *
+ * @example
+ * ```ts
+ * const auth = createSockAuth({
+ *   verifier: { algorithms: ['HS256'], secret: process.env.JWT_SECRET!, issuer: 'me', audience: 'chat' },
+ *   events: { 'chat:send': 'chat:write', 'admin:*': ['chat:admin'] },
+ * }).attach(io);
+ * ```
+ */
+export function createSockAuth(options: SockAuthOptions): SockAuth {
+  return new SockAuth(options);
+}
+
+/**
+ * Creates the controller and attaches it to every namespace of `io`.
+ *
+ * @example
+ * ```ts
+ * const auth = sockAuth(io, { verifier: { algorithms: ['HS256'], secret }, events: { whoami: null } });
+ * io.on('connection', (socket) => socket.on('whoami', (ack) => ack(auth.contextOf(socket)?.subject)));
+ * ```
+ */
+export function sockAuth(io: Server, options: SockAuthOptions): SockAuth {
+  return new SockAuth(options).attach(io);
+}

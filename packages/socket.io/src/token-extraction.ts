@@ -1,0 +1,110 @@
+import { AuthInvalidError, AuthMissingError, redactUrl } from '@sockauth/core';
+
+/** Where a handshake token may come from. */
+export type TokenSource = 'auth' | 'header' | 'cookie' | 'query';
+
+/** Cookie authentication: the cookie's name and the origins allowed to use it. */
+export interface CookieTokenOptions {
+  /** Name of the cookie holding the token. */
+  readonly name: string;
+  /**
+   * Origins (`https://app.example.com`) allowed to authenticate with the cookie, or a predicate. A handshake
+   * that would use the cookie from any other origin, or with no `Origin` header, is refused: browsers attach
+   * cookies to cross-site WebSocket handshakes, so this is what prevents cross-site WebSocket hijacking.
+   */
+  readonly allowedOrigins: readonly string[] | ((origin: string) => boolean);
+}
+
+/** Resolved extraction settings. */
+export interface TokenExtraction {
+  readonly sources: readonly TokenSource[];
+  readonly cookie: CookieTokenOptions | undefined;
+  readonly queryParam: string;
+}
+
+/** The parts of a Socket.IO handshake the extraction reads (and redacts). */
+export interface HandshakeLike {
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  auth: Record<string, unknown>;
+  url: string;
+}
+
+const REDACTED = '[redacted]';
+
+function bearer(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return match?.[1];
+}
+
+function readCookie(header: unknown, name: string): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    const raw = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return undefined;
+}
+
+function originAllowed(origin: unknown, allowed: CookieTokenOptions['allowedOrigins']): boolean {
+  if (typeof origin !== 'string' || origin.length === 0) return false;
+  return typeof allowed === 'function' ? allowed(origin) === true : allowed.includes(origin);
+}
+
+/**
+ * Finds the handshake token in the enabled sources. Refuses with `AUTH_INVALID` when two sources carry
+ * different tokens (identities are never merged) or when a cookie token comes from a foreign origin; with
+ * `AUTH_MISSING` when there is none. Afterwards the token is redacted from `handshake.auth`,
+ * `handshake.query` and `handshake.url`, so application code that logs the handshake cannot leak it.
+ */
+export function extractToken(handshake: HandshakeLike, extraction: TokenExtraction): string {
+  const found: string[] = [];
+  for (const source of extraction.sources) {
+    let token: unknown;
+    switch (source) {
+      case 'auth':
+        token = handshake.auth?.['token'];
+        break;
+      case 'header':
+        token = bearer(handshake.headers['authorization']);
+        break;
+      case 'query':
+        token = handshake.query?.[extraction.queryParam];
+        break;
+      case 'cookie': {
+        const cookie = extraction.cookie!;
+        token = readCookie(handshake.headers['cookie'], cookie.name);
+        if (token !== undefined && !originAllowed(handshake.headers['origin'], cookie.allowedOrigins)) {
+          throw new AuthInvalidError('cookie authentication from a foreign origin');
+        }
+        break;
+      }
+    }
+    if (token === undefined || token === null || token === '') continue;
+    if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
+    found.push(token);
+  }
+  redactHandshake(handshake, extraction);
+  if (found.length === 0) throw new AuthMissingError();
+  const [token] = found;
+  if (found.some((other) => other !== token)) {
+    throw new AuthInvalidError('different tokens presented in one handshake');
+  }
+  return token!;
+}
+
+function redactHandshake(handshake: HandshakeLike, extraction: TokenExtraction): void {
+  if (handshake.auth && typeof handshake.auth['token'] === 'string') handshake.auth['token'] = REDACTED;
+  if (handshake.query && handshake.query[extraction.queryParam] !== undefined) {
+    handshake.query[extraction.queryParam] = REDACTED;
+  }
+  if (typeof handshake.url === 'string') handshake.url = redactUrl(handshake.url, [extraction.queryParam]);
+}
