@@ -23,6 +23,8 @@ export interface AuthContext<TClaims extends JWTPayload = JWTPayload> {
   readonly expiresAt: number;
   /** 1 for the handshake, +1 for every successful re-auth. */
   readonly version: number;
+  /** An application principal produced by `mapClaims` (e.g. the result of a passport strategy's `validate`). */
+  readonly user?: unknown;
 }
 
 /** What a {@link ClaimsMapper} returns: the identity part of a context. */
@@ -31,6 +33,8 @@ export interface MappedIdentity {
   readonly permissions?: Iterable<string>;
   readonly sessionId?: string;
   readonly tokenId?: string;
+  /** An application principal to carry on the context (not used for any decision by sockauth). */
+  readonly user?: unknown;
 }
 
 /** Turns verified claims into an identity. Throw an `AuthError` to refuse the token. */
@@ -115,6 +119,7 @@ export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
     ...(identity.sessionId !== undefined && { sessionId: identity.sessionId }),
     ...(identity.tokenId !== undefined && { tokenId: identity.tokenId }),
     ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat) && { issuedAt: claims.iat * 1000 }),
+    ...(identity.user !== undefined && { user: identity.user }),
   };
   return Object.freeze(context);
 }

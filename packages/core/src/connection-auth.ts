@@ -3,6 +3,7 @@ import { createAuthContext, type AuthContext, type ClaimsMapper } from './auth-c
 import {
   AuthExpiredError,
   AuthIdentityMismatchError,
+  AuthInvalidError,
   AuthMissingError,
   AuthRevokedError,
   AuthStaleError,
@@ -126,7 +127,8 @@ export async function authenticateToken<TClaims extends JWTPayload = JWTPayload>
     context = createAuthContext(payload as TClaims, version, opts.mapClaims);
   } catch (error) {
     if (isAuthError(error)) throw error;
-    throw new AuthMissingError('claims could not be mapped to an identity');
+    // Credentials were presented, so not AUTH_MISSING: claims that cannot be mapped are invalid claims.
+    throw new AuthInvalidError('claims could not be mapped to an identity', { cause: { name: 'ClaimsMapperError' } });
   }
   await assertNotRevoked(opts.revocationStore, context);
   return context;

@@ -23,6 +23,7 @@ export {
   DEFAULT_MAX_TOKEN_BYTES,
   MAX_CLOCK_TOLERANCE_SEC,
   createVerifier,
+  isVerifier,
   mapVerificationError,
 } from './verifier.js';
 export type {

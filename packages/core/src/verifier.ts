@@ -77,7 +77,8 @@ export interface VerifierOptions {
   /**
    * A custom verification function (e.g. `(t) => jwtService.verifyAsync(t)` from `@nestjs/jwt`). It owns the
    * signature check; sockauth still enforces the size limit before it and `exp`/required claims after it.
-   * `algorithms` still documents what it accepts and is still validated.
+   * `algorithms` still documents what it accepts and is still validated. `issuer`, `audience`, `typ` and
+   * `maxTokenAgeSec` cannot be combined with it (a `TypeError`): configure them in the custom verifier.
    */
   readonly verify?: CustomVerifyFunction;
   /** Expected `iss` (one or several). Recommended. */
@@ -350,6 +351,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   if (typeof now !== 'function') throw new TypeError('createVerifier: "now" must be a function');
   const key = resolveKeySource(options, symmetric);
   const custom = options.verify;
+  if (custom !== undefined) {
+    // These are only enforced by jose's jwtVerify, which a custom verifier bypasses: refuse rather than ignore them.
+    const ignored = (['issuer', 'audience', 'typ', 'maxTokenAgeSec'] as const).filter((name) => options[name] !== undefined);
+    if (ignored.length > 0) {
+      throw new TypeError(`createVerifier: ${ignored.join(', ')} cannot be enforced with "verify"; configure them in that verifier`);
+    }
+  }
 
   const joseOptions = {
     algorithms: [...algorithms],
@@ -380,5 +388,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  return Object.freeze({ verify, algorithms, clockToleranceSec, now });
+  return Object.freeze({ verify, algorithms, clockToleranceSec, now, [VERIFIER_BRAND]: true });
+}
+
+/** Marks verifiers built by {@link createVerifier}, in any copy of this module. */
+const VERIFIER_BRAND = Symbol.for('@sockauth/core.Verifier');
+
+/**
+ * True for a verifier built by {@link createVerifier} (as opposed to the options to build one, which may also
+ * have `verify` and `algorithms`).
+ */
+export function isVerifier(value: unknown): value is Verifier {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VERIFIER_BRAND] === true;
 }

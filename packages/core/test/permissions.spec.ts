@@ -1,0 +1,234 @@
+import {
+  AuthRevokedError,
+  PermissionSet,
+  allOf,
+  anyOf,
+  authorizeAction,
+  compileRequirement,
+  createAuthContext,
+  isAuthError,
+  satisfies,
+} from '../src/index.js';
+import type { AuthContext, AuthErrorCode, AuthorizeHook, PermissionRequirement } from '../src/index.js';
+import { claims, rejectionOf } from './support.js';
+
+function contextWith(...permissions: string[]): AuthContext {
+  return createAuthContext(claims({ permissions }));
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<AuthErrorCode> {
+  const error = await rejectionOf(promise);
+  if (!isAuthError(error)) throw new Error(`expected an AuthError, got ${String(error)}`);
+  return error.code;
+}
+
+describe('PermissionSet', () => {
+  it('grants literal permissions only', () => {
+    const set = new PermissionSet(['chat:read', 'chat:write']);
+    expect(set.has('chat:read')).toBe(true);
+    expect(set.has('chat:admin')).toBe(false);
+    expect(set.has('chat')).toBe(false);
+    expect(set.size).toBe(2);
+  });
+
+  it('lets chat:* grant chat:send but not chatx, chat: or another namespace', () => {
+    const set = new PermissionSet(['chat:*']);
+    expect(set.has('chat:send')).toBe(true);
+    expect(set.has('chat:room:42')).toBe(true);
+    expect(set.has('chat:*')).toBe(true);
+    expect(set.has('chatx')).toBe(false);
+    expect(set.has('chatx:send')).toBe(false);
+    expect(set.has('chat:')).toBe(false);
+    expect(set.has('chat')).toBe(false);
+    expect(set.has('billing:read')).toBe(false);
+  });
+
+  it('supports nested wildcards without widening them', () => {
+    const set = new PermissionSet(['chat:room:*']);
+    expect(set.has('chat:room:42')).toBe(true);
+    expect(set.has('chat:send')).toBe(false);
+  });
+
+  it('does not treat a bare * or :* as a wildcard for everything', () => {
+    expect(new PermissionSet(['*']).has('chat:send')).toBe(false);
+    expect(new PermissionSet([':*']).has(':x')).toBe(false);
+  });
+
+  it('skips empty and non-string entries', () => {
+    const set = new PermissionSet(['', 'a', 5 as unknown as string, 'a']);
+    expect(set.toArray()).toEqual(['a']);
+  });
+
+  it('is immutable: frozen, with no mutators, and toArray returns a copy', () => {
+    const set = new PermissionSet(['b', 'a']);
+    expect(Object.isFrozen(set)).toBe(true);
+    const loose = set as unknown as Record<string, unknown>;
+    for (const mutator of ['add', 'delete', 'clear', 'set', 'push']) expect(loose[mutator]).toBeUndefined();
+    const array = set.toArray();
+    array.push('admin');
+    expect(set.has('admin')).toBe(false);
+    expect(set.toArray()).toEqual(['a', 'b']);
+  });
+
+  it('iterates and serialises its permissions', () => {
+    const set = new PermissionSet(['b', 'a']);
+    expect([...set].sort()).toEqual(['a', 'b']);
+    expect(JSON.stringify({ set })).toBe('{"set":["a","b"]}');
+    expect(new PermissionSet().size).toBe(0);
+  });
+});
+
+describe('compileRequirement', () => {
+  it('treats a string as a single required permission', () => {
+    expect(compileRequirement('chat:send')).toEqual({ allOf: ['chat:send'], anyOf: [] });
+  });
+
+  it('treats an array as all-of', () => {
+    expect(compileRequirement(['a', 'b'])).toEqual({ allOf: ['a', 'b'], anyOf: [] });
+  });
+
+  it('accepts { allOf, anyOf }, either optional', () => {
+    expect(compileRequirement({ allOf: ['a'], anyOf: ['b', 'c'] })).toEqual({ allOf: ['a'], anyOf: ['b', 'c'] });
+    expect(compileRequirement({ anyOf: ['b'] })).toEqual({ allOf: [], anyOf: ['b'] });
+    expect(compileRequirement({})).toEqual({ allOf: [], anyOf: [] });
+  });
+
+  it('treats null as authenticated-only', () => {
+    expect(compileRequirement(null)).toEqual({ allOf: [], anyOf: [] });
+  });
+
+  it('builds requirements with allOf() and anyOf()', () => {
+    expect(compileRequirement(allOf('a', 'b'))).toEqual({ allOf: ['a', 'b'], anyOf: [] });
+    expect(compileRequirement(anyOf('a', 'b'))).toEqual({ allOf: [], anyOf: ['a', 'b'] });
+  });
+
+  it('returns a frozen copy that later edits of the input cannot change', () => {
+    const list = ['a'];
+    const compiled = compileRequirement(list);
+    list.push('b');
+    expect(compiled.allOf).toEqual(['a']);
+    expect(Object.isFrozen(compiled)).toBe(true);
+    expect(Object.isFrozen(compiled.allOf)).toBe(true);
+    expect(Object.isFrozen(compiled.anyOf)).toBe(true);
+  });
+
+  it('accepts an already compiled requirement', () => {
+    const compiled = compileRequirement({ allOf: ['a'], anyOf: ['b'] });
+    expect(compileRequirement(compiled)).toEqual(compiled);
+  });
+
+  it.each<[string, unknown]>([
+    ['an empty string', ''],
+    ['an array with an empty string', ['a', '']],
+    ['an array with a number', ['a', 1]],
+    ['allOf that is a string', { allOf: 'a' }],
+    ['anyOf with a non-string', { anyOf: [null] }],
+    ['a number', 42],
+    ['a boolean', true],
+    ['undefined', undefined],
+  ])('throws a TypeError for %s', (_, requirement) => {
+    expect(() => compileRequirement(requirement as PermissionRequirement)).toThrow(TypeError);
+  });
+});
+
+describe('satisfies', () => {
+  it('requires every all-of permission', () => {
+    const requirement = compileRequirement(['chat:read', 'chat:write']);
+    expect(satisfies(contextWith('chat:read', 'chat:write'), requirement)).toBe(true);
+    expect(satisfies(contextWith('chat:read'), requirement)).toBe(false);
+  });
+
+  it('requires at least one any-of permission', () => {
+    const requirement = compileRequirement(anyOf('chat:admin', 'chat:moderator'));
+    expect(satisfies(contextWith('chat:moderator'), requirement)).toBe(true);
+    expect(satisfies(contextWith('chat:read'), requirement)).toBe(false);
+  });
+
+  it('combines all-of and any-of', () => {
+    const requirement = compileRequirement({ allOf: ['chat:read'], anyOf: ['chat:admin', 'chat:moderator'] });
+    expect(satisfies(contextWith('chat:read', 'chat:admin'), requirement)).toBe(true);
+    expect(satisfies(contextWith('chat:admin'), requirement)).toBe(false);
+    expect(satisfies(contextWith('chat:read'), requirement)).toBe(false);
+  });
+
+  it('lets a null requirement pass any authenticated context', () => {
+    expect(satisfies(contextWith(), compileRequirement(null))).toBe(true);
+  });
+
+  it('honours wildcards', () => {
+    expect(satisfies(contextWith('chat:*'), compileRequirement(['chat:send', 'chat:read']))).toBe(true);
+    expect(satisfies(contextWith('chat:*'), compileRequirement('chatx'))).toBe(false);
+  });
+});
+
+describe('authorizeAction', () => {
+  const requirement = compileRequirement('chat:send');
+
+  it('resolves when the requirement is met and there is no hook', async () => {
+    await expect(authorizeAction(contextWith('chat:send'), requirement, 'chat:send', {})).resolves.toBeUndefined();
+  });
+
+  it('refuses with AUTH_FORBIDDEN (action none) when the requirement is not met, without calling the hook', async () => {
+    const hook = jest.fn(() => true);
+    const error = await rejectionOf(authorizeAction(contextWith('chat:read'), requirement, 'chat:send', {}, hook));
+    expect(isAuthError(error) && error.code).toBe('AUTH_FORBIDDEN');
+    expect(isAuthError(error) && error.action).toBe('none');
+    expect(hook).not.toHaveBeenCalled();
+  });
+
+  it('passes context, action and data to the hook', async () => {
+    const context = contextWith('chat:send');
+    const data = { room: 'r1' };
+    const hook = jest.fn<boolean, Parameters<AuthorizeHook>>(() => true);
+    await authorizeAction(context, requirement, 'chat:send', data, hook);
+    expect(hook).toHaveBeenCalledWith(context, 'chat:send', data);
+  });
+
+  it('refuses with AUTH_FORBIDDEN when the hook returns false or anything but true', async () => {
+    const context = contextWith('chat:send');
+    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', {}, () => false))).toBe('AUTH_FORBIDDEN');
+    const truthy = (() => 'yes') as unknown as AuthorizeHook;
+    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', {}, truthy))).toBe('AUTH_FORBIDDEN');
+  });
+
+  it('awaits an async hook', async () => {
+    const context = contextWith('chat:send');
+    await expect(authorizeAction(context, requirement, 'chat:send', {}, async () => true)).resolves.toBeUndefined();
+    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', {}, async () => false))).toBe('AUTH_FORBIDDEN');
+  });
+
+  it('refuses with the code of an AuthError thrown by the hook', async () => {
+    const revoked = new AuthRevokedError();
+    const error = await rejectionOf(
+      authorizeAction(contextWith('chat:send'), requirement, 'chat:send', {}, async () => {
+        throw revoked;
+      }),
+    );
+    expect(error).toBe(revoked);
+  });
+
+  it('refuses with AUTH_UNAVAILABLE when the hook throws anything else, without leaking its message', async () => {
+    const error = await rejectionOf(
+      authorizeAction(contextWith('chat:send'), requirement, 'chat:send', {}, () => {
+        throw new Error('db password=hunter2');
+      }),
+    );
+    expect(isAuthError(error) && error.code).toBe('AUTH_UNAVAILABLE');
+    expect(isAuthError(error) && error.action).toBe('retry');
+    expect(JSON.stringify(error)).not.toContain('hunter2');
+    expect(String((error as Error).message)).not.toContain('hunter2');
+  });
+
+  it('refuses with AUTH_FORBIDDEN when no any-of permission is granted', async () => {
+    const moderation = compileRequirement(anyOf('chat:admin', 'chat:moderator'));
+    expect(await codeOf(authorizeAction(contextWith('chat:read'), moderation, 'room:kick', {}))).toBe('AUTH_FORBIDDEN');
+    const both = compileRequirement({ allOf: ['chat:read'], anyOf: ['chat:admin'] });
+    expect(await codeOf(authorizeAction(contextWith('chat:read'), both, 'room:kick', {}))).toBe('AUTH_FORBIDDEN');
+  });
+
+  it('lets a null requirement through to the hook', async () => {
+    const hook = jest.fn(() => true);
+    await authorizeAction(contextWith(), compileRequirement(null), 'ping', undefined, hook);
+    expect(hook).toHaveBeenCalledTimes(1);
+  });
+});
