@@ -1,0 +1,487 @@
+/**
+ * Packaging test: what users get from the registry, not what the monorepo sees.
+ *
+ * Every publishable package (packages/* with a package.json, not private, with a src/index.ts) is packed with
+ * `npm pack`, and the tarballs are installed into a fresh project outside the repository together with the
+ * packages' non-optional peer dependencies, TypeScript and @types/node. That project then imports every
+ * package as ESM and as CJS, and type-checks an ESM and a CJS TypeScript consumer under `module: nodenext`.
+ *
+ * Needs `npm run build` first (it tests dist/, never src/) and the npm registry (peer deps, TypeScript).
+ * Set SOCKAUTH_PACKAGING_ONLY=core,socket.io (directory or package names) to test a subset, and
+ * SOCKAUTH_PACKAGING_KEEP=1 to keep the temporary project for inspection.
+ */
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// ---------------------------------------------------------------------------------------------------------------
+// What each package must export. Keys are package names, then subpaths as in the package.json `exports` map.
+// Every subpath in `exports` (except ./package.json) is imported; one without an entry here must simply have at
+// least one export. A package without an entry is still packed, installed and imported.
+// ---------------------------------------------------------------------------------------------------------------
+const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
+  '@sockauth/core': {
+    '.': [
+      'createVerifier',
+      'AuthError',
+      'AuthExpiredError',
+      'AUTH_ERROR_CODES',
+      'isAuthError',
+      'createAuthContext',
+      'PermissionSet',
+      'ConnectionAuth',
+      'ConnectionRegistry',
+      'MemoryRevocationStore',
+    ],
+    './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
+  },
+  '@sockauth/socket.io': {
+    '.': ['sockAuth', 'createSockAuth', 'SockAuth', 'REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
+  },
+  // Names from DESIGN.md; only checked once packages/nestjs has a src/index.ts.
+  '@sockauth/nestjs': {
+    '.': ['SockAuthModule', 'WsAuthGuard', 'RequirePermissions', 'Public', 'AuthUser'],
+  },
+};
+
+/** Modules a real application loads before a package (e.g. Nest apps import reflect-metadata first). */
+const PRELOAD: Record<string, readonly string[]> = {
+  '@sockauth/nestjs': ['reflect-metadata'],
+};
+
+/** Files every tarball must contain (paths relative to the package root). */
+const REQUIRED_FILES = ['package.json', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/package.json'];
+/** Files that must never be published. */
+const FORBIDDEN_FILES: ReadonlyArray<[RegExp, string]> = [
+  [/^src\//, 'TypeScript sources (src/)'],
+  [/(^|\/)(test|tests|__tests__)\//, 'a test directory'],
+  [/\.(spec|test)\.[cm]?[jt]sx?(\.map)?$/, 'a test file'],
+  [/\.d\.(spec|test)\.[cm]?ts(\.map)?$/, 'a test declaration'],
+  [/\.tsbuildinfo$/, 'a .tsbuildinfo'],
+  [/(^|\/)tsconfig(\.[\w-]+)?\.json$/, 'a tsconfig'],
+  [/(^|\/)node_modules\//, 'node_modules'],
+];
+
+const TYPESCRIPT_VERSION = '7.0.2';
+const TYPES_NODE_VERSION = '20';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+const INSTALL_TIMEOUT_MS = 240_000;
+const RUN_TIMEOUT_MS = 60_000;
+
+jest.setTimeout(300_000);
+
+interface PackageInfo {
+  /** Directory under packages/, e.g. `core`. */
+  dirName: string;
+  dir: string;
+  name: string;
+  version: string;
+  /** Subpaths from `exports`, e.g. ['.', './errors'] (./package.json excluded). */
+  subpaths: string[];
+  /** Non-optional peer dependencies, name → range. */
+  peers: Record<string, string>;
+}
+
+interface PackedFile {
+  path: string;
+}
+interface PackResult {
+  name: string;
+  version: string;
+  filename: string;
+  files: PackedFile[];
+}
+
+function discoverPackages(): PackageInfo[] {
+  const only = (process.env.SOCKAUTH_PACKAGING_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const packagesDir = path.join(REPO_ROOT, 'packages');
+  const found: PackageInfo[] = [];
+  for (const dirName of fs.readdirSync(packagesDir).sort()) {
+    const dir = path.join(packagesDir, dirName);
+    const manifestPath = path.join(dir, 'package.json');
+    if (!fs.existsSync(manifestPath) || !fs.existsSync(path.join(dir, 'src', 'index.ts'))) continue;
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
+      name: string;
+      version: string;
+      private?: boolean;
+      exports?: Record<string, unknown>;
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    if (manifest.private) continue;
+    if (only.length > 0 && !only.includes(dirName) && !only.includes(manifest.name)) continue;
+    const subpaths = Object.keys(manifest.exports ?? { '.': null }).filter((key) => key !== './package.json');
+    const peers: Record<string, string> = {};
+    for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
+      if (!manifest.peerDependenciesMeta?.[peer]?.optional) peers[peer] = range;
+    }
+    found.push({ dirName, dir, name: manifest.name, version: manifest.version, subpaths, peers });
+  }
+  return found;
+}
+
+/**
+ * The environment for child npm/node processes: when this runs under `npm test`, npm exports variables
+ * (npm_config_local_prefix, npm_package_*, ...) that would make a child npm act on the monorepo instead of
+ * on the temporary project.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^npm_(package|lifecycle)_/i.test(key)) continue;
+    if (/^npm_config_(local_prefix|prefix|workspaces?|include_workspace_root|global)$/i.test(key)) continue;
+    if (key === 'INIT_CWD' || key === 'NODE_ENV' || key === 'NODE_OPTIONS') continue;
+    env[key] = value;
+  }
+  env.npm_config_update_notifier = 'false';
+  env.npm_config_fund = 'false';
+  env.npm_config_audit = 'false';
+  return env;
+}
+
+/** Runs a command; on failure throws an error that shows the command, exit code, stdout and stderr. */
+function run(command: string, args: readonly string[], cwd: string, timeout = RUN_TIMEOUT_MS): string {
+  const options: ExecFileSyncOptions = {
+    cwd,
+    env: childEnv(),
+    timeout,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  };
+  try {
+    return execFileSync(command, args, options) as string;
+  } catch (error) {
+    const e = error as { status?: number | null; signal?: string | null; stdout?: string; stderr?: string };
+    const how = e.signal ? `killed by ${e.signal}${e.signal === 'SIGTERM' ? ` (timeout ${timeout} ms?)` : ''}` : `exit code ${e.status}`;
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` failed (${how}) in ${cwd}\n` +
+        `--- stdout ---\n${(e.stdout ?? '').trim()}\n--- stderr ---\n${(e.stderr ?? '').trim()}`,
+    );
+  }
+}
+
+/** `@sockauth/core` + './errors' → `@sockauth/core/errors`. */
+function specifier(pkg: PackageInfo, subpath: string): string {
+  return subpath === '.' ? pkg.name : `${pkg.name}/${subpath.replace(/^\.\//, '')}`;
+}
+
+/** specifier → expected export names, for every subpath of every package under test. */
+function expectations(packages: readonly PackageInfo[]): Record<string, readonly string[]> {
+  const out: Record<string, readonly string[]> = {};
+  for (const pkg of packages) {
+    for (const subpath of pkg.subpaths) out[specifier(pkg, subpath)] = EXPECTED_EXPORTS[pkg.name]?.[subpath] ?? [];
+  }
+  return out;
+}
+
+// --- the generated consumer files --------------------------------------------------------------------------------
+
+/** Shared checking code for esm.mjs and cjs.cjs: `load(specifier)` returns the module namespace/exports. */
+function checkerSource(expected: Record<string, readonly string[]>, hasCore: boolean): string {
+  const preload = [...new Set(packages.flatMap((pkg) => PRELOAD[pkg.name] ?? []))];
+  return `
+const expected = ${JSON.stringify(expected, null, 2)};
+const preload = ${JSON.stringify(preload)};
+const problems = [];
+for (const spec of preload) await load(spec);
+const exportNames = {};
+for (const [spec, names] of Object.entries(expected)) {
+  let mod;
+  try {
+    mod = await load(spec);
+  } catch (error) {
+    problems.push(spec + ': cannot be loaded: ' + (error && error.stack || error));
+    continue;
+  }
+  const keys = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule').sort();
+  exportNames[spec] = keys;
+  if (keys.length === 0) problems.push(spec + ': has no exports');
+  for (const name of names) {
+    if (mod[name] === undefined) problems.push(spec + ': missing export ' + JSON.stringify(name));
+  }
+}
+${hasCore ? coreSmokeSource() : ''}
+if (problems.length > 0) {
+  console.error(problems.join('\\n'));
+  process.exit(1);
+}
+console.log(JSON.stringify(exportNames));
+`;
+}
+
+/** Exercises @sockauth/core for real: jose (ESM-only) must work from both builds, and errors must be shared. */
+function coreSmokeSource(): string {
+  return `
+if (problems.length === 0) {
+  const core = await load('@sockauth/core');
+  const errors = await load('@sockauth/core/errors');
+  if (core.AuthError !== errors.AuthError) problems.push('@sockauth/core/errors: AuthError is not the same class as @sockauth/core AuthError');
+  if (!(new core.AuthExpiredError() instanceof core.AuthError)) problems.push('AuthExpiredError is not an AuthError');
+  if (new core.AuthExpiredError().code !== 'AUTH_EXPIRED') problems.push('AuthExpiredError.code is not AUTH_EXPIRED');
+  const jose = await load('jose');
+  const secret = new TextEncoder().encode('packaging-test-secret-0123456789abcdef');
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new jose.SignJWT({ scope: 'chat:read' }).setProtectedHeader({ alg: 'HS256' })
+    .setSubject('user-1').setIssuedAt(now).setExpirationTime(now + 60).sign(secret);
+  const verifier = core.createVerifier({ algorithms: ['HS256'], secret });
+  const verified = await verifier.verify(token);
+  if (verified.payload.sub !== 'user-1') problems.push('createVerifier().verify returned sub ' + verified.payload.sub);
+  const expired = await new jose.SignJWT({}).setProtectedHeader({ alg: 'HS256' })
+    .setSubject('user-1').setIssuedAt(now - 120).setExpirationTime(now - 60).sign(secret);
+  const rejection = await verifier.verify(expired).then(() => undefined, (error) => error);
+  if (!core.isAuthError(rejection) || rejection.code !== 'AUTH_EXPIRED') {
+    problems.push('an expired token was not rejected with AUTH_EXPIRED: ' + rejection);
+  }
+}
+`;
+}
+
+function esmSource(expected: Record<string, readonly string[]>, hasCore: boolean): string {
+  return `// Generated by test/packaging/packaging.spec.ts\nconst load = (spec) => import(spec);\n${checkerSource(expected, hasCore)}`;
+}
+
+function cjsSource(expected: Record<string, readonly string[]>, hasCore: boolean): string {
+  return (
+    `// Generated by test/packaging/packaging.spec.ts\n'use strict';\nconst load = async (spec) => require(spec);\n` +
+    `(async () => {\n${checkerSource(expected, hasCore)}\n})().catch((error) => { console.error(error); process.exit(1); });\n`
+  );
+}
+
+/**
+ * Type-level checks that fail if the published types were missing or `any`: an exhaustive switch over
+ * AuthErrorCode ending in `never`, @ts-expect-error on things the real types forbid, and a property that
+ * does not exist on each module namespace.
+ */
+function coreTypeChecks(): string {
+  return `
+function actionFor(error: AuthError): string {
+  const code: AuthErrorCode = error.code;
+  switch (code) {
+    case 'AUTH_MISSING':
+    case 'AUTH_INVALID':
+    case 'AUTH_REVOKED':
+    case 'AUTH_IDENTITY_MISMATCH':
+      return 'login';
+    case 'AUTH_EXPIRED':
+    case 'AUTH_STALE':
+      return 'refresh';
+    case 'AUTH_NOT_YET_VALID':
+    case 'AUTH_UNAVAILABLE':
+      return 'retry';
+    case 'AUTH_FORBIDDEN':
+      return 'none';
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+// @ts-expect-error not an AuthErrorCode
+const notACode: AuthErrorCode = 'AUTH_NOPE';
+void notACode;
+
+// @ts-expect-error algorithms is required
+createVerifier({ secret: 'x'.repeat(32) });
+
+async function use(token: string): Promise<number> {
+  const verifier = createVerifier({ algorithms: ['HS256'], secret: new TextEncoder().encode('x'.repeat(32)) });
+  const { payload } = await verifier.verify(token);
+  const exp: number = payload.exp;
+  return exp;
+}
+
+function subjectOf(context: AuthContext): string {
+  // @ts-expect-error the context is immutable
+  context.subject = 'someone-else';
+  return context.subject;
+}
+
+const expired = new AuthExpiredError();
+const expiredCode: 'AUTH_EXPIRED' = expired.code;
+const action: AuthAction = expired.action;
+if (isAuthError(expired as unknown)) actionFor(expired);
+void use;
+void subjectOf;
+void expiredCode;
+void action;
+`;
+}
+
+function namespaceChecks(expected: Record<string, readonly string[]>, ref: (index: number) => string): string {
+  return Object.entries(expected)
+    .map(([spec, names], index) => {
+      const ns = ref(index);
+      const uses = names.map((name) => `void ${ns}.${name};`).join('\n');
+      return `// ${spec}\n${uses}\n// @ts-expect-error not exported: fails if the types are missing or any\nvoid ${ns}.__notExportedBySockauth;`;
+    })
+    .join('\n\n');
+}
+
+function esmConsumerSource(expected: Record<string, readonly string[]>, hasCore: boolean): string {
+  const specs = Object.keys(expected);
+  const imports = specs.map((spec, index) => `import * as ns${index} from '${spec}';`).join('\n');
+  const coreImports = hasCore
+    ? `import { createVerifier, isAuthError, type AuthAction, type AuthContext, type AuthError, type AuthErrorCode } from '@sockauth/core';\n` +
+      `import { AuthExpiredError } from '@sockauth/core/errors';\n`
+    : '';
+  return `// Generated by test/packaging/packaging.spec.ts (ESM consumer)\n${coreImports}${imports}\n\n${
+    hasCore ? coreTypeChecks() : ''
+  }\n${namespaceChecks(expected, (index) => `ns${index}`)}\n`;
+}
+
+function cjsConsumerSource(expected: Record<string, readonly string[]>, hasCore: boolean): string {
+  const specs = Object.keys(expected);
+  const imports = specs.map((spec, index) => `import ns${index} = require('${spec}');`).join('\n');
+  const coreImports = hasCore
+    ? `import core = require('@sockauth/core');\nimport errors = require('@sockauth/core/errors');\n` +
+      `import createVerifier = core.createVerifier;\nimport isAuthError = core.isAuthError;\nimport AuthExpiredError = errors.AuthExpiredError;\n` +
+      `type AuthAction = core.AuthAction;\ntype AuthContext = core.AuthContext;\ntype AuthError = core.AuthError;\ntype AuthErrorCode = core.AuthErrorCode;\n`
+    : '';
+  return `// Generated by test/packaging/packaging.spec.ts (CJS consumer)\n${coreImports}${imports}\n\n${
+    hasCore ? coreTypeChecks() : ''
+  }\n${namespaceChecks(expected, (index) => `ns${index}`)}\n`;
+}
+
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    target: 'es2022',
+    lib: ['es2023'],
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    types: ['node'],
+    strict: true,
+    noEmit: true,
+    // Check the published .d.ts files too, not only the consumer.
+    skipLibCheck: false,
+    verbatimModuleSyntax: true,
+    noUnusedLocals: false,
+  },
+  files: ['consumer.ts', 'consumer.cts'],
+};
+
+// --- the test ----------------------------------------------------------------------------------------------------
+
+const packages = discoverPackages();
+const expected = expectations(packages);
+const hasCore = packages.some((pkg) => pkg.name === '@sockauth/core');
+
+describe('packaging: the packed tarballs work for ESM, CJS and TypeScript consumers', () => {
+  let workDir = '';
+  let projectDir = '';
+  const packed = new Map<string, PackResult>();
+
+  beforeAll(() => {
+    expect(packages.length).toBeGreaterThan(0);
+    const unbuilt = packages.filter((pkg) => !fs.existsSync(path.join(pkg.dir, 'dist')));
+    if (unbuilt.length > 0) {
+      throw new Error(
+        `No dist/ in ${unbuilt.map((pkg) => `packages/${pkg.dirName}`).join(', ')}: ` +
+          'this test checks the built packages; run `npm run build` first.',
+      );
+    }
+
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockauth-packaging-'));
+    const tarballDir = path.join(workDir, 'tarballs');
+    projectDir = path.join(workDir, 'consumer');
+    fs.mkdirSync(tarballDir);
+    fs.mkdirSync(projectDir);
+
+    const packArgs = ['pack', '--json', '--pack-destination', tarballDir, ...packages.flatMap((pkg) => ['-w', `packages/${pkg.dirName}`])];
+    const packOutput = run('npm', packArgs, REPO_ROOT);
+    const results = JSON.parse(packOutput.slice(packOutput.indexOf('['))) as PackResult[];
+    for (const result of results) packed.set(result.name, result);
+    for (const pkg of packages) {
+      if (!packed.has(pkg.name)) throw new Error(`npm pack produced no tarball for ${pkg.name}:\n${packOutput}`);
+    }
+
+    run('npm', ['init', '-y'], projectDir);
+    // consumer.ts is then an ES module and consumer.cts a CommonJS one.
+    run('npm', ['pkg', 'set', 'type=module'], projectDir);
+
+    const peers = new Map<string, string>();
+    for (const pkg of packages) {
+      for (const [peer, range] of Object.entries(pkg.peers)) {
+        if (!packages.some((p) => p.name === peer)) peers.set(peer, range);
+      }
+    }
+    const installArgs = [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--no-package-lock',
+      ...packages.map((pkg) => path.join(tarballDir, packed.get(pkg.name)!.filename)),
+      ...[...peers].map(([peer, range]) => `${peer}@${range}`),
+      `typescript@${TYPESCRIPT_VERSION}`,
+      `@types/node@${TYPES_NODE_VERSION}`,
+    ];
+    run('npm', installArgs, projectDir, INSTALL_TIMEOUT_MS);
+
+    fs.writeFileSync(path.join(projectDir, 'esm.mjs'), esmSource(expected, hasCore));
+    fs.writeFileSync(path.join(projectDir, 'cjs.cjs'), cjsSource(expected, hasCore));
+    fs.writeFileSync(path.join(projectDir, 'consumer.ts'), esmConsumerSource(expected, hasCore));
+    fs.writeFileSync(path.join(projectDir, 'consumer.cts'), cjsConsumerSource(expected, hasCore));
+    fs.writeFileSync(path.join(projectDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+  }, INSTALL_TIMEOUT_MS + 60_000);
+
+  afterAll(() => {
+    if (!workDir) return;
+    if (process.env.SOCKAUTH_PACKAGING_KEEP) {
+      console.log(`packaging test: kept ${workDir}`);
+    } else {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+
+  describe.each(packages.map((pkg) => [pkg.name, pkg] as const))('tarball of %s', (_name, pkg) => {
+    test('contains dist and the docs, and no sources, tests or build info', () => {
+      const files = packed.get(pkg.name)!.files.map((file) => file.path.replace(/^package\//, ''));
+      const required = [...REQUIRED_FILES];
+      for (const extra of ['README.md', 'LICENSE']) {
+        if (fs.existsSync(path.join(pkg.dir, extra))) required.push(extra);
+      }
+      const missing = required.filter((file) => !files.includes(file));
+      const forbidden = files.flatMap((file) =>
+        FORBIDDEN_FILES.filter(([pattern]) => pattern.test(file)).map(([, what]) => `${file} (${what})`),
+      );
+      expect({ missing, forbidden }).toEqual({ missing: [], forbidden: [] });
+    });
+
+    test('has the exports the package.json declares', () => {
+      const files = packed.get(pkg.name)!.files.map((file) => file.path.replace(/^package\//, ''));
+      const manifest = JSON.parse(fs.readFileSync(path.join(pkg.dir, 'package.json'), 'utf8')) as {
+        exports?: Record<string, unknown>;
+      };
+      const targets: string[] = [];
+      const collect = (value: unknown, condition: string): void => {
+        if (condition === '@sockauth/source') return; // monorepo-only condition pointing at src/
+        if (typeof value === 'string') targets.push(value.replace(/^\.\//, ''));
+        else if (value && typeof value === 'object') for (const [key, v] of Object.entries(value)) collect(v, key);
+      };
+      collect(manifest.exports ?? {}, '');
+      expect(targets.filter((target) => !files.includes(target))).toEqual([]);
+    });
+  });
+
+  test('ESM: every package and subpath can be imported and has its exports', () => {
+    run('node', ['esm.mjs'], projectDir);
+  });
+
+  test('CJS: every package and subpath can be required and has the same exports as ESM', () => {
+    const esmNames = JSON.parse(run('node', ['esm.mjs'], projectDir)) as Record<string, string[]>;
+    const cjsNames = JSON.parse(run('node', ['cjs.cjs'], projectDir)) as Record<string, string[]>;
+    expect(cjsNames).toEqual(esmNames);
+  });
+
+  test('TypeScript: ESM (consumer.ts) and CJS (consumer.cts) consumers type-check under module nodenext', () => {
+    run('npx', ['--no-install', 'tsc', '--version'], projectDir);
+    run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit'], projectDir, 120_000);
+  });
+});
