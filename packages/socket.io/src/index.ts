@@ -3,6 +3,6 @@ export type { SocketMiddleware } from './sock-auth.js';
 export type { FailureStage, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
 export { EventPolicy } from './event-policy.js';
 export type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
-export type { CookieTokenOptions, TokenSource } from './token-extraction.js';
+export type { CookieTokenOptions, HandshakeLike, TokenExtractor, TokenSource } from './token-extraction.js';
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck } from './protocol.js';

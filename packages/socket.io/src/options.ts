@@ -10,7 +10,7 @@ import type {
 } from '@sockauth/core';
 import type { Socket } from 'socket.io';
 import type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
-import type { CookieTokenOptions, TokenSource } from './token-extraction.js';
+import type { CookieTokenOptions, TokenExtractor, TokenSource } from './token-extraction.js';
 
 /** Where an authentication failure happened. */
 export type FailureStage = 'handshake' | 'recovery' | 'event' | 'reauth';
@@ -49,7 +49,10 @@ export interface SockAuthOptions {
   readonly verifier: Verifier | VerifierOptions;
   /** How claims become an identity (default: `sub`, `scope`/`scp`/`permissions`, `sid`, `jti`). */
   readonly mapClaims?: ClaimsMapper;
-  /** Handshake token sources, in order (default `['auth', 'header']`, plus `'cookie'`/`'query'` when configured). */
+  /**
+   * Handshake token sources, in order (default `['auth', 'header']`, plus `'cookie'`/`'query'` when configured).
+   * A function is a custom {@link TokenExtractor}.
+   */
   readonly tokenSources?: readonly TokenSource[];
   /** Accept the token from a cookie, only from allowed origins. */
   readonly cookie?: CookieTokenOptions;

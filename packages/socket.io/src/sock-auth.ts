@@ -1,7 +1,9 @@
 import {
   AuthForbiddenError,
+  AuthIdentityMismatchError,
   AuthMissingError,
   AuthRevokedError,
+  AuthUnavailableError,
   ConnectionAuth,
   ConnectionRegistry,
   MemoryRevocationStore,
@@ -9,8 +11,10 @@ import {
   compileRequirement,
   createVerifier,
   isAuthError,
+  isVerifier,
   mapVerificationError,
   parseRevocationTarget,
+  revocationApplies,
   revokeTarget,
   satisfies,
   type AuthContext,
@@ -56,17 +60,23 @@ interface SocketState {
 /** Internal Socket.IO members used to re-verify sockets restored by connection state recovery. */
 interface NamespaceInternals {
   _doConnect(socket: Socket, fn?: unknown): void;
+  _createSocket?(client: unknown, auth: Record<string, unknown>): Promise<Socket>;
   server: { _opts?: { connectionStateRecovery?: { skipMiddlewares?: boolean } } };
 }
 interface SocketInternals {
   _cleanup(): void;
   _error(err: { message: string; data: unknown }): void;
+  packet(packet: { type: number; data: unknown }): void;
   client: { conn: { readyState: string } };
 }
-
-function isVerifier(value: unknown): value is Verifier {
-  return typeof (value as Verifier | undefined)?.verify === 'function' && Array.isArray((value as Verifier).algorithms);
+interface RestoredSession {
+  readonly missedPackets: unknown[];
 }
+interface AdapterInternals {
+  restoreSession(pid: string, offset: string): Promise<RestoredSession | null> | RestoredSession | null;
+}
+/** socket.io-parser `PacketType.EVENT`. */
+const EVENT_PACKET = 2;
 
 function safely(fn: () => void): void {
   try {
@@ -100,7 +110,17 @@ export class SockAuth {
   readonly #states = new WeakMap<Socket, SocketState>();
   readonly #registry = new ConnectionRegistry<Socket>();
   readonly #attached = new WeakSet<object>();
+  /** Adapters whose `restoreSession` holds missed packets back (see #guardRecovery). */
+  readonly #restoring = new WeakSet<object>();
+  /** Missed packets of a session being restored, by pid, only while `_createSocket` runs. */
+  readonly #heldByPid = new Map<string, unknown[]>();
+  /** Missed packets of a restored socket, sent only once the socket is accepted. */
+  readonly #heldPackets = new WeakMap<Socket, unknown[]>();
   readonly #unsubscribe: () => void;
+  /** Handshakes (or recoveries) whose token is being verified. */
+  #verifying = 0;
+  /** Revocations received while handshakes were being verified; emptied when none is. */
+  readonly #recentRevocations: RevocationRecord[] = [];
   #guards = 0;
   #closed = false;
 
@@ -201,7 +221,7 @@ export class SockAuth {
         return;
       }
       const action = `guard:${handler.name || 'anonymous'}`;
-      authorizeAction(context, compiled, action, args, self.#authorize).then(
+      authorizeAction(context, compiled, action, withoutAck(packet), self.#authorize).then(
         () => {
           if (!state.auth.isActive()) return ackPacket(packet, denied(safeCurrentError(state.auth)));
           handler.apply(this, args);
@@ -270,8 +290,11 @@ export class SockAuth {
 
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: FailureStage): Promise<void> {
+    this.#verifying++;
+    const seenRevocations = this.#recentRevocations.length;
     try {
-      if (this.#closed) throw new AuthMissingError('authentication is shut down');
+      // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
+      if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
       const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction);
       const auth = await ConnectionAuth.authenticate(token, this.#connection, {
         onExpiring: (info) => socket.emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
@@ -282,11 +305,20 @@ export class SockAuth {
           this.#disconnect(socket, error);
         },
       });
+      const context = auth.context!;
+      if (stage === 'recovery') this.#assertSameIdentity(socket, context, auth);
+      // The store answered before these revocations reached it (or before its reply reached us): apply them.
+      if (this.#recentRevocations.slice(seenRevocations).some((record) => revocationApplies(record, context))) {
+        auth.close();
+        throw new AuthRevokedError();
+      }
       this.#wire(socket, auth);
     } catch (error) {
       const authError = isAuthError(error) ? error : mapVerificationError(error);
       this.#failure(authError, stage, socket);
       throw authError;
+    } finally {
+      if (--this.#verifying === 0) this.#recentRevocations.length = 0;
     }
   }
 
@@ -296,6 +328,8 @@ export class SockAuth {
     const state: SocketState = { auth, queue: Promise.resolve() };
     this.#states.set(socket, state);
     (socket.data as SockAuthSocketData).auth = auth.context;
+    // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
+    this.#registry.set(socket, auth.context!);
     if (previous === undefined) {
       socket.use((packet, next) => this.#checkEvent(socket, packet, next));
       // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
@@ -307,31 +341,63 @@ export class SockAuth {
 
   #onConnected(socket: Socket, start: () => void): void {
     const nsp = socket.nsp;
+    const conn = socket.client.conn;
+    // The client left while its token was being verified: the socket will never connect, and 'close' has
+    // already been emitted, so a listener added now would never be removed.
+    if (conn.readyState !== 'open') return this.#release(socket);
+    const onClose = (): void => {
+      nsp.off('connection', listener);
+      this.#release(socket);
+    };
     const listener = (connected: Socket): void => {
       if (connected !== socket) return;
       nsp.off('connection', listener);
+      // Namespaces multiplexed over one connection may reconnect many times: do not pile up 'close' listeners.
+      conn.off('close', onClose);
       start();
     };
     // Prepended so the deadline is armed and the socket indexed before application connection handlers run.
     nsp.prependListener('connection', listener);
     // A handshake that never completes (client gone between middleware and connect) must not leave a listener.
-    socket.client.conn.once('close', () => nsp.off('connection', listener));
+    conn.once('close', onClose);
   }
 
   #start(socket: Socket, state: SocketState): void {
     if (this.#states.get(socket) !== state || this.#closed) return;
+    // Revoked between the handshake middleware and the connection event: cut it now that it can be told.
+    if (state.auth.state === 'revoked') return this.#disconnect(socket, new AuthRevokedError());
     const context = state.auth.context!;
-    this.#registry.set(socket, context);
     safely(() => this.#hooks.onAuthenticated?.({ socketId: socket.id, namespace: socket.nsp.name, subject: context.subject }));
     state.auth.start();
   }
 
   #release(socket: Socket): void {
     const state = this.#states.get(socket);
+    const data = socket.data as SockAuthSocketData | undefined;
+    if (data !== undefined && state?.auth.context !== undefined && state.auth.state !== 'revoked') {
+      // Connection state recovery persists socket.data after 'disconnecting': keep only who this socket was,
+      // so a recovery with another identity's token is refused (never the context itself, which would go stale).
+      const { subject, sessionId } = state.auth.context!;
+      (data as Record<string, unknown>)[RECOVERY_IDENTITY] = sessionId === undefined ? { subject } : { subject, sessionId };
+    }
     state?.auth.close();
     this.#states.delete(socket);
     this.#registry.delete(socket);
-    delete (socket.data as SockAuthSocketData | undefined)?.auth;
+    if (data !== undefined) delete data.auth;
+  }
+
+  /**
+   * A recovered socket regains the rooms and missed packets of the socket it replaces: only the same subject and
+   * session may have them. A session persisted without our marker cannot be vouched for and is refused too.
+   */
+  #assertSameIdentity(socket: Socket, context: AuthContext, auth: ConnectionAuth): void {
+    const data = socket.data as Record<string, unknown> | undefined;
+    const before = data?.[RECOVERY_IDENTITY] as { subject?: unknown; sessionId?: unknown } | undefined;
+    if (data !== undefined) delete data[RECOVERY_IDENTITY];
+    if (before?.subject !== context.subject || before.sessionId !== context.sessionId) {
+      auth.close();
+      throw new AuthIdentityMismatchError('recovered session belongs to another identity');
+    }
   }
 
   /** Sends `auth:error` and disconnects: the client sees reason `io server disconnect` and the code. */
@@ -347,29 +413,81 @@ export class SockAuth {
   /**
    * With `connectionStateRecovery.skipMiddlewares`, Socket.IO restores a socket (rooms, `data`, missed packets)
    * without running middlewares. We intercept the connect step of recovered sockets and verify their current
-   * token first; a socket whose token expired or was revoked meanwhile is refused like a failed handshake,
-   * before it gets any missed packet.
+   * token first; a socket whose token expired or was revoked meanwhile is refused like a failed handshake.
+   *
+   * Socket.IO writes a restored session's missed packets to the wire from the `Socket` constructor, before any
+   * middleware or check (and the client replays them after its next successful connect). So the adapter's
+   * `restoreSession` is wrapped to hold them back, and they are sent only once the socket is accepted.
    */
   #guardRecovery(nsp: Namespace): void {
     const internals = nsp as unknown as NamespaceInternals;
     if (typeof internals._doConnect !== 'function') return;
     const doConnect = internals._doConnect.bind(nsp);
+    const connect = (socket: Socket, fn?: unknown): void => {
+      const held = this.#heldPackets.get(socket);
+      if (held !== undefined) {
+        this.#heldPackets.delete(socket);
+        for (const data of held) (socket as unknown as SocketInternals).packet({ type: EVENT_PACKET, data });
+      }
+      doConnect(socket, fn);
+    };
+    if (typeof internals._createSocket === 'function') {
+      const createSocket = internals._createSocket.bind(nsp);
+      internals._createSocket = async (client, auth) => {
+        this.#holdMissedPackets(nsp);
+        const pid = typeof auth?.['pid'] === 'string' ? auth['pid'] : undefined;
+        let socket: Socket;
+        let held: unknown[] | undefined;
+        try {
+          socket = await createSocket(client, auth);
+        } finally {
+          if (pid !== undefined) {
+            held = this.#heldByPid.get(pid);
+            this.#heldByPid.delete(pid);
+          }
+        }
+        if (held !== undefined && socket.recovered) this.#heldPackets.set(socket, held);
+        return socket;
+      };
+    }
     internals._doConnect = (socket: Socket, fn?: unknown): void => {
-      if (!socket.recovered || this.#states.has(socket)) return doConnect(socket, fn);
+      if (!socket.recovered || this.#states.has(socket)) return connect(socket, fn);
       this.#authenticate(socket, 'recovery').then(
         () => {
-          if ((socket as unknown as SocketInternals).client.conn.readyState !== 'open') return this.#release(socket);
-          doConnect(socket, fn);
+          if ((socket as unknown as SocketInternals).client.conn.readyState !== 'open') {
+            this.#release(socket);
+            this.#heldPackets.delete(socket);
+            (socket as unknown as SocketInternals)._cleanup();
+            return;
+          }
+          connect(socket, fn);
         },
         (error: AuthError) => {
           const s = socket as unknown as SocketInternals;
           delete (socket.data as SockAuthSocketData | undefined)?.auth;
+          this.#heldPackets.delete(socket);
           s._cleanup();
           if (s.client.conn.readyState === 'open') {
             s._error({ message: error.message, data: { code: error.code, action: error.action } });
           }
         },
       );
+    };
+  }
+
+  /** Wraps the namespace adapter's `restoreSession` (once per adapter instance) to hold missed packets back. */
+  #holdMissedPackets(nsp: Namespace): void {
+    const adapter = nsp.adapter as unknown as AdapterInternals;
+    if (this.#restoring.has(adapter) || typeof adapter.restoreSession !== 'function') return;
+    this.#restoring.add(adapter);
+    const restore = adapter.restoreSession.bind(adapter);
+    adapter.restoreSession = async (pid, offset) => {
+      const session = await restore(pid, offset);
+      if (session === null || session === undefined || !Array.isArray(session.missedPackets) || session.missedPackets.length === 0) {
+        return session;
+      }
+      this.#heldByPid.set(pid, session.missedPackets);
+      return { ...session, missedPackets: [] };
     };
   }
 
@@ -392,24 +510,31 @@ export class SockAuth {
     } catch (error) {
       return this.#deny(socket, packet, error as AuthError, 'event', event);
     }
-    const requirement = this.#policy.requirementFor(event);
-    if (requirement === undefined && !this.#guardedOnly(socket, event) && this.#unlisted === 'deny') {
+    let requirement = this.#policy.requirementFor(event);
+    if (requirement === undefined) {
+      // Guards check their own requirement and call `authorize` themselves.
+      if (this.#guardedOnly(socket, event)) return next();
+      if (this.#unlisted === 'deny') {
+        return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
+      }
+      // unlistedEvents: 'authenticated' — still subject to the live `authorize` hook, like every event.
+      requirement = AUTHENTICATED;
+    }
+    if (!satisfies(context, requirement)) {
       return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
     }
-    if (requirement !== undefined && !satisfies(context, requirement)) {
-      return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
-    }
-    if (this.#authorize === undefined || requirement === undefined) {
+    if (this.#authorize === undefined) {
       // Synchronous path: no allocation beyond Socket.IO's own, order preserved.
       next();
       return;
     }
     const hook = this.#authorize;
+    const checked = requirement;
     state.queue = state.queue.then(async () => {
       try {
         // Re-read the context: a re-auth may have replaced it while earlier events were being checked.
         const current = state.auth.current();
-        await authorizeAction(current, requirement, event, packet.slice(1), hook);
+        await authorizeAction(current, checked, event, withoutAck(packet.slice(1)), hook);
         state.auth.current(); // the deadline may have passed during the hook
         next();
       } catch (error) {
@@ -477,6 +602,7 @@ export class SockAuth {
 
   /** Cuts the live sockets a revocation applies to. */
   #cut(record: RevocationRecord): void {
+    if (this.#verifying > 0) this.#recentRevocations.push(record);
     const sockets = this.#registry.match(record);
     let cut = 0;
     for (const socket of sockets) {
@@ -485,7 +611,8 @@ export class SockAuth {
       const subject = this.#registry.get(socket)?.subject ?? '';
       cut++;
       safely(() => this.#hooks.onRevoke?.({ socketId: socket.id, subject, kind: record.kind }));
-      this.#disconnect(socket, new AuthRevokedError());
+      // Not connected yet (handshake accepted, connection event pending): #start cuts it once connected.
+      if (socket.connected) this.#disconnect(socket, new AuthRevokedError());
     }
     const key = `${record.kind}\u0000${record.id}`;
     const pending = this.#pendingRevocations.get(key);
@@ -500,6 +627,17 @@ export class SockAuth {
 function targetKey(target: RevocationTarget): string {
   const { kind, id } = parseRevocationTarget(target);
   return `${kind}\u0000${id}`;
+}
+
+/** Key in `socket.data` under which the identity of a disconnected socket survives for connection state recovery. */
+const RECOVERY_IDENTITY = 'sockauthRecoveryIdentity';
+
+/** Requirement of unlisted events allowed by `unlistedEvents: 'authenticated'`. */
+const AUTHENTICATED = compileRequirement(null);
+
+/** The event arguments the `authorize` hook sees: the payload, without Socket.IO's ack callback. */
+function withoutAck(args: readonly unknown[]): unknown[] {
+  return typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : [...args];
 }
 
 function denied(error: AuthError): DeniedAck {
@@ -539,6 +677,7 @@ function resolveExtraction(options: SockAuthOptions): TokenExtraction {
   if (query) defaults.push('query');
   const sources = options.tokenSources ?? defaults;
   for (const source of sources) {
+    if (typeof source === 'function') continue;
     if (!['auth', 'header', 'cookie', 'query'].includes(source)) {
       throw new TypeError(`sockauth: unknown token source ${JSON.stringify(source)}`);
     }

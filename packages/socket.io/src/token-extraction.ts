@@ -1,7 +1,21 @@
 import { AuthInvalidError, AuthMissingError, redactUrl } from '@sockauth/core';
 
+/**
+ * A custom handshake token source: returns the token found in `handshake`, or `undefined`/`null` when there is
+ * none. It runs with the built-in sources (two different tokens still refuse the handshake), before redaction.
+ * It is responsible for its own safety: never read a cookie here (use `cookie`, which checks the `Origin`), and
+ * prefer headers to the query string.
+ *
+ * @example
+ * ```ts
+ * const fromApiKeyHeader: TokenExtractor = (handshake) => handshake.headers['x-access-token'];
+ * sockAuth(io, { verifier, tokenSources: ['auth', fromApiKeyHeader] });
+ * ```
+ */
+export type TokenExtractor = (handshake: Readonly<HandshakeLike>) => unknown;
+
 /** Where a handshake token may come from. */
-export type TokenSource = 'auth' | 'header' | 'cookie' | 'query';
+export type TokenSource = 'auth' | 'header' | 'cookie' | 'query' | TokenExtractor;
 
 /** Cookie authentication: the cookie's name and the origins allowed to use it. */
 export interface CookieTokenOptions {
@@ -69,6 +83,13 @@ export function extractToken(handshake: HandshakeLike, extraction: TokenExtracti
   const found: string[] = [];
   for (const source of extraction.sources) {
     let token: unknown;
+    if (typeof source === 'function') {
+      token = source(handshake);
+      if (token === undefined || token === null || token === '') continue;
+      if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
+      found.push(token);
+      continue;
+    }
     switch (source) {
       case 'auth':
         token = handshake.auth?.['token'];

@@ -1,0 +1,57 @@
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { trackServer } from './cleanup';
+import { connect, refused, type ClientOptions, type ClientSocket, type ConnectError } from './clients';
+
+export interface NestTestApp {
+  readonly app: INestApplication;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Closes the application (idempotent); `cleanup()` calls it too. */
+  close(): Promise<void>;
+}
+
+export interface StartNestAppOptions {
+  /** Runs after `createNestApplication()` and before `listen()`, e.g. to set a WebSocket adapter. */
+  readonly configure?: (app: INestApplication) => void;
+}
+
+/**
+ * Compiles a testing module, creates a real Nest application (Express + Socket.IO) and listens on an ephemeral
+ * loopback port. Closed by `cleanup()` after each test. Nest's logger is off: tests assert on behaviour.
+ */
+export async function startNestApp(metadata: ModuleMetadata, options: StartNestAppOptions = {}): Promise<NestTestApp> {
+  const app = await createNestApp(metadata);
+  options.configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  return { app, url, close: () => closeOnce(app) };
+}
+
+/** Like {@link startNestApp} without listening: for start-up failures (`app.init()` rejects). */
+export async function createNestApp(metadata: ModuleMetadata): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  trackServer(() => closeOnce(app));
+  return app;
+}
+
+const closing = new WeakMap<INestApplication, Promise<void>>();
+function closeOnce(app: INestApplication): Promise<void> {
+  let closed = closing.get(app);
+  if (closed === undefined) {
+    closed = app.close();
+    closing.set(app, closed);
+  }
+  return closed;
+}
+
+/** Connects a tracked client with `token` in `auth.token` (none when undefined); rejects if it is refused. */
+export function connectWithToken(url: string, token?: string, options: ClientOptions = {}): Promise<ClientSocket> {
+  return connect(url, { ...(token !== undefined && { auth: { token } }), ...options });
+}
+
+/** The `connect_error` of a handshake with `token` that must be refused (fails if it connects). */
+export function refusedWithToken(url: string, token?: string, options: ClientOptions = {}): Promise<ConnectError> {
+  return refused(url, { ...(token !== undefined && { auth: { token } }), ...options });
+}
