@@ -1,0 +1,235 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createAuthContext, isAuthError, type AuthErrorCode } from '@sockauth/core';
+import type { SockAuth } from '@sockauth/socket.io';
+import {
+  DEFAULT_SCOPES,
+  DEFAULT_TTL_SEC,
+  GRANTABLE_SCOPES,
+  MAX_TTL_SEC,
+  MIN_TTL_SEC,
+  RefreshError,
+  type DemoIdentityProvider,
+} from './identity-provider.js';
+
+/** Request bodies larger than this get 413. */
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Longest accepted user name. */
+export const MAX_USER_LENGTH = 64;
+/** The permission `POST /auth/revoke` needs. */
+export const ADMIN_PERMISSION = 'chat:admin';
+
+/** Error codes of the HTTP API: the sockauth taxonomy for authentication, plain HTTP names otherwise. */
+export type HttpErrorCode =
+  | AuthErrorCode
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INTERNAL';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: HttpErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const badRequest = (message: string): HttpError => new HttpError(400, 'BAD_REQUEST', message);
+
+export interface HttpRoutesOptions {
+  readonly idp: DemoIdentityProvider;
+  readonly auth: SockAuth;
+  /** The browser page served at `GET /`. */
+  readonly indexHtml: Buffer;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The plain `node:http` request handler of the demo: `GET /`, `POST /auth/login`, `POST /auth/refresh`,
+ * `POST /auth/revoke`; 404 for unknown paths, 405 for known paths with the wrong method. Socket.IO handles
+ * `/socket.io/` before this handler sees anything. Errors are `{ error: { code, message } }`; tokens are never
+ * logged or echoed.
+ */
+export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes: Record<string, { method: string; handle: Route }> = {
+    '/': { method: 'GET', handle: async (req, res) => sendPage(req, res, options.indexHtml) },
+    '/auth/login': { method: 'POST', handle: (req, res) => login(req, res, options) },
+    '/auth/refresh': { method: 'POST', handle: (req, res) => refresh(req, res, options) },
+    '/auth/revoke': { method: 'POST', handle: (req, res) => revoke(req, res, options) },
+  };
+  return (req, res) => {
+    const path = pathOf(req.url);
+    const route = path === undefined ? undefined : routes[path];
+    const run = async (): Promise<void> => {
+      if (route === undefined) throw new HttpError(404, 'NOT_FOUND', 'no such route');
+      const allowed = route.method === 'GET' ? ['GET', 'HEAD'] : [route.method];
+      if (!allowed.includes(req.method ?? '')) {
+        res.setHeader('Allow', allowed.join(', '));
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${allowed.join(' or ')}`);
+      }
+      await route.handle(req, res);
+    };
+    run().catch((error: unknown) => {
+      const httpError =
+        error instanceof HttpError ? error : new HttpError(500, 'INTERNAL', 'internal error');
+      // Do not keep reading an oversized body: answer and close the connection.
+      if (httpError.status === 413 && !res.headersSent) res.setHeader('Connection', 'close');
+      if (!(error instanceof HttpError)) {
+        // Only the name: messages of unexpected errors could in theory carry request data.
+        process.stderr.write(`http: unexpected ${(error as Error)?.name ?? 'error'} on ${req.method} ${path}\n`);
+      }
+      sendJson(res, httpError.status, { error: { code: httpError.code, message: httpError.message } });
+    });
+  };
+}
+
+function pathOf(url: string | undefined): string | undefined {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendPage(req: IncomingMessage, res: ServerResponse, html: Buffer): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': html.byteLength,
+    'Cache-Control': 'no-store',
+    // The page only loads its own scripts and talks to its own origin.
+    'Content-Security-Policy':
+      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : html);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+/** Reads a JSON object body of at most {@link MAX_BODY_BYTES}. Any content type is read as JSON. */
+async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw badRequest('body must be JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+// --- POST /auth/login ----------------------------------------------------------------------------------------
+
+async function login(req: IncomingMessage, res: ServerResponse, { idp }: HttpRoutesOptions): Promise<void> {
+  const body = await readJsonObject(req);
+  const user = body['user'];
+  // Control characters are refused: the name ends up in other users' chat messages.
+  if (typeof user !== 'string' || user.trim() === '' || user.length > MAX_USER_LENGTH || /\p{Cc}/u.test(user)) {
+    throw badRequest(`"user" must be a non-empty string of at most ${MAX_USER_LENGTH} characters`);
+  }
+  let scopes = DEFAULT_SCOPES;
+  if (body['scopes'] !== undefined) {
+    const requested = body['scopes'];
+    if (!Array.isArray(requested) || !requested.every((scope) => typeof scope === 'string')) {
+      throw badRequest('"scopes" must be an array of strings');
+    }
+    const refused = requested.filter((scope) => !GRANTABLE_SCOPES.includes(scope));
+    if (refused.length > 0) throw badRequest(`only ${GRANTABLE_SCOPES.join(' and ')} can be granted here`);
+    scopes = [...new Set(requested as string[])];
+  }
+  let ttlSec = DEFAULT_TTL_SEC;
+  if (body['ttlSec'] !== undefined) {
+    const requested = body['ttlSec'];
+    if (!Number.isSafeInteger(requested) || (requested as number) < MIN_TTL_SEC || (requested as number) > MAX_TTL_SEC) {
+      throw badRequest(`"ttlSec" must be an integer from ${MIN_TTL_SEC} to ${MAX_TTL_SEC}`);
+    }
+    ttlSec = requested as number;
+  }
+  sendJson(res, 200, await idp.login({ user, scopes, ttlSec }));
+}
+
+// --- POST /auth/refresh --------------------------------------------------------------------------------------
+
+async function refresh(req: IncomingMessage, res: ServerResponse, { idp }: HttpRoutesOptions): Promise<void> {
+  const body = await readJsonObject(req);
+  const refreshToken = body['refreshToken'];
+  if (typeof refreshToken !== 'string' || refreshToken === '' || refreshToken.length > 512) {
+    throw badRequest('"refreshToken" must be a non-empty string');
+  }
+  try {
+    sendJson(res, 200, await idp.refresh(refreshToken));
+  } catch (error) {
+    if (!(error instanceof RefreshError)) throw error;
+    const code: AuthErrorCode =
+      error.reason === 'reused' ? 'AUTH_REVOKED' : error.reason === 'expired' ? 'AUTH_EXPIRED' : 'AUTH_INVALID';
+    throw new HttpError(401, code, error.message);
+  }
+}
+
+// --- POST /auth/revoke ---------------------------------------------------------------------------------------
+
+async function revoke(req: IncomingMessage, res: ServerResponse, { auth, idp }: HttpRoutesOptions): Promise<void> {
+  await requireAdmin(req, auth);
+  const body = await readJsonObject(req);
+  const keys = (['subject', 'sessionId', 'tokenId'] as const).filter((key) => body[key] !== undefined);
+  const key = keys[0];
+  if (keys.length !== 1 || key === undefined) throw badRequest('give exactly one of "subject", "sessionId" or "tokenId"');
+  const id = body[key];
+  if (typeof id !== 'string' || id === '' || id.length > 1024) {
+    throw badRequest(`"${key}" must be a non-empty string of at most 1024 characters`);
+  }
+  const target = key === 'subject' ? { subject: id } : key === 'sessionId' ? { sessionId: id } : { tokenId: id };
+  // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
+  if (key !== 'tokenId') idp.endSessions(target as { subject: string } | { sessionId: string });
+  const { disconnected } = await auth.revoke(target);
+  sendJson(res, 200, { disconnected });
+}
+
+/** `Authorization: Bearer <token>` with `chat:admin`, checked by the same verifier as the sockets. */
+async function requireAdmin(req: IncomingMessage, auth: SockAuth): Promise<void> {
+  const header = req.headers['authorization'];
+  const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
+  if (token === undefined) throw new HttpError(401, 'AUTH_MISSING', 'an "Authorization: Bearer" admin token is required');
+  let permitted: boolean;
+  try {
+    const { payload } = await auth.verifier.verify(token);
+    const context = createAuthContext(payload);
+    // A revoked admin token must not keep revoking others.
+    if (await auth.revocationStore.isRevoked(context)) throw new HttpError(401, 'AUTH_REVOKED', 'token revoked');
+    permitted = context.permissions.has(ADMIN_PERMISSION);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 401, error.code, error.message);
+    throw error;
+  }
+  if (!permitted) throw new HttpError(403, 'AUTH_FORBIDDEN', `"${ADMIN_PERMISSION}" is required`);
+}

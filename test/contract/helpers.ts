@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
+import { connect, type ClientSocket } from '../support/clients';
+import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET } from './servers';
+
+/** What the token endpoints return. */
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiresAt: number;
+}
+
+/** An HTTP answer: status, headers and the body parsed as JSON when it is JSON. */
+export interface Answer<T = any> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+async function answer(response: Response): Promise<Answer> {
+  const text = await response.text();
+  let body: unknown = text;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Left as text: the assertion on it will say what came back.
+    }
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** POSTs `body` (an object as JSON, a string as is) to `url + path`. */
+export async function post(
+  url: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const response = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return answer(response);
+}
+
+export async function get(url: string, path: string): Promise<Answer> {
+  return answer(await fetch(url + path));
+}
+
+/** A user name no other test uses, so subject-wide revocations never touch another test's sockets. */
+export function uniqueUser(prefix = 'user'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function uniqueRoom(): string {
+  return `room-${randomUUID().slice(0, 8)}`;
+}
+
+/** `POST /auth/login`; fails the test unless it answers 200. */
+export async function login(
+  url: string,
+  user: string,
+  options: { scopes?: string[]; ttlSec?: number } = {},
+): Promise<TokenSet> {
+  const { status, body } = await post(url, '/auth/login', {
+    user,
+    scopes: options.scopes ?? ['chat:read', 'chat:write'],
+    ttlSec: options.ttlSec ?? 60,
+  });
+  if (status !== 200) throw new Error(`login of ${user} answered ${status}: ${JSON.stringify(body)}`);
+  return body as TokenSet;
+}
+
+/** `POST /auth/refresh`; fails the test unless it answers 200. */
+export async function refresh(url: string, refreshToken: string): Promise<TokenSet> {
+  const { status, body } = await post(url, '/auth/refresh', { refreshToken });
+  if (status !== 200) throw new Error(`refresh answered ${status}: ${JSON.stringify(body)}`);
+  return body as TokenSet;
+}
+
+export function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export interface MintOptions {
+  readonly ttlSec?: number;
+  readonly exp?: number;
+  readonly nbf?: number;
+  readonly secret?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+/**
+ * Mints an HS256 token the way an operator would with `JWT_SECRET` (default: the suite's secret, the demo's
+ * default `iss`/`aud`).
+ */
+export function mint(claims: JWTPayload, options: MintOptions = {}): Promise<string> {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setIssuer(options.issuer ?? CONTRACT_ISSUER)
+    .setAudience(options.audience ?? CONTRACT_AUDIENCE)
+    .setExpirationTime(options.exp ?? nowSec() + (options.ttlSec ?? 60));
+  if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? CONTRACT_SECRET));
+}
+
+/** A `chat:admin` token for `POST /auth/revoke` and `admin:announce`. */
+export function adminToken(subject = uniqueUser('root')): Promise<string> {
+  return mint({ sub: subject, scope: 'chat:admin' });
+}
+
+/** Connects a tracked client with `token` in `auth.token`. */
+export function connectWith(url: string, token: string): Promise<ClientSocket> {
+  return connect(url, { auth: { token } });
+}
+
+/** Emits `event` with an ack and a 5 s timeout, so a missing ack fails with a clear error. */
+export function ask<T = any>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
+  return socket.timeout(5_000).emitWithAck(event, ...args) as Promise<T>;
+}

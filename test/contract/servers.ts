@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+/**
+ * The servers the demo contract suite drives (shared DEMO-CONTRACT.md). Each one is started exactly like a user
+ * would start it, as a child process, and driven black-box over HTTP and Socket.IO. Add the NestJS example here
+ * and the whole suite runs against it too.
+ */
+
+/** The HS256 secret the suite gives servers by default, so it can mint admin tokens itself. */
+export const CONTRACT_SECRET = 'sockauth-contract-suite-hs256-secret-0123456789';
+/** `iss` and `aud` of the demo's tokens when JWT_ISSUER / JWT_AUDIENCE are not set. */
+export const CONTRACT_ISSUER = 'sockauth-demo';
+export const CONTRACT_AUDIENCE = 'sockauth-demo';
+
+/** A running server under test. */
+export interface RunningServer {
+  /** `http://HOST:PORT`, as printed on the `listening on` line. */
+  readonly url: string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+  /** Stops the process and waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface ContractServer {
+  readonly name: string;
+  /**
+   * Starts the server with `PORT=0`, `HOST=127.0.0.1`, `JWT_SECRET=CONTRACT_SECRET` and `env` on top. An empty
+   * string removes a variable (`{ JWT_SECRET: '' }` starts it without a secret).
+   */
+  start(env: Record<string, string>): Promise<RunningServer>;
+}
+
+const ROOT = resolve(__dirname, '../..');
+const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
+const STARTUP_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const LISTENING = /^listening on (http:\/\/\S+)$/m;
+
+/** Variables of the contract: never inherited from the developer's shell, only set on purpose. */
+const CONTRACT_VARIABLES = [
+  'PORT',
+  'HOST',
+  'JWT_SECRET',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'CLOCK_TOLERANCE_SEC',
+  'WARN_BEFORE_SEC',
+  'ALLOW_QUERY_TOKEN',
+  'REDIS_URL',
+];
+
+/** The child environment: the parent's, minus contract variables, plus the defaults and `overrides`. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of CONTRACT_VARIABLES) delete env[name];
+  const wanted: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', JWT_SECRET: CONTRACT_SECRET, ...overrides };
+  for (const [name, value] of Object.entries(wanted)) {
+    if (value === '') delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * Spawns `command args` in the repository root and resolves once it printed `listening on http://...`.
+ * Rejects after {@link STARTUP_TIMEOUT_MS}, or if the process exits first, with its stderr in the message.
+ */
+export function spawnServer(command: string, args: readonly string[], env: Record<string, string>): Promise<RunningServer> {
+  const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+
+  return new Promise<RunningServer>((resolveStart, rejectStart) => {
+    const fail = (why: string): void => {
+      cleanupListeners();
+      void stop();
+      rejectStart(new Error(`${[command, ...args].join(' ')}: ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
+    };
+    const timer = setTimeout(() => fail(`no "listening on http://..." line within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
+    const onData = (): void => {
+      const match = LISTENING.exec(stdout);
+      if (match === null) return;
+      cleanupListeners();
+      resolveStart({ url: match[1]!, stdout: () => stdout, stop });
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      // Let the last stderr chunk arrive before reporting it.
+      setImmediate(() => fail(`exited before listening (code ${code}, signal ${signal})`));
+    };
+    const onError = (error: Error): void => fail(`could not be spawned: ${error.message}`);
+    function cleanupListeners(): void {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    }
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+export const contractServers: readonly ContractServer[] = [
+  {
+    name: 'examples/socketio-chat',
+    start: (env) => spawnServer(TSX, ['--conditions=@sockauth/source', 'examples/socketio-chat/src/main.ts'], env),
+  },
+  {
+    name: 'examples/nestjs-chat',
+    // `--tsconfig`: tsx only reads the tsconfig of its working directory (none at the root), and Nest needs the
+    // example's legacy-decorator setting (which covers the Nest package's sources too).
+    start: (env) =>
+      spawnServer(
+        TSX,
+        ['--conditions=@sockauth/source', '--tsconfig', 'examples/nestjs-chat/tsconfig.json', 'examples/nestjs-chat/src/main.ts'],
+        env,
+      ),
+  },
+];
