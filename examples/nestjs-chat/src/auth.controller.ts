@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import { All, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import type { RevocationTarget } from '@sockauth/core';
+import { isAuthError } from '@sockauth/core';
+import { ADMIN_PERMISSION, MAX_USER_LENGTH } from '@sockauth/example-socketio-chat/http-routes';
+import {
+  DEFAULT_SCOPES,
+  DEFAULT_TTL_SEC,
+  GRANTABLE_SCOPES,
+  MAX_TTL_SEC,
+  MIN_TTL_SEC,
+  RefreshError,
+  type DemoIdentityProvider,
+  type TokenSet,
+} from '@sockauth/example-socketio-chat/identity-provider';
+import { SockAuthService } from '@sockauth/nestjs';
+import { HttpError, badRequest, methodNotAllowed } from './http-error.js';
+import { readJsonObject } from './json-body.js';
+import { IDENTITY_PROVIDER } from './tokens.js';
+
+/**
+ * The demo identity endpoints (DEMO-CONTRACT "HTTP"): login and refresh through the Socket.IO example's demo
+ * identity provider, and revocation through {@link SockAuthService}, which cuts the matching live sockets.
+ */
+@Controller('auth')
+export class AuthController {
+  constructor(
+    @Inject(IDENTITY_PROVIDER) private readonly idp: DemoIdentityProvider,
+    @Inject(SockAuthService) private readonly sockAuth: SockAuthService,
+  ) {}
+
+  /** `{ user, scopes?, ttlSec? }` → a token pair. Only `chat:read` and `chat:write` can be granted here. */
+  @Post('login')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async login(@Req() req: IncomingMessage): Promise<TokenSet> {
+    const body = await readJsonObject(req);
+    const user = body['user'];
+    // Control characters are refused: the name ends up in other users' chat messages.
+    if (typeof user !== 'string' || user.trim() === '' || user.length > MAX_USER_LENGTH || /\p{Cc}/u.test(user)) {
+      throw badRequest(`"user" must be a non-empty string of at most ${MAX_USER_LENGTH} characters`);
+    }
+    let scopes = DEFAULT_SCOPES;
+    if (body['scopes'] !== undefined) {
+      const requested = body['scopes'];
+      if (!Array.isArray(requested) || !requested.every((scope) => typeof scope === 'string')) {
+        throw badRequest('"scopes" must be an array of strings');
+      }
+      if (requested.some((scope) => !GRANTABLE_SCOPES.includes(scope))) {
+        throw badRequest(`only ${GRANTABLE_SCOPES.join(' and ')} can be granted here`);
+      }
+      scopes = [...new Set(requested as string[])];
+    }
+    let ttlSec = DEFAULT_TTL_SEC;
+    if (body['ttlSec'] !== undefined) {
+      const requested = body['ttlSec'];
+      if (!Number.isSafeInteger(requested) || (requested as number) < MIN_TTL_SEC || (requested as number) > MAX_TTL_SEC) {
+        throw badRequest(`"ttlSec" must be an integer from ${MIN_TTL_SEC} to ${MAX_TTL_SEC}`);
+      }
+      ttlSec = requested as number;
+    }
+    return this.idp.login({ user, scopes, ttlSec });
+  }
+
+  /** `{ refreshToken }` → a new pair; the presented refresh token stops working (reuse revokes the session). */
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async refresh(@Req() req: IncomingMessage): Promise<TokenSet> {
+    const body = await readJsonObject(req);
+    const refreshToken = body['refreshToken'];
+    if (typeof refreshToken !== 'string' || refreshToken === '' || refreshToken.length > 512) {
+      throw badRequest('"refreshToken" must be a non-empty string');
+    }
+    try {
+      return await this.idp.refresh(refreshToken);
+    } catch (error) {
+      if (!(error instanceof RefreshError)) throw error;
+      const code = error.reason === 'reused' ? 'AUTH_REVOKED' : error.reason === 'expired' ? 'AUTH_EXPIRED' : 'AUTH_INVALID';
+      throw new HttpError(401, code, error.message);
+    }
+  }
+
+  /**
+   * `Authorization: Bearer <token with chat:admin>` and one of `{ subject }`, `{ sessionId }`, `{ tokenId }` →
+   * `{ disconnected }` once the matching live sockets are cut. 401 without a valid token, 403 without chat:admin.
+   */
+  @Post('revoke')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async revoke(@Req() req: IncomingMessage): Promise<{ disconnected: number }> {
+    await this.#requireAdmin(req);
+    const body = await readJsonObject(req);
+    const keys = (['subject', 'sessionId', 'tokenId'] as const).filter((key) => body[key] !== undefined);
+    const key = keys[0];
+    if (keys.length !== 1 || key === undefined) throw badRequest('give exactly one of "subject", "sessionId" or "tokenId"');
+    const id = body[key];
+    if (typeof id !== 'string' || id === '' || id.length > 1024) {
+      throw badRequest(`"${key}" must be a non-empty string of at most 1024 characters`);
+    }
+    const target: RevocationTarget = key === 'subject' ? { subject: id } : key === 'sessionId' ? { sessionId: id } : { tokenId: id };
+    // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
+    if (key !== 'tokenId') this.idp.endSessions(key === 'subject' ? { subject: id } : { sessionId: id });
+    return this.sockAuth.revoke(target);
+  }
+
+  @All(['login', 'refresh', 'revoke'])
+  wrongMethod(): never {
+    throw methodNotAllowed(['POST']);
+  }
+
+  /** The same verification as the sockets (signature, claims, revocation), then `chat:admin`. */
+  async #requireAdmin(req: IncomingMessage): Promise<void> {
+    const header = req.headers['authorization'];
+    const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
+    if (token === undefined) throw new HttpError(401, 'AUTH_MISSING', 'an "Authorization: Bearer" admin token is required');
+    let permitted: boolean;
+    try {
+      permitted = (await this.sockAuth.authenticate(token)).permissions.has(ADMIN_PERMISSION);
+    } catch (error) {
+      if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 401, error.code, error.message);
+      throw error;
+    }
+    if (!permitted) throw new HttpError(403, 'AUTH_FORBIDDEN', `"${ADMIN_PERMISSION}" is required`);
+  }
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, UseGuards } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import {
+  MAX_MESSAGE_ID_LENGTH,
+  MAX_ROOM_LENGTH,
+  MAX_TEXT_LENGTH,
+  type BadRequestAck,
+  type RecentIds,
+} from '@sockauth/example-socketio-chat/chat-gateway';
+import { AuthContext, AuthUser, RequirePermissions, WsAuthGuard } from '@sockauth/nestjs';
+import type { Server, Socket } from 'socket.io';
+import { RECENT_IDS } from './tokens.js';
+
+/** Internal room names are prefixed, so a client cannot join another socket's private room by its id. */
+const roomKey = (room: string): string => `room:${room}`;
+
+class BadRequest extends Error {}
+
+function object(payload: unknown): Record<string, unknown> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new BadRequest('payload must be an object');
+  }
+  return payload as Record<string, unknown>;
+}
+
+function text(value: unknown, name: string, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new BadRequest(`"${name}" must be a non-empty string of at most ${max} characters`);
+  }
+  return value;
+}
+
+function room(value: unknown): string {
+  const name = text(value, 'room', MAX_ROOM_LENGTH);
+  if (/\p{Cc}/u.test(name)) throw new BadRequest('"room" must not contain control characters');
+  return name;
+}
+
+/**
+ * Runs a handler body; a malformed payload becomes a `BAD_REQUEST` ack (the socket stays), anything else an
+ * `INTERNAL` one, as in the Socket.IO example. Authentication and permission failures never get here: the
+ * guard refuses before, and the module's filter acks them with `AUTH_*` codes.
+ */
+function respond<T>(handler: () => T): T | BadRequestAck | { ok: false; error: { code: 'INTERNAL'; message: string } } {
+  try {
+    return handler();
+  } catch (error) {
+    if (error instanceof BadRequest) return { ok: false, error: { code: 'BAD_REQUEST', message: error.message } };
+    process.stderr.write(`chat: handler failed: ${(error as Error)?.name ?? 'error'}\n`);
+    return { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
+  }
+}
+
+/**
+ * The chat (DEMO-CONTRACT "Socket.IO"), as a Nest gateway. The handshake was authenticated by the
+ * `SockAuthIoAdapter` the module installed; `WsAuthGuard` checks each handler's `@RequirePermissions()` against
+ * the context in force when the message is handled; `auth:refresh`, expiry and revocation are handled by sockauth
+ * before any of this code runs.
+ */
+@UseGuards(WsAuthGuard)
+@WebSocketGateway()
+export class ChatGateway {
+  @WebSocketServer()
+  private readonly server!: Server;
+
+  constructor(@Inject(RECENT_IDS) private readonly recent: RecentIds) {}
+
+  @SubscribeMessage('whoami')
+  whoami(@AuthContext() context: AuthContext) {
+    return {
+      subject: context.subject,
+      permissions: context.permissions.toArray(),
+      expiresAt: context.expiresAt,
+      version: context.version,
+    };
+  }
+
+  @RequirePermissions('chat:read')
+  @SubscribeMessage('chat:join')
+  join(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown) {
+    return respond(() => {
+      void socket.join(roomKey(room(object(payload)['room'])));
+      return { ok: true };
+    });
+  }
+
+  @RequirePermissions('chat:write')
+  @SubscribeMessage('chat:send')
+  send(@AuthUser('subject') from: string, @MessageBody() payload: unknown) {
+    return respond(() => {
+      const body = object(payload);
+      const target = room(body['room']);
+      const message = text(body['text'], 'text', MAX_TEXT_LENGTH);
+      const id = body['id'] === undefined ? randomUUID() : text(body['id'], 'id', MAX_MESSAGE_ID_LENGTH);
+      // A repeated id from the same subject within the window is acked again but not re-broadcast.
+      if (this.recent.remember(from, id)) {
+        this.server.to(roomKey(target)).emit('chat:message', { room: target, text: message, from, id });
+      }
+      return { ok: true, id };
+    });
+  }
+
+  @RequirePermissions('chat:admin')
+  @SubscribeMessage('admin:announce')
+  announce(@MessageBody() payload: unknown) {
+    return respond(() => {
+      this.server.emit('chat:announcement', { text: text(object(payload)['text'], 'text', MAX_TEXT_LENGTH) });
+      return { ok: true };
+    });
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Injection tokens of the example. The app runs under tsx (esbuild), which emits no decorator metadata, so every
+ * constructor dependency names its token explicitly with `@Inject(...)`.
+ */
+
+/** The resolved `ChatConfig` (from the Socket.IO example's environment parsing). */
+export const CHAT_CONFIG = Symbol('CHAT_CONFIG');
+/** The demo identity provider (`POST /auth/login`, `/auth/refresh`). */
+export const IDENTITY_PROVIDER = Symbol('IDENTITY_PROVIDER');
+/** Recently seen `chat:send` ids, for idempotent re-sends. */
+export const RECENT_IDS = Symbol('RECENT_IDS');
+/** The browser page served at `GET /`. */
+export const INDEX_HTML = Symbol('INDEX_HTML');

@@ -1,0 +1,94 @@
+import { MetadataScanner, type DiscoveryService } from '@nestjs/core';
+import { GATEWAY_METADATA, GATEWAY_OPTIONS, MESSAGE_MAPPING_METADATA, MESSAGE_METADATA } from '@nestjs/websockets/constants.js';
+import { PUBLIC_KEY } from './sockauth.constants.js';
+
+/** What sockauth needs to know about one gateway class. */
+export interface GatewayInfo {
+  readonly metatype: Function;
+  /** Socket.IO namespace, normalised to a leading `/` (as `server.of()` does). */
+  readonly namespace: string | RegExp;
+  /** `@Public()` on the class: its namespace skips handshake authentication. */
+  readonly isPublic: boolean;
+  /** The message patterns of its `@SubscribeMessage()` handlers. */
+  readonly patterns: readonly string[];
+}
+
+/**
+ * Every gateway class registered in the application, found the way `@nestjs/websockets` finds them (providers
+ * carrying the gateway metadata). Called from a provider's constructor: the module graph is fully scanned by then,
+ * and gateways are only connected later, in `app.init()`.
+ */
+export function exploreGateways(discovery: DiscoveryService): GatewayInfo[] {
+  const seen = new Set<Function>();
+  const gateways: GatewayInfo[] = [];
+  for (const wrapper of discovery.getProviders()) {
+    const metatype = wrapper.metatype;
+    if (typeof metatype !== 'function' || wrapper.isNotMetatype || seen.has(metatype)) continue;
+    if (Reflect.getMetadata(GATEWAY_METADATA, metatype) !== true) continue;
+    seen.add(metatype);
+    const options = (Reflect.getMetadata(GATEWAY_OPTIONS, metatype) ?? {}) as { namespace?: unknown };
+    gateways.push({
+      metatype,
+      namespace: normaliseNamespace(options.namespace),
+      isPublic: Reflect.getMetadata(PUBLIC_KEY, metatype) === true,
+      patterns: messagePatterns(metatype),
+    });
+  }
+  return gateways;
+}
+
+function messagePatterns(metatype: Function): string[] {
+  const patterns: string[] = [];
+  for (const name of new MetadataScanner().getAllMethodNames(metatype.prototype)) {
+    const handler = (metatype.prototype as Record<string, unknown>)[name];
+    if (typeof handler !== 'function' || Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === undefined) continue;
+    const pattern: unknown = Reflect.getMetadata(MESSAGE_METADATA, handler);
+    if (typeof pattern === 'string') patterns.push(pattern);
+  }
+  return patterns;
+}
+
+function normaliseNamespace(namespace: unknown): string | RegExp {
+  if (namespace instanceof RegExp) return namespace;
+  if (typeof namespace !== 'string' || namespace.length === 0) return '/';
+  return namespace.startsWith('/') ? namespace : `/${namespace}`;
+}
+
+function gatewayName(gateway: GatewayInfo): string {
+  return gateway.metatype.name || 'anonymous gateway';
+}
+
+/**
+ * The namespaces of `@Public()` gateways, as `skipNamespaces` rules. Throws when a public namespace would also
+ * leave a protected gateway without handshake authentication (the same name, or a public pattern matching a
+ * protected name): that must be a deliberate, separate namespace.
+ */
+export function publicNamespaces(gateways: readonly GatewayInfo[]): (string | RegExp)[] {
+  const publicOnes = gateways.filter((g) => g.isPublic);
+  const protectedOnes = gateways.filter((g) => !g.isPublic);
+  for (const open of publicOnes) {
+    for (const closed of protectedOnes) {
+      const clash =
+        typeof open.namespace === 'string'
+          ? typeof closed.namespace === 'string' && open.namespace === closed.namespace
+          : typeof closed.namespace === 'string'
+            ? matches(open.namespace, closed.namespace)
+            : String(open.namespace) === String(closed.namespace);
+      if (clash) {
+        throw new Error(
+          `sockauth: @Public() gateway ${gatewayName(open)} and protected gateway ${gatewayName(closed)} share ` +
+            `namespace ${String(closed.namespace)}; a public gateway skips handshake authentication for its whole ` +
+            'namespace, so give it a namespace of its own',
+        );
+      }
+    }
+  }
+  return publicOnes.map((g) => g.namespace);
+}
+
+function matches(pattern: RegExp, name: string): boolean {
+  pattern.lastIndex = 0;
+  const result = pattern.test(name);
+  pattern.lastIndex = 0;
+  return result;
+}

@@ -1,0 +1,40 @@
+import { Reflector } from '@nestjs/core';
+import { PUBLIC_KEY } from './sockauth.constants.js';
+
+/**
+ * The metadata behind {@link Public}, for guards of your own.
+ *
+ * @example
+ * ```ts
+ * const isPublic = reflector.getAllAndOverride(PublicMetadata, [ctx.getHandler(), ctx.getClass()]) === true;
+ * ```
+ */
+export const PublicMetadata = Reflector.createDecorator<boolean>({
+  key: PUBLIC_KEY,
+  transform: (value) => value !== false,
+});
+
+/**
+ * Opts out of authentication.
+ *
+ * - On a handler: {@link WsAuthGuard} lets it through without any permission check (the socket still had to
+ *   authenticate to connect, unless its namespace is public).
+ * - On a gateway class: every handler is public **and the gateway's namespace skips handshake
+ *   authentication**: its sockets connect without a token and have no context. A namespace cannot be public for
+ *   one gateway and protected for another; that is refused at start-up.
+ *
+ * A handler-level `@RequirePermissions()`/`@RequireAnyPermission()` still applies inside a public gateway (and,
+ * with no context there, refuses with `AUTH_MISSING`).
+ *
+ * @example
+ * ```ts
+ * @Public()
+ * @WebSocketGateway({ namespace: '/status' })
+ * export class StatusGateway {
+ *   @SubscribeMessage('ping') ping() { return 'pong'; }
+ * }
+ * ```
+ */
+export function Public(): ClassDecorator & MethodDecorator {
+  return PublicMetadata(true);
+}

@@ -1,0 +1,128 @@
+import type { ModuleMetadata, Type } from '@nestjs/common';
+import type { Verifier, VerifierOptions } from '@sockauth/core';
+import type { SockAuthOptions } from '@sockauth/socket.io';
+
+/**
+ * What sockauth still checks itself when another library owns the signature check (`useJwtService`,
+ * `passport`): the size limit before it, `exp` and the required claims after it. Issuer, audience and
+ * algorithms belong to the `JwtModule` or strategy configuration.
+ *
+ * @example
+ * ```ts
+ * SockAuthModule.forRoot({ useJwtService: true, verifier: { clockToleranceSec: 10, requiredClaims: ['sub', 'sid'] } });
+ * ```
+ */
+export interface DelegatedVerifierPolicy {
+  /**
+   * What the delegated verifier accepts. Informational (the JwtService or strategy enforces its own list, and
+   * jsonwebtoken never accepts HS* with a public key); default HS256/384/512.
+   */
+  readonly algorithms?: VerifierOptions['algorithms'];
+  /** Clock skew for the `exp` re-check and expiry scheduling (default 5 s, max 300). */
+  readonly clockToleranceSec?: number;
+  /** Tokens larger than this are refused before any parsing (default 8192). */
+  readonly maxTokenBytes?: number;
+  /** Claims that must be present (default `['sub']`; `exp` is always required). */
+  readonly requiredClaims?: readonly string[];
+  /** Clock in ms since the epoch (tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * Reuse of an existing `@nestjs/passport` JWT strategy.
+ *
+ * @example
+ * ```ts
+ * SockAuthModule.forRoot({ passport: { strategy: JwtStrategy } }); // JwtStrategy extends PassportStrategy(Strategy, 'jwt')
+ * ```
+ */
+export interface SockAuthPassportOptions {
+  /**
+   * The strategy class, e.g. `class JwtStrategy extends PassportStrategy(Strategy, 'jwt')`. It must be a provider
+   * somewhere in the application; it is resolved with `ModuleRef.get(strategy, { strict: false })`.
+   */
+  readonly strategy: Type<unknown>;
+  /**
+   * Also run the strategy's own `jwtFromRequest` extractor on the handshake (default `true`). The extractor sees
+   * the handshake headers without `Cookie` (cookie tokens need `cookie`, which checks the `Origin`) and the query
+   * string only when `allowQueryToken` is on.
+   */
+  readonly extractor?: boolean;
+}
+
+/**
+ * Options of {@link SockAuthModule}: those of `@sockauth/socket.io` plus Nest specifics. Give exactly one way to
+ * verify tokens: `verifier` with a key source (jose: `secret`, `publicKey`, `jwks`, `jwksUri`), `useJwtService`,
+ * or `passport`.
+ *
+ * @example
+ * ```ts
+ * SockAuthModule.forRoot({
+ *   verifier: { algorithms: ['HS256'], secret: process.env.JWT_SECRET!, issuer: 'me', audience: 'chat' },
+ *   global: true,
+ * });
+ * ```
+ */
+export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' | 'unlistedEvents' | 'authorize'> {
+  /**
+   * A jose verifier (or its options). With `useJwtService` or `passport`, only the policy part
+   * ({@link DelegatedVerifierPolicy}) may be given.
+   */
+  readonly verifier?: Verifier | VerifierOptions | DelegatedVerifierPolicy;
+  /**
+   * Verify with `@nestjs/jwt`'s `JwtService.verifyAsync`, i.e. with the application's `JwtModule` configuration
+   * (secret or keys, `verifyOptions`). The `JwtService` is resolved from anywhere in the application.
+   */
+  readonly useJwtService?: boolean;
+  /** Verify with an existing passport-jwt strategy, its `validate()` included; the result becomes `ctx.user`. */
+  readonly passport?: SockAuthPassportOptions;
+  /**
+   * Events no `events` entry covers. Default `'authenticated'`: in Nest, per-handler permissions are the job of
+   * {@link WsAuthGuard} and the decorators, so the socket middleware only insists on a valid context. With
+   * `'deny'`, every `@SubscribeMessage()` pattern of the application's gateways is listed automatically (as
+   * authenticated-only, the guard checking permissions), and any other event is acked with `AUTH_FORBIDDEN`.
+   */
+  readonly unlistedEvents?: SockAuthOptions['unlistedEvents'];
+  /**
+   * Live policy `(ctx, pattern, data) => boolean | Promise<boolean>`, run by {@link WsAuthGuard} for every
+   * non-public message after the decorators' requirement, with the context in force and Nest's message data.
+   * Every gateway handler must then be covered by the guard, or the application refuses to start.
+   */
+  readonly authorize?: SockAuthOptions['authorize'];
+  /** Register the module globally (default `false`). */
+  readonly global?: boolean;
+  /**
+   * Do not refuse to start when gateways exist but the application's WebSocket adapter is not a
+   * {@link SockAuthIoAdapter} (default `false`: such gateways would accept unauthenticated sockets).
+   */
+  readonly allowUnauthenticatedGateways?: boolean;
+  /**
+   * Add {@link WsAuthExceptionFilter} to every gateway, as its lowest-priority filter, so that denials become
+   * `AUTH_FORBIDDEN` acks without any `@UseFilters` (default `true`). Nest never applies global filters
+   * (`APP_FILTER`, `useGlobalFilters`) to gateways, so this is done with gateway metadata.
+   */
+  readonly gatewayExceptionFilter?: boolean;
+}
+
+/**
+ * Options of {@link SockAuthModule.forRootAsync}.
+ *
+ * @example
+ * ```ts
+ * SockAuthModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({
+ *     verifier: { algorithms: ['HS256'], secret: config.getOrThrow('JWT_SECRET') },
+ *   }),
+ * });
+ * ```
+ */
+export interface SockAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Builds the options; may be async. */
+  readonly useFactory: (...args: any[]) => SockAuthModuleOptions | Promise<SockAuthModuleOptions>;
+  /** Providers passed to `useFactory`. */
+  readonly inject?: readonly (string | symbol | Type<unknown> | Function)[];
+  /** Register the module globally (default `false`). `global` returned by the factory is ignored. */
+  readonly global?: boolean;
+}
