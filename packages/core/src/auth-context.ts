@@ -113,7 +113,7 @@ export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
   const context: AuthContext<TClaims> = {
     subject: identity.subject,
     claims: deepFreeze(structuredClone(claims)),
-    permissions: new PermissionSet(identity.permissions ?? []),
+    permissions: PermissionSet.of(identity.permissions ?? []),
     expiresAt: claims.exp * 1000,
     version,
     ...(identity.sessionId !== undefined && { sessionId: identity.sessionId }),

@@ -158,8 +158,8 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #warned = false;
   #graceEndsAt = 0;
-  /** Token ids that were in force on this connection: presenting one again is a replay. */
-  readonly #retiredTokenIds = new Set<string>();
+  /** Token ids that were in force on this connection: presenting one again is a replay. Created on first re-auth. */
+  #retiredTokenIds: Set<string> | undefined;
   #reauthWindowStart = 0;
   #reauthsInWindow = 0;
 
@@ -242,12 +242,18 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     if (candidate.subject !== current.subject || candidate.sessionId !== current.sessionId) {
       throw new AuthIdentityMismatchError();
     }
-    const replayed = candidate.tokenId !== undefined && this.#retiredTokenIds.has(candidate.tokenId);
+    const replayed = candidate.tokenId !== undefined && this.#retiredTokenIds?.has(candidate.tokenId) === true;
     const older =
       current.issuedAt !== undefined && (candidate.issuedAt === undefined || candidate.issuedAt < current.issuedAt);
     if (replayed || older) throw new AuthStaleError();
     if (current.tokenId !== undefined && current.tokenId !== candidate.tokenId) {
-      this.#retiredTokenIds.add(current.tokenId);
+      if (current.issuedAt !== undefined && candidate.issuedAt !== undefined && candidate.issuedAt > current.issuedAt) {
+        // Every token in force so far has an older iat than the new one: the staleness rule refuses them all,
+        // so the set stays bounded by the re-auths of one second.
+        this.#retiredTokenIds = undefined;
+      } else {
+        (this.#retiredTokenIds ??= new Set()).add(current.tokenId);
+      }
     }
     const next: AuthContext<TClaims> = Object.freeze({ ...candidate, version: current.version + 1 });
     this.#context = next;
@@ -269,7 +275,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   close(): void {
     this.#state = 'closed';
     this.#context = undefined;
-    this.#retiredTokenIds.clear();
+    this.#retiredTokenIds = undefined;
     this.#clearTimer();
   }
 

@@ -15,7 +15,11 @@ import { revocationApplies, type RevocationKind, type RevocationRecord } from '.
  */
 export class ConnectionRegistry<T> {
   readonly #contexts = new Map<T, AuthContext>();
-  readonly #indexes: Record<RevocationKind, Map<string, Set<T>>> = {
+  /**
+   * Most ids have exactly one connection (a token id always does, a session or subject usually does), so an
+   * index entry is the connection itself until a second one arrives: a Set per id would cost ~200 bytes each.
+   */
+  readonly #indexes: Record<RevocationKind, Map<string, T | Bucket<T>>> = {
     subject: new Map(),
     session: new Map(),
     token: new Map(),
@@ -52,10 +56,10 @@ export class ConnectionRegistry<T> {
 
   /** The connections a revocation applies to, found through the index of its kind. */
   match(record: RevocationRecord): T[] {
-    const candidates = this.#indexes[record.kind].get(record.id);
-    if (candidates === undefined) return [];
+    const entry = this.#indexes[record.kind].get(record.id);
+    if (entry === undefined) return [];
     const matches: T[] = [];
-    for (const connection of candidates) {
+    for (const connection of entry instanceof Bucket ? entry : [entry]) {
       const context = this.#contexts.get(connection);
       if (context !== undefined && revocationApplies(record, context)) matches.push(connection);
     }
@@ -69,16 +73,24 @@ export class ConnectionRegistry<T> {
 
   #add(kind: RevocationKind, id: string, connection: T): void {
     const index = this.#indexes[kind];
-    let set = index.get(id);
-    if (set === undefined) index.set(id, (set = new Set()));
-    set.add(connection);
+    const entry = index.get(id);
+    if (entry === undefined) index.set(id, connection);
+    else if (entry instanceof Bucket) entry.add(connection);
+    else if (entry !== connection) index.set(id, new Bucket([entry, connection]));
   }
 
   #remove(kind: RevocationKind, id: string, connection: T): void {
     const index = this.#indexes[kind];
-    const set = index.get(id);
-    if (set === undefined) return;
-    set.delete(connection);
-    if (set.size === 0) index.delete(id);
+    const entry = index.get(id);
+    if (entry === undefined) return;
+    if (!(entry instanceof Bucket)) {
+      if (entry === connection) index.delete(id);
+      return;
+    }
+    entry.delete(connection);
+    if (entry.size === 1) index.set(id, entry.values().next().value as T);
   }
 }
+
+/** Several connections under one id (a class of its own, so a connection that is a Set is never mistaken for one). */
+class Bucket<T> extends Set<T> {}

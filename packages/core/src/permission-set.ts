@@ -19,6 +19,22 @@ export class PermissionSet implements Iterable<string> {
     Object.freeze(this);
   }
 
+  /**
+   * A shared, immutable set for `permissions`: thousands of connections with the same grants hold one instance
+   * instead of one each (sets are immutable, so sharing is safe). The cache is bounded.
+   */
+  static of(permissions: Iterable<string>): PermissionSet {
+    const list = [...permissions].filter((p) => typeof p === 'string' && p.length > 0);
+    const key = [...new Set(list)].sort().join('\u0000');
+    let set = INTERNED.get(key);
+    if (set === undefined) {
+      if (INTERNED.size >= MAX_INTERNED) INTERNED.clear();
+      set = new PermissionSet(list);
+      INTERNED.set(key, set);
+    }
+    return set;
+  }
+
   /** How many distinct permissions were granted (wildcards count once). */
   get size(): number {
     return this.#granted.size;
@@ -46,3 +62,6 @@ export class PermissionSet implements Iterable<string> {
     return this.toArray();
   }
 }
+
+const MAX_INTERNED = 1024;
+const INTERNED = new Map<string, PermissionSet>();

@@ -513,6 +513,16 @@ describe('re-authentication', () => {
     expect(auth.current().tokenId).toBe('j2');
   });
 
+  it('still refuses every earlier token after a newer iat cleared the replay memory', async () => {
+    const { auth } = await started(3600, options(), { jti: 'j1' });
+    await auth.reauthenticate(token(fresh({ jti: 'j2' })));
+    await auth.reauthenticate(token(fresh({ jti: 'j3', iat: NOW_SEC + 1 })));
+    // j1 and j2 carry the older iat: refused as stale even though the replay memory was dropped.
+    expect(await codeOf(auth.reauthenticate(token(fresh({ jti: 'j1' }))))).toBe('AUTH_STALE');
+    expect(await codeOf(auth.reauthenticate(token(fresh({ jti: 'j2' }))))).toBe('AUTH_STALE');
+    expect(auth.current().tokenId).toBe('j3');
+  });
+
   it('refuses a revoked token with AUTH_REVOKED and keeps the connection', async () => {
     const store = new MemoryRevocationStore({ now: () => Date.now() });
     const { auth } = await started(3600, options({ revocationStore: store }), { jti: 'j1' });

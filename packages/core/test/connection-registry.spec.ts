@@ -46,6 +46,29 @@ describe('ConnectionRegistry', () => {
     expect(registry.match(record('subject', 'carol'))).toEqual([]);
   });
 
+  it('keeps finding every connection as an id goes from one connection to several and back', () => {
+    registry.set(a, ctx({ sub: 'alice' }));
+    registry.set(b, ctx({ sub: 'alice' }));
+    registry.set(c, ctx({ sub: 'alice' }));
+    expect(registry.match(record('subject', 'alice'))).toEqual([a, b, c]);
+    registry.delete(b);
+    registry.delete(c);
+    expect(registry.match(record('subject', 'alice'))).toEqual([a]);
+    registry.set(b, ctx({ sub: 'alice' }));
+    expect(registry.match(record('subject', 'alice'))).toEqual([a, b]);
+    registry.delete(a);
+    registry.delete(b);
+    expect(registry.match(record('subject', 'alice'))).toEqual([]);
+    expect(registry.size).toBe(0);
+  });
+
+  it('indexes a connection that is itself a Set without confusing it with several connections', () => {
+    const setLike = new Set(['not', 'connections']);
+    const sets = new ConnectionRegistry<Set<string>>();
+    sets.set(setLike, ctx({ sub: 'alice' }));
+    expect(sets.match(record('subject', 'alice'))).toEqual([setLike]);
+  });
+
   it('does not index absent session or token ids', () => {
     registry.set(a, ctx());
     expect(registry.match(record('session', 'undefined'))).toEqual([]);

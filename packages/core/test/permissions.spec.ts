@@ -232,3 +232,19 @@ describe('authorizeAction', () => {
     expect(hook).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('PermissionSet.of', () => {
+  it('shares one immutable instance between equal grants in any order', () => {
+    const a = PermissionSet.of(['chat:write', 'chat:read']);
+    const b = PermissionSet.of(['chat:read', 'chat:write', 'chat:read']);
+    expect(a).toBe(b);
+    expect(a.toArray()).toEqual(['chat:read', 'chat:write']);
+    expect(PermissionSet.of(['chat:read'])).not.toBe(a);
+  });
+
+  it('gives contexts with the same permissions the same set', () => {
+    const one = createAuthContext({ sub: 'a', exp: 2_000_000_000, scope: 'x:1 x:2' });
+    const two = createAuthContext({ sub: 'b', exp: 2_000_000_000, permissions: ['x:2', 'x:1'] });
+    expect(one.permissions).toBe(two.permissions);
+  });
+});
