@@ -20,6 +20,7 @@ import {
   AuthUnavailableError,
   isAuthError,
 } from './errors.js';
+import { tokenHasDuplicateMembers } from './duplicate-members.js';
 
 /** JWS algorithms sockauth accepts in an allow-list. `none` is never one of them. */
 export type SymmetricAlgorithm = 'HS256' | 'HS384' | 'HS512';
@@ -279,6 +280,11 @@ export function mapVerificationError(error: unknown): AuthError {
   return new AuthInvalidError('invalid token', { cause });
 }
 
+/** Claims holding NumericDate values (seconds since the epoch). */
+const NUMERIC_DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+/** The largest time a JavaScript `Date` can hold, in seconds (±8.64e15 ms). */
+const MAX_NUMERIC_DATE_SEC = 8.64e12;
+
 function checkTokenShape(token: unknown, maxTokenBytes: number): string {
   if (token === undefined || token === null || token === '') throw new AuthMissingError();
   if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
@@ -307,9 +313,24 @@ function checkClaims(
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
     throw new AuthInvalidError('"exp" claim must be a number', { cause: { name: 'ClaimType', claim: 'exp' } });
   }
+  // JSON turns 1e400 into Infinity, which jose accepts as a number: a time that is not a real date (or lies
+  // beyond what a Date can hold) would disable the check it belongs to, or break date arithmetic downstream.
+  for (const claim of NUMERIC_DATE_CLAIMS) {
+    const value = claims[claim];
+    if (value !== undefined && (typeof value !== 'number' || !(Math.abs(value) <= MAX_NUMERIC_DATE_SEC))) {
+      throw new AuthInvalidError(`"${claim}" claim is not a valid time`, { cause: { name: 'ClaimType', claim } });
+    }
+  }
   // Re-checked even after jose: a custom verifier may ignore expiry, and the connection logic relies on it.
   if (claims.exp * 1000 + toleranceSec * 1000 <= nowMs) throw new AuthExpiredError();
   return claims as JWTPayload & { exp: number };
+}
+
+/** Refuses tokens whose header or payload repeats a member name (see duplicate-members.ts). */
+function assertUniqueMembers(token: string): void {
+  if (tokenHasDuplicateMembers(token)) {
+    throw new AuthInvalidError('duplicate member names in the token', { cause: { name: 'DuplicateMembers' } });
+  }
 }
 
 /**
@@ -374,11 +395,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     try {
       if (custom !== undefined) {
         const payload = await custom(token);
+        assertUniqueMembers(token);
         return { payload: checkClaims(payload, requiredClaims, now(), clockToleranceSec), header: {} };
       }
       const verifyOptions = { ...joseOptions, currentDate: new Date(now()) };
       const result =
         typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key!, verifyOptions);
+      // After the signature check: only the issuer's own bytes are scanned, so this adds no work for forgeries.
+      assertUniqueMembers(token);
       return {
         payload: checkClaims(result.payload, requiredClaims, now(), clockToleranceSec),
         header: result.protectedHeader,
