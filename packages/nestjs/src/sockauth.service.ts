@@ -36,18 +36,15 @@ export function internalsOf(service: SockAuthService): ServiceInternals {
   return internals.get(service)!;
 }
 
-/** Reports a refusal decided outside `SockAuth` (by the guard) to the `onAuthFailure` hook. Never throws. */
+/**
+ * Reports a refusal decided outside `SockAuth` (by the guard) to the `onAuthFailure` hook and the `logger`, the
+ * same way `SockAuth` reports its own. Never throws.
+ */
 export function reportFailure(service: SockAuthService, error: AuthError, socket: Socket, event: string): void {
   try {
-    internalsOf(service).options.hooks?.onAuthFailure?.({
-      code: error.code,
-      stage: 'event',
-      socketId: socket.id,
-      namespace: socket.nsp?.name ?? '/',
-      event: event.length > 100 ? `${event.slice(0, 100)}…` : event,
-    });
+    service.sockAuth.reportEventFailure(socket, error, event);
   } catch {
-    // Observability hooks must never break authorization.
+    // Observability must never break authorization.
   }
 }
 

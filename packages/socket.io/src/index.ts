@@ -1,6 +1,15 @@
 export { SockAuth, createSockAuth, sockAuth } from './sock-auth.js';
 export type { SocketMiddleware } from './sock-auth.js';
-export type { FailureStage, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+export type {
+  FailureStage,
+  ReleaseReason,
+  SockAuthHooks,
+  SockAuthOptions,
+  SockAuthSocketData,
+  VerifyStage,
+} from './options.js';
+export type { EventRateLimitOptions } from './event-rate-limit.js';
+export type { LogLevel, SockAuthLogRecord, SockAuthLogger } from './logging.js';
 export { EventPolicy } from './event-policy.js';
 export type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
 export type { CookieTokenOptions, HandshakeLike, TokenExtractor, TokenSource } from './token-extraction.js';

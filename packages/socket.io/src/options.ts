@@ -10,12 +10,23 @@ import type {
 } from '@sockauth/core';
 import type { Socket } from 'socket.io';
 import type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
+import type { EventRateLimitOptions } from './event-rate-limit.js';
+import type { SockAuthLogger } from './logging.js';
 import type { CookieTokenOptions, TokenExtractor, TokenSource } from './token-extraction.js';
 
 /** Where an authentication failure happened. */
 export type FailureStage = 'handshake' | 'recovery' | 'event' | 'reauth';
 
-/** Observability hooks. None of them ever receives a token. Exceptions thrown by hooks are swallowed. */
+/** What was being verified, for {@link SockAuthHooks.onVerify}. */
+export type VerifyStage = 'handshake' | 'recovery' | 'reauth';
+
+/** Why an authenticated socket left the live set, for {@link SockAuthHooks.onRelease}. */
+export type ReleaseReason = 'disconnect' | 'expired' | 'revoked' | 'rate-limited' | 'closed';
+
+/**
+ * Observability hooks. None of them ever receives a token. Exceptions thrown by hooks are swallowed. A hook that
+ * is not set costs nothing (in particular, verification is only timed when `onVerify` is set).
+ */
 export interface SockAuthHooks {
   /** A handshake, recovery, event or re-auth was refused. */
   onAuthFailure?(info: {
@@ -26,8 +37,35 @@ export interface SockAuthHooks {
     /** The refused event, for stage `event`. */
     readonly event?: string;
   }): void;
-  /** A socket authenticated (handshake or recovery). */
-  onAuthenticated?(info: { readonly socketId: string; readonly namespace: string; readonly subject: string }): void;
+  /**
+   * A socket authenticated (handshake or recovery) and is connected: it is now live. Every live socket later gets
+   * exactly one {@link onRelease}.
+   */
+  onAuthenticated?(info: {
+    readonly socketId: string;
+    readonly namespace: string;
+    readonly subject: string;
+    /** `handshake`, or `recovery` for a socket restored by connection state recovery. */
+    readonly stage: 'handshake' | 'recovery';
+  }): void;
+  /** A live socket (one that got {@link onAuthenticated}) is no longer authenticated on this node. */
+  onRelease?(info: {
+    readonly socketId: string;
+    readonly namespace: string;
+    readonly subject: string;
+    readonly reason: ReleaseReason;
+  }): void;
+  /**
+   * A token was verified (signature, claims, claim mapping and revocation check), at a handshake, a recovery or a
+   * re-auth; `durationMs` is how long that took. Only measured when this hook is set.
+   */
+  onVerify?(info: {
+    readonly stage: VerifyStage;
+    readonly durationMs: number;
+    readonly outcome: 'accepted' | 'refused';
+    /** The refusal code, when refused. */
+    readonly code?: AuthErrorCode;
+  }): void;
   /** A re-auth succeeded. */
   onReauth?(info: { readonly socketId: string; readonly subject: string; readonly version: number }): void;
   /** A live socket was cut by a revocation. */
@@ -87,6 +125,24 @@ export interface SockAuthOptions {
   ) => void | Promise<void>;
   /** Observability hooks. */
   readonly hooks?: SockAuthHooks;
+  /**
+   * A pino-compatible logger (`{ debug, info, warn, error }`, each called as `(obj, msg)`; `console` works too)
+   * for refusals, re-auths, revocations, expiries and rate limiting. It only ever receives objects sockauth builds
+   * from safe fields (code, stage, socket id, namespace, subject, event name, the handshake URL with token
+   * parameters redacted): never a token, a header, a cookie or a claim. Default: no logging.
+   */
+  readonly logger?: SockAuthLogger;
+  /**
+   * Per-socket event rate limit (default `false`: off). Events over the limit are refused before any permission
+   * check or handler with `AUTH_UNAVAILABLE` (action `retry`); a socket that keeps flooding is disconnected with
+   * `auth:error` `AUTH_UNAVAILABLE`. Every event counts, `auth:refresh` included. See {@link EventRateLimitOptions}.
+   *
+   * @example
+   * ```ts
+   * sockAuth(io, { verifier, eventRateLimit: { perSecond: 20, burst: 40 } });
+   * ```
+   */
+  readonly eventRateLimit?: EventRateLimitOptions | false;
 }
 
 /** `socket.data` of an authenticated socket. */

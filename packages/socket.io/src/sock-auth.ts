@@ -14,6 +14,7 @@ import {
   isVerifier,
   mapVerificationError,
   parseRevocationTarget,
+  redactUrl,
   revocationApplies,
   revokeTarget,
   satisfies,
@@ -30,7 +31,23 @@ import {
 } from '@sockauth/core';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { EventPolicy, type UnlistedEventPolicy } from './event-policy.js';
-import type { FailureStage, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+import { EventRateLimiter } from './event-rate-limit.js';
+import {
+  causeOf,
+  failureLevel,
+  validateLogger,
+  type LogLevel,
+  type SockAuthLogger,
+  type SockAuthLogRecord,
+} from './logging.js';
+import type {
+  FailureStage,
+  ReleaseReason,
+  SockAuthHooks,
+  SockAuthOptions,
+  SockAuthSocketData,
+  VerifyStage,
+} from './options.js';
 import {
   ERROR_EVENT,
   EXPIRING_EVENT,
@@ -55,6 +72,10 @@ interface SocketState {
   readonly auth: ConnectionAuth;
   /** Keeps per-socket event checks in arrival order when a live `authorize` hook makes them asynchronous. */
   queue: Promise<void>;
+  /** How the socket authenticated. */
+  readonly stage: 'handshake' | 'recovery';
+  /** Set once the socket is connected and `onAuthenticated` ran: it then gets exactly one `onRelease`. */
+  live: boolean;
 }
 
 /** Internal Socket.IO members used to re-verify sockets restored by connection state recovery. */
@@ -105,6 +126,8 @@ export class SockAuth {
   readonly #unlisted: UnlistedEventPolicy;
   readonly #authorize: AuthorizeHook | undefined;
   readonly #hooks: SockAuthHooks;
+  readonly #logger: SockAuthLogger | undefined;
+  readonly #limiter: EventRateLimiter | undefined;
   readonly #skip: readonly (string | RegExp)[];
   readonly #onContextChange: SockAuthOptions['onContextChange'];
   readonly #states = new WeakMap<Socket, SocketState>();
@@ -149,6 +172,11 @@ export class SockAuth {
     }
     this.#authorize = options.authorize;
     this.#hooks = options.hooks ?? {};
+    this.#logger = validateLogger(options.logger);
+    this.#limiter =
+      options.eventRateLimit === undefined || options.eventRateLimit === false
+        ? undefined
+        : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
     this.#skip = options.skipNamespaces ?? [];
     this.#onContextChange = options.onContextChange;
     this.middleware = (socket, next) => this.#handshake(socket, next);
@@ -276,7 +304,15 @@ export class SockAuth {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    for (const socket of [...this.#registry.connections()]) this.#release(socket);
+    for (const socket of [...this.#registry.connections()]) this.#release(socket, 'closed');
+  }
+
+  /**
+   * Reports a refusal decided outside this controller (e.g. by a framework guard such as `@sockauth/nestjs`'s
+   * `WsAuthGuard`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here.
+   */
+  reportEventFailure(socket: Socket, error: AuthError, event: string): void {
+    this.#failure(error, 'event', socket, event);
   }
 
   // --- handshake -------------------------------------------------------------------------------------------
@@ -289,22 +325,27 @@ export class SockAuth {
   }
 
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
-  async #authenticate(socket: Socket, stage: FailureStage): Promise<void> {
+  async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
     this.#verifying++;
     const seenRevocations = this.#recentRevocations.length;
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
       const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction);
-      const auth = await ConnectionAuth.authenticate(token, this.#connection, {
+      // Timed only when someone listens: no clock reads otherwise.
+      const onVerify = this.#hooks.onVerify;
+      const startedAt = onVerify === undefined ? 0 : performance.now();
+      const verifying = ConnectionAuth.authenticate(token, this.#connection, {
         onExpiring: (info) => socket.emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
         onGrace: (info, context) =>
           socket.emit(EXPIRING_EVENT, { expiresAt: context.expiresAt, inMs: 0, graceEndsAt: info.graceEndsAt } satisfies ExpiringPayload),
         onExpired: (error, context) => {
           safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
+          this.#log('info', { sockauth: 'expired', ...this.#where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
           this.#disconnect(socket, error);
         },
       });
+      const auth = onVerify === undefined ? await verifying : await this.#timed(verifying, stage, startedAt);
       const context = auth.context!;
       if (stage === 'recovery') this.#assertSameIdentity(socket, context, auth);
       // The store answered before these revocations reached it (or before its reply reached us): apply them.
@@ -312,7 +353,7 @@ export class SockAuth {
         auth.close();
         throw new AuthRevokedError();
       }
-      this.#wire(socket, auth);
+      this.#wire(socket, auth, stage);
     } catch (error) {
       const authError = isAuthError(error) ? error : mapVerificationError(error);
       this.#failure(authError, stage, socket);
@@ -322,10 +363,25 @@ export class SockAuth {
     }
   }
 
-  #wire(socket: Socket, auth: ConnectionAuth): void {
+  /** Awaits a verification and reports its duration and outcome to `onVerify`. */
+  async #timed<T>(verifying: Promise<T>, stage: VerifyStage, startedAt: number): Promise<T> {
+    try {
+      const result = await verifying;
+      const durationMs = performance.now() - startedAt;
+      safely(() => this.#hooks.onVerify?.({ stage, durationMs, outcome: 'accepted' }));
+      return result;
+    } catch (error) {
+      const durationMs = performance.now() - startedAt;
+      const code = isAuthError(error) ? error.code : mapVerificationError(error).code;
+      safely(() => this.#hooks.onVerify?.({ stage, durationMs, outcome: 'refused', code }));
+      throw error;
+    }
+  }
+
+  #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
     const previous = this.#states.get(socket);
     previous?.auth.close();
-    const state: SocketState = { auth, queue: Promise.resolve() };
+    const state: SocketState = { auth, queue: Promise.resolve(), stage, live: false };
     this.#states.set(socket, state);
     (socket.data as SockAuthSocketData).auth = auth.context;
     // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
@@ -333,7 +389,7 @@ export class SockAuth {
     if (previous === undefined) {
       socket.use((packet, next) => this.#checkEvent(socket, packet, next));
       // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
-      socket.once('disconnecting', () => this.#release(socket));
+      socket.once('disconnecting', () => this.#release(socket, 'disconnect'));
     }
     if (socket.connected) this.#start(socket, state);
     else this.#onConnected(socket, () => this.#start(socket, state));
@@ -344,10 +400,10 @@ export class SockAuth {
     const conn = socket.client.conn;
     // The client left while its token was being verified: the socket will never connect, and 'close' has
     // already been emitted, so a listener added now would never be removed.
-    if (conn.readyState !== 'open') return this.#release(socket);
+    if (conn.readyState !== 'open') return this.#release(socket, 'disconnect');
     const onClose = (): void => {
       nsp.off('connection', listener);
-      this.#release(socket);
+      this.#release(socket, 'disconnect');
     };
     const listener = (connected: Socket): void => {
       if (connected !== socket) return;
@@ -367,12 +423,21 @@ export class SockAuth {
     // Revoked between the handshake middleware and the connection event: cut it now that it can be told.
     if (state.auth.state === 'revoked') return this.#disconnect(socket, new AuthRevokedError());
     const context = state.auth.context!;
-    safely(() => this.#hooks.onAuthenticated?.({ socketId: socket.id, namespace: socket.nsp.name, subject: context.subject }));
+    state.live = true;
+    safely(() =>
+      this.#hooks.onAuthenticated?.({ socketId: socket.id, namespace: socket.nsp.name, subject: context.subject, stage: state.stage }),
+    );
+    this.#log('debug', { sockauth: 'authenticated', ...this.#where(socket), stage: state.stage, subject: context.subject }, 'sockauth: socket authenticated');
     state.auth.start();
   }
 
-  #release(socket: Socket): void {
+  #release(socket: Socket, reason: ReleaseReason): void {
     const state = this.#states.get(socket);
+    if (state?.live === true) {
+      state.live = false;
+      const subject = state.auth.context?.subject ?? this.#registry.get(socket)?.subject ?? '';
+      safely(() => this.#hooks.onRelease?.({ ...this.#where(socket), subject, reason }));
+    }
     const data = socket.data as SockAuthSocketData | undefined;
     if (data !== undefined && state?.auth.context !== undefined && state.auth.state !== 'revoked') {
       // Connection state recovery persists socket.data after 'disconnecting': keep only who this socket was,
@@ -402,7 +467,7 @@ export class SockAuth {
 
   /** Sends `auth:error` and disconnects: the client sees reason `io server disconnect` and the code. */
   #disconnect(socket: Socket, error: AuthError): void {
-    this.#release(socket);
+    this.#release(socket, RELEASE_REASONS[error.code] ?? 'disconnect');
     if (!socket.connected) return;
     socket.emit(ERROR_EVENT, error.toJSON());
     socket.disconnect();
@@ -455,7 +520,7 @@ export class SockAuth {
       this.#authenticate(socket, 'recovery').then(
         () => {
           if ((socket as unknown as SocketInternals).client.conn.readyState !== 'open') {
-            this.#release(socket);
+            this.#release(socket, 'disconnect');
             this.#heldPackets.delete(socket);
             (socket as unknown as SocketInternals)._cleanup();
             return;
@@ -496,7 +561,17 @@ export class SockAuth {
   #checkEvent(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
     const state = this.#states.get(socket);
     const event = packet[0];
-    if (state === undefined) return this.#deny(socket, packet, new AuthMissingError(), 'event');
+    if (state === undefined) {
+      // Released and disconnected (cut, expired, revoked, flooding): packets still in Socket.IO's pipeline are
+      // dropped without a word, so a flood cannot turn into as many hook calls and log lines.
+      if (!socket.connected) return;
+      return this.#deny(socket, packet, new AuthMissingError(), 'event');
+    }
+    // Before anything else, auth:refresh included: a flood costs one bucket update per event, nothing more.
+    if (this.#limiter !== undefined) {
+      const verdict = this.#limiter.take(socket);
+      if (verdict !== 'allow') return this.#rateLimited(socket, packet, event, verdict === 'disconnect');
+    }
     if (event === REFRESH_EVENT) {
       this.#refresh(socket, state, packet);
       return;
@@ -555,6 +630,20 @@ export class SockAuth {
     ackPacket(packet, denied(error));
   }
 
+  /** An event over the rate limit: refused before any check or handler; past the hard limit, the socket is cut. */
+  #rateLimited(socket: Socket, packet: unknown[], event: unknown, cut: boolean): void {
+    const error = new AuthUnavailableError('too many events, slow down', { cause: { name: 'RateLimited' } });
+    this.#deny(socket, packet, error, 'event', typeof event === 'string' ? event : undefined);
+    if (!cut) return;
+    const subject = this.#states.get(socket)?.auth.context?.subject;
+    this.#log(
+      'warn',
+      { sockauth: 'rate-limited', ...this.#where(socket), code: error.code, action: error.action, ...(subject !== undefined && { subject }) },
+      'sockauth: event flood past the rate limit, socket disconnected',
+    );
+    this.#disconnect(socket, error);
+  }
+
   #failure(error: AuthError, stage: FailureStage, socket: Socket, event?: string): void {
     safely(() =>
       this.#hooks.onAuthFailure?.({
@@ -565,6 +654,57 @@ export class SockAuth {
         ...(event !== undefined && { event: truncate(event) }),
       }),
     );
+    if (this.#logger === undefined) return;
+    const handshake = stage === 'handshake' || stage === 'recovery';
+    // The subject of the context in force (event, re-auth), never anything read from a presented token.
+    const subject = handshake ? undefined : this.#states.get(socket)?.auth.context?.subject;
+    const cause = causeOf(error);
+    const url = handshake ? this.#loggedUrl(socket) : undefined;
+    this.#log(
+      failureLevel(error, stage),
+      {
+        sockauth: 'refused',
+        ...this.#where(socket),
+        stage,
+        code: error.code,
+        action: error.action,
+        ...(subject !== undefined && { subject }),
+        ...(event !== undefined && { event: truncate(event) }),
+        ...(url !== undefined && { url }),
+        ...(cause !== undefined && { cause }),
+      },
+      `sockauth: ${stage} refused`,
+    );
+  }
+
+  /** Socket id and namespace, for hooks and log records. */
+  #where(socket: Socket): { socketId: string; namespace: string } {
+    return { socketId: socket.id, namespace: socket.nsp?.name ?? '/' };
+  }
+
+  /**
+   * The handshake URL for a log line: only Socket.IO's own transport parameters keep their values; every other
+   * query parameter (the token one, whatever a custom extractor reads, engine.io's session id) is redacted.
+   */
+  #loggedUrl(socket: Socket): string | undefined {
+    const url = socket.handshake?.url;
+    if (typeof url !== 'string') return undefined;
+    const queryStart = url.indexOf('?');
+    if (queryStart === -1) return url;
+    let names: string[];
+    try {
+      names = [...new URLSearchParams(url.slice(queryStart + 1).split('#')[0]).keys()];
+    } catch {
+      return '[unparseable url]';
+    }
+    return redactUrl(url, [this.#extraction.queryParam, ...names.filter((name) => !LOGGED_QUERY_PARAMS.has(name))]);
+  }
+
+  /** Hands a record to the logger, if any. A failing logger never breaks authentication. */
+  #log(level: LogLevel, record: SockAuthLogRecord, message: string): void {
+    const logger = this.#logger;
+    if (logger === undefined) return;
+    safely(() => logger[level](record, message));
   }
 
   // --- re-auth -----------------------------------------------------------------------------------------------
@@ -573,12 +713,20 @@ export class SockAuth {
     const payload = packet[1];
     const token = typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
     const previous = state.auth.context;
-    state.auth.reauthenticate(token).then(
+    const onVerify = this.#hooks.onVerify;
+    const startedAt = onVerify === undefined ? 0 : performance.now();
+    const verifying = state.auth.reauthenticate(token);
+    (onVerify === undefined ? verifying : this.#timed(verifying, 'reauth', startedAt)).then(
       (current) => {
         if (this.#states.get(socket) !== state) return;
         (socket.data as SockAuthSocketData).auth = current;
         this.#registry.set(socket, current);
         safely(() => this.#hooks.onReauth?.({ socketId: socket.id, subject: current.subject, version: current.version }));
+        this.#log(
+          'info',
+          { sockauth: 'reauthenticated', ...this.#where(socket), subject: current.subject, version: current.version },
+          'sockauth: socket re-authenticated',
+        );
         ackPacket(packet, { ok: true, expiresAt: current.expiresAt, version: current.version } satisfies RefreshAck);
         if (this.#onContextChange !== undefined && previous !== undefined) {
           const onChange = this.#onContextChange;
@@ -611,6 +759,7 @@ export class SockAuth {
       const subject = this.#registry.get(socket)?.subject ?? '';
       cut++;
       safely(() => this.#hooks.onRevoke?.({ socketId: socket.id, subject, kind: record.kind }));
+      this.#log('info', { sockauth: 'revoked', ...this.#where(socket), subject, revocation: record.kind }, 'sockauth: socket revoked');
       // Not connected yet (handshake accepted, connection event pending): #start cuts it once connected.
       if (socket.connected) this.#disconnect(socket, new AuthRevokedError());
     }
@@ -631,6 +780,16 @@ function targetKey(target: RevocationTarget): string {
 
 /** Key in `socket.data` under which the identity of a disconnected socket survives for connection state recovery. */
 const RECOVERY_IDENTITY = 'sockauthRecoveryIdentity';
+
+/** Why a socket cut with an error leaves the live set. */
+const RELEASE_REASONS: Partial<Record<AuthError['code'], ReleaseReason>> = {
+  AUTH_EXPIRED: 'expired',
+  AUTH_REVOKED: 'revoked',
+  AUTH_UNAVAILABLE: 'rate-limited',
+};
+
+/** Query parameters of Socket.IO's own protocol whose values are kept in logged URLs (engine.io `sid` is not). */
+const LOGGED_QUERY_PARAMS: ReadonlySet<string> = new Set(['EIO', 'transport', 't', 'b64', 'j']);
 
 /** Requirement of unlisted events allowed by `unlistedEvents: 'authenticated'`. */
 const AUTHENTICATED = compileRequirement(null);

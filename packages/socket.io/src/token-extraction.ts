@@ -81,6 +81,22 @@ function originAllowed(origin: unknown, allowed: CookieTokenOptions['allowedOrig
  */
 export function extractToken(handshake: HandshakeLike, extraction: TokenExtraction): string {
   const found: string[] = [];
+  try {
+    collectTokens(handshake, extraction, found);
+  } finally {
+    // Also when a source refuses the handshake (foreign origin, a non-string token): whatever reads the
+    // handshake afterwards (another middleware, a log line) must not find the token either.
+    redactHandshake(handshake, extraction);
+  }
+  if (found.length === 0) throw new AuthMissingError();
+  const [token] = found;
+  if (found.some((other) => other !== token)) {
+    throw new AuthInvalidError('different tokens presented in one handshake');
+  }
+  return token!;
+}
+
+function collectTokens(handshake: HandshakeLike, extraction: TokenExtraction, found: string[]): void {
   for (const source of extraction.sources) {
     let token: unknown;
     if (typeof source === 'function') {
@@ -113,17 +129,10 @@ export function extractToken(handshake: HandshakeLike, extraction: TokenExtracti
     if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
     found.push(token);
   }
-  redactHandshake(handshake, extraction);
-  if (found.length === 0) throw new AuthMissingError();
-  const [token] = found;
-  if (found.some((other) => other !== token)) {
-    throw new AuthInvalidError('different tokens presented in one handshake');
-  }
-  return token!;
 }
 
 function redactHandshake(handshake: HandshakeLike, extraction: TokenExtraction): void {
-  if (handshake.auth && typeof handshake.auth['token'] === 'string') handshake.auth['token'] = REDACTED;
+  if (handshake.auth && handshake.auth['token'] !== undefined && handshake.auth['token'] !== null) handshake.auth['token'] = REDACTED;
   if (handshake.query && handshake.query[extraction.queryParam] !== undefined) {
     handshake.query[extraction.queryParam] = REDACTED;
   }
