@@ -1,0 +1,56 @@
+/**
+ * The metrics sockauth reports, by role: Prometheus names, after the prefix (default `sockauth_`). OpenTelemetry
+ * instruments carry the same data under {@link OTEL_METRIC_NAMES} (default prefix `sockauth.`).
+ *
+ * | name | type | labels / attributes |
+ * | --- | --- | --- |
+ * | `handshakes_total` | counter | `stage` (handshake, recovery), `outcome` (accepted, refused), `code` (refusals) |
+ * | `reauths_total` | counter | `outcome` (accepted, refused), `code` (refusals) |
+ * | `event_refusals_total` | counter | `code` (AUTH_FORBIDDEN, AUTH_EXPIRED, AUTH_UNAVAILABLE for the rate limit, …) |
+ * | `expiries_total` | counter | |
+ * | `revocations_total` | counter | `kind` (subject, session, token): live sockets cut |
+ * | `authenticated_sockets` | gauge | live authenticated sockets on this node |
+ * | `verify_duration_seconds` | histogram | `stage` (handshake, recovery, reauth), `outcome` |
+ */
+export const METRIC_NAMES = Object.freeze({
+  handshakes: 'handshakes_total',
+  reauths: 'reauths_total',
+  eventRefusals: 'event_refusals_total',
+  expiries: 'expiries_total',
+  revocations: 'revocations_total',
+  authenticatedSockets: 'authenticated_sockets',
+  verifyDuration: 'verify_duration_seconds',
+});
+
+/**
+ * OpenTelemetry instrument names (after the prefix, default `sockauth.`): no `_total`/unit suffixes, which are
+ * the exporters' business, and a dotted namespace for the duration (`sockauth.verify.duration`, in seconds).
+ */
+export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, string>> = Object.freeze({
+  handshakes: 'handshakes',
+  reauths: 'reauths',
+  eventRefusals: 'event_refusals',
+  expiries: 'expiries',
+  revocations: 'revocations',
+  authenticatedSockets: 'authenticated_sockets',
+  verifyDuration: 'verify.duration',
+});
+
+/** Help texts shared by both exporters. */
+export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = Object.freeze({
+  handshakes: 'Socket handshakes (and connection-state recoveries) accepted or refused, by refusal code',
+  reauths: 'In-band re-authentications (auth:refresh) accepted or refused, by refusal code',
+  eventRefusals: 'Events refused before any handler, by code',
+  expiries: 'Live sockets disconnected because their token expired',
+  revocations: 'Live sockets disconnected by a revocation, by what was revoked',
+  authenticatedSockets: 'Authenticated sockets currently connected to this node',
+  verifyDuration: 'Time to verify a token (signature, claims, revocation check), in seconds',
+});
+
+/**
+ * Default histogram buckets for verify latency, in seconds: HMAC verification takes tens of microseconds, a
+ * remote JWKS fetch or a slow revocation store tens of milliseconds or more.
+ */
+export const DEFAULT_VERIFY_BUCKETS: readonly number[] = Object.freeze([
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+]);

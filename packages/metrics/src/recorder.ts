@@ -1,0 +1,58 @@
+import type { AuthErrorCode } from '@sockauth/core';
+import type { SockAuthHooks, VerifyStage } from '@sockauth/socket.io';
+
+/** Labels (Prometheus) or attributes (OpenTelemetry) of one measurement: always short, known strings. */
+export type MetricLabels = Record<string, string>;
+
+/** What an exporter records; {@link hooksFor} turns sockauth hooks into these calls. */
+export interface MetricsRecorder {
+  count(metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations', labels?: MetricLabels): void;
+  /** +1 when a socket becomes live, -1 when it is released. */
+  live(delta: 1 | -1): void;
+  /** Verification time in seconds. */
+  verified(seconds: number, labels: MetricLabels): void;
+}
+
+/** Options shared by both exporters. */
+export interface CommonMetricsOptions {
+  /** Record the verify latency histogram (default `true`). Without it, no `onVerify` hook is installed. */
+  readonly verifyLatency?: boolean;
+}
+
+function refusal(outcome: 'accepted' | 'refused', code: AuthErrorCode | undefined): MetricLabels {
+  return code === undefined ? { outcome } : { outcome, code };
+}
+
+/** The hooks that feed `recorder`. Hooks never receive tokens, so no label can carry one either. */
+export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOptions = {}): SockAuthHooks {
+  const hooks: SockAuthHooks = {
+    onAuthenticated: (info) => {
+      recorder.count('handshakes', { stage: info.stage, outcome: 'accepted' });
+      recorder.live(1);
+    },
+    onRelease: () => recorder.live(-1),
+    onAuthFailure: (info) => {
+      switch (info.stage) {
+        case 'handshake':
+        case 'recovery':
+          recorder.count('handshakes', { stage: info.stage, ...refusal('refused', info.code) });
+          break;
+        case 'reauth':
+          recorder.count('reauths', refusal('refused', info.code));
+          break;
+        case 'event':
+          recorder.count('eventRefusals', { code: info.code });
+          break;
+      }
+    },
+    onReauth: () => recorder.count('reauths', { outcome: 'accepted' }),
+    onExpire: () => recorder.count('expiries'),
+    onRevoke: (info) => recorder.count('revocations', { kind: info.kind }),
+  };
+  if (options.verifyLatency === false) return hooks;
+  return {
+    ...hooks,
+    onVerify: (info: { stage: VerifyStage; durationMs: number; outcome: 'accepted' | 'refused' }) =>
+      recorder.verified(info.durationMs / 1000, { stage: info.stage, outcome: info.outcome }),
+  };
+}
