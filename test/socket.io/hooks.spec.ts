@@ -79,8 +79,8 @@ test('every hook is called with its documented info and none ever sees any part 
     { code: 'AUTH_IDENTITY_MISMATCH', stage: 'reauth', socketId, namespace: '/', event: 'auth:refresh' },
   ]);
   expect(of('onAuthenticated')).toEqual([
-    { socketId, namespace: '/', subject: 'alice' },
-    { socketId: shortId, namespace: '/', subject: 'bob' },
+    { socketId, namespace: '/', subject: 'alice', stage: 'handshake' },
+    { socketId: shortId, namespace: '/', subject: 'bob', stage: 'handshake' },
   ]);
   expect(of('onReauth')).toEqual([{ socketId, subject: 'alice', version: 2 }]);
   expect(of('onRevoke')).toEqual([{ socketId, subject: 'alice', kind: 'subject' }]);
