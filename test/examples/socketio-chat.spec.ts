@@ -10,6 +10,7 @@ import { RecentIds } from '../../examples/socketio-chat/src/chat-gateway';
 import { ConfigError, loadConfig } from '../../examples/socketio-chat/src/config';
 import { cleanup } from '../support/cleanup';
 import { connect } from '../support/clients';
+import { freePort } from '../support/redis';
 
 const ROOT = resolve(__dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
@@ -84,17 +85,26 @@ describe('socketio-chat configuration', () => {
     ['CLOCK_TOLERANCE_SEC', 'soon'],
     ['WARN_BEFORE_SEC', '-3'],
     ['ALLOW_QUERY_TOKEN', 'yes'],
-    ['REDIS_URL', 'redis://127.0.0.1:6379'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', 'not a url'],
   ])('refuses %s=%s with a ConfigError', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
   });
 
-  it('exits with code 1 and a message naming REDIS_URL when REDIS_URL is set', async () => {
-    const { code, stdout, stderr } = await run('main', { PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379' });
+  it('accepts a redis:// REDIS_URL (cluster mode) and never puts it in the configuration errors', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'redis://:pw@127.0.0.1:6379/0' }).redisUrl).toBe('redis://:pw@127.0.0.1:6379/0');
+    expect(loadConfig({ JWT_SECRET: SECRET }).redisUrl).toBeUndefined();
+    expect(() => loadConfig({ REDIS_URL: 'http://:secret-pw@host' })).toThrow(/^REDIS_URL must be/);
+    expect(() => loadConfig({ REDIS_URL: 'http://:secret-pw@host' })).not.toThrow(/secret-pw/);
+  });
+
+  it('exits with code 1 and a message naming REDIS_URL (not its value) when Redis cannot be reached', async () => {
+    const port = await freePort(); // nothing listens there
+    const { code, stdout, stderr } = await run('main', { PORT: '0', JWT_SECRET: SECRET, REDIS_URL: `redis://:pw-${port}@127.0.0.1:${port}` });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toContain('REDIS_URL');
-    expect(stderr).toContain('@sockauth/redis');
+    expect(stderr).not.toContain(`pw-${port}`);
   });
 
   it('exits with code 1 on an invalid value, naming the variable', async () => {

@@ -43,6 +43,25 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
   '@sockauth/nestjs': {
     '.': ['SockAuthModule', 'WsAuthGuard', 'RequirePermissions', 'Public', 'AuthUser'],
   },
+  '@sockauth/client': {
+    '.': [
+      'createAuthClient',
+      'AuthClient',
+      'EmitError',
+      'idempotencyKey',
+      'REFRESH_EVENT',
+      'EXPIRING_EVENT',
+      'ERROR_EVENT',
+      'AuthError',
+      'isAuthError',
+    ],
+  },
+  '@sockauth/redis': {
+    '.': ['RedisRevocationStore'],
+  },
+  '@sockauth/metrics': {
+    '.': ['prometheusHooks', 'openTelemetryHooks', 'combineHooks', 'METRIC_NAMES', 'OTEL_METRIC_NAMES'],
+  },
 };
 
 /** Modules a real application loads before a package (e.g. Nest apps import reflect-metadata first). */

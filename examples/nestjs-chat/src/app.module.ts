@@ -1,19 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Inject, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { RecentIds } from '@sockauth/example-socketio-chat/chat-gateway';
 import type { ChatConfig } from '@sockauth/example-socketio-chat/config';
 import { DemoIdentityProvider } from '@sockauth/example-socketio-chat/identity-provider';
+import { loadDemoPage } from '@sockauth/example-socketio-chat/page';
+import type { RevocationStore } from '@sockauth/core';
+import { prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
+import client from 'prom-client';
 import { AuthController } from './auth.controller.js';
 import { ChatGateway } from './chat.gateway.js';
 import { HttpErrorFilter } from './http-error.js';
+import { MetricsController } from './metrics.controller.js';
 import { PageController } from './page.controller.js';
-import { CHAT_CONFIG, IDENTITY_PROVIDER, INDEX_HTML, RECENT_IDS } from './tokens.js';
-
-/** The browser page of the Socket.IO example, shared as is. */
-const INDEX_HTML_PATH = fileURLToPath(import.meta.resolve('@sockauth/example-socketio-chat/public/index.html'));
+import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS } from './tokens.js';
 
 /**
  * The demo chat as a Nest application: `SockAuthModule` (handshake authentication for the gateway, expiry,
@@ -23,7 +23,10 @@ const INDEX_HTML_PATH = fileURLToPath(import.meta.resolve('@sockauth/example-soc
 export class AppModule implements OnModuleDestroy {
   constructor(@Inject(IDENTITY_PROVIDER) private readonly idp: DemoIdentityProvider) {}
 
-  static forRoot(config: ChatConfig): DynamicModule {
+  /** `revocationStore`: the shared Redis store in cluster mode (`REDIS_URL`); default in memory. */
+  static forRoot(config: ChatConfig, revocationStore?: RevocationStore): DynamicModule {
+    // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
+    const metrics = new client.Registry();
     return {
       module: AppModule,
       imports: [
@@ -37,14 +40,18 @@ export class AppModule implements OnModuleDestroy {
           },
           warnBeforeSec: config.warnBeforeSec,
           allowQueryToken: config.allowQueryToken,
+          ...(revocationStore !== undefined && { revocationStore }),
           // As in the Socket.IO example, an event no handler serves is acked with AUTH_FORBIDDEN.
           unlistedEvents: 'deny',
+          hooks: prometheusHooks({ client, registry: metrics }),
         }),
       ],
-      controllers: [PageController, AuthController],
+      controllers: [PageController, AuthController, MetricsController],
       providers: [
         { provide: CHAT_CONFIG, useValue: config },
-        { provide: INDEX_HTML, useValue: readFileSync(INDEX_HTML_PATH, 'utf8') },
+        { provide: METRICS_REGISTRY, useValue: metrics },
+        // The Socket.IO example's browser page, shared as is (its script bundled in memory by esbuild).
+        { provide: DEMO_PAGE, useFactory: () => loadDemoPage() },
         { provide: RECENT_IDS, useFactory: () => new RecentIds() },
         {
           provide: IDENTITY_PROVIDER,

@@ -101,7 +101,13 @@ export class AuthController {
     const target: RevocationTarget = key === 'subject' ? { subject: id } : key === 'sessionId' ? { sessionId: id } : { tokenId: id };
     // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
     if (key !== 'tokenId') this.idp.endSessions(key === 'subject' ? { subject: id } : { sessionId: id });
-    return this.sockAuth.revoke(target);
+    try {
+      return await this.sockAuth.revoke(target);
+    } catch (error) {
+      // A shared store (REDIS_URL) that could not confirm the revocation: 503, the admin retries (it is idempotent).
+      if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 500, error.code, error.message);
+      throw error;
+    }
   }
 
   @All(['login', 'refresh', 'revoke'])

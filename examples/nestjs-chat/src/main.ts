@@ -4,7 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { formatUrl } from '@sockauth/example-socketio-chat/app';
 import { ConfigError, loadConfig, type ChatConfig } from '@sockauth/example-socketio-chat/config';
+import { RedisModeError, connectRedisMode, type RedisMode } from '@sockauth/example-socketio-chat/redis-mode';
 import { AppModule } from './app.module.js';
+import { RedisSockAuthIoAdapter } from './redis-io.adapter.js';
 import { StderrLogger } from './stderr.logger.js';
 
 /**
@@ -28,18 +30,32 @@ async function main(): Promise<void> {
     );
   }
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  // REDIS_URL: the shared revocation store and the Socket.IO Redis adapter (as in the Socket.IO example).
+  let redis: RedisMode | undefined;
+  if (config.redisUrl !== undefined) {
+    try {
+      redis = await connectRedisMode(config.redisUrl);
+    } catch (error) {
+      if (!(error instanceof RedisModeError)) throw error;
+      process.stderr.write(`nestjs-chat: ${error.message}\n`);
+      process.exit(1);
+    }
+  }
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, redis?.revocationStore), {
     logger: new StderrLogger({ logLevels: ['error', 'warn'] }),
     // The auth controller reads its JSON bodies itself, with the Socket.IO example's limits and error format.
     bodyParser: false,
   });
   app.disable('x-powered-by');
+  if (redis !== undefined) app.useWebSocketAdapter(new RedisSockAuthIoAdapter(app, redis.adapter));
   try {
     await app.listen(config.port, config.host);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     process.stderr.write(`nestjs-chat: cannot listen on ${config.host}:${config.port}: ${code ?? message}\n`);
     await app.close().catch(() => undefined);
+    await redis?.close();
     process.exit(1);
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -52,10 +68,13 @@ async function main(): Promise<void> {
     process.stderr.write(`nestjs-chat: ${signal}, shutting down\n`);
     // Do not wait forever for slow clients.
     setTimeout(() => process.exit(0), 5_000).unref();
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    app
+      .close()
+      .then(() => redis?.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -1,26 +1,39 @@
 import { All, Controller, Get, Header, Inject } from '@nestjs/common';
+import { PAGE_CSP, type DemoPage } from '@sockauth/example-socketio-chat/page';
 import { methodNotAllowed } from './http-error.js';
-import { INDEX_HTML } from './tokens.js';
+import { DEMO_PAGE } from './tokens.js';
 
-/** `GET /`: the Socket.IO example's browser page (it talks to whichever server serves it). */
+/** `GET /` and `GET /app.js`: the Socket.IO example's browser page (it talks to whichever server serves it). */
 @Controller()
 export class PageController {
-  constructor(@Inject(INDEX_HTML) private readonly html: string) {}
+  private readonly html: string;
+  private readonly script: string;
+
+  constructor(@Inject(DEMO_PAGE) page: DemoPage) {
+    // Strings: Nest's Express adapter would send a Buffer as JSON.
+    this.html = page.html.toString('utf8');
+    this.script = page.script.toString('utf8');
+  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-store')
-  // The page only loads its own scripts and talks to its own origin.
-  @Header(
-    'Content-Security-Policy',
-    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
-  )
+  // The page only loads its own script (no inline code) and talks to its own origin.
+  @Header('Content-Security-Policy', PAGE_CSP)
   @Header('X-Content-Type-Options', 'nosniff')
   page(): string {
     return this.html;
   }
 
-  @All()
+  @Get('app.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  @Header('X-Content-Type-Options', 'nosniff')
+  pageScript(): string {
+    return this.script;
+  }
+
+  @All(['/', 'app.js'])
   wrongMethod(): never {
     throw methodNotAllowed(['GET', 'HEAD']);
   }

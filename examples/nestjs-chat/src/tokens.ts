@@ -9,5 +9,7 @@ export const CHAT_CONFIG = Symbol('CHAT_CONFIG');
 export const IDENTITY_PROVIDER = Symbol('IDENTITY_PROVIDER');
 /** Recently seen `chat:send` ids, for idempotent re-sends. */
 export const RECENT_IDS = Symbol('RECENT_IDS');
-/** The browser page served at `GET /`. */
-export const INDEX_HTML = Symbol('INDEX_HTML');
+/** The browser page (`DemoPage`: `GET /` and its script, `GET /app.js`). */
+export const DEMO_PAGE = Symbol('DEMO_PAGE');
+/** The prom-client registry of sockauth's metrics (`GET /metrics`). */
+export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');

@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { prometheusHooks } from '@sockauth/metrics';
 import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
+import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
 import type { ChatConfig } from './config.js';
 import { createHttpHandler } from './http-routes.js';
 import { DemoIdentityProvider } from './identity-provider.js';
+import { loadDemoPage } from './page.js';
+import { connectRedisMode } from './redis-mode.js';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -19,8 +22,6 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-const INDEX_HTML = new URL('../public/index.html', import.meta.url);
-
 /** `http://host:port`, with IPv6 literals bracketed. */
 export function formatUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -28,7 +29,8 @@ export function formatUrl(host: string, port: number): string {
 
 /**
  * Starts the demo chat server: HTTP routes, Socket.IO with sockauth on every namespace, the chat gateway and the
- * demo identity provider. Resolves once it is listening.
+ * demo identity provider. Resolves once it is listening. With `config.redisUrl`, revocations and broadcasts go
+ * through Redis (see `redis-mode.ts`); it rejects when Redis cannot be reached at start-up.
  *
  * @example
  * ```ts
@@ -38,8 +40,14 @@ export function formatUrl(host: string, port: number): string {
  * ```
  */
 export async function createChatServer(config: ChatConfig): Promise<ChatServer> {
-  const indexHtml = readFileSync(INDEX_HTML);
+  // The browser page, its script bundled with esbuild in memory (once per process; a build error fails the start).
+  const page = await loadDemoPage();
+  // REDIS_URL: revocations shared by every node, and broadcasts across nodes (rejects if Redis is unreachable).
+  const redis = config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl);
+  // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
+  const metrics = new client.Registry();
   const auth = createSockAuth({
+    hooks: prometheusHooks({ client, registry: metrics }),
     verifier: {
       algorithms: ['HS256'],
       secret: config.secret,
@@ -50,6 +58,7 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     events: CHAT_EVENTS,
     warnBeforeSec: config.warnBeforeSec,
     allowQueryToken: config.allowQueryToken,
+    ...(redis !== undefined && { revocationStore: redis.revocationStore }),
   });
   const idp = new DemoIdentityProvider({
     secret: config.secret,
@@ -57,9 +66,9 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     audience: config.audience,
     onSessionCompromised: (sessionId) => auth.revoke({ sessionId }),
   });
-  const http = createServer(createHttpHandler({ idp, auth, indexHtml }));
-  // Socket.IO answers /socket.io/ (including /socket.io/socket.io.js for the page) before the routes above.
-  const io = new Server(http);
+  const http = createServer(createHttpHandler({ idp, auth, indexHtml: page.html, pageScript: page.script, metrics }));
+  // Socket.IO answers /socket.io/ before the routes above.
+  const io = new Server(http, redis === undefined ? {} : { adapter: redis.adapter });
   auth.attach(io);
   const gateway = installChatGateway(io, auth);
 
@@ -76,6 +85,7 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     idp.close();
     auth.close();
     io.close();
+    await redis?.close();
     throw error;
   }
   const port = (http.address() as AddressInfo).port;
@@ -89,6 +99,7 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
       // Disconnects every socket, then closes the HTTP server.
       await io.close();
       http.closeAllConnections();
+      await redis?.close();
     })();
     return closing;
   };

@@ -15,6 +15,11 @@ export interface ChatConfig {
   readonly clockToleranceSec: number;
   readonly warnBeforeSec: number;
   readonly allowQueryToken: boolean;
+  /**
+   * `REDIS_URL`: when set, revocations go through Redis (`@sockauth/redis`) and Socket.IO uses the Redis adapter,
+   * so several processes behind a load balancer act as one chat. Unset: everything in memory.
+   */
+  readonly redisUrl?: string;
 }
 
 /** A configuration mistake: the message says which variable and what is accepted. */
@@ -98,17 +103,25 @@ export function readIssuerAudience(env: Env): { issuer: string; audience: string
   return { issuer: parseName(env, 'JWT_ISSUER', DEFAULTS.issuer), audience: parseName(env, 'JWT_AUDIENCE', DEFAULTS.audience) };
 }
 
-/**
- * Resolves the configuration from `env`. Throws {@link ConfigError} on any invalid value, and for
- * `REDIS_URL`, which this example does not support yet.
- */
-export function loadConfig(env: Env = process.env): ChatConfig {
-  if (read(env, 'REDIS_URL') !== undefined) {
-    throw new ConfigError(
-      'REDIS_URL is set, but the Redis mode (Redis revocation store + Socket.IO Redis adapter) comes with ' +
-        '@sockauth/redis, which is not available yet (a later issue). Unset REDIS_URL to use the in-memory store.',
-    );
+/** `REDIS_URL`: a `redis://` or `rediss://` URL. Never echoed: it may carry a password. */
+function parseRedisUrl(env: Env): string | undefined {
+  const raw = read(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
   }
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError('REDIS_URL must be a redis://host:port or rediss://host:port URL');
+  }
+  return raw;
+}
+
+/** Resolves the configuration from `env`. Throws {@link ConfigError} on any invalid value. */
+export function loadConfig(env: Env = process.env): ChatConfig {
+  const redisUrl = parseRedisUrl(env);
   const host = read(env, 'HOST') ?? DEFAULTS.host;
   if (/\s/.test(host) || host.length > 255) throw new ConfigError(`HOST must be a host name or IP address`);
   const configured = readSecret(env);
@@ -122,5 +135,6 @@ export function loadConfig(env: Env = process.env): ChatConfig {
     clockToleranceSec: parseNumber(env, 'CLOCK_TOLERANCE_SEC', DEFAULTS.clockToleranceSec, 0, MAX_CLOCK_TOLERANCE_SEC, false),
     warnBeforeSec: parseNumber(env, 'WARN_BEFORE_SEC', DEFAULTS.warnBeforeSec, 0, MAX_WARN_BEFORE_SEC, false),
     allowQueryToken: parseBoolean(env, 'ALLOW_QUERY_TOKEN', DEFAULTS.allowQueryToken),
+    ...(redisUrl !== undefined && { redisUrl }),
   });
 }

@@ -10,6 +10,7 @@ import {
   RefreshError,
   type DemoIdentityProvider,
 } from './identity-provider.js';
+import { PAGE_CSP, PAGE_SCRIPT_PATH } from './page.js';
 
 /** Request bodies larger than this get 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -44,23 +45,30 @@ export interface HttpRoutesOptions {
   readonly auth: SockAuth;
   /** The browser page served at `GET /`. */
   readonly indexHtml: Buffer;
+  /** The page's bundled script, served at `GET /app.js`. */
+  readonly pageScript: Buffer;
+  /** A prom-client registry served at `GET /metrics` (Prometheus text format), when given. */
+  readonly metrics?: { metrics(): Promise<string>; readonly contentType: string };
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
- * The plain `node:http` request handler of the demo: `GET /`, `POST /auth/login`, `POST /auth/refresh`,
- * `POST /auth/revoke`; 404 for unknown paths, 405 for known paths with the wrong method. Socket.IO handles
- * `/socket.io/` before this handler sees anything. Errors are `{ error: { code, message } }`; tokens are never
- * logged or echoed.
+ * The plain `node:http` request handler of the demo: `GET /` (and its script, `GET /app.js`), `POST /auth/login`,
+ * `POST /auth/refresh`, `POST /auth/revoke`; 404 for unknown paths, 405 for known paths with the wrong method.
+ * Socket.IO handles `/socket.io/` before this handler sees anything. Errors are `{ error: { code, message } }`;
+ * tokens are never logged or echoed.
  */
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const routes: Record<string, { method: string; handle: Route }> = {
     '/': { method: 'GET', handle: async (req, res) => sendPage(req, res, options.indexHtml) },
+    [PAGE_SCRIPT_PATH]: { method: 'GET', handle: async (req, res) => sendScript(req, res, options.pageScript) },
     '/auth/login': { method: 'POST', handle: (req, res) => login(req, res, options) },
     '/auth/refresh': { method: 'POST', handle: (req, res) => refresh(req, res, options) },
     '/auth/revoke': { method: 'POST', handle: (req, res) => revoke(req, res, options) },
   };
+  const metrics = options.metrics;
+  if (metrics !== undefined) routes['/metrics'] = { method: 'GET', handle: async (req, res) => sendMetrics(req, res, metrics) };
   return (req, res) => {
     const path = pathOf(req.url);
     const route = path === undefined ? undefined : routes[path];
@@ -100,12 +108,31 @@ function sendPage(req: IncomingMessage, res: ServerResponse, html: Buffer): void
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': html.byteLength,
     'Cache-Control': 'no-store',
-    // The page only loads its own scripts and talks to its own origin.
-    'Content-Security-Policy':
-      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    // The page only loads its own script (no inline code) and talks to its own origin.
+    'Content-Security-Policy': PAGE_CSP,
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(req.method === 'HEAD' ? undefined : html);
+}
+
+/**
+ * `GET /metrics`. Open, as befits a local demo: in production, serve metrics on an internal port or behind
+ * authentication (they reveal traffic, not tokens).
+ */
+async function sendMetrics(req: IncomingMessage, res: ServerResponse, metrics: NonNullable<HttpRoutesOptions['metrics']>): Promise<void> {
+  const text = Buffer.from(await metrics.metrics(), 'utf8');
+  res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': text.byteLength, 'Cache-Control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
+function sendScript(req: IncomingMessage, res: ServerResponse, script: Buffer): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/javascript; charset=utf-8',
+    'Content-Length': script.byteLength,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : script);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -210,7 +237,14 @@ async function revoke(req: IncomingMessage, res: ServerResponse, { auth, idp }: 
   const target = key === 'subject' ? { subject: id } : key === 'sessionId' ? { sessionId: id } : { tokenId: id };
   // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
   if (key !== 'tokenId') idp.endSessions(target as { subject: string } | { sessionId: string });
-  const { disconnected } = await auth.revoke(target);
+  let disconnected: number;
+  try {
+    ({ disconnected } = await auth.revoke(target));
+  } catch (error) {
+    // A shared store (REDIS_URL) that could not confirm the revocation: 503, the admin retries (it is idempotent).
+    if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 500, error.code, error.message);
+    throw error;
+  }
   sendJson(res, 200, { disconnected });
 }
 

@@ -1,5 +1,6 @@
 import { createChatServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { RedisModeError } from './redis-mode.js';
 
 /**
  * `npm run demo`: reads the environment, starts the chat server and prints exactly one line to stdout,
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   try {
     server = await createChatServer(config);
   } catch (error) {
+    if (error instanceof RedisModeError) {
+      process.stderr.write(`socketio-chat: ${error.message}\n`);
+      process.exit(1);
+    }
     const { code, message } = error as NodeJS.ErrnoException;
     process.stderr.write(`socketio-chat: cannot listen on ${config.host}:${config.port}: ${code ?? message}\n`);
     process.exit(1);

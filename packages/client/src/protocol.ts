@@ -1,0 +1,71 @@
+import { authErrorFromPayload, type AuthError, type AuthErrorPayload } from '@sockauth/core/errors';
+
+// The wire protocol of @sockauth/socket.io, repeated here so the client never imports the server package (which
+// pulls in Node-only code). test/client checks that the names match the server's.
+
+/** Client → server: re-authenticate in band with `{ token }`, with an ack. */
+export const REFRESH_EVENT = 'auth:refresh';
+/** Server → client: `{ expiresAt, inMs, graceEndsAt? }` shortly before the token expires. */
+export const EXPIRING_EVENT = 'auth:expiring';
+/** Server → client: `{ code, action, message }` right before the server disconnects the socket. */
+export const ERROR_EVENT = 'auth:error';
+
+/** Payload of `auth:expiring`. */
+export interface ExpiringPayload {
+  /** When the token expires (ms since the epoch, server clock). */
+  readonly expiresAt: number;
+  /** Milliseconds until then, measured by the server when it sent the event. */
+  readonly inMs: number;
+  /** End of the server's grace period, when the deadline passed and one is running. */
+  readonly graceEndsAt?: number;
+}
+
+/** Ack of `auth:refresh`. */
+export type RefreshAck =
+  | { readonly ok: true; readonly expiresAt: number; readonly version: number }
+  | { readonly ok: false; readonly error: AuthErrorPayload };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/** The `auth:expiring` payload, or `undefined` when it is malformed (a misbehaving server is ignored, not trusted). */
+export function parseExpiring(value: unknown): ExpiringPayload | undefined {
+  if (!isObject(value) || !isTime(value['expiresAt']) || !isTime(value['inMs'])) return undefined;
+  const graceEndsAt = value['graceEndsAt'];
+  return {
+    expiresAt: value['expiresAt'],
+    inMs: value['inMs'],
+    ...(isTime(graceEndsAt) && { graceEndsAt }),
+  };
+}
+
+/** The `auth:refresh` ack, or `undefined` when it is malformed. */
+export function parseRefreshAck(value: unknown): RefreshAck | undefined {
+  if (!isObject(value)) return undefined;
+  if (value['ok'] === true) {
+    const { expiresAt, version } = value;
+    if (!isTime(expiresAt) || typeof version !== 'number' || !Number.isSafeInteger(version)) return undefined;
+    return { ok: true, expiresAt, version };
+  }
+  if (value['ok'] === false && isObject(value['error'])) {
+    const error = authErrorFromPayload(value['error']);
+    return error === undefined ? undefined : { ok: false, error: error.toJSON() };
+  }
+  return undefined;
+}
+
+/**
+ * The error of a denied event: an ack `{ error: { code, action, message } }` whose code is in the taxonomy. Any
+ * other ack (including an app's own `{ ok: false, error: { code: 'BAD_REQUEST' } }`) is the app's business.
+ */
+export function deniedError(response: unknown): AuthError | undefined {
+  if (!isObject(response) || response['ok'] === true || !isObject(response['error'])) return undefined;
+  return authErrorFromPayload(response['error']);
+}
+
+/** The AuthError of a refused handshake (`connect_error` with `err.data = { code, action }`), if it is one. */
+export function connectError(error: unknown): AuthError | undefined {
+  if (!isObject(error) || !isObject(error['data'])) return undefined;
+  const message = typeof error['message'] === 'string' ? error['message'] : undefined;
+  return authErrorFromPayload({ code: error['data']['code'], message });
+}

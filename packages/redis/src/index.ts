@@ -1,0 +1,7 @@
+export { RedisRevocationStore } from './redis-revocation-store.js';
+export type {
+  DuplicableRedisClient,
+  RedisFailMode,
+  RedisRevocationStoreOptions,
+  RedisStoreStatus,
+} from './redis-revocation-store.js';

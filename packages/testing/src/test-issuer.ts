@@ -1,0 +1,202 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  SignJWT,
+  exportJWK,
+  generateKeyPair,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
+import type { Algorithm, AuthContext, VerifierOptions } from '@sockauth/core';
+import { serveJwks, type JwksServer } from './jwks-server.js';
+
+/** Claims accepted by {@link TestIssuer.mint}. Everything else is copied into the token as is. */
+export interface MintClaims extends JWTPayload {
+  /** Subject (required by sockauth's default claim mapping). */
+  readonly sub?: string;
+  /** Permissions, written as the `permissions` array claim. */
+  readonly permissions?: readonly string[];
+  /** Lifetime in seconds from now (default: the issuer's `defaultTtlSec`). Ignored when `exp` is given. */
+  readonly ttlSec?: number;
+}
+
+/** Options of {@link createTestIssuer}. */
+export interface TestIssuerOptions {
+  /** Signing algorithm (default `HS256`). Asymmetric algorithms get a fresh key pair and a `kid`. */
+  readonly alg?: Algorithm;
+  /** `iss` of minted tokens and of {@link TestIssuer.verifierOptions} (default `sockauth-test`). */
+  readonly issuer?: string;
+  /** `aud` of minted tokens and of {@link TestIssuer.verifierOptions} (default `sockauth-test`). */
+  readonly audience?: string;
+  /** Default lifetime of minted tokens in seconds (default 300). */
+  readonly defaultTtlSec?: number;
+  /** Clock tolerance put in {@link TestIssuer.verifierOptions} (default 0: expiry tests stay exact). */
+  readonly clockToleranceSec?: number;
+}
+
+interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: CryptoKey | Uint8Array;
+  readonly publicJwk?: JWK;
+  /** HS* only: the secret as printable text (base64url of random bytes), usable in an environment variable. */
+  readonly secret?: string;
+}
+
+/**
+ * A real token issuer for tests: its own key (or secret), tokens minted with `jose`, and verifier options for
+ * sockauth that trust exactly it — so tests exercise the real verifier, never a mock of it.
+ */
+export interface TestIssuer {
+  /** The signing algorithm. */
+  readonly alg: Algorithm;
+  /** `iss` of minted tokens. */
+  readonly issuer: string;
+  /** `aud` of minted tokens. */
+  readonly audience: string;
+  /** The HMAC secret (HS* issuers only): hand it to a server started in another process. */
+  readonly secret: string | undefined;
+  /** Options for `createVerifier`/`sockAuth`/`SockAuthModule` that trust this issuer (local key, no network). */
+  verifierOptions(): VerifierOptions;
+  /** Verifier options that fetch this issuer's keys from its JWKS server (asymmetric issuers; starts the server). */
+  remoteVerifierOptions(): Promise<VerifierOptions>;
+  /** Mints a token. `iat` defaults to now and `exp` to now + ttl; `permissions` becomes the `permissions` claim. */
+  mint(claims?: MintClaims): Promise<string>;
+  /** Mints a token that expired `agoSec` seconds ago (default 60). */
+  mintExpired(claims?: MintClaims, agoSec?: number): Promise<string>;
+  /**
+   * Mints a fresh token for the identity of `context` (same `sub`, `sid` and permissions, a newer `iat`): what a
+   * client would present in an in-band re-auth.
+   */
+  mintFor(context: AuthContext, claims?: MintClaims): Promise<string>;
+  /** The public key set (asymmetric issuers). */
+  jwks(): JSONWebKeySet;
+  /** Serves {@link jwks} on a loopback port (once; later calls return the same server). */
+  serveJwks(): Promise<JwksServer>;
+  /**
+   * Switches to a new signing key with a new `kid`. The JWKS keeps the previous public key too (as an identity
+   * provider does during rotation) unless `{ dropPrevious: true }`. HS* issuers get a new secret.
+   */
+  rotate(options?: { readonly dropPrevious?: boolean }): Promise<void>;
+  /** Stops the JWKS server, if any. */
+  close(): Promise<void>;
+}
+
+const HMAC_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
+function isSymmetric(alg: Algorithm): boolean {
+  return alg.startsWith('HS');
+}
+
+async function newKey(alg: Algorithm): Promise<SigningKey> {
+  const kid = randomUUID();
+  if (isSymmetric(alg)) {
+    const secret = randomBytes(HMAC_BYTES[alg] ?? 64).toString('base64url');
+    return { kid, secret, privateKey: new TextEncoder().encode(secret) };
+  }
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, privateKey, publicJwk };
+}
+
+function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Creates a {@link TestIssuer}.
+ *
+ * @example
+ * ```ts
+ * const issuer = await createTestIssuer({ alg: 'ES256' });
+ * const auth = sockAuth(io, { verifier: issuer.verifierOptions(), events: { whoami: null } });
+ * const token = await issuer.mint({ sub: 'alice', permissions: ['chat:read'], ttlSec: 5 });
+ * ```
+ */
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  const alg = options.alg ?? 'HS256';
+  const issuer = options.issuer ?? 'sockauth-test';
+  const audience = options.audience ?? 'sockauth-test';
+  const defaultTtlSec = options.defaultTtlSec ?? 300;
+  const clockToleranceSec = options.clockToleranceSec ?? 0;
+  if (typeof defaultTtlSec !== 'number' || !(defaultTtlSec > 0)) {
+    throw new TypeError('createTestIssuer: "defaultTtlSec" must be a positive number');
+  }
+  let current = await newKey(alg).catch(() => {
+    throw new TypeError(`createTestIssuer: unsupported algorithm ${JSON.stringify(alg)}`);
+  });
+  let published: JWK[] = current.publicJwk ? [current.publicJwk] : [];
+  let server: JwksServer | undefined;
+  const symmetric = isSymmetric(alg);
+
+  const base = (): Pick<VerifierOptions, 'algorithms' | 'issuer' | 'audience' | 'clockToleranceSec'> => ({
+    algorithms: [alg],
+    issuer,
+    audience,
+    clockToleranceSec,
+  });
+
+  async function mint(claims: MintClaims = {}): Promise<string> {
+    const { permissions, ttlSec, ...rest } = claims;
+    const payload: JWTPayload = { ...rest, ...(permissions !== undefined && { permissions: [...permissions] }) };
+    const jwt = new SignJWT(payload)
+      .setProtectedHeader({ alg, typ: 'JWT', ...(!symmetric && { kid: current.kid }) })
+      .setIssuer(typeof rest.iss === 'string' ? rest.iss : issuer)
+      .setAudience(rest.aud ?? audience)
+      .setIssuedAt(typeof rest.iat === 'number' ? rest.iat : nowSec())
+      .setExpirationTime(typeof rest.exp === 'number' ? rest.exp : nowSec() + (ttlSec ?? defaultTtlSec));
+    return jwt.sign(current.privateKey);
+  }
+
+  const testIssuer: TestIssuer = {
+    alg,
+    issuer,
+    audience,
+    get secret() {
+      return current.secret;
+    },
+    verifierOptions() {
+      return symmetric
+        ? { ...base(), secret: current.secret! }
+        : { ...base(), jwks: { keys: published.map((key) => ({ ...key })) } };
+    },
+    async remoteVerifierOptions() {
+      if (symmetric) throw new TypeError('TestIssuer: HS* issuers have no JWKS');
+      const { url } = await testIssuer.serveJwks();
+      return { ...base(), jwksUri: url, jwksOptions: { cooldownMs: 0, timeoutMs: 2_000 } };
+    },
+    mint,
+    mintExpired(claims = {}, agoSec = 60) {
+      const exp = nowSec() - agoSec;
+      return mint({ ...claims, iat: exp - 60, exp });
+    },
+    mintFor(context, claims = {}) {
+      const iat = Math.max(nowSec(), Math.ceil((context.issuedAt ?? 0) / 1000));
+      return mint({
+        sub: context.subject,
+        ...(context.sessionId !== undefined && { sid: context.sessionId }),
+        permissions: context.permissions.toArray(),
+        iat,
+        ...claims,
+      });
+    },
+    jwks() {
+      if (symmetric) throw new TypeError('TestIssuer: HS* issuers have no JWKS');
+      return { keys: published.map((key) => ({ ...key })) };
+    },
+    async serveJwks() {
+      if (symmetric) throw new TypeError('TestIssuer: HS* issuers have no JWKS');
+      server ??= await serveJwks(() => testIssuer.jwks());
+      return server;
+    },
+    async rotate(rotation = {}) {
+      current = await newKey(alg);
+      if (current.publicJwk) published = rotation.dropPrevious ? [current.publicJwk] : [current.publicJwk, ...published];
+    },
+    async close() {
+      await server?.close();
+      server = undefined;
+    },
+  };
+  return testIssuer;
+}

@@ -1,0 +1,155 @@
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
+import { createVerifier } from '@sockauth/core';
+import { sockAuth, type SockAuth } from '@sockauth/socket.io';
+import {
+  authEventsOf,
+  closeAll,
+  connectAs,
+  createTestIssuer,
+  waitForCut,
+  waitForExpiry,
+  type TestIssuer,
+} from '../src/index.js';
+
+/** A real Socket.IO server trusting `issuer`, closed after each test. */
+async function chatServer(issuer: TestIssuer, verifier = issuer.verifierOptions()): Promise<{ io: Server; auth: SockAuth }> {
+  const http = createServer();
+  const io = new Server(http);
+  const auth = sockAuth(io, { verifier, events: { whoami: null, 'chat:send': 'chat:write' }, warnBeforeSec: 5 });
+  io.on('connection', (socket) => {
+    socket.on('whoami', (ack: (v: unknown) => void) => ack(auth.contextOf(socket)?.subject));
+    socket.on('chat:send', (_msg: unknown, ack: (v: unknown) => void) => ack({ ok: true }));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  servers.push(async () => {
+    auth.close();
+    await io.close();
+  });
+  return { io, auth };
+}
+
+const servers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await closeAll();
+  for (const close of servers.splice(0)) await close();
+});
+
+describe('createTestIssuer', () => {
+  test('mints HS256 tokens the real verifier accepts, with permissions as a claim', async () => {
+    const issuer = await createTestIssuer();
+    const verifier = createVerifier(issuer.verifierOptions());
+    const { payload } = await verifier.verify(await issuer.mint({ sub: 'alice', permissions: ['chat:read'], ttlSec: 30 }));
+    expect(payload).toMatchObject({ sub: 'alice', permissions: ['chat:read'], iss: 'sockauth-test', aud: 'sockauth-test' });
+    expect(payload.exp! - payload.iat!).toBe(30);
+    expect(issuer.secret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+  });
+
+  test('mintExpired gives a token the verifier refuses with AUTH_EXPIRED', async () => {
+    const issuer = await createTestIssuer();
+    await expect(createVerifier(issuer.verifierOptions()).verify(await issuer.mintExpired({ sub: 'a' }))).rejects.toMatchObject({
+      code: 'AUTH_EXPIRED',
+    });
+  });
+
+  test('an ES256 issuer serves its JWKS on loopback and a rotation is picked up by the remote verifier', async () => {
+    const issuer = await createTestIssuer({ alg: 'ES256' });
+    const verifier = createVerifier(await issuer.remoteVerifierOptions());
+    await verifier.verify(await issuer.mint({ sub: 'alice' }));
+    const server = await issuer.serveJwks();
+    expect(server.requests).toBe(1);
+
+    await issuer.rotate();
+    await expect(verifier.verify(await issuer.mint({ sub: 'alice' }))).resolves.toBeDefined();
+    expect(server.requests).toBe(2);
+    expect(issuer.jwks().keys).toHaveLength(2);
+    await issuer.close();
+  });
+
+  test('after a rotation that drops the previous key, old tokens are refused', async () => {
+    const issuer = await createTestIssuer({ alg: 'RS256' });
+    const old = await issuer.mint({ sub: 'alice' });
+    await issuer.rotate({ dropPrevious: true });
+    await expect(createVerifier(issuer.verifierOptions()).verify(old)).rejects.toMatchObject({ code: 'AUTH_INVALID' });
+  });
+
+  test('HS issuers have no JWKS and unknown algorithms are refused', async () => {
+    const issuer = await createTestIssuer();
+    expect(() => issuer.jwks()).toThrow(TypeError);
+    await expect(createTestIssuer({ alg: 'none' as never })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('connectAs and the matchers, against a real server', () => {
+  test('connects with claims minted by the issuer', async () => {
+    const issuer = await createTestIssuer();
+    const { io } = await chatServer(issuer);
+    const socket = await connectAs(io, { sub: 'alice' }, { issuer });
+    expect(await socket.emitWithAck('whoami')).toBe('alice');
+  });
+
+  test('toBeRefusedWith matches the code of a refused handshake, and fails for another code or a connection', async () => {
+    const issuer = await createTestIssuer();
+    const { io } = await chatServer(issuer);
+    await expect(connectAs(io, await issuer.mintExpired({ sub: 'bob' }))).toBeRefusedWith('AUTH_EXPIRED');
+    await expect(connectAs(io, undefined)).toBeRefusedWith('AUTH_MISSING');
+    await expect(connectAs(io, 'garbage')).not.toBeRefusedWith('AUTH_EXPIRED');
+    await expect(expect(connectAs(io, { sub: 'carol' }, { issuer })).toBeRefusedWith('AUTH_INVALID')).rejects.toThrow(
+      /but it connected/,
+    );
+  });
+
+  test('toBeForbidden matches a denied ack and not an allowed one', async () => {
+    const issuer = await createTestIssuer();
+    const { io } = await chatServer(issuer);
+    const reader = await connectAs(io, { sub: 'alice', permissions: ['chat:read'] }, { issuer });
+    await expect(reader.emitWithAck('chat:send', { text: 'hi' })).toBeForbidden();
+    const writer = await connectAs(io, { sub: 'bob', permissions: ['chat:write'] }, { issuer });
+    await expect(writer.emitWithAck('chat:send', { text: 'hi' })).not.toBeForbidden();
+  });
+
+  test('toBeDisconnectedWith waits for auth:error and the disconnect of a revoked socket', async () => {
+    const issuer = await createTestIssuer();
+    const { io, auth } = await chatServer(issuer);
+    const socket = await connectAs(io, { sub: 'alice' }, { issuer });
+    await auth.revoke({ subject: 'alice' });
+    await expect(socket).toBeDisconnectedWith('AUTH_REVOKED');
+    await expect(expect(socket).toBeDisconnectedWith('AUTH_EXPIRED', { timeoutMs: 100 })).rejects.toThrow(/AUTH_REVOKED/);
+  });
+
+  test('waitForExpiry resolves when the real server expires a short-lived token', async () => {
+    const issuer = await createTestIssuer();
+    const { io } = await chatServer(issuer);
+    const socket = await connectAs(io, { sub: 'alice', ttlSec: 1 }, { issuer });
+    const cut = await waitForExpiry(socket, { timeoutMs: 4_000 });
+    expect(cut).toEqual({ error: expect.objectContaining({ code: 'AUTH_EXPIRED', action: 'refresh' }), reason: 'io server disconnect' });
+    expect(authEventsOf(socket)?.expiring.length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('waitForCut rejects after its timeout when nothing happens', async () => {
+    const issuer = await createTestIssuer();
+    const { io } = await chatServer(issuer);
+    const socket = await connectAs(io, { sub: 'alice' }, { issuer });
+    await expect(waitForCut(socket, { timeoutMs: 50 })).rejects.toThrow(/not cut/);
+  });
+
+  test('mintFor produces a re-auth token for the same identity that the server accepts in band', async () => {
+    const issuer = await createTestIssuer();
+    const { io, auth } = await chatServer(issuer);
+    const socket = await connectAs(io, { sub: 'alice', sid: 's1', permissions: ['chat:read'] }, { issuer });
+    const serverSocket = [...io.of('/').sockets.values()][0]!;
+    const context = auth.contextOf(serverSocket)!;
+    const ack = await socket.emitWithAck('auth:refresh', { token: await issuer.mintFor(context, { permissions: ['chat:write'] }) });
+    expect(ack).toEqual({ ok: true, expiresAt: expect.any(Number), version: 2 });
+    await expect(socket.emitWithAck('chat:send', {})).resolves.toEqual({ ok: true });
+  });
+
+  test('connectAs with claims but no issuer is a TypeError, and sockets are closed after each test', async () => {
+    await expect(connectAs('http://127.0.0.1:1', { sub: 'x' })).rejects.toThrow(TypeError);
+    const issuer = await createTestIssuer();
+    const { io } = await chatServer(issuer);
+    const socket = await connectAs(io, { sub: 'alice' }, { issuer });
+    await closeAll();
+    expect(socket.connected).toBe(false);
+  });
+});
