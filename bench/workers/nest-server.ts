@@ -1,0 +1,51 @@
+/**
+ * A benchmark NestJS server process: one gateway with an acked `echo` handler.
+ * - `bare`: a plain Nest gateway (Nest's default IoAdapter, no guard, no sockauth);
+ * - `guarded`: the same gateway with SockAuthModule, WsAuthGuard as APP_GUARD and `@RequirePermissions('chat:read')`.
+ * Reports `{ type: 'ready', port }`.
+ */
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { Module } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { RequirePermissions, SockAuthModule, WsAuthGuard } from '@sockauth/nestjs';
+import { report } from '../lib/fork.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_SECRET } from '../lib/tokens.js';
+
+const mode = process.argv[2] ?? 'bare';
+
+@WebSocketGateway({ transports: ['websocket'] })
+class BareGateway {
+  @SubscribeMessage('echo')
+  echo(@MessageBody() value: unknown) {
+    return value;
+  }
+}
+
+@WebSocketGateway({ transports: ['websocket'] })
+class GuardedGateway {
+  @RequirePermissions('chat:read')
+  @SubscribeMessage('echo')
+  echo(@MessageBody() value: unknown) {
+    return value;
+  }
+}
+
+@Module({ providers: [BareGateway] })
+class BareModule {}
+
+@Module({
+  imports: [
+    SockAuthModule.forRoot({
+      verifier: { algorithms: ['HS256'], secret: BENCH_SECRET, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE },
+    }),
+  ],
+  providers: [GuardedGateway, { provide: APP_GUARD, useClass: WsAuthGuard }],
+})
+class GuardedModule {}
+
+const app = await NestFactory.create(mode === 'guarded' ? GuardedModule : BareModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+report({ type: 'ready', port: (app.getHttpServer().address() as AddressInfo).port });
+process.on('SIGTERM', () => void app.close().finally(() => process.exit(0)));

@@ -1,0 +1,132 @@
+/**
+ * A benchmark client process: opens Socket.IO connections on request and reports timings over IPC.
+ * - `{ type: 'handshakes', url, tokens, concurrency, bearer }`: connects once per token, `concurrency` in flight,
+ *   closing each socket as soon as it is connected; reports `{ type: 'handshakes', count, errors, elapsedMs }`.
+ * - `{ type: 'open', url, tokens, concurrency, namespaces }`: connects and keeps the sockets open; reports `opened`.
+ * - `{ type: 'echo', count, concurrency }`: sends acked `echo` events over the open sockets; reports `echoed`.
+ * - `{ type: 'reauth', tokens, concurrency }`: one in-band `auth:refresh` per token over open socket i % n;
+ *   reports `reauthed` with per-request latencies.
+ * - `{ type: 'cuts' }`: reports `cuts`: when (wall clock, ms) and with which code each open socket was cut.
+ * - `{ type: 'close' }`: closes every open socket; reports `closed`.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { report } from '../lib/fork.js';
+
+const open: Socket[] = [];
+/** Per open socket: wall-clock time of its disconnect and the `auth:error` code before it. */
+const cuts = new Map<Socket, { at: number; code?: string; label: string }>();
+const wallClock = (): number => performance.timeOrigin + performance.now();
+
+/** Connects once; with `keepAt` the socket stays open as `open[keepAt]` (so socket i is token i's). */
+function connectOnce(url: string, token: string | undefined, bearer: boolean, keepAt?: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = io(url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...(token !== undefined && { auth: { token: bearer ? `Bearer ${token}` : token } }),
+    });
+    socket.once('connect', () => {
+      if (keepAt !== undefined) {
+        open[keepAt] = socket;
+        let code: string | undefined;
+        socket.on('auth:error', (error: { code: string }) => (code = error.code));
+        socket.once('disconnect', () => cuts.set(socket, { at: wallClock(), code, label: url }));
+      } else socket.close();
+      resolve(true);
+    });
+    socket.once('connect_error', () => {
+      socket.close();
+      resolve(false);
+    });
+  });
+}
+
+/** Runs `task(i)` for i in [0, count) with `concurrency` in flight. */
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<boolean>): Promise<number> {
+  let next = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        if (!(await task(i))) errors++;
+      }
+    }),
+  );
+  return errors;
+}
+
+process.on('message', async (message: Record<string, any>) => {
+  switch (message['type']) {
+    case 'handshakes': {
+      const { url, tokens, concurrency, bearer, count } = message;
+      const total: number = tokens?.length ?? count;
+      const started = performance.now();
+      const errors = await pool(total, concurrency, (i) => connectOnce(url, tokens?.[i], bearer === true));
+      report({ type: 'handshakes', count: total, errors, elapsedMs: performance.now() - started });
+      break;
+    }
+    case 'open': {
+      const { url, tokens, concurrency, namespaces = [''] } = message;
+      const started = performance.now();
+      const base = open.length;
+      const errors = await pool(tokens.length * namespaces.length, concurrency, (i) =>
+        connectOnce(`${url}${namespaces[i % namespaces.length]}`, tokens[Math.floor(i / namespaces.length)], false, base + i),
+      );
+      report({ type: 'opened', count: open.length, errors, elapsedMs: performance.now() - started });
+      break;
+    }
+    case 'echo': {
+      const { count, concurrency } = message;
+      let sent = 0;
+      const started = performance.now();
+      const errors = await pool(count, concurrency, async () => {
+        const socket = open[sent++ % open.length]!;
+        const reply = await socket.emitWithAck('echo', 1);
+        return reply === 1;
+      });
+      report({ type: 'echoed', count, errors, elapsedMs: performance.now() - started });
+      break;
+    }
+    case 'reauth': {
+      const { tokens, concurrency } = message;
+      const latencies: number[] = [];
+      const started = performance.now();
+      const errors = await pool(tokens.length, concurrency, async (i) => {
+        const socket = open[i % open.length]!;
+        const t0 = performance.now();
+        const ack = await socket.emitWithAck('auth:refresh', { token: tokens[i] });
+        latencies.push(performance.now() - t0);
+        return ack?.ok === true;
+      });
+      report({ type: 'reauthed', count: tokens.length, errors, elapsedMs: performance.now() - started, latencies });
+      break;
+    }
+    case 'latency-handshakes': {
+      const { url, tokens, concurrency } = message;
+      const latencies: number[] = [];
+      const started = performance.now();
+      const errors = await pool(tokens.length, concurrency, async (i) => {
+        const t0 = performance.now();
+        const ok = await connectOnce(url, tokens[i], false);
+        latencies.push(performance.now() - t0);
+        return ok;
+      });
+      report({ type: 'latency-handshakes', count: tokens.length, errors, elapsedMs: performance.now() - started, latencies });
+      break;
+    }
+    case 'cuts': {
+      report({ type: 'cuts', cuts: [...cuts.values()], open: open.length });
+      break;
+    }
+    case 'close': {
+      for (const socket of open.splice(0)) socket.close();
+      cuts.clear();
+      report({ type: 'closed' });
+      break;
+    }
+  }
+});
+process.on('SIGTERM', () => process.exit(0));
+report({ type: 'ready' });

@@ -1,0 +1,77 @@
+/**
+ * A benchmark server process. Modes:
+ * - `bare`: plain Socket.IO, no authentication (the baseline);
+ * - `sockauth-hs256` / `sockauth-es256`: @sockauth/socket.io with an HS256 secret / a local ES256 JWKS;
+ * - `thream`: @thream/socketio-jwt (jsonwebtoken underneath), the best-known peer library.
+ * The `echo` event (acked with its argument) needs `chat:read` under sockauth. Environment: BENCH_JWKS (ES256),
+ * BENCH_NAMESPACES (extra namespaces /n0…), BENCH_WARN_SEC, BENCH_TOLERANCE_SEC, BENCH_MAX_REAUTHS.
+ * IPC: reports `{ type: 'ready', port }`; answers `stats`, `revoke`, `eld-start`/`eld-stop`.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Server, type Socket } from 'socket.io';
+import { authorize } from '@thream/socketio-jwt';
+import { createSockAuth } from '@sockauth/socket.io';
+import { report } from '../lib/fork.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_SECRET } from '../lib/tokens.js';
+
+const mode = process.argv[2] ?? 'bare';
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const jwks = process.env['BENCH_JWKS'] ? JSON.parse(process.env['BENCH_JWKS']) : undefined;
+
+const http = createServer();
+const io = new Server(http, { transports: ['websocket'] });
+const verifierBase = { issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, clockToleranceSec: env('BENCH_TOLERANCE_SEC', 5) };
+const sockAuthOptions = {
+  events: { echo: 'chat:read' },
+  warnBeforeSec: env('BENCH_WARN_SEC', 30),
+  maxReauthsPerMinute: env('BENCH_MAX_REAUTHS', 10),
+};
+const auth =
+  mode === 'sockauth-hs256'
+    ? createSockAuth({ verifier: { algorithms: ['HS256'], secret: BENCH_SECRET, ...verifierBase }, ...sockAuthOptions })
+    : mode === 'sockauth-es256'
+      ? createSockAuth({ verifier: { algorithms: ['ES256'], jwks, ...verifierBase }, ...sockAuthOptions })
+      : undefined;
+if (auth) auth.attach(io);
+if (mode === 'thream') io.use(authorize({ secret: BENCH_SECRET, algorithms: ['HS256'] }));
+
+const onConnection = (socket: Socket): void => {
+  socket.on('echo', (value: unknown, ack: (v: unknown) => void) => ack(value));
+};
+io.on('connection', onConnection);
+for (let i = 0; i < env('BENCH_NAMESPACES', 0); i++) io.of(`/n${i}`).on('connection', onConnection);
+
+let eld: IntervalHistogram | undefined;
+
+http.listen(0, '127.0.0.1', () => report({ type: 'ready', port: (http.address() as AddressInfo).port }));
+
+process.on('message', async (message: Record<string, any>) => {
+  switch (message['type']) {
+    case 'stats': {
+      for (let i = 0; i < 3; i++) global.gc?.();
+      const { heapUsed, rss } = process.memoryUsage();
+      let sockets = 0;
+      for (const nsp of (io as unknown as { _nsps: Map<string, { sockets: Map<string, unknown> }> })._nsps.values()) sockets += nsp.sockets.size;
+      report({ type: 'stats', heapUsed, rss, sockets, authenticated: auth?.size ?? 0 });
+      break;
+    }
+    case 'revoke': {
+      const at = performance.timeOrigin + performance.now();
+      const { disconnected } = await auth!.revoke({ subject: message['subject'] });
+      report({ type: 'revoked', at, disconnected, doneAt: performance.timeOrigin + performance.now() });
+      break;
+    }
+    case 'eld-start':
+      eld = monitorEventLoopDelay({ resolution: 5 });
+      eld.enable();
+      report({ type: 'eld-started' });
+      break;
+    case 'eld-stop':
+      eld?.disable();
+      report({ type: 'eld', p99Ms: (eld?.percentile(99) ?? 0) / 1e6, maxMs: (eld?.max ?? 0) / 1e6 });
+      break;
+  }
+});
+process.on('SIGTERM', () => process.exit(0));
