@@ -45,13 +45,18 @@ export interface ConnectionAuthOptions<TClaims extends JWTPayload = JWTPayload> 
 }
 
 /** Lifecycle callbacks of one connection. */
+/**
+ * Lifecycle callbacks. Each receives the connection as its last argument, so an adapter can share one events
+ * object between all its connections and find the socket through {@link ConnectionAuth.tag} (one object instead of
+ * three closures per connection).
+ */
 export interface ConnectionAuthEvents<TClaims extends JWTPayload = JWTPayload> {
   /** `exp - warnBeforeSec` was reached (or had already passed at start). Once per context. */
-  onExpiring?(info: { expiresAt: number; inMs: number }, context: AuthContext<TClaims>): void;
+  onExpiring?(info: { expiresAt: number; inMs: number }, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
   /** The deadline passed with `graceSec` set: only re-auth is accepted until `graceEndsAt`. */
-  onGrace?(info: { graceEndsAt: number }, context: AuthContext<TClaims>): void;
+  onGrace?(info: { graceEndsAt: number }, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
   /** The connection expired for good: cut it. Called once. */
-  onExpired?(error: AuthExpiredError, context: AuthContext<TClaims>): void;
+  onExpired?(error: AuthExpiredError, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
 }
 
 /** Validated, defaulted options. */
@@ -163,14 +168,18 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   #reauthWindowStart = 0;
   #reauthsInWindow = 0;
 
-  /** Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected. */
+  /**
+   * Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected.
+   * `tag` is whatever the adapter wants to find again from callbacks (e.g. the socket).
+   */
   static async authenticate<TClaims extends JWTPayload = JWTPayload>(
     token: unknown,
     options: ConnectionAuthOptions<TClaims>,
     events: ConnectionAuthEvents<TClaims> = {},
+    tag?: unknown,
   ): Promise<ConnectionAuth<TClaims>> {
     const context = await authenticateToken(token, options);
-    return new ConnectionAuth(context, options, events);
+    return new ConnectionAuth(context, options, events, tag);
   }
 
   /** Validates shared options up front, so configuration mistakes surface at start-up (throws `TypeError`). */
@@ -178,15 +187,20 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     resolveOptions(options);
   }
 
+  /** The adapter's handle for this connection (e.g. its socket), passed at creation. */
+  readonly tag: unknown;
+
   /** Wraps an already verified context (e.g. from a handshake verified elsewhere). */
   constructor(
     context: AuthContext<TClaims>,
     options: ConnectionAuthOptions<TClaims>,
     events: ConnectionAuthEvents<TClaims> = {},
+    tag?: unknown,
   ) {
     this.#options = resolveOptions(options);
     this.#events = events;
     this.#context = context;
+    this.tag = tag;
   }
 
   /** The lifecycle state. */
@@ -351,14 +365,14 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
         if (this.#options.graceMs > 0) {
           this.#state = 'grace';
           this.#graceEndsAt = this.deadline + this.#options.graceMs;
-          this.#call(() => this.#events.onGrace?.({ graceEndsAt: this.#graceEndsAt }, context));
+          this.#call(() => this.#events.onGrace?.({ graceEndsAt: this.#graceEndsAt }, context, this));
         } else {
           this.#expire(context);
           return;
         }
       } else if (!this.#warned && now >= context.expiresAt - this.#options.warnBeforeMs) {
         this.#warned = true;
-        this.#call(() => this.#events.onExpiring?.({ expiresAt: context.expiresAt, inMs: Math.max(0, context.expiresAt - now) }, context));
+        this.#call(() => this.#events.onExpiring?.({ expiresAt: context.expiresAt, inMs: Math.max(0, context.expiresAt - now) }, context, this));
       }
     } else if (this.#state === 'grace' && now >= this.#graceEndsAt) {
       this.#expire(context);
@@ -371,7 +385,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   #expire(context: AuthContext<TClaims>): void {
     this.#state = 'expired';
     this.#clearTimer();
-    this.#call(() => this.#events.onExpired?.(new AuthExpiredError(), context));
+    this.#call(() => this.#events.onExpired?.(new AuthExpiredError(), context, this));
   }
 
   /** Lifecycle callbacks must never break the state machine. */

@@ -236,7 +236,7 @@ describe('expiry', () => {
     expect(rec.expiring).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
     expect(rec.expiring).toHaveBeenCalledTimes(1);
-    expect(rec.expiring).toHaveBeenCalledWith({ expiresAt: exp, inMs: WARN_SEC * SEC }, auth.context);
+    expect(rec.expiring).toHaveBeenCalledWith({ expiresAt: exp, inMs: WARN_SEC * SEC }, auth.context, auth);
 
     jest.advanceTimersByTime(deadline - Date.now() - 1);
     expect(rec.expiring).toHaveBeenCalledTimes(1);
@@ -275,7 +275,7 @@ describe('expiry', () => {
   it('warns at once when exp - warnBeforeSec has already passed at start', async () => {
     const { rec, exp } = await started(10);
     expect(rec.expiring).toHaveBeenCalledTimes(1);
-    expect(rec.expiring).toHaveBeenCalledWith({ expiresAt: exp, inMs: 10 * SEC }, expect.anything());
+    expect(rec.expiring).toHaveBeenCalledWith({ expiresAt: exp, inMs: 10 * SEC }, expect.anything(), expect.anything());
     jest.advanceTimersByTime(10 * SEC + TOLERANCE_SEC * SEC);
     expect(rec.expiring).toHaveBeenCalledTimes(1);
     expect(rec.expired).toHaveBeenCalledTimes(1);
@@ -283,7 +283,7 @@ describe('expiry', () => {
 
   it('reports inMs 0 for a token already past exp but within the tolerance', async () => {
     const { auth, rec } = await started(-2);
-    expect(rec.expiring).toHaveBeenCalledWith(expect.objectContaining({ inMs: 0 }), expect.anything());
+    expect(rec.expiring).toHaveBeenCalledWith(expect.objectContaining({ inMs: 0 }), expect.anything(), expect.anything());
     expect(auth.current().subject).toBe('alice');
     jest.advanceTimersByTime(3 * SEC);
     expect(rec.expired).toHaveBeenCalledTimes(1);
@@ -394,7 +394,7 @@ describe('grace period', () => {
     const deadline = auth.deadline;
     jest.advanceTimersByTime(deadline - Date.now());
     expect(rec.grace).toHaveBeenCalledTimes(1);
-    expect(rec.grace).toHaveBeenCalledWith({ graceEndsAt: deadline + 60 * SEC }, auth.context);
+    expect(rec.grace).toHaveBeenCalledWith({ graceEndsAt: deadline + 60 * SEC }, auth.context, auth);
     expect(rec.expired).not.toHaveBeenCalled();
     expect(auth.state).toBe('grace');
     expect(syncCodeOf(() => auth.current())).toBe('AUTH_EXPIRED');
@@ -469,7 +469,7 @@ describe('re-authentication', () => {
     expect(rec.expiring).toHaveBeenCalledTimes(1);
     const next = await auth.reauthenticate(token(fresh({ exp: NOW_SEC + 25 })));
     expect(rec.expiring).toHaveBeenCalledTimes(2);
-    expect(rec.expiring).toHaveBeenLastCalledWith({ expiresAt: next.expiresAt, inMs: 25 * SEC }, next);
+    expect(rec.expiring).toHaveBeenLastCalledWith({ expiresAt: next.expiresAt, inMs: 25 * SEC }, next, auth);
   });
 
   it('accepts a re-auth before start() without starting timers', async () => {

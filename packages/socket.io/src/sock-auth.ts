@@ -22,6 +22,7 @@ import {
   type AuthError,
   type AuthorizeHook,
   type CompiledRequirement,
+  type ConnectionAuthEvents,
   type ConnectionAuthOptions,
   type PermissionRequirement,
   type RevocationRecord,
@@ -140,6 +141,26 @@ export class SockAuth {
   /** Missed packets of a restored socket, sent only once the socket is accepted. */
   readonly #heldPackets = new WeakMap<Socket, unknown[]>();
   readonly #unsubscribe: () => void;
+  /**
+   * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
+   * connection costs no closures of its own.
+   */
+  readonly #lifecycle: ConnectionAuthEvents = {
+    onExpiring: (info, _context, connection) =>
+      (connection.tag as Socket).emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
+    onGrace: (info, context, connection) =>
+      (connection.tag as Socket).emit(EXPIRING_EVENT, {
+        expiresAt: context.expiresAt,
+        inMs: 0,
+        graceEndsAt: info.graceEndsAt,
+      } satisfies ExpiringPayload),
+    onExpired: (error, context, connection) => {
+      const socket = connection.tag as Socket;
+      safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
+      this.#log('info', { sockauth: 'expired', ...this.#where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
+      this.#disconnect(socket, error);
+    },
+  };
   /** Handshakes (or recoveries) whose token is being verified. */
   #verifying = 0;
   /** Revocations received while handshakes were being verified; emptied when none is. */
@@ -335,16 +356,7 @@ export class SockAuth {
       // Timed only when someone listens: no clock reads otherwise.
       const onVerify = this.#hooks.onVerify;
       const startedAt = onVerify === undefined ? 0 : performance.now();
-      const verifying = ConnectionAuth.authenticate(token, this.#connection, {
-        onExpiring: (info) => socket.emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
-        onGrace: (info, context) =>
-          socket.emit(EXPIRING_EVENT, { expiresAt: context.expiresAt, inMs: 0, graceEndsAt: info.graceEndsAt } satisfies ExpiringPayload),
-        onExpired: (error, context) => {
-          safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
-          this.#log('info', { sockauth: 'expired', ...this.#where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
-          this.#disconnect(socket, error);
-        },
-      });
+      const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
       const auth = onVerify === undefined ? await verifying : await this.#timed(verifying, stage, startedAt);
       const context = auth.context!;
       if (stage === 'recovery') this.#assertSameIdentity(socket, context, auth);
@@ -381,7 +393,7 @@ export class SockAuth {
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
     const previous = this.#states.get(socket);
     previous?.auth.close();
-    const state: SocketState = { auth, queue: Promise.resolve(), stage, live: false };
+    const state: SocketState = { auth, queue: SETTLED, stage, live: false };
     this.#states.set(socket, state);
     (socket.data as SockAuthSocketData).auth = auth.context;
     // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
@@ -793,6 +805,9 @@ const LOGGED_QUERY_PARAMS: ReadonlySet<string> = new Set(['EIO', 'transport', 't
 
 /** Requirement of unlisted events allowed by `unlistedEvents: 'authenticated'`. */
 const AUTHENTICATED = compileRequirement(null);
+
+/** The initial per-socket check queue: one settled promise shared by every socket. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** The event arguments the `authorize` hook sees: the payload, without Socket.IO's ack callback. */
 function withoutAck(args: readonly unknown[]): unknown[] {
