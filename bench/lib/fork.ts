@@ -20,7 +20,15 @@ export interface Worker {
  */
 export function startWorker(name: string, args: readonly string[] = [], env: Record<string, string> = {}): Worker {
   const child = fork(resolve(ROOT, 'bench/workers', `${name}.ts`), [...args], {
-    execArgv: ['--import', 'tsx', '--conditions=@sockauth/source', '--expose-gc', '--max-old-space-size=4096'],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--conditions=@sockauth/source',
+      '--expose-gc',
+      '--max-old-space-size=4096',
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every worker, for `bench/README.md`'s "what costs what".
+      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []),
+    ],
     // bench/tsconfig.json enables legacy decorators for the Nest worker (tsx reads it through this variable).
     env: { ...process.env, TSX_TSCONFIG_PATH: resolve(ROOT, 'bench/tsconfig.json'), ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

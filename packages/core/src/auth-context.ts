@@ -97,11 +97,14 @@ function deepFreeze<T>(value: T): T {
  * @param claims Verified claims; `exp` must be a number (the verifier guarantees it).
  * @param version 1 at the handshake; the previous version + 1 on re-auth.
  * @param mapClaims How claims become an identity (default {@link defaultMapClaims}).
+ * @param options `ownClaims`: the caller hands `claims` over (nobody else holds it), so it is frozen in place
+ *   instead of copied first — what the verifier's fresh payloads allow, saving a copy per connection.
  */
 export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
   claims: TClaims,
   version = 1,
   mapClaims: ClaimsMapper<TClaims> = defaultMapClaims as unknown as ClaimsMapper<TClaims>,
+  options: { readonly ownClaims?: boolean } = {},
 ): AuthContext<TClaims> {
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
     throw new AuthInvalidError('"exp" claim is required', { cause: { name: 'ClaimMissing', claim: 'exp' } });
@@ -112,7 +115,7 @@ export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
   }
   const context: AuthContext<TClaims> = {
     subject: identity.subject,
-    claims: deepFreeze(structuredClone(claims)),
+    claims: deepFreeze(options.ownClaims === true ? claims : structuredClone(claims)),
     permissions: PermissionSet.of(identity.permissions ?? []),
     expiresAt: claims.exp * 1000,
     version,

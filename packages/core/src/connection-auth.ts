@@ -12,7 +12,7 @@ import {
   type AuthError,
 } from './errors.js';
 import type { RevocationStore } from './revocation.js';
-import type { Verifier } from './verifier.js';
+import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
 
 /** Node clamps longer timeouts to 1 ms; longer deadlines are reached through a chain of shorter timers. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
@@ -129,7 +129,8 @@ export async function authenticateToken<TClaims extends JWTPayload = JWTPayload>
   const { payload } = await opts.verifier.verify(token);
   let context: AuthContext<TClaims>;
   try {
-    context = createAuthContext(payload as TClaims, version, opts.mapClaims);
+    // jose's payloads are fresh objects: frozen in place rather than copied (one copy less per socket).
+    context = createAuthContext(payload as TClaims, version, opts.mapClaims, { ownClaims: verifierPayloadsAreFresh(opts.verifier) });
   } catch (error) {
     if (isAuthError(error)) throw error;
     // Credentials were presented, so not AUTH_MISSING: claims that cannot be mapped are invalid claims.

@@ -72,13 +72,21 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   async isRevoked(token: RevocationSubject): Promise<boolean> {
+    return this.isRevokedNow(token);
+  }
+
+  /** {@link isRevoked} without the promise: for callers on a hot path that hold this store directly. */
+  isRevokedNow(token: RevocationSubject): boolean {
+    const { subject, session, token: tokens } = this.#records;
+    if (subject.size === 0 && session.size === 0 && tokens.size === 0) return false;
     const now = this.#now();
-    const candidates = [
-      this.#records.subject.get(token.subject),
-      token.sessionId === undefined ? undefined : this.#records.session.get(token.sessionId),
-      token.tokenId === undefined ? undefined : this.#records.token.get(token.tokenId),
-    ];
-    return candidates.some((record) => record !== undefined && record.until > now && revocationApplies(record, token));
+    const applies = (record: RevocationRecord | undefined): boolean =>
+      record !== undefined && record.until > now && revocationApplies(record, token);
+    return (
+      applies(subject.get(token.subject)) ||
+      (token.sessionId !== undefined && applies(session.get(token.sessionId))) ||
+      (token.tokenId !== undefined && applies(tokens.get(token.tokenId)))
+    );
   }
 
   subscribe(listener: RevocationListener): () => void {

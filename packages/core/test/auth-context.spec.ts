@@ -1,4 +1,4 @@
-import { AuthForbiddenError, PermissionSet, createAuthContext, defaultMapClaims, describe as describeContext, isAuthError } from '../src/index.js';
+import { AuthForbiddenError, PermissionSet, authenticateToken, createAuthContext, createVerifier, defaultMapClaims, describe as describeContext, isAuthError } from '../src/index.js';
 import type { AuthContext, ClaimsMapper } from '../src/index.js';
 import type { JWTPayload } from 'jose';
 import { NOW_SEC, claims } from './support.js';
@@ -178,5 +178,28 @@ describe('describe (log-safe context summary)', () => {
   it('omits session and token ids the context lacks', () => {
     const bare = describeContext(createAuthContext(claims()));
     expect(Object.keys(bare).sort()).toEqual(['expiresAt', 'permissions', 'subject', 'version']);
+  });
+});
+
+describe('claims ownership', () => {
+  it('copies the claims by default and freezes them in place when the caller hands them over', () => {
+    const lent = { sub: 'alice', exp: 2_000_000_000, nested: { a: 1 } };
+    const copied = createAuthContext(lent);
+    expect(copied.claims).not.toBe(lent);
+    expect(Object.isFrozen(lent)).toBe(false);
+
+    const given = { sub: 'alice', exp: 2_000_000_000, nested: { a: 1 } };
+    const owned = createAuthContext(given, 1, undefined, { ownClaims: true });
+    expect(owned.claims).toBe(given);
+    expect(Object.isFrozen(given) && Object.isFrozen(given.nested)).toBe(true);
+  });
+
+  it('never freezes the object a custom verify function returned', async () => {
+    const returned = { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 };
+    const verifier = createVerifier({ algorithms: ['HS256'], verify: () => returned });
+    const context = await authenticateToken('opaque-token', { verifier });
+    expect(context.subject).toBe('alice');
+    expect(Object.isFrozen(returned)).toBe(false);
+    expect(Object.isFrozen(context.claims)).toBe(true);
   });
 });
