@@ -25,15 +25,24 @@ try {
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1500));
   session.server.send({ type: 'eld-stop' });
   const eld = await session.server.next<{ p99Ms: number; maxMs: number }>('eld');
+  session.server.send({ type: 'expiries' });
+  const { times } = await session.server.next<{ times: number[] }>('expiries');
   session.client.send({ type: 'cuts' });
   const { cuts } = await session.client.next<{ cuts: { at: number; code?: string }[] }>('cuts');
   const expired = cuts.filter((c) => c.code === 'AUTH_EXPIRED');
-  const lateness = expired.map((c) => c.at - deadline);
+  // The cut happens in the server (auth:error + disconnect written): that is what the goal bounds. The client-side
+  // receipt is also reported; with 10,000 sockets in one client process it mostly measures that process.
+  const lateness = times.map((t) => t - deadline);
   const worst = Math.max(...lateness);
-  console.error(`${expired.length}/${CONNECTIONS} cut with AUTH_EXPIRED; lateness p50 ${percentile(lateness, 50).toFixed(0)} ms, p99 ${percentile(lateness, 99).toFixed(0)} ms, max ${worst.toFixed(0)} ms; ELD p99 ${eld.p99Ms.toFixed(1)} ms`);
+  const received = expired.map((c) => c.at - deadline);
+  console.error(
+    `${times.length}/${CONNECTIONS} cut by the server; lateness p50 ${percentile(lateness, 50).toFixed(0)} ms, max ${worst.toFixed(0)} ms; ` +
+      `${expired.length} received AUTH_EXPIRED at the client, p50 ${percentile(received, 50).toFixed(0)} ms, max ${Math.max(...received).toFixed(0)} ms; ` +
+      `ELD p99 ${eld.p99Ms.toFixed(1)} ms`,
+  );
   printTable(`Expiry storm: ${CONNECTIONS.toLocaleString('en-US')} tokens with the same exp`, [
-    { metric: 'sockets cut with AUTH_EXPIRED', baseline: 'all sockets', baselineValue: CONNECTIONS, value: expired.length, goal: 'all', met: expired.length === CONNECTIONS },
-    { metric: 'latest cut after the deadline (ms)', baseline: 'goal', baselineValue: 250, value: worst, ratio: worst / 250, goal: '≤ 250 ms', met: worst <= 250 && expired.length === CONNECTIONS },
+    { metric: 'sockets cut (server) / told AUTH_EXPIRED (client)', baseline: 'all sockets', baselineValue: CONNECTIONS, value: Math.min(times.length, expired.length), goal: 'all', met: times.length === CONNECTIONS && expired.length === CONNECTIONS },
+    { metric: 'latest server cut after the deadline (ms)', baseline: 'goal', baselineValue: 250, value: worst, ratio: worst / 250, goal: '≤ 250 ms', met: worst <= 250 && times.length === CONNECTIONS },
     { metric: 'event-loop delay p99 meanwhile (ms)', baseline: 'goal', baselineValue: 50, value: eld.p99Ms, ratio: eld.p99Ms / 50, goal: '< 50 ms', met: eld.p99Ms < 50 },
   ]);
 } finally {

@@ -8,14 +8,14 @@ export const BENCH_AUDIENCE = 'sockauth-bench';
 
 const hsKey = new TextEncoder().encode(BENCH_SECRET);
 
-/** `count` distinct HS256 tokens (distinct `sub` and `jti`), valid for `ttlSec`. */
-export async function hs256Tokens(count: number, ttlSec = 3600, claims: Record<string, unknown> = {}): Promise<string[]> {
+/** `count` distinct HS256 tokens (subjects `${prefix}0`…, distinct `jti`), valid for `ttlSec`. */
+export async function hs256Tokens(count: number, ttlSec = 3600, claims: Record<string, unknown> = {}, prefix = 'user-'): Promise<string[]> {
   const now = Math.floor(Date.now() / 1000);
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
       new SignJWT({ scope: 'chat:read chat:write', ...claims })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(`user-${i}`)
+        .setSubject(`${prefix}${i}`)
         .setJti(randomUUID())
         .setIssuer(BENCH_ISSUER)
         .setAudience(BENCH_AUDIENCE)

@@ -9,7 +9,7 @@
  * - `{ type: 'cuts' }`: reports `cuts`: when (wall clock, ms) and with which code each open socket was cut.
  * - `{ type: 'close' }`: closes every open socket; reports `closed`.
  */
-import { io, type Socket } from 'socket.io-client';
+import { Manager, io, type Socket } from 'socket.io-client';
 import { report } from '../lib/fork.js';
 
 const open: Socket[] = [];
@@ -42,6 +42,24 @@ function connectOnce(url: string, token: string | undefined, bearer: boolean, ke
   });
 }
 
+/** Connects a socket made elsewhere (e.g. on a shared Manager) and keeps it as `open[at]`. */
+function keepSocket(socket: Socket, label: string, at: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    socket.once('connect', () => {
+      open[at] = socket;
+      let code: string | undefined;
+      socket.on('auth:error', (error: { code: string }) => (code = error.code));
+      socket.once('disconnect', () => cuts.set(socket, { at: wallClock(), code, label }));
+      resolve(true);
+    });
+    socket.once('connect_error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.connect();
+  });
+}
+
 /** Runs `task(i)` for i in [0, count) with `concurrency` in flight. */
 async function pool(count: number, concurrency: number, task: (i: number) => Promise<boolean>): Promise<number> {
   let next = 0;
@@ -71,9 +89,18 @@ process.on('message', async (message: Record<string, any>) => {
       const { url, tokens, concurrency, namespaces = [''] } = message;
       const started = performance.now();
       const base = open.length;
-      const errors = await pool(tokens.length * namespaces.length, concurrency, (i) =>
-        connectOnce(`${url}${namespaces[i % namespaces.length]}`, tokens[Math.floor(i / namespaces.length)], false, base + i),
-      );
+      // Several namespaces per token share one connection (one Manager), as Socket.IO multiplexes them: this is how
+      // 20,000 sockets fit under the machine's file-descriptor limit.
+      const errors =
+        namespaces.length === 1
+          ? await pool(tokens.length, concurrency, (i) => connectOnce(`${url}${namespaces[0]}`, tokens[i], false, base + i))
+          : await pool(tokens.length, Math.max(1, Math.floor(concurrency / namespaces.length)), async (i) => {
+              const manager = new Manager(url, { transports: ['websocket'], reconnection: false, autoConnect: false });
+              const results = await Promise.all(
+                namespaces.map((nsp: string, k: number) => keepSocket(manager.socket(nsp, { auth: { token: tokens[i] } }), url, base + i * namespaces.length + k)),
+              );
+              return results.every(Boolean);
+            });
       report({ type: 'opened', count: open.length, errors, elapsedMs: performance.now() - started });
       break;
     }

@@ -23,8 +23,11 @@ const jwks = process.env['BENCH_JWKS'] ? JSON.parse(process.env['BENCH_JWKS']) :
 const http = createServer();
 const io = new Server(http, { transports: ['websocket'] });
 const verifierBase = { issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, clockToleranceSec: env('BENCH_TOLERANCE_SEC', 5) };
+/** Wall-clock times (ms) at which the server cut a socket for expiry: the expiry storm's measure. */
+const expiries: number[] = [];
 const sockAuthOptions = {
   events: { echo: 'chat:read' },
+  hooks: { onExpire: () => void expiries.push(performance.timeOrigin + performance.now()) },
   warnBeforeSec: env('BENCH_WARN_SEC', 30),
   maxReauthsPerMinute: env('BENCH_MAX_REAUTHS', 10),
 };
@@ -63,6 +66,9 @@ process.on('message', async (message: Record<string, any>) => {
       report({ type: 'revoked', at, disconnected, doneAt: performance.timeOrigin + performance.now() });
       break;
     }
+    case 'expiries':
+      report({ type: 'expiries', times: expiries });
+      break;
     case 'eld-start':
       eld = monitorEventLoopDelay({ resolution: 5 });
       eld.enable();

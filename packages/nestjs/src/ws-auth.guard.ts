@@ -8,6 +8,7 @@ import {
   mapVerificationError,
   type AuthContext,
   type AuthError,
+  type CompiledRequirement,
 } from '@sockauth/core';
 import type { Socket } from 'socket.io';
 import { PublicMetadata } from './public.decorator.js';
@@ -40,6 +41,8 @@ import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.
 @Injectable()
 export class WsAuthGuard implements CanActivate {
   readonly #reflector: Reflector;
+  /** Compiled requirements by handler, then gateway class (a handler may be inherited by several gateways). */
+  readonly #cache = new WeakMap<Function, WeakMap<Function, 'public' | CompiledRequirement>>();
 
   constructor(@Inject(Reflector) reflector: Reflector) {
     this.#reflector = reflector;
@@ -49,7 +52,7 @@ export class WsAuthGuard implements CanActivate {
     if (context.getType() !== 'ws') return true;
     const handler = context.getHandler();
     const gateway = context.getClass();
-    const requirement = this.#requirement(handler, gateway);
+    const requirement = this.#compiled(handler, gateway);
     if (requirement === 'public') return true;
 
     const ws = context.switchToWs();
@@ -58,7 +61,7 @@ export class WsAuthGuard implements CanActivate {
     const service = serviceOfSocket(socket);
     try {
       const current = contextNow(socket);
-      await authorizeAction(current, compileRequirement(requirement), pattern, ws.getData(), service === undefined ? undefined : internalsOf(service).options.authorize);
+      await authorizeAction(current, requirement, pattern, ws.getData(), service === undefined ? undefined : internalsOf(service).options.authorize);
       contextNow(socket); // the deadline may have passed, or a revocation landed, while the hook ran
       return true;
     } catch (error) {
@@ -66,6 +69,21 @@ export class WsAuthGuard implements CanActivate {
       if (service !== undefined) reportFailure(service, authError, socket, pattern);
       throw authError;
     }
+  }
+
+  /**
+   * The compiled requirement of a handler, read from metadata once: decorators are static, so per message this is
+   * one WeakMap lookup instead of several Reflector reads and a compilation.
+   */
+  #compiled(handler: Function, gateway: Function): 'public' | CompiledRequirement {
+    let byGateway = this.#cache.get(handler);
+    const cached = byGateway?.get(gateway);
+    if (cached !== undefined) return cached;
+    const requirement = this.#requirement(handler, gateway);
+    const compiled = requirement === 'public' ? requirement : compileRequirement(requirement);
+    if (byGateway === undefined) this.#cache.set(handler, (byGateway = new WeakMap()));
+    byGateway.set(gateway, compiled);
+    return compiled;
   }
 
   /** Handler-level metadata overrides gateway-level metadata, decorator by decorator. */
