@@ -2,10 +2,12 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import {
   AuthExpiredError,
+  AuthForbiddenError,
   AuthMissingError,
   authorizeAction,
   compileRequirement,
   mapVerificationError,
+  satisfies,
   type AuthContext,
   type AuthError,
   type CompiledRequirement,
@@ -48,7 +50,7 @@ export class WsAuthGuard implements CanActivate {
     this.#reflector = reflector;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'ws') return true;
     const handler = context.getHandler();
     const gateway = context.getClass();
@@ -59,15 +61,25 @@ export class WsAuthGuard implements CanActivate {
     const socket = ws.getClient<Socket>();
     const pattern = String(ws.getPattern() ?? handler.name);
     const service = serviceOfSocket(socket);
-    try {
-      const current = contextNow(socket);
-      await authorizeAction(current, requirement, pattern, ws.getData(), service === undefined ? undefined : internalsOf(service).options.authorize);
-      contextNow(socket); // the deadline may have passed, or a revocation landed, while the hook ran
-      return true;
-    } catch (error) {
+    const fail = (error: unknown): never => {
       const authError = mapVerificationError(error);
       if (service !== undefined) reportFailure(service, authError, socket, pattern);
       throw authError;
+    };
+    const authorize = service === undefined ? undefined : internalsOf(service).options.authorize;
+    try {
+      const current = contextNow(socket);
+      // Without a live hook the decision is synchronous: no promise per message.
+      if (authorize === undefined) {
+        if (!satisfies(current, requirement)) throw new AuthForbiddenError(`"${pattern}" is not allowed`);
+        return true;
+      }
+      return authorizeAction(current, requirement, pattern, ws.getData(), authorize).then(() => {
+        contextNow(socket); // the deadline may have passed, or a revocation landed, while the hook ran
+        return true;
+      }, fail);
+    } catch (error) {
+      return fail(error);
     }
   }
 

@@ -145,6 +145,14 @@ export class SockAuth {
    * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
    * connection costs no closures of its own.
    */
+  /**
+   * One listener function for every socket's 'disconnecting' (Socket.IO calls it with the socket as `this`): a
+   * per-socket `once` wrapper would cost a closure per connection. 'disconnecting' fires once per socket.
+   */
+  readonly #onDisconnecting = ((self: SockAuth) =>
+    function (this: Socket): void {
+      self.#release(this, 'disconnect');
+    })(this);
   readonly #lifecycle: ConnectionAuthEvents = {
     onExpiring: (info, _context, connection) =>
       (connection.tag as Socket).emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
@@ -401,7 +409,7 @@ export class SockAuth {
     if (previous === undefined) {
       socket.use((packet, next) => this.#checkEvent(socket, packet, next));
       // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
-      socket.once('disconnecting', () => this.#release(socket, 'disconnect'));
+      socket.on('disconnecting', this.#onDisconnecting);
     }
     if (socket.connected) this.#start(socket, state);
     else this.#onConnected(socket, () => this.#start(socket, state));
