@@ -1,7 +1,8 @@
 /**
  * A benchmark NestJS server process: one gateway with an acked `echo` handler.
  * - `bare`: a plain Nest gateway (Nest's default IoAdapter, no guard, no sockauth);
- * - `guarded`: the same gateway with SockAuthModule, WsAuthGuard as APP_GUARD and `@RequirePermissions('chat:read')`.
+ * - `guarded`: the same gateway with SockAuthModule, WsAuthGuard as APP_GUARD and `@RequirePermissions('chat:read')`;
+ * - `noop-guard`: the plain gateway with a guard that always returns true: what any Nest guard costs.
  * Reports `{ type: 'ready', port }`.
  */
 import 'reflect-metadata';
@@ -35,6 +36,15 @@ class GuardedGateway {
 @Module({ providers: [BareGateway] })
 class BareModule {}
 
+class AllowAll {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+@Module({ providers: [BareGateway, { provide: APP_GUARD, useClass: AllowAll }] })
+class NoopGuardModule {}
+
 @Module({
   imports: [
     SockAuthModule.forRoot({
@@ -45,7 +55,8 @@ class BareModule {}
 })
 class GuardedModule {}
 
-const app = await NestFactory.create(mode === 'guarded' ? GuardedModule : BareModule, { logger: false });
+const modules = { bare: BareModule, guarded: GuardedModule, 'noop-guard': NoopGuardModule } as const;
+const app = await NestFactory.create(modules[mode as keyof typeof modules] ?? BareModule, { logger: false });
 await app.listen(0, '127.0.0.1');
 report({ type: 'ready', port: (app.getHttpServer().address() as AddressInfo).port });
 process.on('SIGTERM', () => void app.close().finally(() => process.exit(0)));
