@@ -1,29 +1,9 @@
-import { authErrorFromPayload, type AuthError, type AuthErrorPayload } from '@sockauth/core/errors';
+import { authErrorFromPayload, type AuthError } from '@sockauth/core/errors';
+import type { ExpiringPayload, RefreshAck } from '@sockauth/core/protocol';
 
-// The wire protocol of @sockauth/socket.io, repeated here so the client never imports the server package (which
-// pulls in Node-only code). test/client checks that the names match the server's.
-
-/** Client → server: re-authenticate in band with `{ token }`, with an ack. */
-export const REFRESH_EVENT = 'auth:refresh';
-/** Server → client: `{ expiresAt, inMs, graceEndsAt? }` shortly before the token expires. */
-export const EXPIRING_EVENT = 'auth:expiring';
-/** Server → client: `{ code, action, message }` right before the server disconnects the socket. */
-export const ERROR_EVENT = 'auth:error';
-
-/** Payload of `auth:expiring`. */
-export interface ExpiringPayload {
-  /** When the token expires (ms since the epoch, server clock). */
-  readonly expiresAt: number;
-  /** Milliseconds until then, measured by the server when it sent the event. */
-  readonly inMs: number;
-  /** End of the server's grace period, when the deadline passed and one is running. */
-  readonly graceEndsAt?: number;
-}
-
-/** Ack of `auth:refresh`. */
-export type RefreshAck =
-  | { readonly ok: true; readonly expiresAt: number; readonly version: number }
-  | { readonly ok: false; readonly error: AuthErrorPayload };
+// The protocol's names and shapes come from core (browser-safe subpath); this file only parses what a server sent.
+export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from '@sockauth/core/protocol';
+export type { ExpiringPayload, RefreshAck } from '@sockauth/core/protocol';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;

@@ -61,3 +61,6 @@ export { MemoryRevocationStore } from './memory-revocation-store.js';
 export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js';
 
 export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
+
+export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from './protocol.js';
+export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck } from './protocol.js';
