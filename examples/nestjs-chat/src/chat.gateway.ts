@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, UseGuards } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import {
+  BadRequest,
   MAX_MESSAGE_ID_LENGTH,
-  MAX_ROOM_LENGTH,
   MAX_TEXT_LENGTH,
+  object,
+  room,
+  text,
   type BadRequestAck,
   type RecentIds,
 } from '@sockauth/example-socketio-chat/chat-gateway';
@@ -14,28 +17,6 @@ import { RECENT_IDS } from './tokens.js';
 
 /** Internal room names are prefixed, so a client cannot join another socket's private room by its id. */
 const roomKey = (room: string): string => `room:${room}`;
-
-class BadRequest extends Error {}
-
-function object(payload: unknown): Record<string, unknown> {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new BadRequest('payload must be an object');
-  }
-  return payload as Record<string, unknown>;
-}
-
-function text(value: unknown, name: string, max: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new BadRequest(`"${name}" must be a non-empty string of at most ${max} characters`);
-  }
-  return value;
-}
-
-function room(value: unknown): string {
-  const name = text(value, 'room', MAX_ROOM_LENGTH);
-  if (/\p{Cc}/u.test(name)) throw new BadRequest('"room" must not contain control characters');
-  return name;
-}
 
 /**
  * Runs a handler body; a malformed payload becomes a `BAD_REQUEST` ack (the socket stays), anything else an

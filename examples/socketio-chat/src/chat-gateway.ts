@@ -30,7 +30,8 @@ export interface BadRequestAck {
 /** Internal room names are prefixed, so a client cannot join another socket's private room by its id. */
 const roomKey = (room: string): string => `room:${room}`;
 
-class BadRequest extends Error {}
+/** A malformed payload: acked as {@link BadRequestAck}, the socket stays. Shared with the NestJS example. */
+export class BadRequest extends Error {}
 
 /**
  * Message ids seen recently, per subject. Entries are inserted in time order, so expired ones are always at
@@ -81,21 +82,24 @@ function split(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
   return { payload: ack !== undefined && args.length === 1 ? undefined : args[0], ack };
 }
 
-function object(payload: unknown): Record<string, unknown> {
+/** The payload as an object, or {@link BadRequest}. */
+export function object(payload: unknown): Record<string, unknown> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new BadRequest('payload must be an object');
   }
   return payload as Record<string, unknown>;
 }
 
-function text(value: unknown, name: string, max: number): string {
+/** A non-empty string of at most `max` characters, or {@link BadRequest}. */
+export function text(value: unknown, name: string, max: number): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new BadRequest(`"${name}" must be a non-empty string of at most ${max} characters`);
   }
   return value;
 }
 
-function room(value: unknown): string {
+/** A room name (no control characters), or {@link BadRequest}. */
+export function room(value: unknown): string {
   const name = text(value, 'room', MAX_ROOM_LENGTH);
   if (/\p{Cc}/u.test(name)) throw new BadRequest('"room" must not contain control characters');
   return name;
