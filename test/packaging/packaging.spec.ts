@@ -35,6 +35,10 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
       'MemoryRevocationStore',
     ],
     './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
+    './protocol': ['REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
+  },
+  '@sockauth/testing': {
+    '.': ['createTestIssuer', 'connectAs', 'sockauthMatchers', 'installMatchers', 'waitForExpiry', 'waitForCut', 'createSockAuthTestingApp'],
   },
   '@sockauth/socket.io': {
     '.': ['sockAuth', 'createSockAuth', 'SockAuth', 'REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
