@@ -1,6 +1,5 @@
 import {
   AuthForbiddenError,
-  AuthIdentityMismatchError,
   AuthMissingError,
   AuthRevokedError,
   AuthUnavailableError,
@@ -59,7 +58,8 @@ import {
   type ExpiringPayload,
   type RefreshAck,
 } from './protocol.js';
-import { extractToken, type HandshakeLike, type TokenExtraction, type TokenSource } from './token-extraction.js';
+import { ConnectionRecovery } from './connection-recovery.js';
+import { extractToken, resolveExtraction, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
 
 /** A Socket.IO middleware `(socket, next) => void`. */
 export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
@@ -79,26 +79,6 @@ interface SocketState {
   live: boolean;
 }
 
-/** Internal Socket.IO members used to re-verify sockets restored by connection state recovery. */
-interface NamespaceInternals {
-  _doConnect(socket: Socket, fn?: unknown): void;
-  _createSocket?(client: unknown, auth: Record<string, unknown>): Promise<Socket>;
-  server: { _opts?: { connectionStateRecovery?: { skipMiddlewares?: boolean } } };
-}
-interface SocketInternals {
-  _cleanup(): void;
-  _error(err: { message: string; data: unknown }): void;
-  packet(packet: { type: number; data: unknown }): void;
-  client: { conn: { readyState: string } };
-}
-interface RestoredSession {
-  readonly missedPackets: unknown[];
-}
-interface AdapterInternals {
-  restoreSession(pid: string, offset: string): Promise<RestoredSession | null> | RestoredSession | null;
-}
-/** socket.io-parser `PacketType.EVENT`. */
-const EVENT_PACKET = 2;
 
 function safely(fn: () => void): void {
   try {
@@ -134,13 +114,13 @@ export class SockAuth {
   readonly #states = new WeakMap<Socket, SocketState>();
   readonly #registry = new ConnectionRegistry<Socket>();
   readonly #attached = new WeakSet<object>();
-  /** Adapters whose `restoreSession` holds missed packets back (see #guardRecovery). */
-  readonly #restoring = new WeakSet<object>();
-  /** Missed packets of a session being restored, by pid, only while `_createSocket` runs. */
-  readonly #heldByPid = new Map<string, unknown[]>();
-  /** Missed packets of a restored socket, sent only once the socket is accepted. */
-  readonly #heldPackets = new WeakMap<Socket, unknown[]>();
   readonly #unsubscribe: () => void;
+  /** Re-verification of sockets restored by connection state recovery. */
+  readonly #recovery = new ConnectionRecovery({
+    isAuthenticated: (socket) => this.#states.has(socket),
+    authenticate: (socket) => this.#authenticate(socket, 'recovery'),
+    release: (socket) => this.#release(socket, 'disconnect'),
+  });
   /**
    * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
    * connection costs no closures of its own.
@@ -233,7 +213,7 @@ export class SockAuth {
       if (this.#attached.has(nsp) || this.#skipped(nsp.name)) return;
       this.#attached.add(nsp);
       nsp.use(this.middleware);
-      this.#guardRecovery(nsp);
+      this.#recovery.guard(nsp);
     };
     for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
     io.on('new_namespace', install);
@@ -367,7 +347,14 @@ export class SockAuth {
       const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
       const auth = onVerify === undefined ? await verifying : await this.#timed(verifying, stage, startedAt);
       const context = auth.context!;
-      if (stage === 'recovery') this.#assertSameIdentity(socket, context, auth);
+      if (stage === 'recovery') {
+        try {
+          this.#recovery.assertSameIdentity(socket, context);
+        } catch (error) {
+          auth.close();
+          throw error;
+        }
+      }
       // The store answered before these revocations reached it (or before its reply reached us): apply them.
       if (this.#recentRevocations.slice(seenRevocations).some((record) => revocationApplies(record, context))) {
         auth.close();
@@ -459,30 +446,13 @@ export class SockAuth {
       safely(() => this.#hooks.onRelease?.({ ...this.#where(socket), subject, reason }));
     }
     const data = socket.data as SockAuthSocketData | undefined;
-    if (data !== undefined && state?.auth.context !== undefined && state.auth.state !== 'revoked') {
-      // Connection state recovery persists socket.data after 'disconnecting': keep only who this socket was,
-      // so a recovery with another identity's token is refused (never the context itself, which would go stale).
-      const { subject, sessionId } = state.auth.context!;
-      (data as Record<string, unknown>)[RECOVERY_IDENTITY] = sessionId === undefined ? { subject } : { subject, sessionId };
+    if (state?.auth.context !== undefined && state.auth.state !== 'revoked') {
+      this.#recovery.rememberIdentity(socket, state.auth.context);
     }
     state?.auth.close();
     this.#states.delete(socket);
     this.#registry.delete(socket);
     if (data !== undefined) delete data.auth;
-  }
-
-  /**
-   * A recovered socket regains the rooms and missed packets of the socket it replaces: only the same subject and
-   * session may have them. A session persisted without our marker cannot be vouched for and is refused too.
-   */
-  #assertSameIdentity(socket: Socket, context: AuthContext, auth: ConnectionAuth): void {
-    const data = socket.data as Record<string, unknown> | undefined;
-    const before = data?.[RECOVERY_IDENTITY] as { subject?: unknown; sessionId?: unknown } | undefined;
-    if (data !== undefined) delete data[RECOVERY_IDENTITY];
-    if (before?.subject !== context.subject || before.sessionId !== context.sessionId) {
-      auth.close();
-      throw new AuthIdentityMismatchError('recovered session belongs to another identity');
-    }
   }
 
   /** Sends `auth:error` and disconnects: the client sees reason `io server disconnect` and the code. */
@@ -491,89 +461,6 @@ export class SockAuth {
     if (!socket.connected) return;
     socket.emit(ERROR_EVENT, error.toJSON());
     socket.disconnect();
-  }
-
-  // --- connection state recovery ----------------------------------------------------------------------------
-
-  /**
-   * With `connectionStateRecovery.skipMiddlewares`, Socket.IO restores a socket (rooms, `data`, missed packets)
-   * without running middlewares. We intercept the connect step of recovered sockets and verify their current
-   * token first; a socket whose token expired or was revoked meanwhile is refused like a failed handshake.
-   *
-   * Socket.IO writes a restored session's missed packets to the wire from the `Socket` constructor, before any
-   * middleware or check (and the client replays them after its next successful connect). So the adapter's
-   * `restoreSession` is wrapped to hold them back, and they are sent only once the socket is accepted.
-   */
-  #guardRecovery(nsp: Namespace): void {
-    const internals = nsp as unknown as NamespaceInternals;
-    if (typeof internals._doConnect !== 'function') return;
-    const doConnect = internals._doConnect.bind(nsp);
-    const connect = (socket: Socket, fn?: unknown): void => {
-      const held = this.#heldPackets.get(socket);
-      if (held !== undefined) {
-        this.#heldPackets.delete(socket);
-        for (const data of held) (socket as unknown as SocketInternals).packet({ type: EVENT_PACKET, data });
-      }
-      doConnect(socket, fn);
-    };
-    if (typeof internals._createSocket === 'function') {
-      const createSocket = internals._createSocket.bind(nsp);
-      internals._createSocket = async (client, auth) => {
-        this.#holdMissedPackets(nsp);
-        const pid = typeof auth?.['pid'] === 'string' ? auth['pid'] : undefined;
-        let socket: Socket;
-        let held: unknown[] | undefined;
-        try {
-          socket = await createSocket(client, auth);
-        } finally {
-          if (pid !== undefined) {
-            held = this.#heldByPid.get(pid);
-            this.#heldByPid.delete(pid);
-          }
-        }
-        if (held !== undefined && socket.recovered) this.#heldPackets.set(socket, held);
-        return socket;
-      };
-    }
-    internals._doConnect = (socket: Socket, fn?: unknown): void => {
-      if (!socket.recovered || this.#states.has(socket)) return connect(socket, fn);
-      this.#authenticate(socket, 'recovery').then(
-        () => {
-          if ((socket as unknown as SocketInternals).client.conn.readyState !== 'open') {
-            this.#release(socket, 'disconnect');
-            this.#heldPackets.delete(socket);
-            (socket as unknown as SocketInternals)._cleanup();
-            return;
-          }
-          connect(socket, fn);
-        },
-        (error: AuthError) => {
-          const s = socket as unknown as SocketInternals;
-          delete (socket.data as SockAuthSocketData | undefined)?.auth;
-          this.#heldPackets.delete(socket);
-          s._cleanup();
-          if (s.client.conn.readyState === 'open') {
-            s._error({ message: error.message, data: { code: error.code, action: error.action } });
-          }
-        },
-      );
-    };
-  }
-
-  /** Wraps the namespace adapter's `restoreSession` (once per adapter instance) to hold missed packets back. */
-  #holdMissedPackets(nsp: Namespace): void {
-    const adapter = nsp.adapter as unknown as AdapterInternals;
-    if (this.#restoring.has(adapter) || typeof adapter.restoreSession !== 'function') return;
-    this.#restoring.add(adapter);
-    const restore = adapter.restoreSession.bind(adapter);
-    adapter.restoreSession = async (pid, offset) => {
-      const session = await restore(pid, offset);
-      if (session === null || session === undefined || !Array.isArray(session.missedPackets) || session.missedPackets.length === 0) {
-        return session;
-      }
-      this.#heldByPid.set(pid, session.missedPackets);
-      return { ...session, missedPackets: [] };
-    };
   }
 
   // --- events ------------------------------------------------------------------------------------------------
@@ -798,9 +685,6 @@ function targetKey(target: RevocationTarget): string {
   return `${kind}\u0000${id}`;
 }
 
-/** Key in `socket.data` under which the identity of a disconnected socket survives for connection state recovery. */
-const RECOVERY_IDENTITY = 'sockauthRecoveryIdentity';
-
 /** Why a socket cut with an error leaves the live set. */
 const RELEASE_REASONS: Partial<Record<AuthError['code'], ReleaseReason>> = {
   AUTH_EXPIRED: 'expired',
@@ -837,36 +721,6 @@ function safeCurrentError(auth: ConnectionAuth): AuthError {
 
 function truncate(text: string): string {
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
-}
-
-function resolveExtraction(options: SockAuthOptions): TokenExtraction {
-  const query = options.allowQueryToken;
-  const queryParam = typeof query === 'object' && query !== null ? query.param : 'token';
-  if (typeof queryParam !== 'string' || queryParam.length === 0) {
-    throw new TypeError('sockauth: "allowQueryToken.param" must be a non-empty string');
-  }
-  const cookie = options.cookie;
-  if (cookie !== undefined) {
-    if (typeof cookie.name !== 'string' || cookie.name.length === 0) {
-      throw new TypeError('sockauth: "cookie.name" is required');
-    }
-    if (!Array.isArray(cookie.allowedOrigins) && typeof cookie.allowedOrigins !== 'function') {
-      throw new TypeError('sockauth: "cookie.allowedOrigins" (a list or a predicate) is required with cookie auth');
-    }
-  }
-  const defaults: TokenSource[] = ['auth', 'header'];
-  if (cookie !== undefined) defaults.push('cookie');
-  if (query) defaults.push('query');
-  const sources = options.tokenSources ?? defaults;
-  for (const source of sources) {
-    if (typeof source === 'function') continue;
-    if (!['auth', 'header', 'cookie', 'query'].includes(source)) {
-      throw new TypeError(`sockauth: unknown token source ${JSON.stringify(source)}`);
-    }
-    if (source === 'cookie' && cookie === undefined) throw new TypeError('sockauth: token source "cookie" needs "cookie" options');
-    if (source === 'query' && !query) throw new TypeError('sockauth: token source "query" needs "allowQueryToken"');
-  }
-  return Object.freeze({ sources: Object.freeze([...sources]), cookie, queryParam });
 }
 
 /**

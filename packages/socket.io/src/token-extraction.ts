@@ -1,4 +1,5 @@
 import { AuthInvalidError, AuthMissingError, redactUrl } from '@sockauth/core';
+import type { SockAuthOptions } from './options.js';
 
 /**
  * A custom handshake token source: returns the token found in `handshake`, or `undefined`/`null` when there is
@@ -137,4 +138,38 @@ function redactHandshake(handshake: HandshakeLike, extraction: TokenExtraction):
     handshake.query[extraction.queryParam] = REDACTED;
   }
   if (typeof handshake.url === 'string') handshake.url = redactUrl(handshake.url, [extraction.queryParam]);
+}
+
+/**
+ * Validates the token-source options of `createSockAuth` and resolves the sources in order (default
+ * `['auth', 'header']`, plus `'cookie'`/`'query'` when configured). Throws `TypeError` on a mistake, at start-up.
+ */
+export function resolveExtraction(options: Pick<SockAuthOptions, 'allowQueryToken' | 'cookie' | 'tokenSources'>): TokenExtraction {
+  const query = options.allowQueryToken;
+  const queryParam = typeof query === 'object' && query !== null ? query.param : 'token';
+  if (typeof queryParam !== 'string' || queryParam.length === 0) {
+    throw new TypeError('sockauth: "allowQueryToken.param" must be a non-empty string');
+  }
+  const cookie = options.cookie;
+  if (cookie !== undefined) {
+    if (typeof cookie.name !== 'string' || cookie.name.length === 0) {
+      throw new TypeError('sockauth: "cookie.name" is required');
+    }
+    if (!Array.isArray(cookie.allowedOrigins) && typeof cookie.allowedOrigins !== 'function') {
+      throw new TypeError('sockauth: "cookie.allowedOrigins" (a list or a predicate) is required with cookie auth');
+    }
+  }
+  const defaults: TokenSource[] = ['auth', 'header'];
+  if (cookie !== undefined) defaults.push('cookie');
+  if (query) defaults.push('query');
+  const sources = options.tokenSources ?? defaults;
+  for (const source of sources) {
+    if (typeof source === 'function') continue;
+    if (!['auth', 'header', 'cookie', 'query'].includes(source)) {
+      throw new TypeError(`sockauth: unknown token source ${JSON.stringify(source)}`);
+    }
+    if (source === 'cookie' && cookie === undefined) throw new TypeError('sockauth: token source "cookie" needs "cookie" options');
+    if (source === 'query' && !query) throw new TypeError('sockauth: token source "query" needs "allowQueryToken"');
+  }
+  return Object.freeze({ sources: Object.freeze([...sources]), cookie, queryParam });
 }
