@@ -11,31 +11,29 @@ import {
 } from '@sockauth/nestjs';
 import { cleanup } from '../support/cleanup';
 import { record } from '../support/clients';
-import { connectWithToken, createNestApp, startNestApp } from '../support/nest';
-import { hs256Verifier, mint } from '../support/tokens';
+import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
+import { createNestApp } from '../support/nest';
+import { hs256Verifier } from '../support/tokens';
 import { ChatGateway, GloballyGuardedGateway, HandlerGuardedGateway, HealthController } from './fixtures';
 
 afterEach(cleanup);
 
 const forbidden = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 
-async function startChat(extra: Partial<SockAuthModuleOptions> = {}) {
-  return startNestApp({
-    imports: [SockAuthModule.forRoot({ verifier: hs256Verifier(), ...extra })],
-    providers: [ChatGateway],
-  });
+function startChat(extra: Partial<SockAuthModuleOptions> = {}) {
+  return createSockAuthTestingApp({ providers: [ChatGateway] }, { sockAuth: extra });
 }
 
 describe('WsAuthGuard on a gateway', () => {
   test('a handler runs when the context satisfies the gateway-level requirement', async () => {
-    const { url } = await startChat();
-    const reader = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await startChat();
+    const reader = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(reader.emitWithAck('history')).resolves.toEqual({ ok: true, messages: [] });
   });
 
   test('a missing permission is acknowledged with AUTH_FORBIDDEN and the socket stays connected', async () => {
-    const { url } = await startChat();
-    const stranger = await connectWithToken(url, await mint({ sub: 'bob', scope: 'other:thing' }));
+    const { url, issuer } = await startChat();
+    const stranger = await connectAs(url, { sub: 'bob', scope: 'other:thing' }, { issuer });
     const received = record(stranger);
     await expect(stranger.emitWithAck('history')).resolves.toEqual(forbidden);
     expect(stranger.connected).toBe(true);
@@ -45,68 +43,67 @@ describe('WsAuthGuard on a gateway', () => {
   });
 
   test('a handler-level @RequirePermissions overrides the gateway-level one', async () => {
-    const { url } = await startChat();
-    const writerOnly = await connectWithToken(url, await mint({ sub: 'carol', scope: 'chat:write' }));
+    const { url, issuer } = await startChat();
+    const writerOnly = await connectAs(url, { sub: 'carol', scope: 'chat:write' }, { issuer });
     await expect(writerOnly.emitWithAck('chat:send', { text: 'hi' })).resolves.toEqual({ ok: true, text: 'hi' });
     await expect(writerOnly.emitWithAck('history')).resolves.toEqual(forbidden);
 
-    const readerOnly = await connectWithToken(url, await mint({ sub: 'dave', scope: 'chat:read' }));
+    const readerOnly = await connectAs(url, { sub: 'dave', scope: 'chat:read' }, { issuer });
     await expect(readerOnly.emitWithAck('chat:send', { text: 'hi' })).resolves.toEqual(forbidden);
   });
 
   test('@RequireAnyPermission needs one of its permissions on top of the gateway requirement', async () => {
-    const { url } = await startChat();
-    const moderator = await connectWithToken(url, await mint({ sub: 'erin', scope: 'chat:read chat:moderator' }));
+    const { url, issuer } = await startChat();
+    const moderator = await connectAs(url, { sub: 'erin', scope: 'chat:read chat:moderator' }, { issuer });
     await expect(moderator.emitWithAck('room:kick', {})).resolves.toEqual({ ok: true });
 
-    const admin = await connectWithToken(url, await mint({ sub: 'frank', permissions: ['chat:read', 'chat:admin'] }));
+    const admin = await connectAs(url, { sub: 'frank', permissions: ['chat:read', 'chat:admin'] }, { issuer });
     await expect(admin.emitWithAck('room:kick', {})).resolves.toEqual({ ok: true });
 
-    const moderatorWithoutRead = await connectWithToken(url, await mint({ sub: 'gina', scope: 'chat:moderator' }));
+    const moderatorWithoutRead = await connectAs(url, { sub: 'gina', scope: 'chat:moderator' }, { issuer });
     await expect(moderatorWithoutRead.emitWithAck('room:kick', {})).resolves.toEqual(forbidden);
 
-    const reader = await connectWithToken(url, await mint({ sub: 'hank', scope: 'chat:read' }));
+    const reader = await connectAs(url, { sub: 'hank', scope: 'chat:read' }, { issuer });
     await expect(reader.emitWithAck('room:kick', {})).resolves.toEqual(forbidden);
   });
 
   test('a wildcard permission satisfies the requirements it covers', async () => {
-    const { url } = await startChat();
-    const all = await connectWithToken(url, await mint({ sub: 'ivy', scope: 'chat:*' }));
+    const { url, issuer } = await startChat();
+    const all = await connectAs(url, { sub: 'ivy', scope: 'chat:*' }, { issuer });
     await expect(all.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual({ ok: true, text: 'x' });
     await expect(all.emitWithAck('room:kick', {})).resolves.toEqual({ ok: true });
   });
 
   test('a @Public() handler needs no permission', async () => {
-    const { url } = await startChat();
-    const nobody = await connectWithToken(url, await mint({ sub: 'jack' }));
+    const { url, issuer } = await startChat();
+    const nobody = await connectAs(url, { sub: 'jack' }, { issuer });
     await expect(nobody.emitWithAck('ping')).resolves.toBe('pong');
   });
 
   test('@AuthUser() gives { subject, permissions } when no user was mapped, or one of its properties', async () => {
-    const { url } = await startChat();
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read chat:write' }));
+    const { url, issuer } = await startChat();
+    const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read chat:write' }, { issuer });
     await expect(alice.emitWithAck('me')).resolves.toEqual({ subject: 'alice', permissions: ['chat:read', 'chat:write'] });
     await expect(alice.emitWithAck('me:subject')).resolves.toBe('alice');
   });
 
   test('@AuthContext() gives the context in force', async () => {
-    const { url } = await startChat();
-    const token = await mint({ sub: 'alice', scope: 'chat:read', sid: 'session-1' });
-    const alice = await connectWithToken(url, token);
+    const { url, issuer } = await startChat();
+    const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read', sid: 'session-1' }, { issuer });
     const described = await alice.emitWithAck('context');
     expect(described).toEqual({ subject: 'alice', permissions: ['chat:read'], expiresAt: expect.any(Number), version: 1 });
     expect(described.expiresAt % 1000).toBe(0);
   });
 
   test('a user mapped by mapClaims reaches @AuthUser()', async () => {
-    const { url } = await startChat({
+    const { url, issuer } = await startChat({
       mapClaims: (claims) => ({
         subject: String(claims.sub),
         permissions: ['chat:read'],
         user: { id: claims.sub, displayName: String(claims['name']) },
       }),
     });
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', name: 'Alice' }));
+    const alice = await connectAs(url, { sub: 'alice', name: 'Alice' }, { issuer });
     await expect(alice.emitWithAck('me')).resolves.toEqual({ id: 'alice', displayName: 'Alice' });
   });
 
@@ -116,8 +113,8 @@ describe('WsAuthGuard on a gateway', () => {
       calls.push({ subject: ctx.subject, pattern, data });
       return (data as { text?: string } | undefined)?.text !== 'forbidden word';
     };
-    const { url } = await startChat({ authorize });
-    const writer = await connectWithToken(url, await mint({ sub: 'kim', scope: 'chat:write' }));
+    const { url, issuer } = await startChat({ authorize });
+    const writer = await connectAs(url, { sub: 'kim', scope: 'chat:write' }, { issuer });
     await expect(writer.emitWithAck('chat:send', { text: 'hello' })).resolves.toEqual({ ok: true, text: 'hello' });
     await expect(writer.emitWithAck('chat:send', { text: 'forbidden word' })).resolves.toEqual(forbidden);
     expect(calls).toEqual([
@@ -127,12 +124,12 @@ describe('WsAuthGuard on a gateway', () => {
   });
 
   test('an authorize hook that fails without deciding refuses with AUTH_UNAVAILABLE', async () => {
-    const { url } = await startChat({
+    const { url, issuer } = await startChat({
       authorize: () => {
         throw new Error('policy store down');
       },
     });
-    const writer = await connectWithToken(url, await mint({ sub: 'lee', scope: 'chat:write' }));
+    const writer = await connectAs(url, { sub: 'lee', scope: 'chat:write' }, { issuer });
     await expect(writer.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual({
       error: { code: 'AUTH_UNAVAILABLE', action: 'retry', message: expect.any(String) },
     });
@@ -140,14 +137,14 @@ describe('WsAuthGuard on a gateway', () => {
   });
 
   test('by default an event no gateway handles gets no answer at all, as in plain Nest', async () => {
-    const { url } = await startChat();
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await startChat();
+    const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(alice.timeout(200).emitWithAck('nobody-handles-this')).rejects.toThrow();
   });
 
   test('with unlistedEvents: deny, an event no gateway handles is acked with AUTH_FORBIDDEN', async () => {
-    const { url } = await startChat({ unlistedEvents: 'deny' });
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await startChat({ unlistedEvents: 'deny' });
+    const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(alice.emitWithAck('nobody-handles-this')).resolves.toEqual(forbidden);
     await expect(alice.emitWithAck('history')).resolves.toEqual({ ok: true, messages: [] });
     await expect(alice.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual(forbidden);
@@ -155,8 +152,8 @@ describe('WsAuthGuard on a gateway', () => {
 
   test('denials are reported to the onAuthFailure hook', async () => {
     const failures: unknown[] = [];
-    const { url } = await startChat({ hooks: { onAuthFailure: (info) => failures.push(info) } });
-    const stranger = await connectWithToken(url, await mint({ sub: 'mo' }));
+    const { url, issuer } = await startChat({ hooks: { onAuthFailure: (info) => failures.push(info) } });
+    const stranger = await connectAs(url, { sub: 'mo' }, { issuer });
     await expect(stranger.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual(forbidden);
     expect(failures).toEqual([
       { code: 'AUTH_FORBIDDEN', stage: 'event', socketId: expect.any(String), namespace: '/', event: 'chat:send' },
@@ -164,14 +161,14 @@ describe('WsAuthGuard on a gateway', () => {
   });
 
   test('a sockauth error thrown by a handler becomes its ack too', async () => {
-    const { url } = await startChat();
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await startChat();
+    const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(alice.emitWithAck('refuse')).resolves.toEqual(forbidden);
   });
 
   test('other exceptions keep Nest’s default handling', async () => {
-    const { url } = await startChat();
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await startChat();
+    const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     const exception = new Promise((resolve) => alice.once('exception', resolve));
     alice.emit('crash', {}, () => undefined);
     await expect(exception).resolves.toEqual({ status: 'error', message: expect.any(String), cause: expect.anything() });
@@ -180,25 +177,21 @@ describe('WsAuthGuard on a gateway', () => {
 
 describe('WsAuthGuard per handler and globally', () => {
   test('a guard on one handler protects that handler only', async () => {
-    const { url } = await startNestApp({
-      imports: [SockAuthModule.forRoot({ verifier: hs256Verifier() })],
-      providers: [HandlerGuardedGateway],
-    });
-    const reader = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await createSockAuthTestingApp({ providers: [HandlerGuardedGateway] });
+    const reader = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(reader.emitWithAck('chat:send', {})).resolves.toEqual(forbidden);
     await expect(reader.emitWithAck('open', {})).resolves.toEqual({ ok: true });
   });
 
   test('as APP_GUARD it protects every gateway handler and lets HTTP requests through', async () => {
-    const { url } = await startNestApp({
-      imports: [SockAuthModule.forRoot({ verifier: hs256Verifier() })],
+    const { url, issuer } = await createSockAuthTestingApp({
       controllers: [HealthController],
       providers: [GloballyGuardedGateway, { provide: APP_GUARD, useClass: WsAuthGuard }],
     });
-    const reader = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const reader = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(reader.emitWithAck('chat:send', {})).resolves.toEqual(forbidden);
     await expect(reader.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice' });
-    const writer = await connectWithToken(url, await mint({ sub: 'bob', scope: 'chat:write' }));
+    const writer = await connectAs(url, { sub: 'bob', scope: 'chat:write' }, { issuer });
     await expect(writer.emitWithAck('chat:send', {})).resolves.toEqual({ ok: true });
 
     const response = await fetch(`${url}/health`);
@@ -224,15 +217,14 @@ describe('WsAuthGuard per handler and globally', () => {
   });
 
   test('WsAuthExceptionFilter registered as APP_FILTER leaves HTTP errors to Nest', async () => {
-    const { url } = await startNestApp({
-      imports: [SockAuthModule.forRoot({ verifier: hs256Verifier() })],
+    const { url, issuer } = await createSockAuthTestingApp({
       controllers: [HealthController],
       providers: [ChatGateway, { provide: APP_FILTER, useClass: WsAuthExceptionFilter }],
     });
     const missing = await fetch(`${url}/nowhere`);
     expect(missing.status).toBe(404);
     await expect(missing.json()).resolves.toMatchObject({ statusCode: 404 });
-    const reader = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const reader = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     await expect(reader.emitWithAck('chat:send', {})).resolves.toEqual(forbidden);
   });
 
@@ -247,11 +239,11 @@ describe('WsAuthGuard per handler and globally', () => {
         return { ok: true };
       }
     }
-    const { url } = await startNestApp({
-      imports: [SockAuthModule.forRoot({ verifier: hs256Verifier(), gatewayExceptionFilter: false })],
-      providers: [UnfilteredGateway],
-    });
-    const reader = await connectWithToken(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    const { url, issuer } = await createSockAuthTestingApp(
+      { providers: [UnfilteredGateway] },
+      { sockAuth: { gatewayExceptionFilter: false } },
+    );
+    const reader = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
     const exception = new Promise((resolve) => reader.once('exception', resolve));
     reader.emit('chat:send', {}, () => undefined);
     await expect(exception).resolves.toMatchObject({ status: 'error' });

@@ -1,8 +1,10 @@
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SockAuthIoAdapter, SockAuthModule, type SockAuthModuleOptions } from '@sockauth/nestjs';
+import { connectAs, createSockAuthTestingApp, createTestIssuer } from '@sockauth/testing';
 import { cleanup } from '../support/cleanup';
-import { connectWithToken, createNestApp, refusedWithToken, startNestApp } from '../support/nest';
-import { hs256Verifier, mint, nowSec } from '../support/tokens';
+import { refused } from '../support/clients';
+import { createNestApp, startNestApp } from '../support/nest';
+import { hs256Verifier, mint } from '../support/tokens';
 import { AdminGateway, LobbyGateway, PublicRootGateway, StatusGateway } from './fixtures';
 
 afterEach(cleanup);
@@ -10,42 +12,45 @@ afterEach(cleanup);
 const options: SockAuthModuleOptions = { verifier: hs256Verifier() };
 
 async function start(extra: Partial<SockAuthModuleOptions> = {}) {
-  const started = await startNestApp({
-    imports: [SockAuthModule.forRoot({ ...options, ...extra })],
-    providers: [LobbyGateway, AdminGateway, StatusGateway],
-  });
+  const started = await createSockAuthTestingApp(
+    { providers: [LobbyGateway, AdminGateway, StatusGateway] },
+    { sockAuth: extra },
+  );
   return { ...started, lobby: started.app.get(LobbyGateway), admin: started.app.get(AdminGateway) };
 }
 
 describe('handshake authentication for gateways', () => {
   test('a socket without a token is refused with AUTH_MISSING before handleConnection runs', async () => {
-    const { url, lobby } = await start();
-    const err = await refusedWithToken(url);
+    const { url, issuer, lobby } = await start();
+    // The raw wire shape of the refusal, as a plain socket.io-client sees it.
+    const err = await refused(url);
     expect(err.data).toEqual({ code: 'AUTH_MISSING', action: 'login' });
+    await expect(connectAs(url, undefined)).toBeRefusedWith('AUTH_MISSING');
 
-    const alice = await connectWithToken(url, await mint({ sub: 'alice' }));
+    const alice = await connectAs(url, { sub: 'alice' }, { issuer });
     await expect(alice.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice' });
     expect(lobby.connections).toEqual([{ id: alice.id, subject: 'alice' }]);
   });
 
   test('invalid, expired and not-yet-valid tokens are refused with their codes', async () => {
-    const { url, lobby } = await start();
-    await expect(refusedWithToken(url, 'not-a-jwt')).resolves.toMatchObject({ data: { code: 'AUTH_INVALID', action: 'login' } });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { secret: 'another-secret-of-at-least-32-bytes!!' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID', action: 'login' },
+    const { url, issuer, lobby } = await start();
+    const stranger = await createTestIssuer(); // same iss/aud, another secret
+    await expect(connectAs(url, 'not-a-jwt')).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
+    await expect(connectAs(url, await stranger.mint({ sub: 'alice' }))).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
+    await expect(connectAs(url, await issuer.mintExpired({ sub: 'alice' }))).rejects.toMatchObject({
+      code: 'AUTH_EXPIRED',
+      action: 'refresh',
     });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { exp: nowSec() - 60 }))).resolves.toMatchObject({
-      data: { code: 'AUTH_EXPIRED', action: 'refresh' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { nbf: nowSec() + 600 }))).resolves.toMatchObject({
-      data: { code: 'AUTH_NOT_YET_VALID', action: 'retry' },
+    await expect(connectAs(url, { sub: 'alice', nbf: Math.floor(Date.now() / 1000) + 600 }, { issuer })).rejects.toMatchObject({
+      code: 'AUTH_NOT_YET_VALID',
+      action: 'retry',
     });
     expect(lobby.connections).toEqual([]);
   });
 
   test('handleConnection already sees the context of an accepted socket', async () => {
-    const { url, lobby } = await start();
-    const bob = await connectWithToken(url, await mint({ sub: 'bob', scope: 'chat:read' }));
+    const { url, issuer, lobby } = await start();
+    const bob = await connectAs(url, { sub: 'bob', permissions: ['chat:read'] }, { issuer });
     await expect(bob.emitWithAck('whoami')).resolves.toEqual({
       subject: 'bob',
       permissions: ['chat:read'],
@@ -56,24 +61,23 @@ describe('handshake authentication for gateways', () => {
   });
 
   test('the token is also accepted from an Authorization bearer header', async () => {
-    const { url } = await start();
-    const token = await mint({ sub: 'carol' });
-    const carol = await connectWithToken(url, undefined, { extraHeaders: { authorization: `Bearer ${token}` } });
+    const { url, issuer } = await start();
+    const token = await issuer.mint({ sub: 'carol' });
+    const carol = await connectAs(url, undefined, { extraHeaders: { authorization: `Bearer ${token}` } });
     await expect(carol.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'carol' });
   });
 
   test('a gateway with a namespace is protected too', async () => {
-    const { url, admin } = await start();
-    const err = await refusedWithToken(`${url}/admin`);
-    expect(err.data).toEqual({ code: 'AUTH_MISSING', action: 'login' });
-    const root = await connectWithToken(`${url}/admin`, await mint({ sub: 'root', scope: 'chat:admin' }));
+    const { url, issuer, admin } = await start();
+    await expect(connectAs(url, undefined, { namespace: '/admin' })).rejects.toMatchObject({ code: 'AUTH_MISSING', action: 'login' });
+    const root = await connectAs(url, { sub: 'root', permissions: ['chat:admin'] }, { issuer, namespace: '/admin' });
     await expect(root.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'root', permissions: ['chat:admin'] });
     expect(admin.connections).toEqual([{ id: root.id, subject: 'root' }]);
   });
 
   test('the namespace of a @Public() gateway accepts sockets without a token', async () => {
     const { url, app } = await start();
-    const visitor = await connectWithToken(`${url}/status`);
+    const visitor = await connectAs(url, undefined, { namespace: '/status' });
     await expect(visitor.emitWithAck('ping')).resolves.toBe('pong');
     await expect(visitor.emitWithAck('whoami')).resolves.toEqual({ context: null });
     expect(app.get(StatusGateway).connections).toEqual([{ id: visitor.id, subject: undefined }]);
@@ -81,7 +85,7 @@ describe('handshake authentication for gateways', () => {
 
   test('a handler-level requirement inside a @Public() gateway still needs a context', async () => {
     const { url } = await start();
-    const visitor = await connectWithToken(`${url}/status`);
+    const visitor = await connectAs(url, undefined, { namespace: '/status' });
     await expect(visitor.emitWithAck('status:set', {})).resolves.toEqual({
       error: { code: 'AUTH_MISSING', action: 'login', message: expect.any(String) },
     });
@@ -89,7 +93,7 @@ describe('handshake authentication for gateways', () => {
 
   test('skipNamespaces leaves an extra namespace open explicitly', async () => {
     const { url } = await start({ skipNamespaces: ['/admin'] });
-    const anonymous = await connectWithToken(`${url}/admin`);
+    const anonymous = await connectAs(url, undefined, { namespace: '/admin' });
     await expect(anonymous.emitWithAck('whoami')).resolves.toEqual({ subject: null });
   });
 
@@ -99,13 +103,15 @@ describe('handshake authentication for gateways', () => {
     ).rejects.toThrow(/share namespace \//);
   });
 
+  // These need a hook between createNestApplication() and listen() (useWebSocketAdapter), which
+  // createSockAuthTestingApp does not offer: they keep startNestApp.
   test('an explicit SockAuthIoAdapter(app) authenticates like the one the module installs', async () => {
     const { url, app } = await startNestApp(
       { imports: [SockAuthModule.forRoot(options)], providers: [LobbyGateway] },
       { configure: (nest) => nest.useWebSocketAdapter(new SockAuthIoAdapter(nest)) },
     );
-    await expect(refusedWithToken(url)).resolves.toMatchObject({ data: { code: 'AUTH_MISSING' } });
-    const dave = await connectWithToken(url, await mint({ sub: 'dave' }));
+    await expect(connectAs(url, undefined)).toBeRefusedWith('AUTH_MISSING');
+    const dave = await connectAs(url, await mint({ sub: 'dave' }));
     await expect(dave.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'dave' });
     expect(app.get(LobbyGateway).connections).toEqual([{ id: dave.id, subject: 'dave' }]);
   });
@@ -121,7 +127,7 @@ describe('handshake authentication for gateways', () => {
       { imports: [SockAuthModule.forRoot({ ...options, allowUnauthenticatedGateways: true })], providers: [LobbyGateway] },
       { configure: (nest) => nest.useWebSocketAdapter(new IoAdapter(nest)) },
     );
-    const anonymous = await connectWithToken(url);
+    const anonymous = await connectAs(url, undefined);
     await expect(anonymous.emitWithAck('whoami')).resolves.toEqual({ subject: null });
   });
 });

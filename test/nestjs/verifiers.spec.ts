@@ -3,8 +3,9 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { SockAuthModule } from '@sockauth/nestjs';
+import { connectAs } from '@sockauth/testing';
 import { cleanup } from '../support/cleanup';
-import { connectWithToken, createNestApp, refusedWithToken, startNestApp } from '../support/nest';
+import { createNestApp, startNestApp } from '../support/nest';
 import { AUDIENCE, ISSUER, SECRET, hs256Verifier, mint, nowSec } from '../support/tokens';
 import { ChatGateway, JwtStrategy, LobbyGateway, ProfileController, ProfileGateway } from './fixtures';
 
@@ -23,7 +24,7 @@ describe('passport-jwt strategy reuse', () => {
 
   test('sockets authenticate with the strategy and carry what validate() returned as the user', async () => {
     const { url } = await start();
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', name: 'Alice', scope: 'chat:write' }));
+    const alice = await connectAs(url, await mint({ sub: 'alice', name: 'Alice', scope: 'chat:write' }));
     await expect(alice.emitWithAck('me')).resolves.toEqual({ id: 'alice', name: 'Alice', roles: ['member'] });
     await expect(alice.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice', permissions: ['chat:write'], version: 1 });
     await expect(alice.emitWithAck('chat:send', {})).resolves.toEqual({ ok: true });
@@ -34,7 +35,7 @@ describe('passport-jwt strategy reuse', () => {
     const token = await mint({ sub: 'alice', name: 'Alice' });
     const response = await fetch(`${url}/profile`, { headers: { authorization: `Bearer ${token}` } });
     const overHttp = await response.json();
-    const socket = await connectWithToken(url, token);
+    const socket = await connectAs(url, token);
     await expect(socket.emitWithAck('me')).resolves.toEqual(overHttp);
   });
 
@@ -42,45 +43,33 @@ describe('passport-jwt strategy reuse', () => {
     const { url } = await start();
     const token = await mint({ sub: 'bob' });
     // Neither auth.token nor Authorization: only the strategy's fromHeader('x-access-token') finds it.
-    const bob = await connectWithToken(url, undefined, { extraHeaders: { 'x-access-token': token } });
+    const bob = await connectAs(url, undefined, { extraHeaders: { 'x-access-token': token } });
     await expect(bob.emitWithAck('me')).resolves.toMatchObject({ id: 'bob' });
   });
 
   test('tokens the strategy rejects are refused with AUTH_INVALID or AUTH_EXPIRED', async () => {
     const { url } = await start();
-    await expect(refusedWithToken(url, 'garbage')).resolves.toMatchObject({ data: { code: 'AUTH_INVALID', action: 'login' } });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { secret: 'not-the-strategy-secret-0123456789abcdef' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { audience: 'someone-else' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { exp: nowSec() - 60 }))).resolves.toMatchObject({
-      data: { code: 'AUTH_EXPIRED', action: 'refresh' },
-    });
-    await expect(refusedWithToken(url)).resolves.toMatchObject({ data: { code: 'AUTH_MISSING' } });
+    await expect(connectAs(url, 'garbage')).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { secret: 'not-the-strategy-secret-0123456789abcdef' }))).toBeRefusedWith('AUTH_INVALID');
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { audience: 'someone-else' }))).toBeRefusedWith('AUTH_INVALID');
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { exp: nowSec() - 60 }))).rejects.toMatchObject({ code: 'AUTH_EXPIRED', action: 'refresh' });
+    await expect(connectAs(url, undefined)).toBeRefusedWith('AUTH_MISSING');
   });
 
   test('validate() returning null or throwing UnauthorizedException refuses the handshake', async () => {
     const { url } = await start();
-    await expect(refusedWithToken(url, await mint({ sub: 'ghost-1' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID', action: 'login' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'banned-1' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID', action: 'login' },
-    });
+    await expect(connectAs(url, await mint({ sub: 'ghost-1' }))).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
+    await expect(connectAs(url, await mint({ sub: 'banned-1' }))).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
   });
 
   test('validate() failing for another reason refuses with AUTH_UNAVAILABLE: nothing was decided', async () => {
     const { url } = await start();
-    await expect(refusedWithToken(url, await mint({ sub: 'flaky-1' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_UNAVAILABLE', action: 'retry' },
-    });
+    await expect(connectAs(url, await mint({ sub: 'flaky-1' }))).rejects.toMatchObject({ code: 'AUTH_UNAVAILABLE', action: 'retry' });
   });
 
   test('re-authentication goes through the strategy too and refreshes the user', async () => {
     const { url } = await start();
-    const alice = await connectWithToken(url, await mint({ sub: 'alice', name: 'Alice' }, { iat: nowSec() - 5 }));
+    const alice = await connectAs(url, await mint({ sub: 'alice', name: 'Alice' }, { iat: nowSec() - 5 }));
     const ack = await alice.emitWithAck('auth:refresh', { token: await mint({ sub: 'alice', name: 'Alice Cooper' }) });
     expect(ack).toEqual({ ok: true, expiresAt: expect.any(Number), version: 2 });
     await expect(alice.emitWithAck('me')).resolves.toEqual({ id: 'alice', name: 'Alice Cooper', roles: ['member'] });
@@ -115,25 +104,17 @@ describe('@nestjs/jwt JwtService as the verifier', () => {
   test('tokens signed by the application’s JwtService authenticate sockets', async () => {
     const { url, jwt } = await start();
     const token = await jwt.signAsync({ sub: 'alice', scope: 'chat:read' });
-    const alice = await connectWithToken(url, token);
+    const alice = await connectAs(url, token);
     await expect(alice.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice', permissions: ['chat:read'] });
     await expect(alice.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual(forbidden);
   });
 
   test('the JwtModule configuration decides: wrong secret, issuer or expiry are refused with their codes', async () => {
     const { url } = await start();
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { secret: 'not-the-module-secret-0123456789abcdef' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID', action: 'login' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { issuer: 'https://elsewhere.test' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { exp: nowSec() - 60 }))).resolves.toMatchObject({
-      data: { code: 'AUTH_EXPIRED', action: 'refresh' },
-    });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { nbf: nowSec() + 600 }))).resolves.toMatchObject({
-      data: { code: 'AUTH_NOT_YET_VALID', action: 'retry' },
-    });
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { secret: 'not-the-module-secret-0123456789abcdef' }))).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { issuer: 'https://elsewhere.test' }))).toBeRefusedWith('AUTH_INVALID');
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { exp: nowSec() - 60 }))).rejects.toMatchObject({ code: 'AUTH_EXPIRED', action: 'refresh' });
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { nbf: nowSec() + 600 }))).rejects.toMatchObject({ code: 'AUTH_NOT_YET_VALID', action: 'retry' });
   });
 
   test('a missing JwtModule fails the start-up with a clear error', async () => {
@@ -165,10 +146,8 @@ describe('forRootAsync', () => {
       ],
       providers: [LobbyGateway],
     });
-    await expect(refusedWithToken(url, await mint({ sub: 'alice' }, { issuer: 'https://elsewhere.test' }))).resolves.toMatchObject({
-      data: { code: 'AUTH_INVALID' },
-    });
-    const alice = await connectWithToken(url, await mint({ sub: 'alice' }));
+    await expect(connectAs(url, await mint({ sub: 'alice' }, { issuer: 'https://elsewhere.test' }))).toBeRefusedWith('AUTH_INVALID');
+    const alice = await connectAs(url, await mint({ sub: 'alice' }));
     await expect(alice.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice' });
   });
 
@@ -181,7 +160,7 @@ describe('forRootAsync', () => {
         FeatureModule,
       ],
     });
-    const alice = await connectWithToken(url, await mint({ sub: 'alice' }));
+    const alice = await connectAs(url, await mint({ sub: 'alice' }));
     await expect(alice.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice' });
     expect(app.get(LobbyGateway).connections).toEqual([{ id: alice.id, subject: 'alice' }]);
   });

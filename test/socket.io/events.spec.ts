@@ -5,10 +5,11 @@
  */
 import { AuthForbiddenError, AuthRevokedError, type AuthContext } from '@sockauth/core';
 import type { EventPermissions } from '@sockauth/socket.io';
+import { connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
 import { APP_EVENTS, installApp } from '../support/app';
 import { cleanup } from '../support/cleanup';
-import { client, connect, connectOutcome } from '../support/clients';
+import { client, connectOutcome } from '../support/clients';
 import { startServer, type StartServerOptions } from '../support/servers';
 import { mint } from '../support/tokens';
 
@@ -30,7 +31,7 @@ async function setup(options: StartServerOptions['auth'] = {}) {
   const server = await startServer({ auth: { events: EVENTS, ...options } });
   const log = installApp(server.io, server.auth, { events: HANDLED });
   const as = async (scope: string, sub = 'alice', claims: Record<string, unknown> = {}) =>
-    connect(server.url, { auth: { token: await mint({ sub, scope, ...claims }) } });
+    connectAs(server.url, await mint({ sub, scope, ...claims }));
   return { server, log, as };
 }
 
@@ -189,7 +190,7 @@ describe('guard(requirement, handler)', () => {
         ack({ ok: true });
       });
     });
-    const as = async (scope: string, sub: string) => connect(server.url, { auth: { token: await mint({ sub, scope }) } });
+    const as = async (scope: string, sub: string) => connectAs(server.url, await mint({ sub, scope }));
     return { server, runs, as };
   }
 

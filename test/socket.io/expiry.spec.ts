@@ -4,10 +4,11 @@
  * the `graceSec` restricted state; and deadlines beyond Node's timer limit.
  */
 import type { ExpiringPayload, RefreshAck } from '@sockauth/socket.io';
+import { connectAs, waitForExpiry, type ClientSocket } from '@sockauth/testing';
 import { installApp } from '../support/app';
 import { deferred, quietPeriod } from '../support/async';
 import { cleanup } from '../support/cleanup';
-import { client, connect, nextEvent, record, type ClientSocket } from '../support/clients';
+import { client, nextEvent, record } from '../support/clients';
 import { startServer } from '../support/servers';
 import { TimerTracker } from '../support/timers';
 import { expAtLeast, mint, nowSec } from '../support/tokens';
@@ -56,8 +57,7 @@ test('a socket sending events until its deadline has none handled at or after ex
       ),
   });
   const exp = expAtLeast(700);
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { exp }) } });
-  const disconnected = nextEvent(socket, 'disconnect');
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { exp }));
   const acks: unknown[] = [];
 
   // Ping-pong as fast as the loopback allows until the server cuts the socket.
@@ -69,7 +69,7 @@ test('a socket sending events until its deadline has none handled at or after ex
     }
   }
 
-  expect(await disconnected).toBe('io server disconnect');
+  expect(await waitForExpiry(socket)).toMatchObject({ reason: 'io server disconnect' });
   expect(handledAt.length).toBeGreaterThan(10);
   expect(Math.max(...handledAt.map((run) => run.at))).toBeLessThan(exp * 1000);
   expect(handledAt.every((run) => run.subject === 'alice')).toBe(true);
@@ -97,7 +97,7 @@ test('an event still being authorized when the deadline passes is refused, not h
   });
   const log = installApp(server.io, server.auth, { events: ['slow'] });
   const exp = expAtLeast(300);
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { exp }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { exp }));
   const graceStarted = nextEvent<ExpiringPayload>(socket, 'auth:expiring');
 
   const ack = socket.emitWithAck('slow');
@@ -116,7 +116,7 @@ describe('graceSec', () => {
     const server = await startServer({ auth: { events: EVENTS, warnBeforeSec: 0, graceSec: 2 } });
     const log = installApp(server.io, server.auth);
     const exp = expAtLeast(300);
-    const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice', scope: 'chat:write' }, { exp }) } });
+    const socket = await connectAs(server.url, await mint({ sub: 'alice', scope: 'chat:write' }, { exp }));
     const grace = nextEvent<ExpiringPayload>(socket, 'auth:expiring');
 
     expect(await grace).toEqual({ expiresAt: exp * 1000, inMs: 0, graceEndsAt: exp * 1000 + 2000 });
@@ -134,7 +134,7 @@ describe('graceSec', () => {
     const server = await startServer({ auth: { events: EVENTS, warnBeforeSec: 0, graceSec: 1 } });
     const log = installApp(server.io, server.auth);
     const exp = expAtLeast(300);
-    const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice', scope: 'chat:write' }, { exp }) } });
+    const socket = await connectAs(server.url, await mint({ sub: 'alice', scope: 'chat:write' }, { exp }));
     const cut = jest.fn();
     socket.on('auth:error', cut);
     socket.on('disconnect', cut);
@@ -155,7 +155,7 @@ describe('graceSec', () => {
   test('a failed refresh during grace changes nothing: events stay refused', async () => {
     const server = await startServer({ auth: { events: EVENTS, warnBeforeSec: 0, graceSec: 2 } });
     const log = installApp(server.io, server.auth);
-    const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice', scope: 'chat:write' }, { exp: expAtLeast(300) }) } });
+    const socket = await connectAs(server.url, await mint({ sub: 'alice', scope: 'chat:write' }, { exp: expAtLeast(300) }));
     await nextEvent(socket, 'auth:expiring');
 
     expect(await refresh(socket, 'garbage')).toEqual({ ok: false, error: { code: 'AUTH_INVALID', action: 'login', message: expect.any(String) } });
@@ -170,7 +170,7 @@ describe('graceSec', () => {
   test('the end of the grace period sends auth:error AUTH_EXPIRED and disconnects', async () => {
     const expired: unknown[] = [];
     const server = await startServer({ auth: { events: EVENTS, warnBeforeSec: 0, graceSec: 1, hooks: { onExpire: (info) => expired.push(info) } } });
-    const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { exp: expAtLeast(200) }) } });
+    const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { exp: expAtLeast(200) }));
     const socketId = socket.id;
     const log = record(socket);
     const reason = nextEvent(socket, 'disconnect');
@@ -193,7 +193,7 @@ test('a refresh after auth:expiring moves the deadline: the old exp passes witho
   const server = await startServer({ auth: { events: EVENTS, warnBeforeSec: 1 } });
   installApp(server.io, server.auth);
   const exp = expAtLeast(1200);
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { exp }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { exp }));
   const cut = jest.fn();
   socket.on('auth:error', cut);
   socket.on('disconnect', cut);
@@ -224,7 +224,7 @@ test('a 30-day token (beyond the 24.8-day timer limit) keeps its socket connecte
   const server = await startServer({ auth: { events: EVENTS } });
   installApp(server.io, server.auth);
   const exp = nowSec() + 30 * 24 * 3600;
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { exp }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { exp }));
   const early = jest.fn();
   socket.on('auth:expiring', early);
   socket.on('auth:error', early);

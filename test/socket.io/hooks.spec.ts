@@ -3,9 +3,10 @@
  * receives anything containing a token, and a hook that throws never breaks authentication.
  */
 import type { SockAuthHooks } from '@sockauth/socket.io';
+import { connectAs, waitForExpiry } from '@sockauth/testing';
 import { installApp, leakedTokenFragments } from '../support/app';
 import { cleanup } from '../support/cleanup';
-import { connect, nextEvent, refused } from '../support/clients';
+import { refused } from '../support/clients';
 import { startServer } from '../support/servers';
 import { expAtLeast, mint, nowSec } from '../support/tokens';
 
@@ -56,19 +57,18 @@ test('every hook is called with its documented info and none ever sees any part 
   await refused(server.url, { auth: { token: forged }, extraHeaders: { authorization: `Bearer ${other}` } });
 
   // Authenticated, a refused event, a refused and a successful re-auth.
-  const socket = await connect(server.url, { auth: { token: keep(await mint({ sub: 'alice', sid: 's-1', jti: 'j-1' }, { iat })) } });
+  const socket = await connectAs(server.url, keep(await mint({ sub: 'alice', sid: 's-1', jti: 'j-1' }, { iat })));
   const socketId = socket.id;
-  expect(await socket.emitWithAck('chat:send', { text: 'hi' })).toMatchObject({ error: { code: 'AUTH_FORBIDDEN' } });
+  await expect(socket.emitWithAck('chat:send', { text: 'hi' })).toBeForbidden();
   await socket.emitWithAck('auth:refresh', { token: keep(await mint({ sub: 'mallory', sid: 's-1' })) });
   await socket.emitWithAck('auth:refresh', { token: keep(await mint({ sub: 'alice', sid: 's-1', jti: 'j-2', scope: 'chat:write' }, { iat })) });
 
   // Revocation, then expiry of another socket.
-  const cut = nextEvent(socket, 'disconnect');
   await server.auth.revoke({ subject: 'alice' });
-  await cut;
-  const short = await connect(server.url, { auth: { token: keep(await mint({ sub: 'bob' }, { exp: expAtLeast(300) })) } });
+  await expect(socket).toBeDisconnectedWith('AUTH_REVOKED');
+  const short = await connectAs(server.url, keep(await mint({ sub: 'bob' }, { exp: expAtLeast(300) })));
   const shortId = short.id;
-  await nextEvent(short, 'disconnect');
+  await waitForExpiry(short);
 
   expect(of('onAuthFailure')).toEqual([
     { code: 'AUTH_INVALID', stage: 'handshake', socketId: expect.any(String), namespace: '/' },
@@ -93,7 +93,7 @@ test('every hook is called with its documented info and none ever sees any part 
 test('hooks receive plain data only: no socket, no context, no claims', async () => {
   const { calls, hooks } = recordingHooks();
   const server = await startServer({ auth: { hooks } });
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice', secretClaim: 'do-not-log' }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice', secretClaim: 'do-not-log' }));
   await socket.emitWithAck('unlisted');
   await server.auth.revoke({ subject: 'alice' });
 
@@ -107,7 +107,7 @@ test('hooks receive plain data only: no socket, no context, no claims', async ()
 test('the event name given to onAuthFailure is truncated', async () => {
   const { hooks, of } = recordingHooks();
   const server = await startServer({ auth: { hooks } });
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }));
 
   await socket.emitWithAck('x'.repeat(5000));
 
@@ -129,20 +129,16 @@ test('hooks that throw never break handshakes, events, re-auth, revocation or ex
   });
   installApp(server.io, server.auth);
 
-  expect((await refused(server.url, { auth: { token: 'garbage' } })).data).toEqual({ code: 'AUTH_INVALID', action: 'login' });
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { iat: nowSec() - 5 }) } });
-  expect(await socket.emitWithAck('unlisted')).toMatchObject({ error: { code: 'AUTH_FORBIDDEN' } });
+  await expect(connectAs(server.url, 'garbage')).rejects.toMatchObject({ code: 'AUTH_INVALID', action: 'login' });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { iat: nowSec() - 5 }));
+  await expect(socket.emitWithAck('unlisted')).toBeForbidden();
   expect(await socket.emitWithAck('auth:refresh', { token: await mint({ sub: 'alice' }, { iat: nowSec() - 5 }) })).toMatchObject({ ok: true, version: 2 });
   expect((await socket.emitWithAck('whoami')).version).toBe(2);
 
-  const revokedError = nextEvent(socket, 'auth:error');
   expect(await server.auth.revoke({ subject: 'alice' })).toEqual({ disconnected: 1 });
-  expect(await revokedError).toMatchObject({ code: 'AUTH_REVOKED' });
+  await expect(socket).toBeDisconnectedWith('AUTH_REVOKED');
 
-  const short = await connect(server.url, { auth: { token: await mint({ sub: 'bob' }, { exp: expAtLeast(200) }) } });
-  const expiredError = nextEvent(short, 'auth:error');
-  const disconnected = nextEvent(short, 'disconnect');
-  expect(await expiredError).toMatchObject({ code: 'AUTH_EXPIRED' });
-  expect(await disconnected).toBe('io server disconnect');
+  const short = await connectAs(server.url, await mint({ sub: 'bob' }, { exp: expAtLeast(200) }));
+  expect(await waitForExpiry(short)).toMatchObject({ error: { code: 'AUTH_EXPIRED' }, reason: 'io server disconnect' });
   expect(server.auth.size).toBe(0);
 });

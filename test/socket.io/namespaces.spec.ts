@@ -2,10 +2,10 @@
  * One `attach(io)` authenticates every namespace: static ones created before or after it, and dynamic
  * (regex and function) ones. Leaving a namespace open takes an explicit `skipNamespaces` entry.
  */
+import { connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
 import { installApp } from '../support/app';
 import { cleanup } from '../support/cleanup';
-import { connect, nextEvent, refused } from '../support/clients';
 import { startServer } from '../support/servers';
 import { mint } from '../support/tokens';
 
@@ -13,9 +13,8 @@ afterEach(cleanup);
 
 /** Asserts that `nsp` refuses a client without a token and authenticates one with a token. */
 async function expectProtected(url: string, nsp: string): Promise<void> {
-  const err = await refused(`${url}${nsp}`);
-  expect(err.data).toEqual({ code: 'AUTH_MISSING', action: 'login' });
-  const socket = await connect(`${url}${nsp}`, { auth: { token: await mint({ sub: 'alice' }) } });
+  await expect(connectAs(url, undefined, { namespace: nsp })).rejects.toMatchObject({ code: 'AUTH_MISSING', action: 'login' });
+  const socket = await connectAs(url, await mint({ sub: 'alice' }), { namespace: nsp });
   expect((await socket.emitWithAck('whoami')).subject).toBe('alice');
 }
 
@@ -77,8 +76,8 @@ test('one client multiplexing several namespaces is authenticated in each of the
   installApp(server.io, server.auth, { nsp: '/admin' });
   const token = await mint({ sub: 'alice' });
 
-  const main = await connect(server.url, { auth: { token }, forceNew: false });
-  const admin = await connect(`${server.url}/admin`, { auth: { token }, forceNew: false });
+  const main = await connectAs(server.url, token, { forceNew: false });
+  const admin = await connectAs(server.url, token, { namespace: '/admin', forceNew: false });
 
   expect(admin.io).toBe(main.io);
   expect((await main.emitWithAck('whoami')).subject).toBe('alice');
@@ -98,13 +97,13 @@ test('skipNamespaces leaves exactly the listed namespaces open (names and patter
     });
   }
 
-  const open = await connect(`${server.url}/public`);
-  const openByPattern = await connect(`${server.url}/open-lobby`);
+  const open = await connectAs(server.url, undefined, { namespace: '/public' });
+  const openByPattern = await connectAs(server.url, undefined, { namespace: '/open-lobby' });
 
   expect(await open.emitWithAck('anything')).toEqual({ context: null, data: null });
   expect(await openByPattern.emitWithAck('anything')).toEqual({ context: null, data: null });
-  expect((await refused(`${server.url}/private`)).data).toEqual({ code: 'AUTH_MISSING', action: 'login' });
-  expect((await refused(server.url)).data).toEqual({ code: 'AUTH_MISSING', action: 'login' });
+  await expect(connectAs(server.url, undefined, { namespace: '/private' })).rejects.toMatchObject({ code: 'AUTH_MISSING', action: 'login' });
+  await expect(connectAs(server.url, undefined)).rejects.toMatchObject({ code: 'AUTH_MISSING', action: 'login' });
   expect(handled).toEqual(['/public', '/open-lobby']);
 });
 
@@ -114,8 +113,8 @@ test('attaching twice installs the middleware once', async () => {
   server.auth.attach(server.io);
   server.io.of('/after');
 
-  await connect(server.url, { auth: { token: await mint({ sub: 'alice' }) } });
-  await connect(`${server.url}/after`, { auth: { token: await mint({ sub: 'alice' }) } });
+  await connectAs(server.url, await mint({ sub: 'alice' }));
+  await connectAs(server.url, await mint({ sub: 'alice' }), { namespace: '/after' });
 
   expect(authenticated).toEqual(['/', '/after']);
 });
@@ -123,13 +122,10 @@ test('attaching twice installs the middleware once', async () => {
 test('a revocation cuts the subject in every namespace', async () => {
   const server = await startServer({ beforeAttach: (io) => void io.of('/admin') });
   const token = await mint({ sub: 'alice' });
-  const main = await connect(server.url, { auth: { token } });
-  const admin = await connect(`${server.url}/admin`, { auth: { token } });
-  const cut = [nextEvent(main, 'auth:error'), nextEvent(admin, 'auth:error')];
+  const main = await connectAs(server.url, token);
+  const admin = await connectAs(server.url, token, { namespace: '/admin' });
 
   expect(await server.auth.revoke({ subject: 'alice' })).toEqual({ disconnected: 2 });
-  expect(await Promise.all(cut)).toEqual([
-    expect.objectContaining({ code: 'AUTH_REVOKED' }),
-    expect.objectContaining({ code: 'AUTH_REVOKED' }),
-  ]);
+  await expect(main).toBeDisconnectedWith('AUTH_REVOKED');
+  await expect(admin).toBeDisconnectedWith('AUTH_REVOKED');
 });

@@ -5,11 +5,12 @@
  */
 import { MemoryRevocationStore, type AuthContext, type RevocationSubject } from '@sockauth/core';
 import type { RefreshAck } from '@sockauth/socket.io';
+import { connectAs, type ClientSocket } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
 import { installApp, serverSocket } from '../support/app';
 import { deferred } from '../support/async';
 import { cleanup } from '../support/cleanup';
-import { connect, eventsUntil, nextEvents, type ClientSocket } from '../support/clients';
+import { eventsUntil, nextEvents } from '../support/clients';
 import { startServer, type StartServerOptions } from '../support/servers';
 import { mint, nowSec } from '../support/tokens';
 
@@ -31,7 +32,7 @@ async function setup(options: StartServerOptions['auth'] = {}) {
   const log = installApp(server.io, server.auth);
   const iat = nowSec() - 10;
   const token = await mint({ sub: 'alice', sid: 'sess-1', jti: 'jti-1', scope: 'chat:read' }, { iat });
-  const socket = await connect(server.url, { auth: { token } });
+  const socket = await connectAs(server.url, token);
   return { server, log, socket, token, iat };
 }
 
@@ -77,7 +78,7 @@ describe('a successful refresh', () => {
           if (socket.data.auth?.permissions.has('room:vip')) socket.join('vip');
         }),
     });
-    const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice', scope: 'room:vip' }, { iat: nowSec() - 5 }) } });
+    const socket = await connectAs(server.url, await mint({ sub: 'alice', scope: 'room:vip' }, { iat: nowSec() - 5 }));
     const before = nextEvents<string>(socket, 'news', 2);
     server.io.to('vip').emit('news', 'vip 1');
     server.io.to('everyone').emit('news', 'everyone 1');
@@ -231,7 +232,7 @@ describe('a refused refresh leaves the context in force untouched', () => {
 
   test('the rate limit is per socket', async () => {
     const { server, socket } = await setup({ maxReauthsPerMinute: 1 });
-    const other = await connect(server.url, { auth: { token: await mint({ sub: 'alice', sid: 'sess-1', jti: 'jti-9' }) } });
+    const other = await connectAs(server.url, await mint({ sub: 'alice', sid: 'sess-1', jti: 'jti-9' }));
     const fresh = () => mint({ sub: 'alice', sid: 'sess-1' });
 
     expect(await refresh(socket, { token: await fresh() })).toMatchObject({ ok: true });

@@ -5,10 +5,11 @@
  */
 import { MemoryRevocationStore, type RevocationSubject, type RevocationTarget } from '@sockauth/core';
 import type { RefreshAck } from '@sockauth/socket.io';
+import { connectAs, waitForCut, type ClientSocket } from '@sockauth/testing';
 import { installApp } from '../support/app';
 import { cleanup } from '../support/cleanup';
 import { deferred } from '../support/async';
-import { client, connect, connectOutcome, nextEvent, record, refused, type ClientSocket } from '../support/clients';
+import { nextEvent, record } from '../support/clients';
 import { startServer } from '../support/servers';
 import { mint, nowSec } from '../support/tokens';
 
@@ -16,12 +17,8 @@ afterEach(cleanup);
 
 const REVOKED = { code: 'AUTH_REVOKED', action: 'login', message: expect.any(String) };
 
-/** Resolves with what the client saw when cut: the auth:error payload, then the disconnect reason. */
-async function cutOff(socket: ClientSocket): Promise<[unknown, unknown]> {
-  const error = nextEvent(socket, 'auth:error');
-  const reason = nextEvent(socket, 'disconnect');
-  return [await error, await reason];
-}
+/** What a client sees when revoked: `auth:error` AUTH_REVOKED, then the server's disconnect. */
+const CUT = { error: REVOKED, reason: 'io server disconnect' };
 
 async function population() {
   const revoked: unknown[] = [];
@@ -29,15 +26,13 @@ async function population() {
   const server = await startServer({ auth: { revocationStore: store, hooks: { onRevoke: (info) => revoked.push(info) } } });
   const log = installApp(server.io, server.auth);
   const iat = nowSec() - 5;
-  const as = async (claims: Record<string, unknown>) => connect(server.url, { auth: { token: await mint(claims, { iat }) } });
+  const as = async (claims: Record<string, unknown>) => connectAs(server.url, await mint(claims, { iat }));
   const sockets = {
     aliceLaptop: await as({ sub: 'alice', sid: 'alice-laptop', jti: 'a1' }),
     alicePhone: await as({ sub: 'alice', sid: 'alice-phone', jti: 'a2' }),
     bob: await as({ sub: 'bob', sid: 'bob-1', jti: 'b1' }),
   };
-  const cutOffs = new Map<ClientSocket, Promise<[unknown, unknown]>>();
-  for (const socket of Object.values(sockets)) cutOffs.set(socket, cutOff(socket));
-  return { server, store, log, sockets, revoked, iat, cutOffs };
+  return { server, store, log, sockets, revoked, iat };
 }
 
 async function expectAlive(...sockets: ClientSocket[]): Promise<void> {
@@ -48,13 +43,13 @@ async function expectAlive(...sockets: ClientSocket[]): Promise<void> {
 }
 
 test('revoke({ subject }) cuts every socket of that subject and only those', async () => {
-  const { server, sockets, cutOffs, revoked } = await population();
+  const { server, sockets, revoked } = await population();
   const ids = [sockets.aliceLaptop.id, sockets.alicePhone.id];
 
   expect(await server.auth.revoke({ subject: 'alice' })).toEqual({ disconnected: 2 });
 
-  expect(await cutOffs.get(sockets.aliceLaptop)).toEqual([REVOKED, 'io server disconnect']);
-  expect(await cutOffs.get(sockets.alicePhone)).toEqual([REVOKED, 'io server disconnect']);
+  expect(await waitForCut(sockets.aliceLaptop)).toEqual(CUT);
+  expect(await waitForCut(sockets.alicePhone)).toEqual(CUT);
   await expectAlive(sockets.bob);
   expect(server.auth.size).toBe(1);
   expect(revoked).toEqual(
@@ -65,7 +60,7 @@ test('revoke({ subject }) cuts every socket of that subject and only those', asy
 
 test('auth:error arrives before the disconnect', async () => {
   const server = await startServer();
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }));
   const log = record(socket);
   const disconnected = nextEvent(socket, 'disconnect');
 
@@ -76,20 +71,20 @@ test('auth:error arrives before the disconnect', async () => {
 });
 
 test('revoke({ sessionId }) cuts only the sockets of that session', async () => {
-  const { server, sockets, cutOffs } = await population();
+  const { server, sockets } = await population();
 
   expect(await server.auth.revoke({ sessionId: 'alice-phone' })).toEqual({ disconnected: 1 });
 
-  expect(await cutOffs.get(sockets.alicePhone)).toEqual([REVOKED, 'io server disconnect']);
+  expect(await waitForCut(sockets.alicePhone)).toEqual(CUT);
   await expectAlive(sockets.aliceLaptop, sockets.bob);
 });
 
 test('revoke({ tokenId }) cuts only the sockets using that token', async () => {
-  const { server, sockets, cutOffs } = await population();
+  const { server, sockets } = await population();
 
   expect(await server.auth.revoke({ tokenId: 'a1' })).toEqual({ disconnected: 1 });
 
-  expect(await cutOffs.get(sockets.aliceLaptop)).toEqual([REVOKED, 'io server disconnect']);
+  expect(await waitForCut(sockets.aliceLaptop)).toEqual(CUT);
   await expectAlive(sockets.alicePhone, sockets.bob);
 });
 
@@ -113,20 +108,19 @@ test('matching handshakes are refused with AUTH_REVOKED afterwards; others are n
   await server.auth.revoke({ tokenId: 'c1' });
 
   for (const claims of [{ sub: 'alice' }, { sub: 'bob', sid: 'bob-1' }, { sub: 'carol', jti: 'c1' }]) {
-    const err = await refused(server.url, { auth: { token: await mint(claims, { iat }) } });
-    expect(err.data).toEqual({ code: 'AUTH_REVOKED', action: 'login' });
+    await expect(connectAs(server.url, await mint(claims, { iat }))).rejects.toMatchObject({ code: 'AUTH_REVOKED', action: 'login' });
   }
-  await connect(server.url, { auth: { token: await mint({ sub: 'bob', sid: 'bob-2' }, { iat }) } });
-  await connect(server.url, { auth: { token: await mint({ sub: 'carol', jti: 'c2' }, { iat }) } });
+  await connectAs(server.url, await mint({ sub: 'bob', sid: 'bob-2' }, { iat }));
+  await connectAs(server.url, await mint({ sub: 'carol', jti: 'c2' }, { iat }));
 });
 
 test('a subject revocation does not refuse tokens issued after it (the user may log in again)', async () => {
-  const { server, sockets, cutOffs } = await population();
+  const { server, sockets } = await population();
   await server.auth.revoke({ subject: 'alice' });
-  await cutOffs.get(sockets.aliceLaptop);
+  await expect(sockets.aliceLaptop).toBeDisconnectedWith('AUTH_REVOKED');
 
   const later = await mint({ sub: 'alice', sid: 'alice-new' }, { iat: nowSec() + 2 });
-  const socket = await connect(server.url, { auth: { token: later } });
+  const socket = await connectAs(server.url, later);
 
   expect((await socket.emitWithAck('whoami')).subject).toBe('alice');
 });
@@ -135,7 +129,7 @@ test('a subject revocation also refuses re-auth with an older token of that subj
   const server = await startServer();
   installApp(server.io, server.auth);
   const old = await mint({ sub: 'alice' }, { iat: nowSec() - 30 });
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice' }, { iat: nowSec() + 2 }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice' }, { iat: nowSec() + 2 }));
   await server.auth.revoke({ subject: 'alice' });
 
   // The socket's own token was issued after the revocation, so it stays; the old token is refused as revoked
@@ -149,24 +143,23 @@ test('a subject revocation also refuses re-auth with an older token of that subj
 test('after a re-auth the socket is indexed under its new token id, not the old one', async () => {
   const server = await startServer();
   installApp(server.io, server.auth);
-  const socket = await connect(server.url, { auth: { token: await mint({ sub: 'alice', jti: 'old-jti' }) } });
+  const socket = await connectAs(server.url, await mint({ sub: 'alice', jti: 'old-jti' }));
   expect(await socket.emitWithAck('auth:refresh', { token: await mint({ sub: 'alice', jti: 'new-jti' }) })).toMatchObject({ ok: true });
-  const cut = cutOff(socket);
 
   expect(await server.auth.revoke({ tokenId: 'old-jti' })).toEqual({ disconnected: 0 });
   expect((await socket.emitWithAck('whoami')).tokenId).toBe('new-jti');
   expect(await server.auth.revoke({ tokenId: 'new-jti' })).toEqual({ disconnected: 1 });
-  expect(await cut).toEqual([REVOKED, 'io server disconnect']);
+  expect(await waitForCut(socket)).toEqual(CUT);
 });
 
 test('a revocation published by the store itself (as from another node) cuts matching sockets', async () => {
-  const { store, sockets, cutOffs, revoked } = await population();
+  const { store, sockets, revoked } = await population();
 
   await store.revokeSubject('bob');
-  expect(await cutOffs.get(sockets.bob)).toEqual([REVOKED, 'io server disconnect']);
+  expect(await waitForCut(sockets.bob)).toEqual(CUT);
 
   await store.revokeSession('alice-laptop');
-  expect(await cutOffs.get(sockets.aliceLaptop)).toEqual([REVOKED, 'io server disconnect']);
+  expect(await waitForCut(sockets.aliceLaptop)).toEqual(CUT);
 
   await expectAlive(sockets.alicePhone);
   expect(revoked.map((info) => (info as { kind: string }).kind)).toEqual(['subject', 'session']);
@@ -185,14 +178,14 @@ test('a store revocation with an explicit since older than a token does not cut 
 });
 
 test('events of a revoked socket are never handled, even those already sent', async () => {
-  const { server, log, sockets, cutOffs } = await population();
+  const { server, log, sockets } = await population();
   const before = log.count();
 
   sockets.alicePhone.emit('whoami', () => undefined);
   const revoking = server.auth.revoke({ subject: 'alice' });
   sockets.alicePhone.emit('whoami', () => undefined);
   await revoking;
-  await cutOffs.get(sockets.alicePhone);
+  await expect(sockets.alicePhone).toBeDisconnectedWith('AUTH_REVOKED');
 
   // At most the event that reached the server before the revocation was handled, and always with a context.
   const handled = log.runs.slice(before);
@@ -245,17 +238,19 @@ describe('revocations racing a handshake', () => {
     const store = new SlowReplyStore();
     const server = await startServer({ auth: { revocationStore: store } });
     const log = installApp(server.io, server.auth);
-    const socket = client(server.url, { auth: { token: await mint({ sub: 'alice' }, { iat: nowSec() - 5 }) } });
-    const outcome = connectOutcome(socket);
-    const cut = cutOff(socket);
+    const outcome = connectAs(server.url, await mint({ sub: 'alice' }, { iat: nowSec() - 5 })).then(
+      (socket) => ({ connected: true as const, socket }),
+      (error: unknown) => ({ connected: false as const, error }),
+    );
 
     await store.answered.promise;
     await server.auth.revoke({ subject: 'alice' });
     store.release();
 
     const result = await outcome;
-    if (result.connected) expect(await cut).toEqual([REVOKED, 'io server disconnect']);
-    else expect(result.error.data).toEqual({ code: 'AUTH_REVOKED', action: 'login' });
+    // The kit records auth:error from the start, so waitForCut also sees a cut that came right after connecting.
+    if (result.connected) expect(await waitForCut(result.socket)).toEqual(CUT);
+    else expect(result.error).toMatchObject({ code: 'AUTH_REVOKED', action: 'login' });
     expect(log.count()).toBe(0);
     expect(server.auth.size).toBe(0);
   }, 5000);
@@ -272,14 +267,13 @@ describe('revocations racing a handshake', () => {
       void leaveGap.promise.then(() => next());
     });
     server.io.on('connection', connectedOnServer);
-    const socket = client(server.url, { auth: { token: await mint({ sub: 'alice' }, { iat: nowSec() - 5 }) } });
-    const cut = cutOff(socket);
+    const connecting = connectAs(server.url, await mint({ sub: 'alice' }, { iat: nowSec() - 5 }));
 
     await inGap.promise;
     const revoked = server.auth.revoke({ subject: 'alice' });
     leaveGap.resolve();
 
-    expect(await cut).toEqual([REVOKED, 'io server disconnect']);
+    expect(await waitForCut(await connecting)).toEqual(CUT);
     expect(await revoked).toEqual({ disconnected: 1 });
     expect(log.count()).toBe(0);
     expect(server.auth.size).toBe(0);

@@ -1,7 +1,6 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { trackServer } from './cleanup';
-import { connect, refused, type ClientOptions, type ClientSocket, type ConnectError } from './clients';
 
 export interface NestTestApp {
   readonly app: INestApplication;
@@ -44,14 +43,4 @@ function closeOnce(app: INestApplication): Promise<void> {
     closing.set(app, closed);
   }
   return closed;
-}
-
-/** Connects a tracked client with `token` in `auth.token` (none when undefined); rejects if it is refused. */
-export function connectWithToken(url: string, token?: string, options: ClientOptions = {}): Promise<ClientSocket> {
-  return connect(url, { ...(token !== undefined && { auth: { token } }), ...options });
-}
-
-/** The `connect_error` of a handshake with `token` that must be refused (fails if it connects). */
-export function refusedWithToken(url: string, token?: string, options: ClientOptions = {}): Promise<ConnectError> {
-  return refused(url, { ...(token !== undefined && { auth: { token } }), ...options });
 }
