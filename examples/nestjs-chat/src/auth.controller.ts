@@ -2,20 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { All, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { RevocationTarget } from '@sockauth/core';
 import { isAuthError } from '@sockauth/core';
-import { ADMIN_PERMISSION, MAX_USER_LENGTH } from '@sockauth/example-socketio-chat/http-routes';
+import { ADMIN_PERMISSION, parseLoginRequest, readJsonObject } from '@sockauth/example-socketio-chat/http-routes';
 import {
-  DEFAULT_SCOPES,
-  DEFAULT_TTL_SEC,
-  GRANTABLE_SCOPES,
-  MAX_TTL_SEC,
-  MIN_TTL_SEC,
   RefreshError,
   type DemoIdentityProvider,
   type TokenSet,
 } from '@sockauth/example-socketio-chat/identity-provider';
 import { SockAuthService } from '@sockauth/nestjs';
 import { HttpError, badRequest, methodNotAllowed } from './http-error.js';
-import { readJsonObject } from './json-body.js';
 import { IDENTITY_PROVIDER } from './tokens.js';
 
 /**
@@ -34,32 +28,7 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async login(@Req() req: IncomingMessage): Promise<TokenSet> {
-    const body = await readJsonObject(req);
-    const user = body['user'];
-    // Control characters are refused: the name ends up in other users' chat messages.
-    if (typeof user !== 'string' || user.trim() === '' || user.length > MAX_USER_LENGTH || /\p{Cc}/u.test(user)) {
-      throw badRequest(`"user" must be a non-empty string of at most ${MAX_USER_LENGTH} characters`);
-    }
-    let scopes = DEFAULT_SCOPES;
-    if (body['scopes'] !== undefined) {
-      const requested = body['scopes'];
-      if (!Array.isArray(requested) || !requested.every((scope) => typeof scope === 'string')) {
-        throw badRequest('"scopes" must be an array of strings');
-      }
-      if (requested.some((scope) => !GRANTABLE_SCOPES.includes(scope))) {
-        throw badRequest(`only ${GRANTABLE_SCOPES.join(' and ')} can be granted here`);
-      }
-      scopes = [...new Set(requested as string[])];
-    }
-    let ttlSec = DEFAULT_TTL_SEC;
-    if (body['ttlSec'] !== undefined) {
-      const requested = body['ttlSec'];
-      if (!Number.isSafeInteger(requested) || (requested as number) < MIN_TTL_SEC || (requested as number) > MAX_TTL_SEC) {
-        throw badRequest(`"ttlSec" must be an integer from ${MIN_TTL_SEC} to ${MAX_TTL_SEC}`);
-      }
-      ttlSec = requested as number;
-    }
-    return this.idp.login({ user, scopes, ttlSec });
+    return this.idp.login(parseLoginRequest(await readJsonObject(req)));
   }
 
   /** `{ refreshToken }` → a new pair; the presented refresh token stops working (reuse revokes the session). */

@@ -1,29 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { AuthErrorCode } from '@sockauth/core';
 
-/** Error codes of the HTTP API, as in the Socket.IO example: the sockauth taxonomy, plain HTTP names otherwise. */
-export type HttpErrorCode =
-  | AuthErrorCode
-  | 'BAD_REQUEST'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INTERNAL';
+// The error type and codes of the HTTP API are the Socket.IO example's, so both answer alike.
+import { HttpError, type HttpErrorCode } from '@sockauth/example-socketio-chat/http-routes';
 
-/** An HTTP error with the code and safe message the client sees as `{ error: { code, message } }`. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: HttpErrorCode,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
-
-export const badRequest = (message: string): HttpError => new HttpError(400, 'BAD_REQUEST', message);
+export { HttpError, badRequest, type HttpErrorCode } from '@sockauth/example-socketio-chat/http-routes';
 
 /** 405 with `Allow`, for a known path used with another method. */
 export const methodNotAllowed = (allowed: readonly string[]): HttpError =>

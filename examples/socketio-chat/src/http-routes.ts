@@ -28,17 +28,19 @@ export type HttpErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'INTERNAL';
 
-class HttpError extends Error {
+/** An HTTP error with the code and safe message the client sees as `{ error: { code, message } }`. Shared with nestjs-chat. */
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: HttpErrorCode,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
-const badRequest = (message: string): HttpError => new HttpError(400, 'BAD_REQUEST', message);
+export const badRequest = (message: string): HttpError => new HttpError(400, 'BAD_REQUEST', message);
 
 export interface HttpRoutesOptions {
   readonly idp: DemoIdentityProvider;
@@ -150,7 +152,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Reads a JSON object body of at most {@link MAX_BODY_BYTES}. Any content type is read as JSON. */
-async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
     throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
@@ -177,9 +179,16 @@ async function readJsonObject(req: IncomingMessage): Promise<Record<string, unkn
 // --- POST /auth/login ----------------------------------------------------------------------------------------
 
 async function login(req: IncomingMessage, res: ServerResponse, { idp }: HttpRoutesOptions): Promise<void> {
-  const body = await readJsonObject(req);
+  sendJson(res, 200, await idp.login(parseLoginRequest(await readJsonObject(req))));
+}
+
+/**
+ * Validates a `POST /auth/login` body: `user` (no control characters: the name ends up in other users' chat
+ * messages), optional `scopes` (only the grantable ones) and `ttlSec`. Throws a 400 {@link HttpError}. Shared with
+ * nestjs-chat.
+ */
+export function parseLoginRequest(body: Record<string, unknown>): { user: string; scopes: readonly string[]; ttlSec: number } {
   const user = body['user'];
-  // Control characters are refused: the name ends up in other users' chat messages.
   if (typeof user !== 'string' || user.trim() === '' || user.length > MAX_USER_LENGTH || /\p{Cc}/u.test(user)) {
     throw badRequest(`"user" must be a non-empty string of at most ${MAX_USER_LENGTH} characters`);
   }
@@ -201,7 +210,7 @@ async function login(req: IncomingMessage, res: ServerResponse, { idp }: HttpRou
     }
     ttlSec = requested as number;
   }
-  sendJson(res, 200, await idp.login({ user, scopes, ttlSec }));
+  return { user, scopes, ttlSec };
 }
 
 // --- POST /auth/refresh --------------------------------------------------------------------------------------
