@@ -1,8 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { All, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import type { RevocationTarget } from '@sockauth/core';
 import { isAuthError } from '@sockauth/core';
-import { ADMIN_PERMISSION, parseLoginRequest, readJsonObject } from '@sockauth/example-socketio-chat/http-routes';
+import {
+  ADMIN_PERMISSION,
+  parseLoginRequest,
+  parseRevokeRequest,
+  readJsonObject,
+  revokeOrHttpError,
+} from '@sockauth/example-socketio-chat/http-routes';
 import {
   RefreshError,
   type DemoIdentityProvider,
@@ -59,24 +64,10 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   async revoke(@Req() req: IncomingMessage): Promise<{ disconnected: number }> {
     await this.#requireAdmin(req);
-    const body = await readJsonObject(req);
-    const keys = (['subject', 'sessionId', 'tokenId'] as const).filter((key) => body[key] !== undefined);
-    const key = keys[0];
-    if (keys.length !== 1 || key === undefined) throw badRequest('give exactly one of "subject", "sessionId" or "tokenId"');
-    const id = body[key];
-    if (typeof id !== 'string' || id === '' || id.length > 1024) {
-      throw badRequest(`"${key}" must be a non-empty string of at most 1024 characters`);
-    }
-    const target: RevocationTarget = key === 'subject' ? { subject: id } : key === 'sessionId' ? { sessionId: id } : { tokenId: id };
+    const target = parseRevokeRequest(await readJsonObject(req));
     // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
-    if (key !== 'tokenId') this.idp.endSessions(key === 'subject' ? { subject: id } : { sessionId: id });
-    try {
-      return await this.sockAuth.revoke(target);
-    } catch (error) {
-      // A shared store (REDIS_URL) that could not confirm the revocation: 503, the admin retries (it is idempotent).
-      if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 500, error.code, error.message);
-      throw error;
-    }
+    if (target.tokenId === undefined) this.idp.endSessions(target as { subject: string } | { sessionId: string });
+    return revokeOrHttpError(() => this.sockAuth.revoke(target));
   }
 
   @All(['login', 'refresh', 'revoke'])

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createAuthContext, isAuthError, type AuthErrorCode } from '@sockauth/core';
+import { createAuthContext, isAuthError, parseRevocationTarget, type AuthErrorCode, type RevocationTarget } from '@sockauth/core';
 import type { SockAuth } from '@sockauth/socket.io';
 import {
   DEFAULT_SCOPES,
@@ -235,26 +235,38 @@ async function refresh(req: IncomingMessage, res: ServerResponse, { idp }: HttpR
 
 async function revoke(req: IncomingMessage, res: ServerResponse, { auth, idp }: HttpRoutesOptions): Promise<void> {
   await requireAdmin(req, auth);
-  const body = await readJsonObject(req);
-  const keys = (['subject', 'sessionId', 'tokenId'] as const).filter((key) => body[key] !== undefined);
-  const key = keys[0];
-  if (keys.length !== 1 || key === undefined) throw badRequest('give exactly one of "subject", "sessionId" or "tokenId"');
-  const id = body[key];
-  if (typeof id !== 'string' || id === '' || id.length > 1024) {
-    throw badRequest(`"${key}" must be a non-empty string of at most 1024 characters`);
-  }
-  const target = key === 'subject' ? { subject: id } : key === 'sessionId' ? { sessionId: id } : { tokenId: id };
+  const target = parseRevokeRequest(await readJsonObject(req));
   // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
-  if (key !== 'tokenId') idp.endSessions(target as { subject: string } | { sessionId: string });
-  let disconnected: number;
+  if (target.tokenId === undefined) idp.endSessions(target as { subject: string } | { sessionId: string });
+  sendJson(res, 200, await revokeOrHttpError(() => auth.revoke(target)));
+}
+
+/**
+ * Validates a `POST /auth/revoke` body: exactly one of `subject`, `sessionId`, `tokenId` (core's own rule,
+ * `parseRevocationTarget`). Throws a 400 {@link HttpError}. Shared with nestjs-chat.
+ */
+export function parseRevokeRequest(body: Record<string, unknown>): RevocationTarget {
+  let parsed: ReturnType<typeof parseRevocationTarget>;
   try {
-    ({ disconnected } = await auth.revoke(target));
+    parsed = parseRevocationTarget({ subject: body['subject'], sessionId: body['sessionId'], tokenId: body['tokenId'] });
   } catch (error) {
-    // A shared store (REDIS_URL) that could not confirm the revocation: 503, the admin retries (it is idempotent).
+    throw badRequest((error as Error).message.replace(/^revoke: /, ''));
+  }
+  const { kind, id } = parsed;
+  return kind === 'subject' ? { subject: id } : kind === 'session' ? { sessionId: id } : { tokenId: id };
+}
+
+/**
+ * Runs a revocation; a shared store (REDIS_URL) that could not confirm it becomes 503 (the admin retries: it is
+ * idempotent), any other sockauth error 500. Shared with nestjs-chat.
+ */
+export async function revokeOrHttpError(revoke: () => Promise<{ disconnected: number }>): Promise<{ disconnected: number }> {
+  try {
+    return await revoke();
+  } catch (error) {
     if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 500, error.code, error.message);
     throw error;
   }
-  sendJson(res, 200, { disconnected });
 }
 
 /** `Authorization: Bearer <token>` with `chat:admin`, checked by the same verifier as the sockets. */

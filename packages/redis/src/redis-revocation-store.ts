@@ -289,7 +289,8 @@ export class RedisRevocationStore implements RevocationStore {
       this.#healthTimer = setInterval(() => void this.#healthCheck(), healthCheckMs);
       this.#healthTimer.unref?.();
     }
-    void this.#start();
+    // Both connections retry in the background until Redis answers (or close() is called).
+    void this.#subscribeAndSync();
   }
 
   /** Where the store stands with Redis. See {@link RedisStoreStatus}. */
@@ -373,13 +374,18 @@ export class RedisRevocationStore implements RevocationStore {
 
   // --- connection lifecycle ----------------------------------------------------------------------------------
 
-  async #start(): Promise<void> {
+  /**
+   * Opens whichever connection is not open, subscribes, then catches up. A failure (closed while connecting, or a
+   * subscription that failed: a later 'ready' cannot resubscribe) schedules another attempt.
+   */
+  async #subscribeAndSync(): Promise<void> {
     try {
-      // Both retry in the background until Redis answers (or close() is called).
-      await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
+      await Promise.all([
+        this.#commands.isOpen ? undefined : this.#commands.connect(),
+        this.#subscriber.isOpen ? undefined : this.#subscriber.connect(),
+      ]);
       await this.#subscriber.subscribe(this.#channel, (message) => this.#onMessage(text(message)));
     } catch {
-      // Closed while connecting; or the subscription failed: a later 'ready' cannot resubscribe, so retry.
       if (this.#status !== 'closed') this.#retryStart();
       return;
     }
@@ -392,19 +398,7 @@ export class RedisRevocationStore implements RevocationStore {
     clearTimeout(this.#syncRetryTimer);
     this.#syncRetryTimer = setTimeout(() => {
       if (this.#status === 'closed' || this.#subscribed) return;
-      void (async () => {
-        try {
-          if (!this.#commands.isOpen) await this.#commands.connect();
-          if (!this.#subscriber.isOpen) await this.#subscriber.connect();
-          await this.#subscriber.subscribe(this.#channel, (message) => this.#onMessage(text(message)));
-        } catch {
-          if (this.#status !== 'closed') this.#retryStart();
-          return;
-        }
-        this.#subscribed = true;
-        this.#generation++;
-        await this.#sync();
-      })();
+      void this.#subscribeAndSync();
     }, RETRY_SYNC_MAX_MS);
     this.#syncRetryTimer.unref?.();
   }
