@@ -28,7 +28,8 @@ export const SENSITIVE_QUERY_PARAMS: readonly string[] = Object.freeze([
 
 /**
  * Redacts the values of sensitive query parameters (`token`, `access_token`, …) in a URL or path.
- * Works on relative URLs such as Socket.IO's `handshake.url`. Unparseable input becomes `[unparseable url]`.
+ * Works on relative URLs such as Socket.IO's `handshake.url`. The fragment is dropped. A URL with nothing to
+ * redact comes back unchanged (same string); otherwise the query is re-encoded.
  *
  * @example
  * ```ts
@@ -36,10 +37,15 @@ export const SENSITIVE_QUERY_PARAMS: readonly string[] = Object.freeze([
  * ```
  */
 export function redactUrl(url: string, extraParams: readonly string[] = []): string {
-  const queryStart = url.indexOf('?');
-  if (queryStart === -1) return url;
-  const hashStart = url.indexOf('#', queryStart);
-  const query = url.slice(queryStart + 1, hashStart === -1 ? undefined : hashStart);
+  // A fragment never reaches a server but may carry a token (OAuth's implicit flow puts `access_token` there).
+  const hashStart = url.indexOf('#');
+  const base = hashStart === -1 ? url : url.slice(0, hashStart);
+  const queryStart = base.indexOf('?');
+  if (queryStart === -1) return base;
+  const query = base.slice(queryStart + 1);
+  // Every handshake URL passes here: without '%' or '+' the parsed names are the raw text, so a query that does not
+  // contain any sensitive name has nothing to redact and is returned as is, without parsing it.
+  if (!query.includes('%') && !query.includes('+') && !mentionsAny(query.toLowerCase(), extraParams)) return base;
   const sensitive = new Set([...SENSITIVE_QUERY_PARAMS, ...extraParams.map((p) => p.toLowerCase())]);
   let params: URLSearchParams;
   try {
@@ -53,4 +59,10 @@ export function redactUrl(url: string, extraParams: readonly string[] = []): str
     parts.push(`${encodeURIComponent(key)}=${safeValue}`);
   }
   return `${url.slice(0, queryStart)}?${parts.join('&')}`;
+}
+
+function mentionsAny(lowerQuery: string, extraParams: readonly string[]): boolean {
+  for (const name of SENSITIVE_QUERY_PARAMS) if (lowerQuery.includes(name)) return true;
+  for (const name of extraParams) if (lowerQuery.includes(name.toLowerCase())) return true;
+  return false;
 }

@@ -76,6 +76,20 @@ describe('redactUrl', () => {
     );
   });
 
+  it('returns a query with nothing sensitive unchanged, and still parses anything encoded', () => {
+    const url = '/socket.io/?EIO=4&transport=websocket&room=a/b';
+    expect(redactUrl(url)).toBe(url);
+    expect(redactUrl(`/x?%54OKEN=${token}`)).toBe('/x?TOKEN=[redacted]');
+    expect(redactUrl(`/x?acc+ess=1&access_token=${token}`)).not.toContain(token);
+    expect(redactUrl(`/x?sig=${token}`, ['Sig'])).toBe('/x?sig=[redacted]');
+    expect(redactUrl(`/x?a=tokenish&b=2`)).toBe('/x?a=tokenish&b=2');
+  });
+
+  it('drops a fragment even without a query (OAuth puts access_token there)', () => {
+    expect(redactUrl(`https://example.test/cb#access_token=${token}`)).toBe('https://example.test/cb');
+    expect(redactUrl(`/x?room=1#token=${token}`)).toBe('/x?room=1');
+  });
+
   it('redacts percent-encoded parameter names and keeps encoded values of other parameters', () => {
     expect(redactUrl(`/x?%74oken=${token}&q=a%20b`)).toBe('/x?token=[redacted]&q=a%20b');
   });
