@@ -8,12 +8,20 @@ export const BENCH_AUDIENCE = 'sockauth-bench';
 
 const hsKey = new TextEncoder().encode(BENCH_SECRET);
 
-/** `count` distinct HS256 tokens (subjects `${prefix}0`…, distinct `jti`), valid for `ttlSec`. */
-export async function hs256Tokens(count: number, ttlSec = 3600, claims: Record<string, unknown> = {}, prefix = 'user-'): Promise<string[]> {
+/**
+ * `count` distinct HS256 tokens (subjects `${prefix}0`…, distinct `jti`), valid for `ttlSec`, with extra `claims`
+ * (the same for every token, or per token `i` when a function).
+ */
+export async function hs256Tokens(
+  count: number,
+  ttlSec = 3600,
+  claims: Record<string, unknown> | ((i: number) => Record<string, unknown>) = {},
+  prefix = 'user-',
+): Promise<string[]> {
   const now = Math.floor(Date.now() / 1000);
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      new SignJWT({ scope: 'chat:read chat:write', ...claims })
+      new SignJWT({ scope: 'chat:read chat:write', ...(typeof claims === 'function' ? claims(i) : claims) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(`${prefix}${i}`)
         .setJti(randomUUID())
