@@ -57,10 +57,13 @@ export class ConnectionRecovery {
     this.#host = host;
   }
 
-  /** Installs the interception on a namespace (Socket.IO 4.x internals; a no-op where they are missing). */
+  /**
+   * Installs the interception on a namespace (Socket.IO 4.x internals; a no-op where they are missing, and where
+   * the server does not restore sessions: nothing to intercept, and no cost per handshake).
+   */
   guard(nsp: Namespace): void {
     const internals = nsp as unknown as NamespaceInternals;
-    if (typeof internals._doConnect !== 'function') return;
+    if (typeof internals._doConnect !== 'function' || !restoresSessions(nsp)) return;
     const doConnect = internals._doConnect.bind(nsp);
     const connect = (socket: Socket, fn?: unknown): void => {
       const held = this.#heldPackets.get(socket);
@@ -120,7 +123,7 @@ export class ConnectionRecovery {
    */
   rememberIdentity(socket: Socket, context: AuthContext): void {
     const data = socket.data as Record<string, unknown> | undefined;
-    if (data === undefined) return;
+    if (data === undefined || !restoresSessions(socket.nsp)) return;
     const { subject, sessionId } = context;
     data[RECOVERY_IDENTITY] = sessionId === undefined ? { subject } : { subject, sessionId };
   }
@@ -153,4 +156,10 @@ export class ConnectionRecovery {
       return { ...session, missedPackets: [] };
     };
   }
+}
+
+/** True when the namespace's server has connection state recovery on (`new Server({ connectionStateRecovery })`). */
+function restoresSessions(nsp: Namespace | undefined): boolean {
+  const server = nsp?.server as unknown as { opts?: { connectionStateRecovery?: unknown } } | undefined;
+  return Boolean(server?.opts?.connectionStateRecovery);
 }
