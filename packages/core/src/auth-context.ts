@@ -97,8 +97,9 @@ function deepFreeze<T>(value: T): T {
  * @param claims Verified claims; `exp` must be a number (the verifier guarantees it).
  * @param version 1 at the handshake; the previous version + 1 on re-auth.
  * @param mapClaims How claims become an identity (default {@link defaultMapClaims}).
- * @param options `ownClaims`: the caller hands `claims` over (nobody else holds it), so it is frozen in place
- *   instead of copied first — what the verifier's fresh payloads allow, saving a copy per connection.
+ * @param options `ownClaims`: nobody can change `claims` behind the context's back (the verifier's payloads are
+ *   fresh, or already deeply frozen and shared by its verified-token cache), so it is frozen in place instead of
+ *   copied first, saving a copy per connection.
  */
 export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
   claims: TClaims,

@@ -36,6 +36,8 @@ export type {
   Verifier,
   VerifierOptions,
 } from './verifier.js';
+export { DEFAULT_CACHE_MAX_AGE_SEC, DEFAULT_CACHE_MAX_ENTRIES } from './verified-token-cache.js';
+export type { VerifiedTokenCacheOptions } from './verified-token-cache.js';
 
 export { createAuthContext, defaultMapClaims, describe } from './auth-context.js';
 export type { AuthContext, ClaimsMapper, ContextDescription, MappedIdentity } from './auth-context.js';

@@ -4,6 +4,7 @@ import {
   createRemoteJWKSet,
   errors as joseErrors,
   importSPKI,
+  jwksCache,
   jwtVerify,
   type CryptoKey,
   type JSONWebKeySet,
@@ -22,6 +23,15 @@ import {
   isAuthError,
 } from './errors.js';
 import { tokenHasDuplicateMembers } from './duplicate-members.js';
+import {
+  KeySetVersion,
+  VerifiedTokenCache,
+  deepFreeze,
+  recheckTimeClaims,
+  resolveCacheOptions,
+  tokenDigest,
+  type VerifiedTokenCacheOptions,
+} from './verified-token-cache.js';
 
 /** JWS algorithms sockauth accepts in an allow-list. `none` is never one of them. */
 export type SymmetricAlgorithm = 'HS256' | 'HS384' | 'HS512';
@@ -99,6 +109,28 @@ export interface VerifierOptions {
   readonly maxTokenBytes?: number;
   /** Clock in milliseconds since the epoch; tests may inject one (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Reuse of successful verifications when the same token is presented again (reconnect storms), or `false` to
+   * verify every presentation in full. On by default: up to `maxEntries` (10 000) tokens, each for at most
+   * `maxAgeSec` (300) and never past its `exp` + tolerance. Only tokens that passed every check are remembered, by
+   * their SHA-256 digest (never the token itself); a reuse skips only the signature check: `exp`, `nbf` and
+   * `maxTokenAgeSec` are checked again against {@link VerifierOptions.now}, and revocation is checked by the
+   * connection logic on every handshake, as always.
+   *
+   * Results of a caching verifier are deeply frozen and shared between the callers that present one token. Each
+   * verifier has its own cache. With `jwksUri`, a cached result is used only while the key set is fresh
+   * (`jwksOptions.cacheMaxAgeMs`), and the cache is emptied when a refetch brings different keys, so a key removed
+   * from the JWKS stops being honoured exactly when it would without the cache. With `secret`, `publicKey` and
+   * `jwks` the keys never change for a verifier's lifetime; rotate by creating a new verifier. Not available with a
+   * custom `verify` (it may check more than jose does): `cache` must then be left out or `false`.
+   *
+   * @example
+   * ```ts
+   * createVerifier({ algorithms: ['HS256'], secret, cache: { maxEntries: 50_000, maxAgeSec: 60 } });
+   * createVerifier({ algorithms: ['HS256'], secret, cache: false }); // verify every presentation in full
+   * ```
+   */
+  readonly cache?: VerifiedTokenCacheOptions | false;
 }
 
 /** A verified token. */
@@ -111,7 +143,11 @@ export interface VerifiedToken {
 
 /** Verifies tokens. Create one per configuration with {@link createVerifier}; it is safe to share. */
 export interface Verifier {
-  /** Verifies `token`; rejects with an {@link AuthError} (never anything else). */
+  /**
+   * Verifies `token`; rejects with an {@link AuthError} (never anything else). With the verified-token cache on
+   * (the default, see {@link VerifierOptions.cache}) the result is deeply frozen, and a token presented again may get
+   * the very same object.
+   */
   verify(token: unknown): Promise<VerifiedToken>;
   /** The accepted algorithms. */
   readonly algorithms: readonly Algorithm[];
@@ -152,7 +188,22 @@ function validateNumber(value: unknown, name: string, fallback: number, min: num
 
 type KeySource = KeyObject | CryptoKey | JWTVerifyGetKey;
 
-function resolveKeySource(options: VerifierOptions, symmetric: boolean): KeySource | undefined {
+/** What the verified-token cache must know of a remote key set. */
+interface RemoteKeySetState {
+  /** jose's freshness (`cacheMaxAgeMs`): a stale set is refetched before anything verified with it is trusted again. */
+  readonly fresh: boolean;
+  /** Changes whenever a fetch brings different keys. */
+  readonly version: number;
+}
+
+interface ResolvedKeySource {
+  /** Undefined for a custom `verify`. */
+  readonly key: KeySource | undefined;
+  /** Only for `jwksUri`: the other sources never change. */
+  readonly keySet?: RemoteKeySetState;
+}
+
+function resolveKeySource(options: VerifierOptions, symmetric: boolean): ResolvedKeySource {
   const given = (['secret', 'publicKey', 'jwks', 'jwksUri', 'verify'] as const).filter(
     (name) => options[name] !== undefined,
   );
@@ -165,37 +216,37 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): KeySour
   const [source] = given;
   if (source === 'verify') {
     if (typeof options.verify !== 'function') throw new TypeError('createVerifier: "verify" must be a function');
-    return undefined;
+    return { key: undefined };
   }
   if (source === 'secret') {
     if (!symmetric) throw new TypeError('createVerifier: "secret" needs HS* algorithms');
     const secret = options.secret;
     if (secret instanceof KeyObject) {
       if (secret.type !== 'secret') throw new TypeError('createVerifier: "secret" KeyObject must be a secret key');
-      return secret;
+      return { key: secret };
     }
     const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
     if (!(bytes instanceof Uint8Array)) throw new TypeError('createVerifier: "secret" must be a string, Uint8Array or KeyObject');
     if (bytes.byteLength < MIN_HMAC_SECRET_BYTES) {
       throw new TypeError(`createVerifier: "secret" must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
     }
-    return createSecretKey(bytes);
+    return { key: createSecretKey(bytes) };
   }
   if (symmetric) throw new TypeError(`createVerifier: "${source}" needs asymmetric algorithms`);
   if (source === 'publicKey') {
     const key = options.publicKey;
     if (typeof key === 'string') {
       try {
-        return createPublicKey(key);
+        return { key: createPublicKey(key) };
       } catch {
         throw new TypeError('createVerifier: "publicKey" is not a valid PEM public key or certificate');
       }
     }
     if (key instanceof KeyObject) {
       if (key.type === 'secret') throw new TypeError('createVerifier: "publicKey" must not be a secret key');
-      return key.type === 'private' ? createPublicKey(key) : key;
+      return { key: key.type === 'private' ? createPublicKey(key) : key };
     }
-    if (typeof key === 'object' && key !== null && (key as { type?: unknown }).type === 'public') return key as CryptoKey;
+    if (typeof key === 'object' && key !== null && (key as { type?: unknown }).type === 'public') return { key: key as CryptoKey };
     throw new TypeError('createVerifier: "publicKey" must be a PEM string, a KeyObject or a public CryptoKey');
   }
   if (source === 'jwks') {
@@ -203,7 +254,7 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): KeySour
     if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) {
       throw new TypeError('createVerifier: "jwks" must be a JSON Web Key Set ({ keys: [...] })');
     }
-    return createLocalJWKSet(jwks);
+    return { key: createLocalJWKSet(jwks) };
   }
   let url: URL;
   try {
@@ -215,15 +266,18 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): KeySour
     throw new TypeError('createVerifier: "jwksUri" must be an http(s) URL');
   }
   const tuning = options.jwksOptions ?? {};
+  const keySetVersion = new KeySetVersion();
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: tuning.cooldownMs ?? 30_000,
     cacheMaxAge: tuning.cacheMaxAgeMs ?? 600_000,
     timeoutDuration: tuning.timeoutMs ?? 5_000,
     ...(tuning.headers && { headers: tuning.headers }),
+    // jose reports every successful fetch here: how the verified-token cache learns that the keys changed.
+    [jwksCache]: keySetVersion as unknown as Record<string, never>,
   });
   // Failures to *obtain* keys mean nothing was decided about the token: AUTH_UNAVAILABLE, never AUTH_INVALID.
   // Only "no key matches this kid" is an answer about the token itself.
-  return async (header, token) => {
+  const key: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
@@ -232,6 +286,17 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): KeySour
       }
       throw new AuthUnavailableError('signing keys unavailable', { cause: causeOf(error) });
     }
+  };
+  return {
+    key,
+    keySet: {
+      get fresh() {
+        return remote.fresh;
+      },
+      get version() {
+        return keySetVersion.version;
+      },
+    },
   };
 }
 
@@ -408,7 +473,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('createVerifier: "now" must be a function');
-  const source = resolveKeySource(options, symmetric);
+  const { key: source, keySet } = resolveKeySource(options, symmetric);
   const key = source instanceof KeyObject ? importOncePerAlgorithm(source, algorithms) : source;
   const custom = options.verify;
   if (custom !== undefined) {
@@ -417,17 +482,56 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (ignored.length > 0) {
       throw new TypeError(`createVerifier: ${ignored.join(', ')} cannot be enforced with "verify"; configure them in that verifier`);
     }
+    // What a custom verifier checks (and whether its answer may be reused) is unknown: never cache its results.
+    if (options.cache !== undefined && options.cache !== false) {
+      throw new TypeError('createVerifier: "cache" cannot be used with "verify"; leave it out or set it to false');
+    }
   }
+  const cacheOptions = custom === undefined ? resolveCacheOptions(options.cache) : undefined;
+  const cache = cacheOptions === undefined ? undefined : new VerifiedTokenCache<VerifiedToken>(cacheOptions);
+  /** The key set version the cache's entries were verified with (remote JWKS only). */
+  let cachedKeySetVersion = keySet?.version ?? 0;
 
   const joseOptions = {
     algorithms: [...algorithms],
     clockTolerance: clockToleranceSec,
     requiredClaims: [...requiredClaims, ...(maxTokenAgeSec !== undefined ? ['iat'] : [])],
-    ...(options.issuer !== undefined && { issuer: options.issuer as string | string[] }),
-    ...(options.audience !== undefined && { audience: options.audience as string | string[] }),
+    // Copied: a caller mutating its array afterwards must not change what cached verifications were checked against.
+    ...(options.issuer !== undefined && { issuer: copyIfArray(options.issuer) }),
+    ...(options.audience !== undefined && { audience: copyIfArray(options.audience) }),
     ...(options.typ !== undefined && { typ: options.typ }),
     ...(maxTokenAgeSec !== undefined && { maxTokenAge: maxTokenAgeSec }),
   } satisfies JWTVerifyOptions;
+
+  /**
+   * A result verified before, if it may be served now: the key set it was verified with is still trusted, and every
+   * time-dependent check passes again (those that fail throw, exactly as a full verification would).
+   */
+  function cached(digest: string, nowMs: number): VerifiedToken | undefined {
+    if (keySet !== undefined) {
+      if (keySet.version !== cachedKeySetVersion) {
+        cache!.clear();
+        cachedKeySetVersion = keySet.version;
+      }
+      // A stale key set is refetched by a full verification first (and the cache dropped if the keys changed).
+      if (!keySet.fresh) return undefined;
+    }
+    const hit = cache!.get(digest, nowMs);
+    if (hit === undefined) return undefined;
+    recheckTimeClaims(hit.payload, nowMs, clockToleranceSec, maxTokenAgeSec);
+    checkClaims(hit.payload, requiredClaims, nowMs, clockToleranceSec);
+    return hit;
+  }
+
+  /**
+   * When a verified payload stops being valid, in ms: at `exp` + tolerance, and with `maxTokenAgeSec` after the last
+   * whole second jose still accepts (it compares whole seconds: `now - iat - tolerance > maxTokenAge` fails).
+   */
+  function validUntil(payload: JWTPayload & { exp: number }): number {
+    const expires = payload.exp + clockToleranceSec;
+    const tooOld = maxTokenAgeSec === undefined ? Infinity : Math.floor(payload.iat! + maxTokenAgeSec + clockToleranceSec) + 1;
+    return Math.min(expires, tooOld) * 1000;
+  }
 
   async function verify(input: unknown): Promise<VerifiedToken> {
     const token = checkTokenShape(input, maxTokenBytes);
@@ -437,24 +541,47 @@ export function createVerifier(options: VerifierOptions): Verifier {
         assertUniqueMembers(token);
         return { payload: checkClaims(payload, requiredClaims, now(), clockToleranceSec), header: {} };
       }
+      let digest: string | undefined;
+      let keySetVersion = 0;
+      if (cache !== undefined) {
+        digest = tokenDigest(token);
+        const hit = cached(digest, now());
+        if (hit !== undefined) return hit;
+        keySetVersion = keySet?.version ?? 0;
+      }
       // jose reads Date itself unless given a clock: only an injected `now` costs a Date per call.
       const verifyOptions = options.now === undefined ? joseOptions : { ...joseOptions, currentDate: new Date(now()) };
       const result =
         typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key!, verifyOptions);
       // After the signature check: only the issuer's own bytes are scanned, so this adds no work for forgeries.
       assertUniqueMembers(token);
-      return {
-        payload: checkClaims(result.payload, requiredClaims, now(), clockToleranceSec),
+      const nowMs = now();
+      const verified = {
+        payload: checkClaims(result.payload, requiredClaims, nowMs, clockToleranceSec),
         header: result.protectedHeader,
       };
+      if (digest === undefined) return verified;
+      // Frozen before anyone else can hold it: from here on, every presentation of this token gets this object.
+      deepFreeze(verified);
+      // A key set that changed while this token was checked may no longer hold its key: not remembered then.
+      if ((keySet?.version ?? 0) === keySetVersion) cache!.set(digest, verified, nowMs, validUntil(verified.payload));
+      return verified;
     } catch (error) {
       throw mapVerificationError(error);
     }
   }
 
-  // The brand says whether payloads are fresh objects (jose's) or whatever a custom `verify` returned.
-  return Object.freeze({ verify, algorithms, clockToleranceSec, now, [VERIFIER_BRAND]: custom === undefined ? 'jose' : 'custom' });
+  // The brand says what payloads are: fresh objects (jose's, the cache off), deeply frozen objects that may be shared
+  // (jose's, through the cache), or whatever a custom `verify` returned.
+  const brand: VerifierBrand = custom !== undefined ? 'custom' : cache === undefined ? 'jose' : 'jose-frozen';
+  return Object.freeze({ verify, algorithms, clockToleranceSec, now, [VERIFIER_BRAND]: brand });
 }
+
+function copyIfArray(value: string | readonly string[]): string | string[] {
+  return typeof value === 'string' ? value : [...value];
+}
+
+type VerifierBrand = 'jose' | 'jose-frozen' | 'custom';
 
 /** Marks verifiers built by {@link createVerifier}, in any copy of this module. */
 const VERIFIER_BRAND = Symbol.for('@sockauth/core.Verifier');
@@ -468,10 +595,14 @@ export function isVerifier(value: unknown): value is Verifier {
 }
 
 /**
- * True when `verifier` returns a fresh payload object per call (jose's), which nobody else holds: such payloads can
- * be frozen in place. A custom `verify` may return an object its caller keeps (e.g. keyed in a WeakMap).
+ * True when a payload from `verifier` may be kept by a connection without a copy and frozen in place: either a
+ * fresh object per call that nobody else holds (jose's, the cache off), or an object the verifier deeply froze
+ * before anyone could hold it (jose's, through the verified-token cache; freezing it again changes nothing, and
+ * sharing it is safe because nobody can change it). A custom `verify` may return an object its caller keeps and
+ * mutates (e.g. keyed in a WeakMap): never.
  * @internal
  */
 export function verifierPayloadsAreFresh(verifier: Verifier): boolean {
-  return (verifier as unknown as Record<symbol, unknown>)[VERIFIER_BRAND] === 'jose';
+  const brand = (verifier as unknown as Record<symbol, unknown>)[VERIFIER_BRAND];
+  return brand === 'jose' || brand === 'jose-frozen';
 }

@@ -1,0 +1,237 @@
+import { hash } from 'node:crypto';
+import { errors as joseErrors, type JWTPayload } from 'jose';
+
+/**
+ * Tuning of the verified-token cache of {@link createVerifier} (option `cache`). Reconnect storms present the
+ * same tokens again; a cache hit skips the signature check, and only that: every time-dependent rule is checked
+ * again against the verifier's clock, and revocation is checked by the connection logic on every handshake.
+ */
+export interface VerifiedTokenCacheOptions {
+  /** How many verified tokens are remembered; the oldest is evicted first (default 10 000, 1 to 1 000 000). */
+  readonly maxEntries?: number;
+  /**
+   * The longest a verification is reused, in seconds, however late the token expires (default 300, at most
+   * 3600). Bounds how long a token keeps being accepted without a signature check, e.g. after a key rotation.
+   */
+  readonly maxAgeSec?: number;
+}
+
+/** Default {@link VerifiedTokenCacheOptions.maxEntries}. */
+export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
+/** Default {@link VerifiedTokenCacheOptions.maxAgeSec}: five minutes. */
+export const DEFAULT_CACHE_MAX_AGE_SEC = 300;
+const MAX_CACHE_ENTRIES = 1_000_000;
+const MAX_CACHE_AGE_SEC = 3600;
+const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(['maxEntries', 'maxAgeSec']);
+
+/** The validated cache settings, or `undefined` when the cache is off. */
+export interface ResolvedCacheOptions {
+  readonly maxEntries: number;
+  readonly maxAgeMs: number;
+}
+
+/** Validates `createVerifier`'s `cache` option; every mistake is a `TypeError` at configuration time. */
+export function resolveCacheOptions(cache: unknown): ResolvedCacheOptions | undefined {
+  if (cache === false) return undefined;
+  if (cache === undefined) return { maxEntries: DEFAULT_CACHE_MAX_ENTRIES, maxAgeMs: DEFAULT_CACHE_MAX_AGE_SEC * 1000 };
+  if (typeof cache !== 'object' || cache === null || Array.isArray(cache)) {
+    throw new TypeError('createVerifier: "cache" must be false or { maxEntries?, maxAgeSec? }');
+  }
+  for (const name of Object.keys(cache)) {
+    // A misspelt option would otherwise silently leave the default in force.
+    if (!CACHE_OPTION_NAMES.has(name)) throw new TypeError(`createVerifier: unknown "cache" option ${JSON.stringify(name)}`);
+  }
+  const { maxEntries = DEFAULT_CACHE_MAX_ENTRIES, maxAgeSec = DEFAULT_CACHE_MAX_AGE_SEC } = cache as VerifiedTokenCacheOptions;
+  if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_CACHE_ENTRIES) {
+    throw new TypeError(`createVerifier: "cache.maxEntries" must be an integer from 1 to ${MAX_CACHE_ENTRIES}`);
+  }
+  if (typeof maxAgeSec !== 'number' || !Number.isFinite(maxAgeSec) || maxAgeSec <= 0 || maxAgeSec > MAX_CACHE_AGE_SEC) {
+    throw new TypeError(`createVerifier: "cache.maxAgeSec" must be a number above 0 and at most ${MAX_CACHE_AGE_SEC}`);
+  }
+  return { maxEntries, maxAgeMs: maxAgeSec * 1000 };
+}
+
+/**
+ * The cache key of a token: its SHA-256 digest as a 32-character binary (latin1) string. The token itself is never kept
+ * (a bearer credential must not outlive its handshake in memory), and a one-byte-per-character string is the
+ * smallest key a `Map` can hash (48 bytes on the heap, against 60 for base64 or 80 for hex).
+ */
+export function tokenDigest(token: string): string {
+  // The one-shot `crypto.hash` (Node >= 20.12) costs a third of `createHash` (0.4 against 1.2 µs per token).
+  return hash('sha256', token, 'binary');
+}
+
+class Entry<T> {
+  constructor(
+    readonly digest: string,
+    readonly value: T,
+    /** When the entry stops being served, in ms (never later than `exp` + tolerance, nor `maxAgeSec` after it was verified). */
+    readonly until: number,
+  ) {}
+}
+
+/** How many expired entries one insertion may sweep from the old end: bounded work per handshake. */
+const SWEEP_PER_INSERT = 4;
+
+/**
+ * A bounded map from token digests to verification results. Entries leave when they pass their `until`, when the
+ * map is full (the oldest goes), or all at once on {@link clear} (e.g. a new key set). Lookups do not refresh an
+ * entry: its lifetime runs from the signature check that produced it.
+ *
+ * The insertion order is kept in a queue of its own rather than read from the `Map`: a `Map` leaves a hole per
+ * deleted entry until it is rehashed, and finding its oldest entry skips them all (6-8 µs per insertion once
+ * full, measured). Entries replaced or dropped early stay in the queue as stale slots until they reach its head.
+ * @internal
+ */
+export class VerifiedTokenCache<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+  /** Entries in insertion order from {@link #head}; slots before it are spent. */
+  #queue: Entry<T>[] = [];
+  #head = 0;
+  readonly #maxEntries: number;
+  readonly #maxAgeMs: number;
+
+  constructor(options: ResolvedCacheOptions) {
+    this.#maxEntries = options.maxEntries;
+    this.#maxAgeMs = options.maxAgeMs;
+  }
+
+  /** The number of entries held (expired ones included until they are swept or looked up). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The value cached under `digest`, unless it has reached its `until` at `nowMs` (then it is dropped). */
+  get(digest: string, nowMs: number): T | undefined {
+    const entry = this.#entries.get(digest);
+    if (entry === undefined) return undefined;
+    // `nowMs` below the time it was stored (a clock set back) is fine: the caller re-checks nbf/iat anyway.
+    if (nowMs < entry.until) return entry.value;
+    this.#entries.delete(digest);
+    return undefined;
+  }
+
+  /** Remembers `value` until `validUntilMs` (its expiry) or `maxAgeSec` from `nowMs`, whichever comes first. */
+  set(digest: string, value: T, nowMs: number, validUntilMs: number): void {
+    const until = Math.min(nowMs + this.#maxAgeMs, validUntilMs);
+    if (!(nowMs < until)) return;
+    const entries = this.#entries;
+    const queue = this.#queue;
+    // A token verified again (two handshakes raced, or its entry aged out) gets a new entry at the young end; its
+    // old slot becomes stale.
+    entries.delete(digest);
+    let swept = 0;
+    while (this.#head < queue.length) {
+      const oldest = queue[this.#head]!;
+      const live = entries.get(oldest.digest) === oldest;
+      // Evict while full, and sweep a few stale or expired slots, so idle claims do not linger until the map fills.
+      // The queue is bounded too: stale slots piling up behind a live one (tokens verified again and again) may
+      // evict that one early, a lost hit rather than unbounded memory.
+      const full = entries.size >= this.#maxEntries || queue.length - this.#head >= 2 * this.#maxEntries;
+      if (!full && (swept >= SWEEP_PER_INSERT || (live && nowMs < oldest.until))) break;
+      if (live) entries.delete(oldest.digest);
+      queue[this.#head++] = undefined as never;
+      swept++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
+    }
+    const entry = new Entry(digest, value, until);
+    entries.set(digest, entry);
+    this.#queue.push(entry);
+  }
+
+  /** Forgets everything (the keys that verified the entries may be gone). */
+  clear(): void {
+    this.#entries.clear();
+    this.#queue = [];
+    this.#head = 0;
+  }
+}
+
+/**
+ * Re-applies, for a cached result, every check of `jwtVerify` that depends on the current time, exactly as jose
+ * does (`validateClaimsSet`): `nbf` (with tolerance), `exp` (with tolerance), and with `maxTokenAge` the age of
+ * `iat` both ways, in that order, throwing jose's own errors so they map to the same {@link AuthError}s. The
+ * other checks (signature, alg, iss, aud, typ, required claims, duplicate members) depend only on the token's
+ * bytes and the verifier's fixed configuration, so they cannot change between two presentations.
+ * @internal
+ */
+export function recheckTimeClaims(
+  payload: JWTPayload,
+  nowMs: number,
+  toleranceSec: number,
+  maxTokenAgeSec: number | undefined,
+): void {
+  // jose's `epoch(currentDate)`: whole seconds, rounded down.
+  const now = Math.floor(nowMs / 1000);
+  const { nbf, exp, iat } = payload;
+  if (nbf !== undefined && nbf > now + toleranceSec) {
+    throw new joseErrors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', payload, 'nbf', 'check_failed');
+  }
+  if (exp !== undefined && exp <= now - toleranceSec) {
+    throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
+  }
+  if (maxTokenAgeSec !== undefined) {
+    const age = now - iat!;
+    if (age - toleranceSec > maxTokenAgeSec) {
+      throw new joseErrors.JWTExpired('"iat" claim timestamp check failed (too far in the past)', payload, 'iat', 'check_failed');
+    }
+    if (age < -toleranceSec) {
+      throw new joseErrors.JWTClaimValidationFailed(
+        '"iat" claim timestamp check failed (it should be in the past)', payload, 'iat', 'check_failed',
+      );
+    }
+  }
+}
+
+/**
+ * Freezes a verification result and everything in it, so one object can be handed to every connection that
+ * presents the same token: no connection (nor a `mapClaims`) can change what another one sees.
+ * @internal
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * Tells the cache of a remote-JWKS verifier when the key set's content changes. Handed to jose's
+ * `createRemoteJWKSet` as its `jwksCache` (jose writes `uat` and `jwks` after every successful fetch): a fetch that
+ * brings different keys bumps {@link version}, and the verifier then drops every cached verification, since the key
+ * that verified it may be gone. Starts empty, so jose fetches on first use as it would without it.
+ * @internal
+ */
+export class KeySetVersion {
+  #fingerprint: string | undefined;
+  #version = 0;
+  /** jose's "last updated at"; kept only because jose writes it. */
+  uat: number | undefined;
+
+  /** Bumped whenever a fetched key set differs from the previous one. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Never handed back: jose only reads it at creation, where an empty cache means "fetch on first use". */
+  get jwks(): undefined {
+    return undefined;
+  }
+
+  set jwks(jwks: unknown) {
+    let fingerprint: string | undefined;
+    try {
+      fingerprint = tokenDigest(JSON.stringify(jwks));
+    } catch {
+      // Unreachable for parsed JSON; if it ever happens, assume the keys changed.
+    }
+    if (fingerprint === undefined || fingerprint !== this.#fingerprint) {
+      this.#fingerprint = fingerprint;
+      this.#version++;
+    }
+  }
+}
