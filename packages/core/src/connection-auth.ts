@@ -11,11 +11,11 @@ import {
   isAuthError,
   type AuthError,
 } from './errors.js';
+import { DeadlineScheduler, MAX_TIMER_DELAY_MS } from './deadline-scheduler.js';
 import type { RevocationStore } from './revocation.js';
 import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
 
-/** Node clamps longer timeouts to 1 ms; longer deadlines are reached through a chain of shorter timers. */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+export { MAX_TIMER_DELAY_MS };
 
 /**
  * - `pending`: authenticated, timers not started yet (the socket is not connected yet).
@@ -55,7 +55,10 @@ export interface ConnectionAuthEvents<TClaims extends JWTPayload = JWTPayload> {
   onExpiring?(info: { expiresAt: number; inMs: number }, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
   /** The deadline passed with `graceSec` set: only re-auth is accepted until `graceEndsAt`. */
   onGrace?(info: { graceEndsAt: number }, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
-  /** The connection expired for good: cut it. Called once. */
+  /**
+   * The connection expired for good: cut it. Called once. `error` is one frozen instance shared by every
+   * expiry (an expiry storm builds no error, and no stack trace, per connection).
+   */
   onExpired?(error: AuthExpiredError, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
 }
 
@@ -68,7 +71,22 @@ interface ResolvedOptions<TClaims extends JWTPayload> {
   readonly graceMs: number;
   readonly toleranceMs: number;
   readonly maxReauthsPerMinute: number;
+  /** The one timer of every connection sharing these options (and so the verifier's clock). */
+  readonly scheduler: Scheduler;
 }
+
+/** Connections of any claims type share a scheduler: it only reads their mark and runs their next step. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Scheduler = DeadlineScheduler<ConnectionAuth<any>>;
+
+/**
+ * The scheduler of the connections sharing one options object (so one clock): it runs their next lifecycle
+ * step and keeps its mark in a private field of each. Defined in the class's static block, which can reach them.
+ */
+let createScheduler: (verifier: Verifier) => Scheduler;
+
+/** The error of every timer-driven expiry (created on the first one). */
+let EXPIRED: AuthExpiredError | undefined;
 
 const resolved = new WeakMap<object, ResolvedOptions<JWTPayload>>();
 
@@ -98,6 +116,7 @@ function resolveOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptio
     graceMs: nonNegative(options.graceSec, 'graceSec', 0) * 1000,
     toleranceMs: options.verifier.clockToleranceSec * 1000,
     maxReauthsPerMinute: nonNegative(options.maxReauthsPerMinute, 'maxReauthsPerMinute', 10),
+    scheduler: createScheduler(options.verifier),
   };
   resolved.set(options, result as ResolvedOptions<JWTPayload>);
   return result;
@@ -125,7 +144,14 @@ export async function authenticateToken<TClaims extends JWTPayload = JWTPayload>
   options: ConnectionAuthOptions<TClaims>,
   version = 1,
 ): Promise<AuthContext<TClaims>> {
-  const opts = resolveOptions(options);
+  return verifyContext(token, resolveOptions(options), version);
+}
+
+async function verifyContext<TClaims extends JWTPayload>(
+  token: unknown,
+  opts: ResolvedOptions<TClaims>,
+  version: number,
+): Promise<AuthContext<TClaims>> {
   const { payload } = await opts.verifier.verify(token);
   let context: AuthContext<TClaims>;
   try {
@@ -141,9 +167,22 @@ export async function authenticateToken<TClaims extends JWTPayload = JWTPayload>
 }
 
 /**
+ * What only some connections ever need (a re-auth, a grace period): kept out of every connection's own fields
+ * and created on first use.
+ */
+interface RareState {
+  /** When the grace period ends (state `grace`). */
+  graceEndsAt: number;
+  /** Token ids that were in force on this connection: presenting one again is a replay. */
+  retiredTokenIds: Set<string> | undefined;
+  reauthWindowStart: number;
+  reauthsInWindow: number;
+}
+
+/**
  * The authentication state of one connection, independent of any framework: the context in force, its expiry
  * deadline (warn at `exp - warnBeforeSec`, cut at `exp + clockTolerance`, optional grace), and the re-auth rules.
- * One timer at most per connection; none after `close()`.
+ * Connections sharing an options object share one timer (a deadline scheduler); a closed connection holds none.
  *
  * @example
  * ```ts
@@ -161,13 +200,10 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #events: ConnectionAuthEvents<TClaims>;
   #context: AuthContext<TClaims> | undefined;
   #state: ConnectionState = 'pending';
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #warned = false;
-  #graceEndsAt = 0;
-  /** Token ids that were in force on this connection: presenting one again is a replay. Created on first re-auth. */
-  #retiredTokenIds: Set<string> | undefined;
-  #reauthWindowStart = 0;
-  #reauthsInWindow = 0;
+  /** The scheduler's mark: set while this connection waits for its next lifecycle step. */
+  #scheduled: object | undefined = undefined;
+  #rare: RareState | undefined = undefined;
 
   /**
    * Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected.
@@ -186,6 +222,20 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   /** Validates shared options up front, so configuration mistakes surface at start-up (throws `TypeError`). */
   static validateOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptions<TClaims>): void {
     resolveOptions(options);
+  }
+
+  static {
+    createScheduler = (verifier) =>
+      new DeadlineScheduler(
+        () => verifier.now(),
+        (connection) => connection.#tick(),
+        {
+          read: (connection) => connection.#scheduled,
+          write: (connection, mark) => {
+            connection.#scheduled = mark;
+          },
+        },
+      );
   }
 
   /** The adapter's handle for this connection (e.g. its socket), passed at creation. */
@@ -249,7 +299,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   async reauthenticate(token: unknown): Promise<AuthContext<TClaims>> {
     this.#assertCanReauth();
     this.#countReauth();
-    const candidate = await authenticateToken(token, this.#options as ConnectionAuthOptions<TClaims>, 0);
+    const candidate = await verifyContext(token, this.#options, 0);
     // Re-check everything after the awaits: the connection may have been revoked or closed, or another re-auth
     // may have committed a newer context, while this one was verifying.
     this.#assertCanReauth();
@@ -257,7 +307,8 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     if (candidate.subject !== current.subject || candidate.sessionId !== current.sessionId) {
       throw new AuthIdentityMismatchError();
     }
-    const replayed = candidate.tokenId !== undefined && this.#retiredTokenIds?.has(candidate.tokenId) === true;
+    const rare = this.#rare!; // created by #countReauth
+    const replayed = candidate.tokenId !== undefined && rare.retiredTokenIds?.has(candidate.tokenId) === true;
     const older =
       current.issuedAt !== undefined && (candidate.issuedAt === undefined || candidate.issuedAt < current.issuedAt);
     if (replayed || older) throw new AuthStaleError();
@@ -265,9 +316,9 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
       if (current.issuedAt !== undefined && candidate.issuedAt !== undefined && candidate.issuedAt > current.issuedAt) {
         // Every token in force so far has an older iat than the new one: the staleness rule refuses them all,
         // so the set stays bounded by the re-auths of one second.
-        this.#retiredTokenIds = undefined;
+        rare.retiredTokenIds = undefined;
       } else {
-        (this.#retiredTokenIds ??= new Set()).add(current.tokenId);
+        (rare.retiredTokenIds ??= new Set()).add(current.tokenId);
       }
     }
     const next: AuthContext<TClaims> = Object.freeze({ ...candidate, version: current.version + 1 });
@@ -282,7 +333,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   revoke(): boolean {
     if (this.#isFinal()) return false;
     this.#state = 'revoked';
-    this.#clearTimer();
+    this.#options.scheduler.cancel(this);
     return true;
   }
 
@@ -290,8 +341,8 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   close(): void {
     this.#state = 'closed';
     this.#context = undefined;
-    this.#retiredTokenIds = undefined;
-    this.#clearTimer();
+    this.#rare = undefined;
+    this.#options.scheduler.cancel(this);
   }
 
   /** The error that explains why nothing is in force (for `auth:error` and refusals). */
@@ -316,57 +367,51 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
 
   #countReauth(): void {
     const now = this.#options.verifier.now();
-    if (now - this.#reauthWindowStart >= 60_000) {
-      this.#reauthWindowStart = now;
-      this.#reauthsInWindow = 0;
+    const rare = (this.#rare ??= { graceEndsAt: 0, retiredTokenIds: undefined, reauthWindowStart: 0, reauthsInWindow: 0 });
+    if (now - rare.reauthWindowStart >= 60_000) {
+      rare.reauthWindowStart = now;
+      rare.reauthsInWindow = 0;
     }
-    if (++this.#reauthsInWindow > this.#options.maxReauthsPerMinute) {
+    if (++rare.reauthsInWindow > this.#options.maxReauthsPerMinute) {
       throw new AuthUnavailableError('too many re-authentications, retry later', { cause: { name: 'RateLimited' } });
     }
   }
 
-  #clearTimer(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  /** Arms the single timer for the next lifecycle step, or runs it now if it is already due. */
+  /** Schedules the next lifecycle step with the shared scheduler, or runs it now if it is already due. */
   #schedule(): void {
-    this.#clearTimer();
+    const scheduler = this.#options.scheduler;
     const context = this.#context;
-    if (context === undefined) return;
-    const now = this.#options.verifier.now();
-    let next: number;
-    if (this.#state === 'active') {
+    let next: number | undefined;
+    if (context !== undefined && this.#state === 'active') {
+      const deadline = this.deadline;
       const warnAt = context.expiresAt - this.#options.warnBeforeMs;
-      next = this.#warned || warnAt >= this.deadline ? this.deadline : Math.min(warnAt, this.deadline);
-    } else if (this.#state === 'grace') {
-      next = this.#graceEndsAt;
-    } else {
-      return;
+      next = this.#warned || warnAt >= deadline ? deadline : warnAt;
+    } else if (context !== undefined && this.#state === 'grace') {
+      next = this.#rare!.graceEndsAt;
     }
-    const delay = next - now;
-    if (delay <= 0) {
+    if (next === undefined) {
+      scheduler.cancel(this);
+    } else if (next <= this.#options.verifier.now()) {
+      scheduler.cancel(this);
       this.#tick();
-      return;
+    } else {
+      scheduler.schedule(this, next);
     }
-    this.#timer = setTimeout(() => this.#tick(), Math.min(delay, MAX_TIMER_DELAY_MS));
-    this.#timer.unref?.();
   }
 
+  /** The next lifecycle step: warn, enter grace, or expire (the scheduler has already unscheduled it). */
   #tick(): void {
-    this.#timer = undefined;
     const context = this.#context;
     if (context === undefined || this.#isFinal()) return;
     const now = this.#options.verifier.now();
     if (this.#state === 'active') {
-      if (now >= this.deadline) {
+      const deadline = this.deadline;
+      if (now >= deadline) {
         if (this.#options.graceMs > 0) {
           this.#state = 'grace';
-          this.#graceEndsAt = this.deadline + this.#options.graceMs;
-          this.#call(() => this.#events.onGrace?.({ graceEndsAt: this.#graceEndsAt }, context, this));
+          const rare = (this.#rare ??= { graceEndsAt: 0, retiredTokenIds: undefined, reauthWindowStart: 0, reauthsInWindow: 0 });
+          const graceEndsAt = (rare.graceEndsAt = deadline + this.#options.graceMs);
+          this.#call(() => this.#events.onGrace?.({ graceEndsAt }, context, this));
         } else {
           this.#expire(context);
           return;
@@ -375,7 +420,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
         this.#warned = true;
         this.#call(() => this.#events.onExpiring?.({ expiresAt: context.expiresAt, inMs: Math.max(0, context.expiresAt - now) }, context, this));
       }
-    } else if (this.#state === 'grace' && now >= this.#graceEndsAt) {
+    } else if (this.#state === 'grace' && now >= this.#rare!.graceEndsAt) {
       this.#expire(context);
       return;
     }
@@ -385,8 +430,8 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
 
   #expire(context: AuthContext<TClaims>): void {
     this.#state = 'expired';
-    this.#clearTimer();
-    this.#call(() => this.#events.onExpired?.(new AuthExpiredError(), context, this));
+    this.#options.scheduler.cancel(this);
+    this.#call(() => this.#events.onExpired?.((EXPIRED ??= Object.freeze(new AuthExpiredError())), context, this));
   }
 
   /** Lifecycle callbacks must never break the state machine. */

@@ -373,6 +373,38 @@ describe('expiry', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('shares one timer between the connections of one options object, each cut at its own deadline', async () => {
+    const opts = options({ warnBeforeSec: 0 });
+    const a = await started(60, opts);
+    const b = await started(120, opts);
+    const c = await started(60, opts);
+    const d = await started(600, opts);
+    expect(jest.getTimerCount()).toBe(1);
+    d.auth.close();
+    expect(jest.getTimerCount()).toBe(1);
+
+    jest.advanceTimersByTime(a.auth.deadline - Date.now() - 1);
+    expect(a.rec.expired).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(a.rec.expired).toHaveBeenCalledTimes(1);
+    expect(c.rec.expired).toHaveBeenCalledTimes(1);
+    // One frozen AUTH_EXPIRED error for every expiry: nothing is built per connection, and nobody can alter it.
+    const error = a.rec.expired.mock.calls[0]![0];
+    expect(c.rec.expired.mock.calls[0]![0]).toBe(error);
+    expect(isAuthError(error) && error.code).toBe('AUTH_EXPIRED');
+    expect(Object.isFrozen(error)).toBe(true);
+    expect(b.rec.expired).not.toHaveBeenCalled();
+    expect(b.auth.state).toBe('active');
+    expect(jest.getTimerCount()).toBe(1);
+
+    jest.advanceTimersByTime(b.auth.deadline - Date.now());
+    expect(b.rec.expired).toHaveBeenCalledTimes(1);
+    expect(jest.getTimerCount()).toBe(0);
+    jest.advanceTimersByTime(DAY);
+    expect(d.rec.expired).not.toHaveBeenCalled();
+    expect(a.rec.expired).toHaveBeenCalledTimes(1);
+  });
+
   it('leaves no timer when a callback closes the connection', async () => {
     const rec = recorder();
     const auth = await ConnectionAuth.authenticate(token(fresh({ exp: NOW_SEC + 3600 })), options(), {
