@@ -4,7 +4,7 @@
  * ack, and events sent before the handshake completed.
  */
 import { AuthForbiddenError, AuthRevokedError, type AuthContext } from '@sockauth/core';
-import type { EventPermissions } from '@sockauth/socket.io';
+import { createSockAuth, type EventPermissions } from '@sockauth/socket.io';
 import { connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
 import { APP_EVENTS, installApp } from '../support/app';
@@ -376,6 +376,54 @@ describe('the live authorize hook', () => {
   });
 });
 
+describe('eventGate (the hook framework integrations enforce their own rules with)', () => {
+  test('sees only events that passed every check, with the context in force, and decides whether they run', async () => {
+    const seen: { event: string; subject: string; version: number }[] = [];
+    const { log, as } = await setup({
+      eventGate: (_socket, event, packet, context, next) => {
+        seen.push({ event, subject: context.subject, version: context.version });
+        if (event !== 'whoami') return next();
+        const ack = packet[packet.length - 1];
+        if (typeof ack === 'function') ack({ error: new AuthForbiddenError('gated').toJSON() });
+      },
+    });
+    const socket = await as('chat:write');
+
+    expect(await socket.emitWithAck('chat:send', 1)).toEqual({ ok: true, event: 'chat:send' });
+    expect(await socket.emitWithAck('whoami')).toEqual(FORBIDDEN);
+    // Refused by the event map before the gate: the gate never hears of it.
+    expect(await socket.emitWithAck('admin:kick')).toEqual(FORBIDDEN);
+
+    expect(seen).toEqual([
+      { event: 'chat:send', subject: 'alice', version: 1 },
+      { event: 'whoami', subject: 'alice', version: 1 },
+    ]);
+    expect(log.runs.map((run) => run.event)).toEqual(['chat:send']);
+  });
+
+  test('runs after the live authorize hook, with the context read again after it', async () => {
+    const order: string[] = [];
+    const { as } = await setup({
+      authorize: async () => {
+        order.push('authorize');
+        return true;
+      },
+      eventGate: (_socket, _event, _packet, _context, next) => {
+        order.push('gate');
+        next();
+      },
+    });
+    const socket = await as('chat:write');
+
+    expect(await socket.emitWithAck('chat:send')).toEqual({ ok: true, event: 'chat:send' });
+    expect(order).toEqual(['authorize', 'gate']);
+  });
+
+  test('a non-function eventGate is refused at start-up', () => {
+    expect(() => createSockAuth({ verifier: { algorithms: ['HS256'], secret: 'x'.repeat(32) }, eventGate: 42 as never })).toThrow(TypeError);
+  });
+});
+
 describe('events sent in the same tick as connect', () => {
   test('are buffered by the client and handled only after authentication, each with a context', async () => {
     const order: string[] = [];
@@ -423,5 +471,60 @@ describe('events sent in the same tick as connect', () => {
 
     expect(outcome).toEqual({ connected: false, error: expect.objectContaining({ data: { code: 'AUTH_EXPIRED', action: 'refresh' } }) });
     expect(log.count()).toBe(0);
+  });
+});
+
+describe("the application's own socket middlewares", () => {
+  test('keep their order: one added before sockauth wires the socket runs before the check, one added once connected after it', async () => {
+    const seen: string[] = [];
+    const server = await startServer({
+      auth: { events: EVENTS },
+      // A namespace middleware that runs before sockauth's and already gives the socket a middleware of its own.
+      beforeAttach: (io) =>
+        io.use((socket, next) => {
+          socket.use((packet, nextPacket) => {
+            seen.push(`early:${String(packet[0])}`);
+            nextPacket();
+          });
+          next();
+        }),
+      setup: (io) =>
+        io.on('connection', (socket: Socket) => {
+          socket.use((packet, nextPacket) => {
+            seen.push(`late:${String(packet[0])}`);
+            nextPacket();
+          });
+          socket.on('chat:send', (_payload: unknown, ack: (value: unknown) => void) => ack({ ok: true }));
+        }),
+    });
+    const reader = await connectAs(server.url, await mint({ sub: 'bob', scope: 'chat:read' }));
+    const writer = await connectAs(server.url, await mint({ sub: 'alice', scope: 'chat:write' }));
+
+    expect(await reader.emitWithAck('chat:send', 'refused')).toEqual(FORBIDDEN);
+    // The earlier middleware saw the refused event (it runs first); the later one never did.
+    expect(seen).toEqual(['early:chat:send']);
+    expect(await writer.emitWithAck('chat:send', 'hi')).toEqual({ ok: true });
+    expect(seen).toEqual(['early:chat:send', 'early:chat:send', 'late:chat:send']);
+  });
+
+  test('a middleware added once connected sees only the events sockauth let through', async () => {
+    const seen: string[] = [];
+    const server = await startServer({
+      auth: { events: EVENTS },
+      setup: (io) =>
+        io.on('connection', (socket: Socket) => {
+          socket.use((packet, nextPacket) => {
+            seen.push(String(packet[0]));
+            nextPacket();
+          });
+          socket.on('chat:send', (_payload: unknown, ack: (value: unknown) => void) => ack({ ok: true }));
+        }),
+    });
+    const writer = await connectAs(server.url, await mint({ sub: 'alice', scope: 'chat:write' }));
+    const reader = await connectAs(server.url, await mint({ sub: 'bob', scope: 'chat:read' }));
+
+    expect(await writer.emitWithAck('chat:send', 'hi')).toEqual({ ok: true });
+    expect(await reader.emitWithAck('chat:send', 'hi')).toEqual(FORBIDDEN);
+    expect(seen).toEqual(['chat:send']);
   });
 });

@@ -128,6 +128,60 @@ test('a client that leaves while its handshake is being verified leaves no liste
   expect(liveTimers).toBe(0);
 });
 
+test('a socket a later middleware holds is started once it connects, or forgotten if its client leaves first', async () => {
+  let hold = deferred();
+  let entered = deferred();
+  const server = await startServer({
+    auth: { events: { whoami: null } },
+    // After sockauth's middleware: the socket is authenticated, then held before Socket.IO connects it.
+    setup: (io, auth) => {
+      io.use(async (_socket, next) => {
+        entered.resolve();
+        await hold.promise;
+        next();
+      });
+      io.on('connection', (socket) => socket.on('whoami', (ack: (v: unknown) => void) => ack(auth.contextOf(socket)?.subject)));
+    },
+  });
+  const engine = engineConnections(server);
+  const nsp = server.io.of('/');
+  const baseline = nsp.listenerCount('connection');
+  const token = await mint({ sub: 'alice' });
+
+  // Held, then let through: started (live, answering) and no 'close' listener of ours left on its connection.
+  const held = client(server.url, { auth: { token } });
+  await entered.promise;
+  await settle();
+  const conn = Object.values((server.io.engine as unknown as { clients: Record<string, { listenerCount(e: string): number }> }).clients)[0]!;
+  const closeListeners = conn.listenerCount('close');
+  hold.resolve();
+  expect((await connectOutcome(held)).connected).toBe(true);
+  expect(await held.emitWithAck('whoami')).toBe('alice');
+  expect(conn.listenerCount('close')).toBe(closeListeners - 1);
+  expect(server.auth.size).toBe(1);
+  held.close();
+  await engine.allClosed();
+  expect(server.auth.size).toBe(0);
+
+  // Held, and the client leaves meanwhile: nothing is left once the middleware lets it go.
+  hold = deferred();
+  entered = deferred();
+  const gone = client(server.url, { auth: { token } });
+  await entered.promise;
+  await settle();
+  expect(server.auth.size).toBe(1);
+  gone.close();
+  await engine.allClosed();
+  expect(server.auth.size).toBe(0);
+  hold.resolve();
+  await settle();
+  await settle();
+  expect(server.auth.size).toBe(0);
+  expect(nsp.listenerCount('connection')).toBe(baseline);
+  expect(namespaceInternals(server).sockets.size).toBe(0);
+  expect(namespaceInternals(server)._preConnectSockets.size).toBe(0);
+});
+
 test('a recovering client that leaves while its token is being re-verified leaves nothing behind', async () => {
   const store = new GatedStore();
   const server = await startServer({
@@ -207,7 +261,8 @@ test('close() releases every timer and stops following the store; sockets stay c
   const cut = jest.fn();
   for (const socket of sockets) socket.on('auth:error', cut);
 
-  // Connections stay open, so their engine timers stay: compare before and after, one expiry timer per socket.
+  // Connections stay open, so their engine timers stay: compare before and after. The sockets' deadlines share
+  // one timer (core's deadline scheduler), which goes with the last of them.
   const liveBefore = await timers.liveCount();
   server.auth.close();
   await store.revokeSubject('alice');
@@ -215,7 +270,7 @@ test('close() releases every timer and stops following the store; sockets stay c
   timers.stop();
 
   expect(server.auth.size).toBe(0);
-  expect(liveBefore - liveAfter).toBe(3);
+  expect(liveBefore - liveAfter).toBe(1);
   await expect(connectAs(server.url, await mint({ sub: 'bob' }))).rejects.toMatchObject({ code: 'AUTH_UNAVAILABLE', action: 'retry' });
   // Still connected, but nothing is in force any more: events are refused.
   expect(await sockets[0]!.emitWithAck('whoami')).toMatchObject({ error: { code: 'AUTH_MISSING' } });

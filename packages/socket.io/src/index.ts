@@ -1,6 +1,7 @@
 export { SockAuth, createSockAuth, sockAuth } from './sock-auth.js';
 export type { SocketMiddleware } from './sock-auth.js';
 export type {
+  EventGate,
   FailureStage,
   ReleaseReason,
   SockAuthHooks,

@@ -78,6 +78,33 @@ export interface SockAuthHooks {
   onExpire?(info: { readonly socketId: string; readonly subject: string }): void;
 }
 
+/**
+ * A further check of every event that passed sockauth's own checks, run inside sockauth's per-socket hook (so it
+ * costs no extra middleware per event). It receives the context in force and must either call `next()` to let the
+ * event through, or refuse it itself (ack it, report it with {@link SockAuth.reportEventFailure}) and not call
+ * `next`. It must never throw. For framework integrations: `@sockauth/nestjs` enforces its permission decorators
+ * with it.
+ *
+ * @example
+ * ```ts
+ * const eventGate: EventGate = (socket, event, packet, context, next) => {
+ *   if (event.startsWith('admin:') && !context.permissions.has('chat:admin')) {
+ *     const ack = packet[packet.length - 1];
+ *     if (typeof ack === 'function') ack({ error: new AuthForbiddenError().toJSON() });
+ *     return;
+ *   }
+ *   next();
+ * };
+ * ```
+ */
+export type EventGate = (
+  socket: Socket,
+  event: string,
+  packet: unknown[],
+  context: AuthContext,
+  next: (err?: Error) => void,
+) => void;
+
 /** Options of {@link createSockAuth}. */
 export interface SockAuthOptions {
   /**
@@ -105,6 +132,11 @@ export interface SockAuthOptions {
   readonly unlistedEvents?: UnlistedEventPolicy;
   /** Live policy, called after the static permission check of every event (and guard). */
   readonly authorize?: AuthorizeHook;
+  /**
+   * Called for every event that passed the checks above (context in force, `events` / `unlistedEvents`,
+   * `authorize`), with that context, instead of letting it through directly. See {@link EventGate}.
+   */
+  readonly eventGate?: EventGate;
   /** Revocation store (default: a new in-memory store). */
   readonly revocationStore?: RevocationStore;
   /** Emit `auth:expiring` this many seconds before `exp` (default 30). */

@@ -41,6 +41,7 @@ import {
   type SockAuthLogRecord,
 } from './logging.js';
 import type {
+  EventGate,
   FailureStage,
   ReleaseReason,
   SockAuthHooks,
@@ -59,6 +60,7 @@ import {
   type RefreshAck,
 } from './protocol.js';
 import { ConnectionRecovery } from './connection-recovery.js';
+import { cutSocket } from './cut.js';
 import { extractToken, resolveExtraction, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
 
 /** A Socket.IO middleware `(socket, next) => void`. */
@@ -106,6 +108,7 @@ export class SockAuth {
   readonly #policy: EventPolicy;
   readonly #unlisted: UnlistedEventPolicy;
   readonly #authorize: AuthorizeHook | undefined;
+  readonly #gate: EventGate | undefined;
   readonly #hooks: SockAuthHooks;
   readonly #logger: SockAuthLogger | undefined;
   readonly #limiter: EventRateLimiter | undefined;
@@ -133,6 +136,46 @@ export class SockAuth {
     function (this: Socket): void {
       self.#release(this, 'disconnect');
     })(this);
+  /**
+   * The per-packet check every socket installs with `socket.use`, bound to its socket: a bound function is half
+   * the size of a closure and its context.
+   */
+  readonly #checkPacket = ((self: SockAuth) =>
+    function (this: Socket, packet: unknown[], next: (err?: Error) => void): void {
+      self.#checkEvent(this, packet, next);
+    })(this);
+  /** Namespaces whose 'connection' event starts the sockets authenticated for them. */
+  readonly #watched = new WeakSet<Namespace>();
+  /** One 'connection' listener per namespace: arms the deadline of the socket that just connected. */
+  readonly #onConnection = (socket: Socket): void => {
+    const onClose = this.#awaitingConnection.get(socket);
+    if (onClose !== undefined) {
+      this.#awaitingConnection.delete(socket);
+      socket.client.conn.off('close', onClose);
+    }
+    const state = this.#states.get(socket);
+    if (state !== undefined && !state.live) this.#start(socket, state);
+  };
+  /**
+   * Sockets still not connected a tick after the handshake (a later middleware holds them), with the 'close'
+   * listener that forgets them if their client leaves first.
+   */
+  readonly #awaitingConnection = new WeakMap<Socket, () => void>();
+  /** A tick after the handshake middleware let `socket` through. */
+  readonly #checkConnected = (socket: Socket): void => {
+    const state = this.#states.get(socket);
+    if (state === undefined || state.live || socket.connected || this.#awaitingConnection.has(socket)) return;
+    const conn = socket.client.conn;
+    // The client left before Socket.IO could connect the socket: it never will.
+    if (conn.readyState !== 'open') return this.#release(socket, 'disconnect');
+    // A handshake that never completes (client gone between middleware and connect) must not leave anything.
+    const onClose = (): void => {
+      this.#awaitingConnection.delete(socket);
+      this.#release(socket, 'disconnect');
+    };
+    this.#awaitingConnection.set(socket, onClose);
+    conn.once('close', onClose);
+  };
   readonly #lifecycle: ConnectionAuthEvents = {
     onExpiring: (info, _context, connection) =>
       (connection.tag as Socket).emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
@@ -144,9 +187,11 @@ export class SockAuth {
       } satisfies ExpiringPayload),
     onExpired: (error, context, connection) => {
       const socket = connection.tag as Socket;
+      // Cut first, then report: in an expiry storm every socket is told as early as possible, and the hook
+      // marks the moment the socket was actually cut.
+      this.#disconnect(socket, error);
       safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
       this.#log('info', { sockauth: 'expired', ...this.#where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
-      this.#disconnect(socket, error);
     },
   };
   /** Handshakes (or recoveries) whose token is being verified. */
@@ -180,6 +225,10 @@ export class SockAuth {
       throw new TypeError('sockauth: "authorize" must be a function');
     }
     this.#authorize = options.authorize;
+    if (options.eventGate !== undefined && typeof options.eventGate !== 'function') {
+      throw new TypeError('sockauth: "eventGate" must be a function');
+    }
+    this.#gate = options.eventGate;
     this.#hooks = options.hooks ?? {};
     this.#logger = validateLogger(options.logger);
     this.#limiter =
@@ -213,6 +262,7 @@ export class SockAuth {
       if (this.#attached.has(nsp) || this.#skipped(nsp.name)) return;
       this.#attached.add(nsp);
       nsp.use(this.middleware);
+      this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
     };
     for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
@@ -328,7 +378,11 @@ export class SockAuth {
 
   #handshake(socket: Socket, next: (err?: Error) => void): void {
     this.#authenticate(socket, 'handshake').then(
-      () => next(),
+      () => {
+        next();
+        // Socket.IO connects the socket on the next tick (when no later middleware holds it): look just after.
+        if (!socket.connected) process.nextTick(this.#checkConnected, socket);
+      },
       (error: AuthError) => next(toConnectError(error)),
     );
   }
@@ -394,35 +448,23 @@ export class SockAuth {
     // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
     this.#registry.set(socket, auth.context!);
     if (previous === undefined) {
-      socket.use((packet, next) => this.#checkEvent(socket, packet, next));
+      useFirst(socket, this.#checkPacket.bind(socket));
       // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
       socket.on('disconnecting', this.#onDisconnecting);
     }
+    // Started by the namespace's 'connection' event (see #onConnection) unless already connected (recovery).
     if (socket.connected) this.#start(socket, state);
-    else this.#onConnected(socket, () => this.#start(socket, state));
+    else this.#watchConnections(socket.nsp);
   }
 
-  #onConnected(socket: Socket, start: () => void): void {
-    const nsp = socket.nsp;
-    const conn = socket.client.conn;
-    // The client left while its token was being verified: the socket will never connect, and 'close' has
-    // already been emitted, so a listener added now would never be removed.
-    if (conn.readyState !== 'open') return this.#release(socket, 'disconnect');
-    const onClose = (): void => {
-      nsp.off('connection', listener);
-      this.#release(socket, 'disconnect');
-    };
-    const listener = (connected: Socket): void => {
-      if (connected !== socket) return;
-      nsp.off('connection', listener);
-      // Namespaces multiplexed over one connection may reconnect many times: do not pile up 'close' listeners.
-      conn.off('close', onClose);
-      start();
-    };
-    // Prepended so the deadline is armed and the socket indexed before application connection handlers run.
-    nsp.prependListener('connection', listener);
-    // A handshake that never completes (client gone between middleware and connect) must not leave a listener.
-    conn.once('close', onClose);
+  /**
+   * Starts the sockets of `nsp` as they connect: one listener for the namespace, prepended so the deadline is
+   * armed and the socket live before the application's connection handlers run.
+   */
+  #watchConnections(nsp: Namespace): void {
+    if (this.#watched.has(nsp)) return;
+    this.#watched.add(nsp);
+    nsp.prependListener('connection', this.#onConnection);
   }
 
   #start(socket: Socket, state: SocketState): void {
@@ -440,18 +482,29 @@ export class SockAuth {
 
   #release(socket: Socket, reason: ReleaseReason): void {
     const state = this.#states.get(socket);
-    if (state?.live === true) {
+    if (state === undefined) {
+      // Already released (a cut releases before Socket.IO's 'disconnecting' comes back here), or never wired.
+      const data = socket.data as SockAuthSocketData | undefined;
+      if (data?.auth !== undefined) delete data.auth;
+      return;
+    }
+    if (state.live) {
       state.live = false;
       const subject = state.auth.context?.subject ?? this.#registry.get(socket)?.subject ?? '';
       safely(() => this.#hooks.onRelease?.({ ...this.#where(socket), subject, reason }));
     }
     const data = socket.data as SockAuthSocketData | undefined;
-    if (state?.auth.context !== undefined && state.auth.state !== 'revoked') {
+    if (state.auth.context !== undefined && state.auth.state !== 'revoked') {
       this.#recovery.rememberIdentity(socket, state.auth.context);
     }
-    state?.auth.close();
+    state.auth.close();
     this.#states.delete(socket);
     this.#registry.delete(socket);
+    const onClose = this.#awaitingConnection.get(socket);
+    if (onClose !== undefined) {
+      this.#awaitingConnection.delete(socket);
+      socket.client.conn.off('close', onClose);
+    }
     if (data !== undefined) delete data.auth;
   }
 
@@ -459,8 +512,7 @@ export class SockAuth {
   #disconnect(socket: Socket, error: AuthError): void {
     this.#release(socket, RELEASE_REASONS[error.code] ?? 'disconnect');
     if (!socket.connected) return;
-    socket.emit(ERROR_EVENT, error.toJSON());
-    socket.disconnect();
+    cutSocket(socket, ERROR_EVENT, error.toJSON());
   }
 
   // --- events ------------------------------------------------------------------------------------------------
@@ -495,7 +547,7 @@ export class SockAuth {
     let requirement = this.#policy.requirementFor(event);
     if (requirement === undefined) {
       // Guards check their own requirement and call `authorize` themselves.
-      if (this.#guardedOnly(socket, event)) return next();
+      if (this.#guardedOnly(socket, event)) return this.#pass(socket, event, packet, context, next);
       if (this.#unlisted === 'deny') {
         return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
       }
@@ -507,7 +559,7 @@ export class SockAuth {
     }
     if (this.#authorize === undefined) {
       // Synchronous path: no allocation beyond Socket.IO's own, order preserved.
-      next();
+      this.#pass(socket, event, packet, context, next);
       return;
     }
     const hook = this.#authorize;
@@ -517,12 +569,18 @@ export class SockAuth {
         // Re-read the context: a re-auth may have replaced it while earlier events were being checked.
         const current = state.auth.current();
         await authorizeAction(current, checked, event, withoutAck(packet.slice(1)), hook);
-        state.auth.current(); // the deadline may have passed during the hook
-        next();
+        // The deadline may have passed during the hook.
+        this.#pass(socket, event, packet, state.auth.current(), next);
       } catch (error) {
         this.#deny(socket, packet, mapVerificationError(error), 'event', event);
       }
     });
+  }
+
+  /** Lets an event that passed every check here through, by way of the `eventGate` when there is one. */
+  #pass(socket: Socket, event: string, packet: unknown[], context: AuthContext, next: (err?: Error) => void): void {
+    if (this.#gate === undefined) return next();
+    this.#gate(socket, event, packet, context, next);
   }
 
   /** True when every listener of `event` on `socket` is a guard (guards do their own permission checks). */
@@ -678,6 +736,17 @@ export class SockAuth {
   #skipped(name: string): boolean {
     return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : rule.test(name)));
   }
+}
+
+/**
+ * `socket.use(check)` for a socket with no middleware yet, at a fraction of the memory: Socket.IO 4 keeps a
+ * socket's middlewares in an array that a first `push` grows to 17 slots (152 bytes, for one function); a
+ * one-element array holds the same. Falls back to `socket.use` when the internals are not the expected ones.
+ */
+function useFirst(socket: Socket, check: (packet: unknown[], next: (err?: Error) => void) => void): void {
+  const internals = socket as unknown as { fns?: unknown };
+  if (Array.isArray(internals.fns) && internals.fns.length === 0) internals.fns = [check];
+  else socket.use(check as Parameters<Socket['use']>[0]);
 }
 
 function targetKey(target: RevocationTarget): string {

@@ -1,0 +1,127 @@
+/**
+ * How a socket is cut (expiry, revocation, flood): `auth:error` then Socket.IO's disconnect packet, in that order,
+ * whatever the transport. Over a plain WebSocket both leave in one write; where that cannot be done safely
+ * (packets already queued, long-polling, compression) the ordinary path keeps the same order.
+ */
+import { MemoryRevocationStore } from '@sockauth/core';
+import { connectAs, type ClientSocket } from '@sockauth/testing';
+import type { Socket } from 'socket.io';
+import { cleanup } from '../support/cleanup';
+import { client, connectOutcome, nextEvent, record, type ClientOptions } from '../support/clients';
+import { startServer, type StartServerOptions } from '../support/servers';
+import { expAtLeast, mint } from '../support/tokens';
+
+afterEach(cleanup);
+
+const REVOKED = { code: 'AUTH_REVOKED', action: 'login', message: expect.any(String) };
+const EXPIRED = { code: 'AUTH_EXPIRED', action: 'refresh', message: expect.any(String) };
+
+/** A server with a memory store whose revocations cut synchronously, and one connected client. */
+async function connected(clientOptions: ClientOptions = {}, serverOptions: StartServerOptions = {}) {
+  const store = new MemoryRevocationStore();
+  const server = await startServer({ ...serverOptions, auth: { revocationStore: store, events: { whoami: null } } });
+  const socket = client(server.url, { ...clientOptions, auth: { token: await mint({ sub: 'alice' }) } });
+  expect((await connectOutcome(socket)).connected).toBe(true);
+  const serverSocket = server.io.of('/').sockets.get(socket.id!)!;
+  return { server, store, socket, serverSocket, log: record(socket) };
+}
+
+/** Resolves once the client was disconnected. */
+function gone(socket: ClientSocket): Promise<unknown> {
+  return nextEvent(socket, 'disconnect');
+}
+
+interface TcpSocket {
+  _write(...args: unknown[]): void;
+  _writev(...args: unknown[]): void;
+}
+
+/** The server-side TCP socket under a WebSocket connection (Engine.IO transport → ws → net.Socket). */
+function tcpOf(serverSocket: Socket): TcpSocket {
+  return (serverSocket.conn as unknown as { transport: { socket: { _socket: TcpSocket } } }).transport.socket._socket;
+}
+
+test('over a WebSocket, auth:error and the disconnect packet leave in one write, in that order', async () => {
+  const { store, socket, serverSocket, log } = await connected();
+  const tcp = tcpOf(serverSocket);
+  const writev = jest.spyOn(tcp, '_writev');
+  const write = jest.spyOn(tcp, '_write');
+  const disconnected = gone(socket);
+
+  await store.revokeSubject('alice');
+
+  expect(write).not.toHaveBeenCalled();
+  expect(writev).toHaveBeenCalledTimes(1);
+  const chunks = (writev.mock.calls[0]![0] as { chunk: Buffer }[]).map(({ chunk }) => Buffer.from(chunk).toString('latin1'));
+  const bytes = chunks.join('');
+  expect(bytes.indexOf('42["auth:error"')).toBeGreaterThan(-1);
+  expect(bytes.indexOf('41')).toBeGreaterThan(bytes.indexOf('42["auth:error"'));
+  expect(await disconnected).toBe('io server disconnect');
+  expect(log.map((entry) => entry.kind)).toEqual(['auth:error', 'disconnect']);
+  expect(log[0]!.args[0]).toEqual(REVOKED);
+});
+
+test('packets queued before the cut are delivered first, then auth:error, then the disconnect', async () => {
+  const { store, socket, serverSocket, log } = await connected();
+  const disconnected = gone(socket);
+
+  // The second emit waits in Engine.IO's buffer for the first write's callback when the cut comes.
+  serverSocket.emit('news', 1);
+  serverSocket.emit('news', 2);
+  await store.revokeSubject('alice');
+
+  expect(await disconnected).toBe('io server disconnect');
+  expect(log.map((entry) => [entry.kind, entry.args[0]])).toEqual([
+    ['news', 1],
+    ['news', 2],
+    ['auth:error', REVOKED],
+    ['disconnect', 'io server disconnect'],
+  ]);
+});
+
+test('over HTTP long-polling, the client is told and disconnected the same way', async () => {
+  const { store, socket, log } = await connected({ transports: ['polling'] });
+  const disconnected = gone(socket);
+
+  await store.revokeSubject('alice');
+
+  expect(await disconnected).toBe('io server disconnect');
+  expect(log.map((entry) => [entry.kind, entry.args[0]])).toEqual([
+    ['auth:error', REVOKED],
+    ['disconnect', 'io server disconnect'],
+  ]);
+});
+
+test('with permessage-deflate, the client is told and disconnected the same way', async () => {
+  const { store, socket, log } = await connected({}, { io: { perMessageDeflate: { threshold: 0 } } });
+  const disconnected = gone(socket);
+
+  await store.revokeSubject('alice');
+
+  expect(await disconnected).toBe('io server disconnect');
+  expect(log.map((entry) => [entry.kind, entry.args[0]])).toEqual([
+    ['auth:error', REVOKED],
+    ['disconnect', 'io server disconnect'],
+  ]);
+});
+
+test('200 sockets whose tokens share one exp are each told AUTH_EXPIRED, then disconnected, once', async () => {
+  const expired: string[] = [];
+  const server = await startServer({ auth: { events: { whoami: null }, warnBeforeSec: 0, hooks: { onExpire: (info) => expired.push(info.socketId) } } });
+  const exp = expAtLeast(1500);
+  const token = await mint({ sub: 'alice' }, { exp });
+  const sockets = await Promise.all(Array.from({ length: 200 }, () => connectAs(server.url, token)));
+  const logs = sockets.map((socket) => record(socket));
+
+  await Promise.all(sockets.map((socket) => gone(socket)));
+
+  expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+  for (const log of logs) {
+    expect(log.map((entry) => [entry.kind, entry.args[0]])).toEqual([
+      ['auth:error', EXPIRED],
+      ['disconnect', 'io server disconnect'],
+    ]);
+  }
+  expect(new Set(expired).size).toBe(200);
+  expect(server.auth.size).toBe(0);
+});
