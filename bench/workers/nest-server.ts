@@ -1,7 +1,9 @@
 /**
  * A benchmark NestJS server process: one gateway with an acked `echo` handler.
  * - `bare`: a plain Nest gateway (Nest's default IoAdapter, no guard, no sockauth);
- * - `guarded`: the same gateway with SockAuthModule, WsAuthGuard as APP_GUARD and `@RequirePermissions('chat:read')`;
+ * - `decorated`: the same gateway with SockAuthModule and `@RequirePermissions('chat:read')`, no guard: the module
+ *   enforces the decorator in sockauth's per-socket hook;
+ * - `guarded`: the decorated gateway with WsAuthGuard as APP_GUARD as well (the guard then decides);
  * - `noop-guard`: the plain gateway with a guard that always returns true: what any Nest guard costs.
  * Reports `{ type: 'ready', port }`.
  */
@@ -45,17 +47,17 @@ class AllowAll {
 @Module({ providers: [BareGateway, { provide: APP_GUARD, useClass: AllowAll }] })
 class NoopGuardModule {}
 
-@Module({
-  imports: [
-    SockAuthModule.forRoot({
-      verifier: { algorithms: ['HS256'], secret: BENCH_SECRET, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE },
-    }),
-  ],
-  providers: [GuardedGateway, { provide: APP_GUARD, useClass: WsAuthGuard }],
-})
+const sockAuthModule = SockAuthModule.forRoot({
+  verifier: { algorithms: ['HS256'], secret: BENCH_SECRET, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE },
+});
+
+@Module({ imports: [sockAuthModule], providers: [GuardedGateway] })
+class DecoratedModule {}
+
+@Module({ imports: [sockAuthModule], providers: [GuardedGateway, { provide: APP_GUARD, useClass: WsAuthGuard }] })
 class GuardedModule {}
 
-const modules = { bare: BareModule, guarded: GuardedModule, 'noop-guard': NoopGuardModule } as const;
+const modules = { bare: BareModule, decorated: DecoratedModule, guarded: GuardedModule, 'noop-guard': NoopGuardModule } as const;
 const app = await NestFactory.create(modules[mode as keyof typeof modules] ?? BareModule, { logger: false });
 await app.listen(0, '127.0.0.1');
 report({ type: 'ready', port: (app.getHttpServer().address() as AddressInfo).port });

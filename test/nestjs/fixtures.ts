@@ -179,7 +179,7 @@ export class HandlerGuardedGateway {
   }
 }
 
-/** Permission decorators without any guard of its own: needs WsAuthGuard as APP_GUARD. */
+/** Permission decorators without any guard of its own: enforced by the module, or by WsAuthGuard as APP_GUARD. */
 @WebSocketGateway()
 export class GloballyGuardedGateway {
   @RequirePermissions('chat:write')

@@ -4,7 +4,6 @@ import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { AuthorizeHook } from '@sockauth/core';
 import {
   RequirePermissions,
-  SockAuthModule,
   WsAuthExceptionFilter,
   WsAuthGuard,
   type SockAuthModuleOptions,
@@ -12,8 +11,6 @@ import {
 import { cleanup } from '../support/cleanup';
 import { record } from '../support/clients';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
-import { createNestApp } from '../support/nest';
-import { hs256Verifier } from '../support/tokens';
 import { ChatGateway, GloballyGuardedGateway, HandlerGuardedGateway, HealthController } from './fixtures';
 
 afterEach(cleanup);
@@ -199,21 +196,33 @@ describe('WsAuthGuard per handler and globally', () => {
     await expect(response.json()).resolves.toEqual({ ok: true });
   });
 
-  test('permission decorators without WsAuthGuard make the application refuse to start', async () => {
-    const app = await createNestApp({
-      imports: [SockAuthModule.forRoot({ verifier: hs256Verifier() })],
-      providers: [GloballyGuardedGateway],
-    });
-    await expect(app.init()).rejects.toThrow(/GloballyGuardedGateway\.send need WsAuthGuard/);
+  test('permission decorators without WsAuthGuard are enforced by the module itself', async () => {
+    const { url, issuer } = await createSockAuthTestingApp({ providers: [GloballyGuardedGateway] });
+    const reader = await connectAs(url, { sub: 'alice', scope: 'chat:read' }, { issuer });
+    await expect(reader.emitWithAck('chat:send', {})).resolves.toEqual(forbidden);
+    await expect(reader.emitWithAck('whoami')).resolves.toMatchObject({ subject: 'alice' });
+    const writer = await connectAs(url, { sub: 'bob', scope: 'chat:write' }, { issuer });
+    await expect(writer.emitWithAck('chat:send', {})).resolves.toEqual({ ok: true });
   });
 
-  test('an authorize hook with gateways WsAuthGuard does not cover makes the application refuse to start', async () => {
-    const app = await createNestApp({
-      imports: [SockAuthModule.forRoot({ verifier: hs256Verifier(), authorize: () => true })],
-      providers: [HandlerGuardedGateway],
-    });
-    // chat:send is guarded; open is not, and the live policy would never see it.
-    await expect(app.init()).rejects.toThrow(/HandlerGuardedGateway\.open need WsAuthGuard/);
+  test('an authorize hook also covers the handlers WsAuthGuard does not run for', async () => {
+    const calls: string[] = [];
+    const { url, issuer } = await createSockAuthTestingApp(
+      { providers: [HandlerGuardedGateway] },
+      {
+        sockAuth: {
+          authorize: (_ctx: unknown, pattern: string) => {
+            calls.push(pattern);
+            return false;
+          },
+        },
+      },
+    );
+    const writer = await connectAs(url, { sub: 'alice', scope: 'chat:write' }, { issuer });
+    // chat:send is guarded (the guard asks the hook); open is not (the module asks it).
+    await expect(writer.emitWithAck('chat:send', {})).resolves.toEqual(forbidden);
+    await expect(writer.emitWithAck('open', {})).resolves.toEqual(forbidden);
+    expect(calls).toEqual(['chat:send', 'open']);
   });
 
   test('WsAuthExceptionFilter registered as APP_FILTER leaves HTTP errors to Nest', async () => {

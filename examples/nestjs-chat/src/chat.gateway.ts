@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, UseGuards } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import {
   BadRequest,
@@ -11,7 +11,7 @@ import {
   type BadRequestAck,
   type RecentIds,
 } from '@sockauth/example-socketio-chat/chat-gateway';
-import { AuthContext, AuthUser, RequirePermissions, WsAuthGuard } from '@sockauth/nestjs';
+import { AuthContext, AuthUser, RequirePermissions } from '@sockauth/nestjs';
 import type { Server, Socket } from 'socket.io';
 import { RECENT_IDS } from './tokens.js';
 
@@ -21,7 +21,7 @@ const roomKey = (room: string): string => `room:${room}`;
 /**
  * Runs a handler body; a malformed payload becomes a `BAD_REQUEST` ack (the socket stays), anything else an
  * `INTERNAL` one, as in the Socket.IO example. Authentication and permission failures never get here: the
- * guard refuses before, and the module's filter acks them with `AUTH_*` codes.
+ * module refuses them before Nest runs the handler, with `AUTH_*` acks.
  */
 function respond<T>(handler: () => T): T | BadRequestAck | { ok: false; error: { code: 'INTERNAL'; message: string } } {
   try {
@@ -35,11 +35,10 @@ function respond<T>(handler: () => T): T | BadRequestAck | { ok: false; error: {
 
 /**
  * The chat (DEMO-CONTRACT "Socket.IO"), as a Nest gateway. The handshake was authenticated by the
- * `SockAuthIoAdapter` the module installed; `WsAuthGuard` checks each handler's `@RequirePermissions()` against
- * the context in force when the message is handled; `auth:refresh`, expiry and revocation are handled by sockauth
- * before any of this code runs.
+ * `SockAuthIoAdapter` the module installed; the module checks each handler's `@RequirePermissions()` against the
+ * context in force when the message is handled (no guard needed); `auth:refresh`, expiry and revocation are
+ * handled by sockauth before any of this code runs.
  */
-@UseGuards(WsAuthGuard)
 @WebSocketGateway()
 export class ChatGateway {
   @WebSocketServer()

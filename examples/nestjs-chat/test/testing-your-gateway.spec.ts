@@ -1,9 +1,9 @@
-import { APP_GUARD } from '@nestjs/core';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { AuthUser, RequirePermissions, SockAuthService, WsAuthGuard } from '@sockauth/nestjs';
+import { AuthUser, RequirePermissions, SockAuthService } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 
 // The gateway under test. In your project, import your own gateway (and its module's providers).
+// No guard needed: SockAuthModule enforces @RequirePermissions by itself.
 @WebSocketGateway()
 class ChatGateway {
   @RequirePermissions('chat:write')
@@ -13,7 +13,7 @@ class ChatGateway {
   }
 }
 
-const providers = [ChatGateway, { provide: APP_GUARD, useClass: WsAuthGuard }];
+const providers = [ChatGateway];
 
 test('a writer can send, and the gateway sees who sent it', async () => {
   const { url, issuer } = await createSockAuthTestingApp({ providers }); // closed by the kit after the test

@@ -37,15 +37,35 @@ export function exploreGateways(discovery: DiscoveryService): GatewayInfo[] {
   return gateways;
 }
 
-function messagePatterns(metatype: Function): string[] {
-  const patterns: string[] = [];
+/** One `@SubscribeMessage()` handler of a gateway class. */
+export interface MessageHandler {
+  /** The method name, for messages. */
+  readonly name: string;
+  /** The method, as Nest calls it (possibly inherited from a base class). */
+  readonly handler: Function;
+  /** The event it handles. */
+  readonly pattern: string;
+}
+
+/**
+ * The message handlers of a gateway class, found the way `@nestjs/websockets` finds them (every method name
+ * along the prototype chain, the method the class resolves it to, carrying the message-mapping metadata), so
+ * inherited handlers are included and a method overridden without `@SubscribeMessage()` is not a handler.
+ * Socket.IO event names are strings; other patterns are left out.
+ */
+export function messageHandlers(metatype: Function): MessageHandler[] {
+  const handlers: MessageHandler[] = [];
   for (const name of new MetadataScanner().getAllMethodNames(metatype.prototype)) {
     const handler = (metatype.prototype as Record<string, unknown>)[name];
     if (typeof handler !== 'function' || Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === undefined) continue;
     const pattern: unknown = Reflect.getMetadata(MESSAGE_METADATA, handler);
-    if (typeof pattern === 'string') patterns.push(pattern);
+    if (typeof pattern === 'string') handlers.push({ name, handler, pattern });
   }
-  return patterns;
+  return handlers;
+}
+
+function messagePatterns(metatype: Function): string[] {
+  return messageHandlers(metatype).map((handler) => handler.pattern);
 }
 
 function normaliseNamespace(namespace: unknown): string | RegExp {
@@ -86,7 +106,8 @@ export function publicNamespaces(gateways: readonly GatewayInfo[]): (string | Re
   return publicOnes.map((g) => g.namespace);
 }
 
-function matches(pattern: RegExp, name: string): boolean {
+/** Whether a gateway's namespace pattern matches a namespace name (`lastIndex`-safe for `g`/`y` patterns). */
+export function matches(pattern: RegExp, name: string): boolean {
   pattern.lastIndex = 0;
   const result = pattern.test(name);
   pattern.lastIndex = 0;

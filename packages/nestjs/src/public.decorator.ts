@@ -17,7 +17,7 @@ export const PublicMetadata = Reflector.createDecorator<boolean>({
 /**
  * Opts out of authentication.
  *
- * - On a handler: {@link WsAuthGuard} lets it through without any permission check (the socket still had to
+ * - On a handler: its messages pass without any permission check or `authorize` hook (the socket still had to
  *   authenticate to connect, unless its namespace is public).
  * - On a gateway class: every handler is public **and the gateway's namespace skips handshake
  *   authentication**: its sockets connect without a token and have no context. A namespace cannot be public for

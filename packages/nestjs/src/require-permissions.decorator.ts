@@ -15,13 +15,15 @@ export const RequirePermissionsMetadata = Reflector.createDecorator<readonly str
 });
 
 /**
- * The handler (or every handler of the gateway) needs all of these permissions. Enforced by {@link WsAuthGuard}
- * against the context in force when the message is handled. A handler-level decorator overrides the
- * gateway-level one; `@RequireAnyPermission()` is checked in addition.
+ * The handler (or every handler of the gateway) needs all of these permissions, checked against the context in
+ * force when the message is handled. Enforced by {@link SockAuthModule} itself (no guard needed), or by
+ * {@link WsAuthGuard} for the handlers it runs for. A handler-level decorator overrides the gateway-level one;
+ * `@RequireAnyPermission()` is checked in addition. A message that is refused gets the ack
+ * `{ error: { code: 'AUTH_FORBIDDEN', action: 'none', message } }`, the handler does not run and the socket
+ * stays connected.
  *
  * @example
  * ```ts
- * @UseGuards(WsAuthGuard)
  * @WebSocketGateway()
  * export class ChatGateway {
  *   @RequirePermissions('chat:write')

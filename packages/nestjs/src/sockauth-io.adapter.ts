@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server } from 'socket.io';
+import { usePayloadMapping } from './decorator-enforcement.js';
 import { SockAuthService } from './sockauth.service.js';
 
 /** Recognises adapters from any copy of this package (CJS and ESM side by side). */
@@ -25,7 +26,8 @@ type IoServerOptions = Parameters<IoAdapter['createIOServer']>[1];
  * Nest's Socket.IO adapter with sockauth attached to every server it creates: every gateway (every namespace,
  * dynamic ones included, except `@Public()` gateways' namespaces) refuses sockets without a valid token *before*
  * `handleConnection` runs, with the same `connect_error` (`err.data = { code, action }`) as `@sockauth/socket.io`;
- * authenticated sockets get expiry, `auth:refresh` and revocation.
+ * authenticated sockets get expiry, `auth:refresh` and revocation, and every message the gateways' permission
+ * decorators.
  *
  * `SockAuthModule` installs one by itself. Use it explicitly when you set the adapter yourself, or extend it for a
  * custom adapter (e.g. one that sets a Redis adapter in `createIOServer`): replacing it with a plain `IoAdapter`
@@ -73,6 +75,8 @@ export class SockAuthIoAdapter extends IoAdapter {
       if (httpServer !== undefined) (this as unknown as { httpServer: unknown }).httpServer = httpServer;
     }
     const server = super.createIOServer(port, options);
+    // The `authorize` hook must see the message data exactly as this adapter hands it to handlers.
+    usePayloadMapping(server, (payload) => this.mapPayload(payload));
     this.#resolveService(lazy).attach(server as unknown as Server);
     return server;
   }

@@ -63,7 +63,7 @@ export interface SockAuthPassportOptions {
  * });
  * ```
  */
-export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' | 'unlistedEvents' | 'authorize'> {
+export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' | 'unlistedEvents' | 'authorize' | 'eventGate'> {
   /**
    * A jose verifier (or its options). With `useJwtService` or `passport`, only the policy part
    * ({@link DelegatedVerifierPolicy}) may be given.
@@ -77,16 +77,18 @@ export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' 
   /** Verify with an existing passport-jwt strategy, its `validate()` included; the result becomes `ctx.user`. */
   readonly passport?: SockAuthPassportOptions;
   /**
-   * Events no `events` entry covers. Default `'authenticated'`: in Nest, per-handler permissions are the job of
-   * {@link WsAuthGuard} and the decorators, so the socket middleware only insists on a valid context. With
-   * `'deny'`, every `@SubscribeMessage()` pattern of the application's gateways is listed automatically (as
-   * authenticated-only, the guard checking permissions), and any other event is acked with `AUTH_FORBIDDEN`.
+   * Events no `events` entry covers. Default `'authenticated'`: in Nest, per-handler permissions come from the
+   * decorators, so the event map only insists on a valid context; an event no gateway handles then gets no answer
+   * at all, as in plain Nest. With `'deny'`, every `@SubscribeMessage()` pattern of the application's gateways is
+   * listed automatically (as authenticated-only, the decorators deciding the rest), and any other event is acked
+   * with `AUTH_FORBIDDEN`.
    */
   readonly unlistedEvents?: SockAuthOptions['unlistedEvents'];
   /**
-   * Live policy `(ctx, pattern, data) => boolean | Promise<boolean>`, run by {@link WsAuthGuard} for every
-   * non-public message after the decorators' requirement, with the context in force and Nest's message data.
-   * Every gateway handler must then be covered by the guard, or the application refuses to start.
+   * Live policy `(ctx, pattern, data) => boolean | Promise<boolean>`, run once for every message to a non-public
+   * gateway handler, after the decorators' requirement, with the context in force and the data the handler
+   * receives (`@MessageBody()`); the context is checked again once it has decided. Messages of one socket are
+   * decided in arrival order. For handlers {@link WsAuthGuard} runs for, the guard calls it instead.
    */
   readonly authorize?: SockAuthOptions['authorize'];
   /** Register the module globally (default `false`). */
@@ -97,9 +99,11 @@ export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' 
    */
   readonly allowUnauthenticatedGateways?: boolean;
   /**
-   * Add {@link WsAuthExceptionFilter} to every gateway, as its lowest-priority filter, so that denials become
-   * `AUTH_FORBIDDEN` acks without any `@UseFilters` (default `true`). Nest never applies global filters
-   * (`APP_FILTER`, `useGlobalFilters`) to gateways, so this is done with gateway metadata.
+   * Add {@link WsAuthExceptionFilter} to every gateway, as its lowest-priority filter, so that sockauth errors
+   * thrown in Nest's pipeline ({@link WsAuthGuard}'s denials, or your handlers') become acks without any
+   * `@UseFilters` (default `true`). Nest never applies global filters (`APP_FILTER`, `useGlobalFilters`) to
+   * gateways, so this is done with gateway metadata. Denials of the module's own decorator enforcement happen
+   * before Nest's pipeline and are always acks; apply `WsAuthGuard` to handlers whose denials your filters must see.
    */
   readonly gatewayExceptionFilter?: boolean;
 }

@@ -6,11 +6,7 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA } from '@nestjs/common/constants.js';
-import { ApplicationConfig, DiscoveryModule, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
-import { MESSAGE_MAPPING_METADATA } from '@nestjs/websockets/constants.js';
-import { PublicMetadata } from './public.decorator.js';
-import { RequireAnyPermissionMetadata } from './require-any-permission.decorator.js';
-import { RequirePermissionsMetadata } from './require-permissions.decorator.js';
+import { ApplicationConfig, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
 import { SockAuthIoAdapter, createModuleAdapter } from './sockauth-io.adapter.js';
 import type { SockAuthModuleAsyncOptions, SockAuthModuleOptions } from './sockauth-options.interface.js';
@@ -23,14 +19,16 @@ const gatewayFilter = new WsAuthExceptionFilter();
 
 /**
  * JWT authentication for WebSocket gateways over the whole life of each socket: handshake authentication
- * (before `handleConnection`), {@link WsAuthGuard} and permission decorators per message, expiry, in-band
+ * (before `handleConnection`), the permission decorators and the `authorize` hook per message, expiry, in-band
  * `auth:refresh` and revocation, through one {@link SockAuthService}.
+ *
+ * The decorators (`@RequirePermissions()`, `@RequireAnyPermission()`, `@Public()`) are enforced by the module
+ * itself, in sockauth's per-socket hook, before Nest's pipeline runs: no guard is needed, and none of Nest's guard
+ * cost is paid. The handlers {@link WsAuthGuard} runs for (if you apply it) are left to the guard.
  *
  * Secure by default: importing the module installs a {@link SockAuthIoAdapter} when the application has no
  * WebSocket adapter yet, and the application refuses to start if gateways exist but the adapter in use is not a
- * `SockAuthIoAdapter` (e.g. replaced by a plain `IoAdapter`), unless `allowUnauthenticatedGateways: true`. It
- * also refuses to start when a gateway uses `@RequirePermissions()`/`@RequireAnyPermission()` without
- * `WsAuthGuard` applied (handler, gateway or global), since those decorators would silently do nothing.
+ * `SockAuthIoAdapter` (e.g. replaced by a plain `IoAdapter`), unless `allowUnauthenticatedGateways: true`.
  *
  * @example
  * ```ts
@@ -40,7 +38,7 @@ const gatewayFilter = new WsAuthExceptionFilter();
  *       verifier: { algorithms: ['HS256'], secret: process.env.JWT_SECRET!, issuer: 'me', audience: 'chat' },
  *     }),
  *   ],
- *   providers: [ChatGateway, { provide: APP_GUARD, useClass: WsAuthGuard }],
+ *   providers: [ChatGateway],
  * })
  * export class AppModule {}
  * ```
@@ -60,7 +58,8 @@ export class SockAuthModule implements OnApplicationBootstrap {
     // Now, not in a lifecycle hook: Nest picks the adapter when it connects gateways in app.init(), before
     // onModuleInit. The HTTP server does not exist yet; the adapter resolves it when it creates a server.
     if (!config.getIoAdapter()) config.setIoAdapter(createModuleAdapter(service, httpAdapterHost));
-    const { options, gateways } = internalsOf(service);
+    const { options, gateways, enforcement } = internalsOf(service);
+    enforcement.useGuardCoverage((handler, gateway) => guardRunsFor(config, handler, gateway));
     if (options.gatewayExceptionFilter !== false) {
       for (const gateway of gateways) addGatewayFilter(gateway.metatype);
     }
@@ -102,7 +101,10 @@ export class SockAuthModule implements OnApplicationBootstrap {
     return buildModule(options.global === true, [provider], options.imports ?? []);
   }
 
-  /** Refuses to serve gateways that would accept unauthenticated sockets or ignore permission decorators. */
+  /**
+   * Refuses to serve gateways from a server sockauth is not attached to: their sockets would not be authenticated,
+   * nor their permission decorators enforced.
+   */
   onApplicationBootstrap(): void {
     const { options, gateways, logger } = internalsOf(this.#service);
     if (gateways.length === 0) return;
@@ -110,7 +112,8 @@ export class SockAuthModule implements OnApplicationBootstrap {
     if (!SockAuthIoAdapter.isSockAuthIoAdapter(adapter)) {
       const message =
         `the WebSocket adapter (${adapter?.constructor?.name ?? 'none'}) is not a SockAuthIoAdapter, so gateways ` +
-        `${gateways.map((g) => g.metatype.name).join(', ')} accept unauthenticated sockets`;
+        `${gateways.map((g) => g.metatype.name).join(', ')} accept unauthenticated sockets and their permission ` +
+        'decorators are not enforced (unless you call SockAuthService.attach() on their server)';
       if (options.allowUnauthenticatedGateways !== true) {
         throw new Error(
           `sockauth: ${message}. Use app.useWebSocketAdapter(new SockAuthIoAdapter(app)) or extend SockAuthIoAdapter ` +
@@ -119,42 +122,6 @@ export class SockAuthModule implements OnApplicationBootstrap {
       }
       logger.warn(message);
     }
-    const unguarded = this.#unguardedHandlers();
-    if (unguarded.length > 0) {
-      throw new Error(
-        `sockauth: ${unguarded.join(', ')} need WsAuthGuard (permission decorators or the authorize hook) but it ` +
-          'does not run for them; apply ' +
-          '@UseGuards(WsAuthGuard) to the handler or gateway, or provide it as APP_GUARD',
-      );
-    }
-  }
-
-  /**
-   * Handlers that WsAuthGuard must cover but does not (handler, gateway or global level): those with permission
-   * metadata (their own or their gateway's), and, when a live `authorize` hook is configured, every non-public one.
-   */
-  #unguardedHandlers(): string[] {
-    if (this.#config.getGlobalGuards().some(isWsAuthGuard)) return [];
-    if (this.#config.getGlobalRequestGuards().some((wrapper) => isWsAuthGuardClass(wrapper.metatype))) return [];
-    const { options, gateways } = internalsOf(this.#service);
-    const authorize = options.authorize !== undefined;
-    const scanner = new MetadataScanner();
-    const unguarded: string[] = [];
-    for (const { metatype } of gateways) {
-      if (hasWsAuthGuard(metatype)) continue;
-      const classRequires = requiresPermissions(metatype);
-      const classPublic = Reflect.getMetadata(PublicMetadata.KEY, metatype) === true;
-      for (const name of scanner.getAllMethodNames(metatype.prototype)) {
-        const handler = (metatype.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === undefined) continue;
-        if (hasWsAuthGuard(handler)) continue;
-        const requires = classRequires || requiresPermissions(handler);
-        const isPublic =
-          Reflect.getMetadata(PublicMetadata.KEY, handler) === true || (classPublic && !requiresPermissions(handler));
-        if (requires || (authorize && !isPublic)) unguarded.push(`${metatype.name}.${name}`);
-      }
-    }
-    return unguarded;
   }
 }
 
@@ -175,11 +142,14 @@ function addGatewayFilter(metatype: Function): void {
   Reflect.defineMetadata(EXCEPTION_FILTERS_METADATA, [gatewayFilter, ...existing], metatype);
 }
 
-function requiresPermissions(target: Function): boolean {
-  return (
-    Reflect.getMetadata(RequirePermissionsMetadata.KEY, target) !== undefined ||
-    Reflect.getMetadata(RequireAnyPermissionMetadata.KEY, target) !== undefined
-  );
+/**
+ * Whether Nest runs WsAuthGuard (or a subclass) for `handler` of `gateway`: globally (`APP_GUARD`,
+ * `useGlobalGuards`), on the gateway class (inherited class metadata included, as Nest reads it) or on the handler.
+ */
+function guardRunsFor(config: ApplicationConfig, handler: Function, gateway: Function): boolean {
+  if (config.getGlobalGuards().some((guard) => isWsAuthGuard(guard) || isWsAuthGuardClass(guard))) return true;
+  if (config.getGlobalRequestGuards().some((wrapper) => isWsAuthGuardClass(wrapper.metatype))) return true;
+  return hasWsAuthGuard(gateway) || hasWsAuthGuard(handler);
 }
 
 function hasWsAuthGuard(target: Function): boolean {

@@ -12,6 +12,7 @@ import {
 } from '@sockauth/core';
 import { SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
 import type { Server, Socket } from 'socket.io';
+import { DecoratorEnforcement } from './decorator-enforcement.js';
 import { exploreGateways, publicNamespaces, type GatewayInfo } from './gateway.explorer.js';
 import { jwtServiceVerify, type DelegatedVerify } from './jwt-service.verifier.js';
 import { passportVerify } from './passport.verifier.js';
@@ -27,6 +28,8 @@ export interface ServiceInternals {
   readonly options: SockAuthModuleOptions;
   /** The gateways of the application, as found when the module was built. */
   readonly gateways: readonly GatewayInfo[];
+  /** The enforcement of the permission decorators in sockauth's per-socket hook. */
+  readonly enforcement: DecoratorEnforcement;
   readonly logger: Logger;
 }
 const internals = new WeakMap<SockAuthService, ServiceInternals>();
@@ -37,7 +40,7 @@ export function internalsOf(service: SockAuthService): ServiceInternals {
 }
 
 /**
- * Reports a refusal decided outside `SockAuth` (by the guard) to the `onAuthFailure` hook and the `logger`, the
+ * Reports a refusal decided outside `SockAuth` (by the guard or the decorator enforcement) to the `onAuthFailure` hook and the `logger`, the
  * same way `SockAuth` reports its own. Never throws.
  */
 export function reportFailure(service: SockAuthService, error: AuthError, socket: Socket, event: string): void {
@@ -53,8 +56,8 @@ const DEFAULT_DELEGATED_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 
 /**
  * The one `SockAuth` (from `@sockauth/socket.io`) of the application, built from the module options: handshake
- * authentication, expiry, in-band `auth:refresh` and revocation for every gateway attached through
- * {@link SockAuthIoAdapter}. Inject it to revoke sessions or read a socket's context.
+ * authentication, the gateways' permission decorators per message, expiry, in-band `auth:refresh` and revocation
+ * for every gateway attached through {@link SockAuthIoAdapter}. Inject it to revoke sessions or read a socket's context.
  *
  * @example
  * ```ts
@@ -116,11 +119,19 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
       global: _global,
       allowUnauthenticatedGateways: _allow,
       gatewayExceptionFilter: _filter,
-      // The live policy runs in WsAuthGuard, once per message, after the decorators' requirement and with Nest's
-      // view of the message; the socket middleware would run it a second time, with the raw argument list.
+      // The live policy runs once per message after the decorators' requirement, with Nest's view of the message
+      // (in the decorator enforcement, or in WsAuthGuard for the handlers it covers); SockAuth would run it a
+      // second time, with the raw argument list.
       authorize: _authorize,
       ...socketOptions
     } = options;
+    const enforcement = new DecoratorEnforcement({
+      gateways,
+      authorize: options.authorize,
+      skipNamespaces: skip,
+      contextOf: (socket) => this.contextOf(socket),
+      report: (socket, error, event) => reportFailure(this, error, socket, event),
+    });
     const unlistedEvents = options.unlistedEvents ?? 'authenticated';
     const events =
       unlistedEvents === 'deny' ? { ...handledEvents(gateways), ...(options.events ?? {}) } : options.events;
@@ -128,13 +139,14 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
       ...socketOptions,
       verifier,
       unlistedEvents,
+      eventGate: enforcement.gate,
       ...(events !== undefined && { events }),
       ...(mapClaims !== undefined && { mapClaims }),
       ...(tokenSources !== undefined && { tokenSources }),
       ...(skip.length > 0 && { skipNamespaces: skip }),
     };
     this.sockAuth = new SockAuth(resolved);
-    internals.set(this, { options, gateways, logger: new Logger('SockAuth') });
+    internals.set(this, { options, gateways, enforcement, logger: new Logger('SockAuth') });
   }
 
   /** Fails the start-up, not the first handshake, when the JwtService or the passport strategy is missing. */
@@ -148,8 +160,9 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Authenticates every namespace of `server` (except public ones), existing and future. {@link SockAuthIoAdapter}
-   * calls it for you; call it yourself only for a server you create by hand.
+   * Authenticates every namespace of `server` (except public ones), existing and future, and enforces the
+   * gateways' permission decorators on it. {@link SockAuthIoAdapter} calls it for you; call it yourself only for a
+   * server you create by hand.
    *
    * @example
    * ```ts
@@ -159,6 +172,7 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
    */
   attach<T extends Server>(server: T): T {
     this.sockAuth.attach(server);
+    internalsOf(this).enforcement.attach(server);
     servicesByServer.set(server, this);
     return server;
   }
@@ -217,8 +231,9 @@ export function serviceOfSocket(socket: Socket | undefined): SockAuthService | u
 }
 
 /**
- * With `unlistedEvents: 'deny'`, the events some gateway handles pass the socket middleware when authenticated
- * (`null`); WsAuthGuard checks their permissions. Events no gateway handles are refused with `AUTH_FORBIDDEN`.
+ * With `unlistedEvents: 'deny'`, the events some gateway handles pass the event map when authenticated (`null`);
+ * their handlers' permissions are checked next (decorator enforcement or WsAuthGuard). Events no gateway handles
+ * are refused with `AUTH_FORBIDDEN`.
  */
 function handledEvents(gateways: readonly GatewayInfo[]): Record<string, null> {
   const events: Record<string, null> = {};

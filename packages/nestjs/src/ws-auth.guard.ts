@@ -1,30 +1,26 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  AuthExpiredError,
-  AuthForbiddenError,
-  AuthMissingError,
-  authorizeAction,
-  compileRequirement,
-  mapVerificationError,
-  satisfies,
-  type AuthContext,
-  type AuthError,
-  type CompiledRequirement,
-} from '@sockauth/core';
+import { AuthForbiddenError, authorizeAction, mapVerificationError, satisfies, type AuthContext } from '@sockauth/core';
 import type { Socket } from 'socket.io';
-import { PublicMetadata } from './public.decorator.js';
-import { RequireAnyPermissionMetadata } from './require-any-permission.decorator.js';
-import { RequirePermissionsMetadata } from './require-permissions.decorator.js';
+import { missingContextError } from './decorator-enforcement.js';
+import { handlerRequirement, type HandlerRequirement } from './handler-requirement.js';
 import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.js';
 
 /**
- * Authorizes each gateway message against the socket's context in force *when the message is handled* (it
+ * Optional: {@link SockAuthModule} enforces the permission decorators by itself, before Nest sees the message.
+ * Apply this guard (per handler, per gateway or as `APP_GUARD`) when you want those checks to run inside Nest's
+ * guard pipeline instead, e.g. so denials reach your own exception filters (`gatewayExceptionFilter: false`). Each
+ * handler is decided by exactly one of the two: the module leaves the handlers this guard runs for to it (so a
+ * refusal is reported once, and the `authorize` hook runs once per handler). It costs Nest's guard pipeline per
+ * message (see the events benchmark).
+ *
+ * It authorizes each gateway message against the socket's context in force *when the message is handled* (it
  * follows re-auths, and refuses after expiry): `@RequirePermissions()` (all of) and `@RequireAnyPermission()`
  * (any of), handler-level overriding gateway-level, then the live `authorize(ctx, pattern, data)` hook of the
  * options. `@Public()` handlers pass. Denials throw sockauth errors (`AUTH_FORBIDDEN`, or `AUTH_EXPIRED` /
  * `AUTH_MISSING` when no context is in force), never Nest's generic `WsException`; the module's
- * {@link WsAuthExceptionFilter} turns them into the message's ack and the socket stays connected.
+ * {@link WsAuthExceptionFilter} turns them into the message's ack and the socket stays connected: the same ack
+ * as the module's own enforcement.
  *
  * Non-WebSocket contexts pass through untouched, so it can be a global `APP_GUARD` next to HTTP controllers.
  *
@@ -44,7 +40,7 @@ import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.
 export class WsAuthGuard implements CanActivate {
   readonly #reflector: Reflector;
   /** Compiled requirements by handler, then gateway class (a handler may be inherited by several gateways). */
-  readonly #cache = new WeakMap<Function, WeakMap<Function, 'public' | CompiledRequirement>>();
+  readonly #cache = new WeakMap<Function, WeakMap<Function, HandlerRequirement>>();
 
   constructor(@Inject(Reflector) reflector: Reflector) {
     this.#reflector = reflector;
@@ -87,30 +83,14 @@ export class WsAuthGuard implements CanActivate {
    * The compiled requirement of a handler, read from metadata once: decorators are static, so per message this is
    * one WeakMap lookup instead of several Reflector reads and a compilation.
    */
-  #compiled(handler: Function, gateway: Function): 'public' | CompiledRequirement {
+  #compiled(handler: Function, gateway: Function): HandlerRequirement {
     let byGateway = this.#cache.get(handler);
     const cached = byGateway?.get(gateway);
     if (cached !== undefined) return cached;
-    const requirement = this.#requirement(handler, gateway);
-    const compiled = requirement === 'public' ? requirement : compileRequirement(requirement);
+    const compiled = handlerRequirement(this.#reflector, handler, gateway);
     if (byGateway === undefined) this.#cache.set(handler, (byGateway = new WeakMap()));
     byGateway.set(gateway, compiled);
     return compiled;
-  }
-
-  /** Handler-level metadata overrides gateway-level metadata, decorator by decorator. */
-  #requirement(handler: Function, gateway: Function): 'public' | { allOf: readonly string[]; anyOf: readonly string[] } {
-    const targets = [handler, gateway];
-    if (this.#reflector.get(PublicMetadata, handler) === true) return 'public';
-    const ownRequirement =
-      this.#reflector.get(RequirePermissionsMetadata, handler) !== undefined ||
-      this.#reflector.get(RequireAnyPermissionMetadata, handler) !== undefined;
-    // A requirement on the handler itself beats @Public() on its gateway.
-    if (!ownRequirement && this.#reflector.get(PublicMetadata, gateway) === true) return 'public';
-    return {
-      allOf: this.#reflector.getAllAndOverride(RequirePermissionsMetadata, targets) ?? [],
-      anyOf: this.#reflector.getAllAndOverride(RequireAnyPermissionMetadata, targets) ?? [],
-    };
   }
 }
 
@@ -120,11 +100,4 @@ export function contextNow(socket: Socket): AuthContext {
   const current = service?.contextOf(socket);
   if (current !== undefined) return current;
   throw missingContextError(socket);
-}
-
-function missingContextError(socket: Socket): AuthError {
-  // SockAuth keeps `socket.data.auth` until it releases the socket: a context that is still there but no longer
-  // in force has passed its deadline (revocations release at once).
-  const data = socket?.data as { auth?: unknown } | undefined;
-  return data?.auth !== undefined ? new AuthExpiredError() : new AuthMissingError();
 }

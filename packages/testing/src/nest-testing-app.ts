@@ -61,12 +61,12 @@ export interface NestAppLike {
 
 /**
  * Builds, starts and returns a NestJS application whose `SockAuthModule` trusts a test issuer: a real
- * `@nestjs/testing` module, a real HTTP server on a loopback port, the real sockauth handshake and guards.
+ * `@nestjs/testing` module, a real HTTP server on a loopback port, the real sockauth handshake and permission decorators.
  * Needs `@nestjs/testing` and `@sockauth/nestjs` (optional peer dependencies), loaded only when called.
  *
  * @example
  * ```ts
- * const { url, issuer } = await createSockAuthTestingApp({ providers: [ChatGateway, { provide: APP_GUARD, useClass: WsAuthGuard }] });
+ * const { url, issuer } = await createSockAuthTestingApp({ providers: [ChatGateway] }); // its decorators are enforced by SockAuthModule
  * const socket = await connectAs(url, { sub: 'alice', permissions: ['chat:write'] }, { issuer });
  * ```
  */
