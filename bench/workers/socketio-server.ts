@@ -2,7 +2,9 @@
  * A benchmark server process. Modes:
  * - `bare`: plain Socket.IO, no authentication (the baseline);
  * - `sockauth-hs256` / `sockauth-es256`: @sockauth/socket.io with an HS256 secret / a local ES256 JWKS;
- * - `thream`: @thream/socketio-jwt (jsonwebtoken underneath), the best-known peer library.
+ * - `thream`: @thream/socketio-jwt (jsonwebtoken underneath), the best-known peer library;
+ * - `jose-hs256`: a bare middleware calling jose's `jwtVerify` with the secret imported once as a `CryptoKey`
+ *   (same issuer/audience checks): the verification library sockauth builds on, and nothing else.
  * The `echo` event (acked with its argument) needs `chat:read` under sockauth. Environment: BENCH_JWKS (ES256),
  * BENCH_NAMESPACES (extra namespaces /n0…), BENCH_WARN_SEC, BENCH_TOLERANCE_SEC, BENCH_MAX_REAUTHS.
  * IPC: reports `{ type: 'ready', port }`; answers `stats`, `revoke`, `eld-start`/`eld-stop`.
@@ -12,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import { authorize } from '@thream/socketio-jwt';
+import { jwtVerify } from 'jose';
 import { createSockAuth } from '@sockauth/socket.io';
 import { report } from '../lib/fork.js';
 import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_SECRET } from '../lib/tokens.js';
@@ -39,6 +42,19 @@ const auth =
       : undefined;
 if (auth) auth.attach(io);
 if (mode === 'thream') io.use(authorize({ secret: BENCH_SECRET, algorithms: ['HS256'] }));
+if (mode === 'jose-hs256') {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(BENCH_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  const options = { algorithms: ['HS256'], issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, clockTolerance: verifierBase.clockToleranceSec };
+  io.use((socket, next) => {
+    jwtVerify(String(socket.handshake.auth['token']), key, options).then(
+      ({ payload }) => {
+        socket.data.claims = payload;
+        next();
+      },
+      () => next(new Error('unauthorized')),
+    );
+  });
+}
 
 const onConnection = (socket: Socket): void => {
   socket.on('echo', (value: unknown, ack: (v: unknown) => void) => ack(value));
