@@ -24,14 +24,33 @@ export class PermissionSet implements Iterable<string> {
    * instead of one each (sets are immutable, so sharing is safe). The cache is bounded.
    */
   static of(permissions: Iterable<string>): PermissionSet {
-    const list = [...permissions].filter((p) => typeof p === 'string' && p.length > 0);
-    const key = [...new Set(list)].sort().join('\u0000');
+    const given: readonly unknown[] = Array.isArray(permissions) ? permissions : [...permissions];
+    // Every handshake passes here, and tokens of one issuer list the same grants in the same order: that exact
+    // list is one join and one lookup. A name containing the separator could make two lists share a key, so such
+    // lists (never seen in practice) skip interning altogether.
+    let plain = true;
+    for (const permission of given) {
+      if (typeof permission !== 'string' || permission.includes(SEPARATOR)) {
+        plain = false;
+        break;
+      }
+    }
+    const exactKey = plain ? given.join(SEPARATOR) : undefined;
+    if (exactKey !== undefined) {
+      const hit = INTERNED.get(exactKey);
+      if (hit !== undefined) return hit;
+    }
+    const list = given.filter((p): p is string => typeof p === 'string' && p.length > 0);
+    if (list.some((permission) => permission.includes(SEPARATOR))) return new PermissionSet(list);
+    // Any order, duplicates or empty names: the same grants share the instance of their canonical list.
+    const key = [...new Set(list)].sort().join(SEPARATOR);
     let set = INTERNED.get(key);
     if (set === undefined) {
       if (INTERNED.size >= MAX_INTERNED) INTERNED.clear();
       set = new PermissionSet(list);
       INTERNED.set(key, set);
     }
+    if (exactKey !== undefined && exactKey !== key) INTERNED.set(exactKey, set);
     return set;
   }
 
@@ -63,5 +82,7 @@ export class PermissionSet implements Iterable<string> {
   }
 }
 
+/** Joins permission names into interning keys. */
+const SEPARATOR = '\u0000';
 const MAX_INTERNED = 1024;
 const INTERNED = new Map<string, PermissionSet>();

@@ -242,6 +242,32 @@ describe('PermissionSet.of', () => {
     expect(PermissionSet.of(['chat:read'])).not.toBe(a);
   });
 
+  it('answers a list seen before in the same order from the cache, and still canonicalises other orders', () => {
+    const first = PermissionSet.of(['p:b', 'p:a']);
+    expect(PermissionSet.of(['p:b', 'p:a'])).toBe(first);
+    expect(PermissionSet.of(['p:a', '', 'p:b', 'p:a'])).toBe(first);
+    expect(PermissionSet.of(new Set(['p:a', 'p:b']))).toBe(first);
+    expect(first.toArray()).toEqual(['p:a', 'p:b']);
+  });
+
+  it('never lets a name containing the key separator stand for several names, nor the reverse', () => {
+    // The canonical key of ['q:read', 'q:admin'] is the sorted names joined by the separator.
+    const split = PermissionSet.of(['q:read', 'q:admin']);
+    const joined = PermissionSet.of(['q:admin\u0000q:read']);
+    expect(joined).not.toBe(split);
+    expect(joined.has('q:admin')).toBe(false);
+    expect(PermissionSet.of(['q:admin\u0000q:read']).has('q:read')).toBe(false);
+    expect(PermissionSet.of(['q:read', 'q:admin']).has('q:admin')).toBe(true);
+  });
+
+  it('does not let a non-string entry share the key of the string it prints as', () => {
+    const strings = PermissionSet.of(['42']);
+    const mixed = PermissionSet.of([42 as unknown as string]);
+    expect(strings.has('42')).toBe(true);
+    expect(mixed.has('42')).toBe(false);
+    expect(mixed.size).toBe(0);
+  });
+
   it('gives contexts with the same permissions the same set', () => {
     const one = createAuthContext({ sub: 'a', exp: 2_000_000_000, scope: 'x:1 x:2' });
     const two = createAuthContext({ sub: 'b', exp: 2_000_000_000, permissions: ['x:2', 'x:1'] });
