@@ -89,14 +89,28 @@ export function tokenHasDuplicateMembers(token: string): boolean {
   const first = token.indexOf('.');
   const second = first === -1 ? -1 : token.indexOf('.', first + 1);
   if (second === -1 || token.indexOf('.', second + 1) !== -1) return false;
-  for (const segment of [token.slice(0, first), token.slice(first + 1, second)]) {
-    let json: string;
-    try {
-      json = DECODER.decode(base64url.decode(segment));
-    } catch {
-      return false; // not base64url: the signature check already refused anything that matters here
-    }
-    if (hasDuplicateMemberNames(json)) return true;
+  const header = token.slice(0, first);
+  if (!CLEAN_HEADERS.has(header)) {
+    if (segmentHasDuplicateMembers(header)) return true;
+    if (CLEAN_HEADERS.size >= MAX_CLEAN_HEADERS) CLEAN_HEADERS.clear();
+    CLEAN_HEADERS.add(header);
   }
-  return false;
+  return segmentHasDuplicateMembers(token.slice(first + 1, second));
+}
+
+/**
+ * Header segments already found free of duplicates: an issuer signs every token with the same header, so the
+ * same text need not be decoded and scanned again (the same text always gets the same answer). Bounded.
+ */
+const CLEAN_HEADERS = new Set<string>();
+const MAX_CLEAN_HEADERS = 64;
+
+function segmentHasDuplicateMembers(segment: string): boolean {
+  let json: string;
+  try {
+    json = DECODER.decode(base64url.decode(segment));
+  } catch {
+    return false; // not base64url: the signature check already refused anything that matters here
+  }
+  return hasDuplicateMemberNames(json);
 }

@@ -45,4 +45,21 @@ describe('tokenHasDuplicateMembers', () => {
     expect(tokenHasDuplicateMembers('a.b')).toBe(false);
     expect(tokenHasDuplicateMembers('a.b.c.d.e')).toBe(false);
   });
+
+  test('remembers clean headers only: a duplicate header is refused every time, payloads are always scanned', () => {
+    const clean = segment('{"alg":"HS256","typ":"JWT","kid":"dup-test"}');
+    const dirty = segment('{"alg":"HS256","alg":"none","kid":"dup-test"}');
+    for (let i = 0; i < 3; i++) {
+      expect(tokenHasDuplicateMembers(`${dirty}.${segment('{"sub":"a"}')}.sig`)).toBe(true);
+      expect(tokenHasDuplicateMembers(`${clean}.${segment('{"sub":"a"}')}.sig`)).toBe(false);
+      expect(tokenHasDuplicateMembers(`${clean}.${segment('{"sub":"a","sub":"b"}')}.sig`)).toBe(true);
+    }
+  });
+
+  test('stays correct past the bound of remembered headers', () => {
+    for (let i = 0; i < 200; i++) {
+      expect(tokenHasDuplicateMembers(`${segment(`{"alg":"HS256","kid":"k${i}"}`)}.${segment('{}')}.sig`)).toBe(false);
+      expect(tokenHasDuplicateMembers(`${segment(`{"kid":"k${i}","kid":"x"}`)}.${segment('{}')}.sig`)).toBe(true);
+    }
+  });
 });
