@@ -3,8 +3,8 @@
  * - `bare`: plain Socket.IO, no authentication (the baseline);
  * - `sockauth-hs256` / `sockauth-es256`: @sockauth/socket.io with an HS256 secret / a local ES256 JWKS;
  * - `thream`: @thream/socketio-jwt (jsonwebtoken underneath), the best-known peer library;
- * - `jose-hs256`: a bare middleware calling jose's `jwtVerify` with the secret imported once as a `CryptoKey`
- *   (same issuer/audience checks): the verification library sockauth builds on, and nothing else.
+ * - `jose-hs256` / `jose-es256`: a bare middleware calling jose's `jwtVerify` (the secret imported once as a
+ *   `CryptoKey` / jose's local JWKS; same issuer/audience checks): the library sockauth builds on, and nothing else.
  * The `echo` event (acked with its argument) needs `chat:read` under sockauth. Environment: BENCH_JWKS (ES256),
  * BENCH_NAMESPACES (extra namespaces /n0…), BENCH_WARN_SEC, BENCH_TOLERANCE_SEC, BENCH_MAX_REAUTHS.
  * IPC: reports `{ type: 'ready', port }`; answers `stats`, `revoke`, `eld-start`/`eld-stop`.
@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import { authorize } from '@thream/socketio-jwt';
-import { jwtVerify } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { createSockAuth } from '@sockauth/socket.io';
 import { report } from '../lib/fork.js';
 import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_SECRET } from '../lib/tokens.js';
@@ -42,11 +42,15 @@ const auth =
       : undefined;
 if (auth) auth.attach(io);
 if (mode === 'thream') io.use(authorize({ secret: BENCH_SECRET, algorithms: ['HS256'] }));
-if (mode === 'jose-hs256') {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(BENCH_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-  const options = { algorithms: ['HS256'], issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, clockTolerance: verifierBase.clockToleranceSec };
+if (mode === 'jose-hs256' || mode === 'jose-es256') {
+  const hs = mode === 'jose-hs256';
+  const key: Awaited<ReturnType<typeof crypto.subtle.importKey>> | JWTVerifyGetKey = hs
+    ? await crypto.subtle.importKey('raw', new TextEncoder().encode(BENCH_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    : createLocalJWKSet(jwks);
+  const options = { algorithms: [hs ? 'HS256' : 'ES256'], issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, clockTolerance: verifierBase.clockToleranceSec };
   io.use((socket, next) => {
-    jwtVerify(String(socket.handshake.auth['token']), key, options).then(
+    const token = String(socket.handshake.auth['token']);
+    (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options)).then(
       ({ payload }) => {
         socket.data.claims = payload;
         next();
