@@ -14,10 +14,37 @@ export type ConnectTarget =
   | { readonly httpServer: { address(): AddressInfo | string | null } }
   | { getUrl(): Promise<string> };
 
+/**
+ * Where {@link connectAs} puts the token in the handshake, i.e. which of the server's token sources it exercises:
+ * - `'auth'` (default): `auth.token` — what browsers and `@sockauth/client` send.
+ * - `'header'`: `Authorization: Bearer <token>`. Node clients only: browsers cannot set WebSocket headers.
+ * - `'query'` or `{ query: 'param' }`: the query parameter `token` (or `param`); the server needs `allowQueryToken`.
+ * - `{ cookie: 'name', origin? }`: a `Cookie` header `name=<token>`, sent with `Origin: origin` when given; the
+ *   server needs `cookie: { name, allowedOrigins }`, and refuses a cookie token without an allowed `Origin`.
+ */
+export type TokenPlacement =
+  | 'auth'
+  | 'header'
+  | 'query'
+  | { readonly query: string }
+  | { readonly cookie: string; readonly origin?: string };
+
 /** Options of {@link connectAs}: socket.io-client options plus the kit's own. */
 export interface ConnectAsOptions extends Partial<ManagerOptions & SocketOptions> {
   /** Mints the token when `connectAs` is given claims instead of a token. */
   readonly issuer?: TestIssuer;
+  /**
+   * Where the token goes (default `'auth'`). Headers, query and `auth` you pass yourself are kept: a test can
+   * send a second token elsewhere on purpose.
+   *
+   * @example
+   * ```ts
+   * await connectAs(url, token, { tokenIn: 'header' });
+   * await connectAs(url, token, { tokenIn: { query: 'access_token' } });
+   * await connectAs(url, token, { tokenIn: { cookie: 'session', origin: 'https://app.example.com' } });
+   * ```
+   */
+  readonly tokenIn?: TokenPlacement;
   /** Namespace to connect to (default `/`). */
   readonly namespace?: string;
   /** Give up after this many milliseconds (default 5 000). */
@@ -32,6 +59,17 @@ export interface AuthEvents {
 }
 
 const observed = new WeakMap<ClientSocket, AuthEvents>();
+/** The `err.data` the server sent with a refusal, kept for the error `connectAs` rejected with. */
+const refusals = new WeakMap<object, unknown>();
+
+/**
+ * The raw `err.data` of the refused handshake behind an error `connectAs` rejected with (its `action` is the one
+ * the server sent, where the rebuilt `AuthError` derives `action` from `code`), or `undefined`. Internal: the
+ * matchers use it.
+ */
+export function refusalDataOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? refusals.get(error) : undefined;
+}
 
 /** The sockauth events the kit recorded for a socket made by {@link connectAs} (or `undefined`). */
 export function authEventsOf(socket: ClientSocket): AuthEvents | undefined {
@@ -53,16 +91,79 @@ async function urlOf(target: ConnectTarget): Promise<string> {
   return `http://${host}:${address.port}`;
 }
 
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Validates `tokenIn` up front, so a typo is a clear error rather than an unexplained `AUTH_MISSING`. */
+function checkPlacement(placement: unknown): TokenPlacement {
+  if (placement === 'auth' || placement === 'header' || placement === 'query') return placement;
+  if (typeof placement === 'object' && placement !== null) {
+    const { query, cookie, origin } = placement as { query?: unknown; cookie?: unknown; origin?: unknown };
+    if ((query === undefined) === (cookie === undefined)) {
+      throw new TypeError('connectAs: "tokenIn" must have exactly one of "query" or "cookie"');
+    }
+    if (query !== undefined) {
+      if (typeof query !== 'string' || query.length === 0) throw new TypeError('connectAs: "tokenIn.query" must be a non-empty string');
+      return { query };
+    }
+    if (typeof cookie !== 'string' || !COOKIE_NAME.test(cookie)) {
+      throw new TypeError('connectAs: "tokenIn.cookie" must be a cookie name (letters, digits, !#$%&\'*+-.^_`|~)');
+    }
+    if (origin !== undefined && (typeof origin !== 'string' || origin.length === 0)) {
+      throw new TypeError('connectAs: "tokenIn.origin" must be a non-empty string');
+    }
+    return origin === undefined ? { cookie } : { cookie, origin };
+  }
+  throw new TypeError(`connectAs: unknown "tokenIn" ${JSON.stringify(placement)} (auth, header, query, { query } or { cookie })`);
+}
+
+/** Adds `name: value` to `headers`, replacing a header of the same name in any case. */
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) delete headers[key];
+  headers[name] = value;
+}
+
+/** The socket.io-client options that put `token` where `placement` says, merged with the caller's own. */
+function placeToken(
+  token: string | undefined,
+  placement: TokenPlacement,
+  options: Partial<ManagerOptions & SocketOptions>,
+): Partial<ManagerOptions & SocketOptions> {
+  const headers: Record<string, string> = { ...options.extraHeaders };
+  const placed: Partial<ManagerOptions & SocketOptions> = {};
+  if (typeof placement === 'object' && 'cookie' in placement && placement.origin !== undefined) {
+    setHeader(headers, 'origin', placement.origin);
+  }
+  if (token !== undefined) {
+    if (placement === 'auth') {
+      // The caller's `auth` wins (a test may send another token there on purpose); a function replaces it all.
+      placed.auth = typeof options.auth === 'function' ? options.auth : { token, ...options.auth };
+    } else if (placement === 'header') {
+      setHeader(headers, 'authorization', `Bearer ${token}`);
+    } else if (placement === 'query' || 'query' in placement) {
+      const param = placement === 'query' ? 'token' : placement.query;
+      placed.query = { ...(options.query as Record<string, string> | undefined), [param]: token };
+    } else {
+      const existing = Object.entries(headers).find(([key]) => key.toLowerCase() === 'cookie')?.[1];
+      const cookie = `${placement.cookie}=${encodeURIComponent(token)}`;
+      setHeader(headers, 'cookie', existing ? `${existing}; ${cookie}` : cookie);
+    }
+  }
+  if (Object.keys(headers).length > 0) placed.extraHeaders = headers;
+  return placed;
+}
+
 /**
  * Connects a real `socket.io-client` socket with a token (or with claims minted by `options.issuer`). Resolves
  * once connected; rejects with the sockauth `AuthError` of a refused handshake (its `code` and `action`), so
  * `await expect(connectAs(...)).toBeRefusedWith('AUTH_EXPIRED')` reads naturally. The socket is closed after the
- * test. Defaults: WebSocket transport, no automatic reconnection, a connection of its own.
+ * test. Defaults: WebSocket transport, no automatic reconnection, a connection of its own, the token in
+ * `auth.token` (`options.tokenIn` sends it as a bearer header, a query parameter or a cookie instead).
  *
  * @example
  * ```ts
  * const socket = await connectAs(server, { sub: 'alice', permissions: ['chat:read'] }, { issuer });
- * await expect(connectAs(server, await issuer.mintExpired({ sub: 'bob' }))).toBeRefusedWith('AUTH_EXPIRED');
+ * await expect(connectAs(server, await issuer.mintExpired({ sub: 'bob' }))).toBeRefusedWith('AUTH_EXPIRED', { action: 'refresh' });
+ * await connectAs(server, { sub: 'carol' }, { issuer, tokenIn: 'header' }); // Authorization: Bearer …
  * ```
  */
 export async function connectAs(
@@ -70,7 +171,8 @@ export async function connectAs(
   tokenOrClaims: string | MintClaims | undefined,
   options: ConnectAsOptions = {},
 ): Promise<ClientSocket> {
-  const { issuer, namespace = '/', timeoutMs = 5_000, ...clientOptions } = options;
+  const { issuer, namespace = '/', timeoutMs = 5_000, tokenIn = 'auth', ...clientOptions } = options;
+  const placement = checkPlacement(tokenIn);
   let token: string | undefined;
   if (typeof tokenOrClaims === 'string' || tokenOrClaims === undefined) {
     token = tokenOrClaims;
@@ -83,10 +185,15 @@ export async function connectAs(
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-    ...(token !== undefined && { auth: { token } }),
     ...clientOptions,
+    ...placeToken(token, placement, clientOptions),
   });
-  closeAfterTest(() => socket.close());
+  // A socket closed while it connects emits nothing: `abandon` settles the pending promise (and stops its timer).
+  let abandon: (() => void) | undefined;
+  closeAfterTest(() => {
+    abandon?.();
+    socket.close();
+  });
   const events: AuthEvents = { authErrors: [], expiring: [] };
   observed.set(socket, events);
   socket.on('auth:error', (payload: AuthErrorPayload) => events.authErrors.push(payload));
@@ -109,9 +216,15 @@ export async function connectAs(
       cleanup();
       socket.close();
       const authError = authErrorFromPayload({ ...(error.data as object), message: error.message });
+      if (authError !== undefined) refusals.set(authError, error.data);
       reject(authError ?? error);
     };
+    abandon = (): void => {
+      cleanup();
+      reject(new Error('connectAs: the socket was closed (closeAll, end of test) before it connected'));
+    };
     const cleanup = (): void => {
+      abandon = undefined;
       clearTimeout(timer);
       socket.off('connect', onConnect);
       socket.off('connect_error', onError);

@@ -9,11 +9,31 @@ export interface TestingModuleMetadata {
 }
 
 /** Options of {@link createSockAuthTestingApp}. */
-export interface SockAuthTestingAppOptions {
+export interface SockAuthTestingAppOptions<TApp extends NestAppLike = NestAppLike> {
   /** The issuer to trust (default: a new HS256 {@link createTestIssuer}). */
   readonly issuer?: TestIssuer;
   /** Extra `SockAuthModule.forRoot` options (`warnBeforeSec`, `graceSec`, `revocationStore`, …). */
   readonly sockAuth?: Record<string, unknown>;
+  /**
+   * Runs on the created application before it is initialised or listens: the place for
+   * `app.useWebSocketAdapter(...)` (a `SockAuthIoAdapter` subclass with a Redis adapter, say), global pipes or
+   * filters. A promise it returns is awaited; what it resolves to is ignored. If it throws (or the application then
+   * fails to start), the application is closed and `createSockAuthTestingApp` rejects with that error.
+   *
+   * @example
+   * ```ts
+   * await createSockAuthTestingApp({ providers: [ChatGateway] }, {
+   *   configure: (app) => app.useWebSocketAdapter(new RedisSockAuthAdapter(app)),
+   * });
+   * ```
+   */
+  readonly configure?: (app: TApp) => unknown;
+  /**
+   * `false`: return the application created (and configured) but neither initialised nor listening, for tests of
+   * start-up (`await expect(app.init()).rejects...`) or that listen themselves. It is still closed after the test.
+   * Default `true`: listen on 127.0.0.1 and an ephemeral port.
+   */
+  readonly listen?: boolean;
 }
 
 /** A running Nest application for tests. */
@@ -22,6 +42,18 @@ export interface SockAuthTestingApp<TApp = NestAppLike> {
   readonly app: TApp;
   /** Its URL, e.g. `http://127.0.0.1:41234`: pass it to `connectAs`. */
   readonly url: string;
+  /** The issuer its `SockAuthModule` trusts. */
+  readonly issuer: TestIssuer;
+  /** Closes the application (also done automatically after the test). */
+  close(): Promise<void>;
+}
+
+/** A Nest application created with `{ listen: false }`: neither initialised nor listening yet. */
+export interface UnstartedSockAuthTestingApp<TApp = NestAppLike> {
+  /** The Nest application: call `app.init()` or `app.listen(0, '127.0.0.1')` yourself. */
+  readonly app: TApp;
+  /** Always `undefined`: the application is not listening (pass `app` to `connectAs` once it does). */
+  readonly url: undefined;
   /** The issuer its `SockAuthModule` trusts. */
   readonly issuer: TestIssuer;
   /** Closes the application (also done automatically after the test). */
@@ -51,29 +83,57 @@ async function loadPeer(name: string, install: string): Promise<unknown> {
   }
 }
 
-/** The members of a Nest application the kit uses. */
+/** The members of a Nest application the kit (and a `configure` hook typed with it) uses. */
 export interface NestAppLike {
+  init(): Promise<unknown>;
   listen(port: number, host: string): Promise<unknown>;
   getUrl(): Promise<string>;
   close(): Promise<void>;
   get<T>(token: (abstract new (...args: never[]) => T) | string | symbol, options?: { strict?: boolean }): T;
+  /** Nest's `app.useWebSocketAdapter(adapter)`. */
+  useWebSocketAdapter(adapter: object): unknown;
 }
 
 /**
  * Builds, starts and returns a NestJS application whose `SockAuthModule` trusts a test issuer: a real
  * `@nestjs/testing` module, a real HTTP server on a loopback port, the real sockauth handshake and permission decorators.
  * Needs `@nestjs/testing` and `@sockauth/nestjs` (optional peer dependencies), loaded only when called.
+ * `options.configure` runs on the application before it starts; with `{ listen: false }` it is returned unstarted.
  *
  * @example
  * ```ts
  * const { url, issuer } = await createSockAuthTestingApp({ providers: [ChatGateway] }); // its decorators are enforced by SockAuthModule
  * const socket = await connectAs(url, { sub: 'alice', permissions: ['chat:write'] }, { issuer });
+ *
+ * // A plain IoAdapter would leave the gateways unauthenticated: the application refuses to start.
+ * const { app } = await createSockAuthTestingApp(
+ *   { providers: [ChatGateway] },
+ *   { configure: (nest) => nest.useWebSocketAdapter(new IoAdapter(nest)), listen: false },
+ * );
+ * await expect(app.init()).rejects.toThrow();
  * ```
  */
+export function createSockAuthTestingApp<TApp extends NestAppLike = NestAppLike>(
+  metadata: TestingModuleMetadata,
+  options: SockAuthTestingAppOptions<TApp> & { readonly listen: false },
+): Promise<UnstartedSockAuthTestingApp<TApp>>;
+export function createSockAuthTestingApp<TApp extends NestAppLike = NestAppLike>(
+  metadata: TestingModuleMetadata,
+  options?: SockAuthTestingAppOptions<TApp> & { readonly listen?: true },
+): Promise<SockAuthTestingApp<TApp>>;
+export function createSockAuthTestingApp<TApp extends NestAppLike = NestAppLike>(
+  metadata: TestingModuleMetadata,
+  options?: SockAuthTestingAppOptions<TApp>,
+): Promise<SockAuthTestingApp<TApp> | UnstartedSockAuthTestingApp<TApp>>;
 export async function createSockAuthTestingApp<TApp extends NestAppLike = NestAppLike>(
   metadata: TestingModuleMetadata,
-  options: SockAuthTestingAppOptions = {},
-): Promise<SockAuthTestingApp<TApp>> {
+  options: SockAuthTestingAppOptions<TApp> = {},
+): Promise<SockAuthTestingApp<TApp> | UnstartedSockAuthTestingApp<TApp>> {
+  const { configure, listen = true } = options;
+  if (configure !== undefined && typeof configure !== 'function') {
+    throw new TypeError('createSockAuthTestingApp: "configure" must be a function');
+  }
+  if (typeof listen !== 'boolean') throw new TypeError('createSockAuthTestingApp: "listen" must be a boolean');
   const [{ Test }, { SockAuthModule }] = (await Promise.all([
     loadPeer('@nestjs/testing', 'npm install -D @nestjs/testing'),
     loadPeer('@sockauth/nestjs', 'npm install @sockauth/nestjs'),
@@ -91,7 +151,15 @@ export async function createSockAuthTestingApp<TApp extends NestAppLike = NestAp
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => (closed ??= app.close());
   closeAfterTest(close);
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  return { app, url, issuer, close };
+  try {
+    await configure?.(app);
+    if (!listen) return { app, url: undefined, issuer, close };
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    return { app, url, issuer, close };
+  } catch (error) {
+    // Nothing of a failed start may outlive this call (an open port would keep jest alive).
+    await close().catch(() => undefined);
+    throw error;
+  }
 }

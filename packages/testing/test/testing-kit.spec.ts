@@ -1,7 +1,4 @@
-import { createServer } from 'node:http';
-import { Server } from 'socket.io';
 import { createVerifier } from '@sockauth/core';
-import { sockAuth, type SockAuth } from '@sockauth/socket.io';
 import {
   authEventsOf,
   closeAll,
@@ -9,31 +6,8 @@ import {
   createTestIssuer,
   waitForCut,
   waitForExpiry,
-  type TestIssuer,
 } from '../src/index.js';
-
-/** A real Socket.IO server trusting `issuer`, closed after each test. */
-async function chatServer(issuer: TestIssuer, verifier = issuer.verifierOptions()): Promise<{ io: Server; auth: SockAuth }> {
-  const http = createServer();
-  const io = new Server(http);
-  const auth = sockAuth(io, { verifier, events: { whoami: null, 'chat:send': 'chat:write' }, warnBeforeSec: 5 });
-  io.on('connection', (socket) => {
-    socket.on('whoami', (ack: (v: unknown) => void) => ack(auth.contextOf(socket)?.subject));
-    socket.on('chat:send', (_msg: unknown, ack: (v: unknown) => void) => ack({ ok: true }));
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  servers.push(async () => {
-    auth.close();
-    await io.close();
-  });
-  return { io, auth };
-}
-
-const servers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await closeAll();
-  for (const close of servers.splice(0)) await close();
-});
+import { chatServer } from './servers.js';
 
 describe('createTestIssuer', () => {
   test('mints HS256 tokens the real verifier accepts, with permissions as a claim', async () => {
