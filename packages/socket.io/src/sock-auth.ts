@@ -1,94 +1,39 @@
 import {
-  AuthForbiddenError,
-  AuthMissingError,
   AuthRevokedError,
   AuthUnavailableError,
   ConnectionAuth,
   ConnectionRegistry,
   MemoryRevocationStore,
-  authorizeAction,
-  compileRequirement,
   createVerifier,
   isAuthError,
   isVerifier,
   mapVerificationError,
-  parseRevocationTarget,
-  redactUrl,
-  revocationApplies,
-  revokeTarget,
-  satisfies,
   type AuthContext,
   type AuthError,
-  type AuthorizeHook,
-  type CompiledRequirement,
   type ConnectionAuthEvents,
   type ConnectionAuthOptions,
   type PermissionRequirement,
-  type RevocationRecord,
   type RevocationStore,
   type RevocationTarget,
   type Verifier,
 } from '@sockauth/core';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { EventPolicy, type UnlistedEventPolicy } from './event-policy.js';
-import { EventRateLimiter } from './event-rate-limit.js';
-import {
-  causeOf,
-  failureLevel,
-  validateLogger,
-  type LogLevel,
-  type SockAuthLogger,
-  type SockAuthLogRecord,
-} from './logging.js';
-import type {
-  EventGate,
-  FailureStage,
-  ReleaseReason,
-  SockAuthHooks,
-  SockAuthOptions,
-  SockAuthSocketData,
-  VerifyStage,
-} from './options.js';
-import {
-  ERROR_EVENT,
-  EXPIRING_EVENT,
-  REFRESH_EVENT,
-  ackPacket,
-  toConnectError,
-  type DeniedAck,
-  type ExpiringPayload,
-  type RefreshAck,
-} from './protocol.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { cutSocket } from './cut.js';
+import { EventCheck } from './event-check.js';
+import { EventPolicy } from './event-policy.js';
+import { EventRateLimiter } from './event-rate-limit.js';
+import { validateLogger } from './logging.js';
+import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
+import { Reauth } from './reauth.js';
+import { Reporter, safely, where } from './reporter.js';
+import { RevocationCuts } from './revocation-cuts.js';
+import { SETTLED, type SocketState } from './socket-state.js';
 import { extractToken, resolveExtraction, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
 
 /** A Socket.IO middleware `(socket, next) => void`. */
 export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
-
-/** Marks functions produced by {@link SockAuth.guard}. */
-const GUARD = Symbol('sockauth.guard');
-type Guarded = ((...args: unknown[]) => void) & { [GUARD]: CompiledRequirement };
-
-/** Per-socket state, kept outside `socket.data` so it is never persisted by connection state recovery. */
-interface SocketState {
-  readonly auth: ConnectionAuth;
-  /** Keeps per-socket event checks in arrival order when a live `authorize` hook makes them asynchronous. */
-  queue: Promise<void>;
-  /** How the socket authenticated. */
-  readonly stage: 'handshake' | 'recovery';
-  /** Set once the socket is connected and `onAuthenticated` ran: it then gets exactly one `onRelease`. */
-  live: boolean;
-}
-
-
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // Observability hooks and user callbacks must never break authentication.
-  }
-}
 
 /**
  * JWT authentication for a Socket.IO server over the whole life of each socket: handshake verification,
@@ -105,15 +50,12 @@ export class SockAuth {
 
   readonly #connection: ConnectionAuthOptions;
   readonly #extraction: TokenExtraction;
-  readonly #policy: EventPolicy;
-  readonly #unlisted: UnlistedEventPolicy;
-  readonly #authorize: AuthorizeHook | undefined;
-  readonly #gate: EventGate | undefined;
   readonly #hooks: SockAuthHooks;
-  readonly #logger: SockAuthLogger | undefined;
-  readonly #limiter: EventRateLimiter | undefined;
+  readonly #reporter: Reporter;
+  /** Per-event checks: rate limit, re-auth, event map, guards, `authorize`, `eventGate`. */
+  readonly #events: EventCheck;
+  readonly #revocations: RevocationCuts;
   readonly #skip: readonly (string | RegExp)[];
-  readonly #onContextChange: SockAuthOptions['onContextChange'];
   readonly #states = new WeakMap<Socket, SocketState>();
   readonly #registry = new ConnectionRegistry<Socket>();
   readonly #attached = new WeakSet<object>();
@@ -124,10 +66,6 @@ export class SockAuth {
     authenticate: (socket) => this.#authenticate(socket, 'recovery'),
     release: (socket) => this.#release(socket, 'disconnect'),
   });
-  /**
-   * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
-   * connection costs no closures of its own.
-   */
   /**
    * One listener function for every socket's 'disconnecting' (Socket.IO calls it with the socket as `this`): a
    * per-socket `once` wrapper would cost a closure per connection. 'disconnecting' fires once per socket.
@@ -142,7 +80,7 @@ export class SockAuth {
    */
   readonly #checkPacket = ((self: SockAuth) =>
     function (this: Socket, packet: unknown[], next: (err?: Error) => void): void {
-      self.#checkEvent(this, packet, next);
+      self.#events.check(this, packet, next);
     })(this);
   /** Namespaces whose 'connection' event starts the sockets authenticated for them. */
   readonly #watched = new WeakSet<Namespace>();
@@ -176,6 +114,10 @@ export class SockAuth {
     this.#awaitingConnection.set(socket, onClose);
     conn.once('close', onClose);
   };
+  /**
+   * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
+   * connection costs no closures of its own.
+   */
   readonly #lifecycle: ConnectionAuthEvents = {
     onExpiring: (info, _context, connection) =>
       (connection.tag as Socket).emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
@@ -191,14 +133,9 @@ export class SockAuth {
       // marks the moment the socket was actually cut.
       this.#disconnect(socket, error);
       safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
-      this.#log('info', { sockauth: 'expired', ...this.#where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
+      this.#reporter.log('info', { sockauth: 'expired', ...where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
     },
   };
-  /** Handshakes (or recoveries) whose token is being verified. */
-  #verifying = 0;
-  /** Revocations received while handshakes were being verified; emptied when none is. */
-  readonly #recentRevocations: RevocationRecord[] = [];
-  #guards = 0;
   #closed = false;
 
   constructor(options: SockAuthOptions) {
@@ -216,29 +153,51 @@ export class SockAuth {
     };
     ConnectionAuth.validateOptions(this.#connection);
     this.#extraction = resolveExtraction(options);
-    this.#policy = new EventPolicy(options.events);
-    this.#unlisted = options.unlistedEvents ?? 'deny';
-    if (this.#unlisted !== 'deny' && this.#unlisted !== 'authenticated') {
+    const policy = new EventPolicy(options.events);
+    const unlisted = options.unlistedEvents ?? 'deny';
+    if (unlisted !== 'deny' && unlisted !== 'authenticated') {
       throw new TypeError('sockauth: "unlistedEvents" must be "deny" or "authenticated"');
     }
     if (options.authorize !== undefined && typeof options.authorize !== 'function') {
       throw new TypeError('sockauth: "authorize" must be a function');
     }
-    this.#authorize = options.authorize;
     if (options.eventGate !== undefined && typeof options.eventGate !== 'function') {
       throw new TypeError('sockauth: "eventGate" must be a function');
     }
-    this.#gate = options.eventGate;
-    this.#hooks = options.hooks ?? {};
-    this.#logger = validateLogger(options.logger);
-    this.#limiter =
+    const hooks = (this.#hooks = options.hooks ?? {});
+    const logger = validateLogger(options.logger);
+    const limiter =
       options.eventRateLimit === undefined || options.eventRateLimit === false
         ? undefined
         : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
     this.#skip = options.skipNamespaces ?? [];
-    this.#onContextChange = options.onContextChange;
+    const states = this.#states;
+    const registry = this.#registry;
+    const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
+    const disconnect = (socket: Socket, error: AuthError): void => this.#disconnect(socket, error);
+    const reauth = new Reauth({ states, registry, reporter, hooks, onContextChange: options.onContextChange });
+    this.#events = new EventCheck({
+      states,
+      policy,
+      unlisted,
+      authorize: options.authorize,
+      gate: options.eventGate,
+      limiter,
+      reporter,
+      reauth,
+      disconnect,
+    });
+    this.#revocations = new RevocationCuts({
+      store: this.revocationStore,
+      verifier: this.verifier,
+      states,
+      registry,
+      reporter,
+      hooks,
+      disconnect,
+    });
     this.middleware = (socket, next) => this.#handshake(socket, next);
-    this.#unsubscribe = this.revocationStore.subscribe((record) => this.#cut(record));
+    this.#unsubscribe = this.revocationStore.subscribe((record) => this.#revocations.cut(record));
   }
 
   /** Number of live authenticated sockets on this node. */
@@ -290,39 +249,7 @@ export class SockAuth {
     requirement: PermissionRequirement,
     handler: (this: Socket, ...args: A) => unknown,
   ): (this: Socket, ...args: A) => void {
-    if (typeof handler !== 'function') throw new TypeError('sockauth: guard(requirement, handler) needs a function');
-    const compiled = compileRequirement(requirement);
-    const self = this;
-    const guarded = function (this: Socket, ...args: A): void {
-      const state = self.#states.get(this);
-      const packet = args as unknown[];
-      if (state === undefined) {
-        ackPacket(packet, denied(new AuthMissingError()));
-        return;
-      }
-      let context: AuthContext;
-      try {
-        context = state.auth.current();
-      } catch (error) {
-        ackPacket(packet, denied(error as AuthError));
-        return;
-      }
-      const action = `guard:${handler.name || 'anonymous'}`;
-      authorizeAction(context, compiled, action, withoutAck(packet), self.#authorize).then(
-        () => {
-          if (!state.auth.isActive()) return ackPacket(packet, denied(safeCurrentError(state.auth)));
-          handler.apply(this, args);
-        },
-        (error: unknown) => {
-          const authError = mapVerificationError(error);
-          self.#failure(authError, 'event', this, action);
-          ackPacket(packet, denied(authError));
-        },
-      );
-    } as Guarded;
-    guarded[GUARD] = compiled;
-    this.#guards++;
-    return guarded as (this: Socket, ...args: A) => void;
+    return this.#events.guard(requirement, handler);
   }
 
   /**
@@ -335,27 +262,8 @@ export class SockAuth {
    * const { disconnected } = await auth.revoke({ subject: 'alice' });
    * ```
    */
-  async revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
-    let until: number | undefined;
-    if (target && typeof target === 'object' && 'tokenId' in target && typeof target.tokenId === 'string') {
-      // Keep a token revocation as long as the longest-lived live socket using that token id needs it.
-      for (const socket of this.#registry.match({ kind: 'token', id: target.tokenId, since: Infinity, until: Infinity })) {
-        const expiresAt = this.#registry.get(socket)?.expiresAt ?? 0;
-        until = Math.max(until ?? 0, expiresAt + this.verifier.clockToleranceSec * 1000);
-      }
-    }
-    const key = targetKey(target);
-    const pending = this.#pendingRevocations.get(key) ?? { cut: 0, refs: 0 };
-    pending.refs++;
-    this.#pendingRevocations.set(key, pending);
-    try {
-      const record = await revokeTarget(this.revocationStore, target, until);
-      // The store's listener normally cut the sockets already; this also covers stores that publish late.
-      this.#cut(record);
-      return { disconnected: pending.cut };
-    } finally {
-      if (--pending.refs === 0) this.#pendingRevocations.delete(key);
-    }
+  revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
+    return this.#revocations.revoke(target);
   }
 
   /** Stops listening to the revocation store and releases every socket's timers. Sockets stay connected. */
@@ -371,7 +279,7 @@ export class SockAuth {
    * `WsAuthGuard`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here.
    */
   reportEventFailure(socket: Socket, error: AuthError, event: string): void {
-    this.#failure(error, 'event', socket, event);
+    this.#reporter.failure(error, 'event', socket, event);
   }
 
   // --- handshake -------------------------------------------------------------------------------------------
@@ -389,8 +297,7 @@ export class SockAuth {
 
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
-    this.#verifying++;
-    const seenRevocations = this.#recentRevocations.length;
+    const seenRevocations = this.#revocations.verificationStarted();
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
@@ -399,7 +306,7 @@ export class SockAuth {
       const onVerify = this.#hooks.onVerify;
       const startedAt = onVerify === undefined ? 0 : performance.now();
       const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
-      const auth = onVerify === undefined ? await verifying : await this.#timed(verifying, stage, startedAt);
+      const auth = onVerify === undefined ? await verifying : await this.#reporter.timed(verifying, stage, startedAt);
       const context = auth.context!;
       if (stage === 'recovery') {
         try {
@@ -410,32 +317,17 @@ export class SockAuth {
         }
       }
       // The store answered before these revocations reached it (or before its reply reached us): apply them.
-      if (this.#recentRevocations.slice(seenRevocations).some((record) => revocationApplies(record, context))) {
+      if (this.#revocations.revokedSince(seenRevocations, context)) {
         auth.close();
         throw new AuthRevokedError();
       }
       this.#wire(socket, auth, stage);
     } catch (error) {
       const authError = isAuthError(error) ? error : mapVerificationError(error);
-      this.#failure(authError, stage, socket);
+      this.#reporter.failure(authError, stage, socket);
       throw authError;
     } finally {
-      if (--this.#verifying === 0) this.#recentRevocations.length = 0;
-    }
-  }
-
-  /** Awaits a verification and reports its duration and outcome to `onVerify`. */
-  async #timed<T>(verifying: Promise<T>, stage: VerifyStage, startedAt: number): Promise<T> {
-    try {
-      const result = await verifying;
-      const durationMs = performance.now() - startedAt;
-      safely(() => this.#hooks.onVerify?.({ stage, durationMs, outcome: 'accepted' }));
-      return result;
-    } catch (error) {
-      const durationMs = performance.now() - startedAt;
-      const code = isAuthError(error) ? error.code : mapVerificationError(error).code;
-      safely(() => this.#hooks.onVerify?.({ stage, durationMs, outcome: 'refused', code }));
-      throw error;
+      this.#revocations.verificationEnded();
     }
   }
 
@@ -476,7 +368,7 @@ export class SockAuth {
     safely(() =>
       this.#hooks.onAuthenticated?.({ socketId: socket.id, namespace: socket.nsp.name, subject: context.subject, stage: state.stage }),
     );
-    this.#log('debug', { sockauth: 'authenticated', ...this.#where(socket), stage: state.stage, subject: context.subject }, 'sockauth: socket authenticated');
+    this.#reporter.log('debug', { sockauth: 'authenticated', ...where(socket), stage: state.stage, subject: context.subject }, 'sockauth: socket authenticated');
     state.auth.start();
   }
 
@@ -491,7 +383,7 @@ export class SockAuth {
     if (state.live) {
       state.live = false;
       const subject = state.auth.context?.subject ?? this.#registry.get(socket)?.subject ?? '';
-      safely(() => this.#hooks.onRelease?.({ ...this.#where(socket), subject, reason }));
+      safely(() => this.#hooks.onRelease?.({ ...where(socket), subject, reason }));
     }
     const data = socket.data as SockAuthSocketData | undefined;
     if (state.auth.context !== undefined && state.auth.state !== 'revoked') {
@@ -515,224 +407,6 @@ export class SockAuth {
     cutSocket(socket, ERROR_EVENT, error.toJSON());
   }
 
-  // --- events ------------------------------------------------------------------------------------------------
-
-  #checkEvent(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
-    const state = this.#states.get(socket);
-    const event = packet[0];
-    if (state === undefined) {
-      // Released and disconnected (cut, expired, revoked, flooding): packets still in Socket.IO's pipeline are
-      // dropped without a word, so a flood cannot turn into as many hook calls and log lines.
-      if (!socket.connected) return;
-      return this.#deny(socket, packet, new AuthMissingError(), 'event');
-    }
-    // Before anything else, auth:refresh included: a flood costs one bucket update per event, nothing more.
-    if (this.#limiter !== undefined) {
-      const verdict = this.#limiter.take(socket);
-      if (verdict !== 'allow') return this.#rateLimited(socket, packet, event, verdict === 'disconnect');
-    }
-    if (event === REFRESH_EVENT) {
-      this.#refresh(socket, state, packet);
-      return;
-    }
-    if (typeof event !== 'string') {
-      return this.#deny(socket, packet, new AuthForbiddenError('event name must be a string'), 'event');
-    }
-    let context: AuthContext;
-    try {
-      context = state.auth.current();
-    } catch (error) {
-      return this.#deny(socket, packet, error as AuthError, 'event', event);
-    }
-    let requirement = this.#policy.requirementFor(event);
-    if (requirement === undefined) {
-      // Guards check their own requirement and call `authorize` themselves.
-      if (this.#guardedOnly(socket, event)) return this.#pass(socket, event, packet, context, next);
-      if (this.#unlisted === 'deny') {
-        return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
-      }
-      // unlistedEvents: 'authenticated' — still subject to the live `authorize` hook, like every event.
-      requirement = AUTHENTICATED;
-    }
-    if (!satisfies(context, requirement)) {
-      return this.#deny(socket, packet, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), 'event', event);
-    }
-    if (this.#authorize === undefined) {
-      // Synchronous path: no allocation beyond Socket.IO's own, order preserved.
-      this.#pass(socket, event, packet, context, next);
-      return;
-    }
-    const hook = this.#authorize;
-    const checked = requirement;
-    state.queue = state.queue.then(async () => {
-      try {
-        // Re-read the context: a re-auth may have replaced it while earlier events were being checked.
-        const current = state.auth.current();
-        await authorizeAction(current, checked, event, withoutAck(packet.slice(1)), hook);
-        // The deadline may have passed during the hook.
-        this.#pass(socket, event, packet, state.auth.current(), next);
-      } catch (error) {
-        this.#deny(socket, packet, mapVerificationError(error), 'event', event);
-      }
-    });
-  }
-
-  /** Lets an event that passed every check here through, by way of the `eventGate` when there is one. */
-  #pass(socket: Socket, event: string, packet: unknown[], context: AuthContext, next: (err?: Error) => void): void {
-    if (this.#gate === undefined) return next();
-    this.#gate(socket, event, packet, context, next);
-  }
-
-  /** True when every listener of `event` on `socket` is a guard (guards do their own permission checks). */
-  #guardedOnly(socket: Socket, event: string): boolean {
-    if (this.#guards === 0) return false;
-    const listeners = socket.listeners(event);
-    return listeners.length > 0 && listeners.every((listener) => GUARD in listener);
-  }
-
-  #deny(socket: Socket, packet: unknown[], error: AuthError, stage: FailureStage, event?: string): void {
-    this.#failure(error, stage, socket, event);
-    ackPacket(packet, denied(error));
-  }
-
-  /** An event over the rate limit: refused before any check or handler; past the hard limit, the socket is cut. */
-  #rateLimited(socket: Socket, packet: unknown[], event: unknown, cut: boolean): void {
-    const error = new AuthUnavailableError('too many events, slow down', { cause: { name: 'RateLimited' } });
-    this.#deny(socket, packet, error, 'event', typeof event === 'string' ? event : undefined);
-    if (!cut) return;
-    const subject = this.#states.get(socket)?.auth.context?.subject;
-    this.#log(
-      'warn',
-      { sockauth: 'rate-limited', ...this.#where(socket), code: error.code, action: error.action, ...(subject !== undefined && { subject }) },
-      'sockauth: event flood past the rate limit, socket disconnected',
-    );
-    this.#disconnect(socket, error);
-  }
-
-  #failure(error: AuthError, stage: FailureStage, socket: Socket, event?: string): void {
-    safely(() =>
-      this.#hooks.onAuthFailure?.({
-        code: error.code,
-        stage,
-        socketId: socket.id,
-        namespace: socket.nsp?.name ?? '/',
-        ...(event !== undefined && { event: truncate(event) }),
-      }),
-    );
-    if (this.#logger === undefined) return;
-    const handshake = stage === 'handshake' || stage === 'recovery';
-    // The subject of the context in force (event, re-auth), never anything read from a presented token.
-    const subject = handshake ? undefined : this.#states.get(socket)?.auth.context?.subject;
-    const cause = causeOf(error);
-    const url = handshake ? this.#loggedUrl(socket) : undefined;
-    this.#log(
-      failureLevel(error, stage),
-      {
-        sockauth: 'refused',
-        ...this.#where(socket),
-        stage,
-        code: error.code,
-        action: error.action,
-        ...(subject !== undefined && { subject }),
-        ...(event !== undefined && { event: truncate(event) }),
-        ...(url !== undefined && { url }),
-        ...(cause !== undefined && { cause }),
-      },
-      `sockauth: ${stage} refused`,
-    );
-  }
-
-  /** Socket id and namespace, for hooks and log records. */
-  #where(socket: Socket): { socketId: string; namespace: string } {
-    return { socketId: socket.id, namespace: socket.nsp?.name ?? '/' };
-  }
-
-  /**
-   * The handshake URL for a log line: only Socket.IO's own transport parameters keep their values; every other
-   * query parameter (the token one, whatever a custom extractor reads, engine.io's session id) is redacted.
-   */
-  #loggedUrl(socket: Socket): string | undefined {
-    const url = socket.handshake?.url;
-    if (typeof url !== 'string') return undefined;
-    const queryStart = url.indexOf('?');
-    if (queryStart === -1) return url;
-    let names: string[];
-    try {
-      names = [...new URLSearchParams(url.slice(queryStart + 1).split('#')[0]).keys()];
-    } catch {
-      return '[unparseable url]';
-    }
-    return redactUrl(url, [this.#extraction.queryParam, ...names.filter((name) => !LOGGED_QUERY_PARAMS.has(name))]);
-  }
-
-  /** Hands a record to the logger, if any. A failing logger never breaks authentication. */
-  #log(level: LogLevel, record: SockAuthLogRecord, message: string): void {
-    const logger = this.#logger;
-    if (logger === undefined) return;
-    safely(() => logger[level](record, message));
-  }
-
-  // --- re-auth -----------------------------------------------------------------------------------------------
-
-  #refresh(socket: Socket, state: SocketState, packet: unknown[]): void {
-    const payload = packet[1];
-    const token = typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
-    const previous = state.auth.context;
-    const onVerify = this.#hooks.onVerify;
-    const startedAt = onVerify === undefined ? 0 : performance.now();
-    const verifying = state.auth.reauthenticate(token);
-    (onVerify === undefined ? verifying : this.#timed(verifying, 'reauth', startedAt)).then(
-      (current) => {
-        if (this.#states.get(socket) !== state) return;
-        (socket.data as SockAuthSocketData).auth = current;
-        this.#registry.set(socket, current);
-        safely(() => this.#hooks.onReauth?.({ socketId: socket.id, subject: current.subject, version: current.version }));
-        this.#log(
-          'info',
-          { sockauth: 'reauthenticated', ...this.#where(socket), subject: current.subject, version: current.version },
-          'sockauth: socket re-authenticated',
-        );
-        ackPacket(packet, { ok: true, expiresAt: current.expiresAt, version: current.version } satisfies RefreshAck);
-        if (this.#onContextChange !== undefined && previous !== undefined) {
-          const onChange = this.#onContextChange;
-          Promise.resolve()
-            .then(() => onChange(socket, { previous, current }))
-            .catch(() => undefined);
-        }
-      },
-      (error: unknown) => {
-        const authError = mapVerificationError(error);
-        this.#failure(authError, 'reauth', socket, REFRESH_EVENT);
-        ackPacket(packet, { ok: false, error: authError.toJSON() } satisfies RefreshAck);
-      },
-    );
-  }
-
-  // --- revocation --------------------------------------------------------------------------------------------
-
-  /** Sockets cut so far for revocations this node is making, so `revoke()` can report how many. */
-  readonly #pendingRevocations = new Map<string, { cut: number; refs: number }>();
-
-  /** Cuts the live sockets a revocation applies to. */
-  #cut(record: RevocationRecord): void {
-    if (this.#verifying > 0) this.#recentRevocations.push(record);
-    const sockets = this.#registry.match(record);
-    let cut = 0;
-    for (const socket of sockets) {
-      const state = this.#states.get(socket);
-      if (state === undefined || !state.auth.revoke()) continue;
-      const subject = this.#registry.get(socket)?.subject ?? '';
-      cut++;
-      safely(() => this.#hooks.onRevoke?.({ socketId: socket.id, subject, kind: record.kind }));
-      this.#log('info', { sockauth: 'revoked', ...this.#where(socket), subject, revocation: record.kind }, 'sockauth: socket revoked');
-      // Not connected yet (handshake accepted, connection event pending): #start cuts it once connected.
-      if (socket.connected) this.#disconnect(socket, new AuthRevokedError());
-    }
-    const key = `${record.kind}\u0000${record.id}`;
-    const pending = this.#pendingRevocations.get(key);
-    if (pending !== undefined) pending.cut += cut;
-  }
-
   #skipped(name: string): boolean {
     return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : rule.test(name)));
   }
@@ -749,48 +423,12 @@ function useFirst(socket: Socket, check: (packet: unknown[], next: (err?: Error)
   else socket.use(check as Parameters<Socket['use']>[0]);
 }
 
-function targetKey(target: RevocationTarget): string {
-  const { kind, id } = parseRevocationTarget(target);
-  return `${kind}\u0000${id}`;
-}
-
 /** Why a socket cut with an error leaves the live set. */
 const RELEASE_REASONS: Partial<Record<AuthError['code'], ReleaseReason>> = {
   AUTH_EXPIRED: 'expired',
   AUTH_REVOKED: 'revoked',
   AUTH_UNAVAILABLE: 'rate-limited',
 };
-
-/** Query parameters of Socket.IO's own protocol whose values are kept in logged URLs (engine.io `sid` is not). */
-const LOGGED_QUERY_PARAMS: ReadonlySet<string> = new Set(['EIO', 'transport', 't', 'b64', 'j']);
-
-/** Requirement of unlisted events allowed by `unlistedEvents: 'authenticated'`. */
-const AUTHENTICATED = compileRequirement(null);
-
-/** The initial per-socket check queue: one settled promise shared by every socket. */
-const SETTLED: Promise<void> = Promise.resolve();
-
-/** The event arguments the `authorize` hook sees: the payload, without Socket.IO's ack callback. */
-function withoutAck(args: readonly unknown[]): unknown[] {
-  return typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : [...args];
-}
-
-function denied(error: AuthError): DeniedAck {
-  return { error: error.toJSON() };
-}
-
-function safeCurrentError(auth: ConnectionAuth): AuthError {
-  try {
-    auth.current();
-    return new AuthMissingError();
-  } catch (error) {
-    return error as AuthError;
-  }
-}
-
-function truncate(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
-}
 
 /**
  * Creates the authentication controller without attaching it. Call {@link SockAuth.attach} with your server.
