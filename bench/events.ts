@@ -13,7 +13,8 @@ import { openSockets, startSession } from './lib/session.js';
 import { hs256Tokens } from './lib/tokens.js';
 
 const EVENTS = SMOKE ? 200 : Number(process.env['BENCH_EVENTS'] ?? 40_000);
-const ROUNDS = SMOKE ? 1 : 3;
+// Single rounds of one mode vary by up to 1.5× on a shared 2-core machine: five alternating rounds, median reported.
+const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 5);
 const MODES = ['bare', 'sockauth-hs256', 'nest-bare', 'nest-decorated', 'nest-guarded', 'nest-noop-guard'] as const;
 
 async function rate(mode: (typeof MODES)[number]): Promise<number> {

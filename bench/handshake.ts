@@ -11,7 +11,7 @@ import { startWorker, type Worker } from './lib/fork.js';
 import { es256Tokens, hs256Tokens } from './lib/tokens.js';
 
 const N = SMOKE ? 40 : Number(process.env['BENCH_HANDSHAKES'] ?? 1500);
-const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CONCURRENCY = 32;
 /**
  * Handshakes each server gets before it is measured. Throughput keeps climbing for the first few thousand
