@@ -79,21 +79,11 @@ test('packets queued before the cut are delivered first, then auth:error, then t
   ]);
 });
 
-test('over HTTP long-polling, the client is told and disconnected the same way', async () => {
-  const { store, socket, log } = await connected({ transports: ['polling'] });
-  const disconnected = gone(socket);
-
-  await store.revokeSubject('alice');
-
-  expect(await disconnected).toBe('io server disconnect');
-  expect(log.map((entry) => [entry.kind, entry.args[0]])).toEqual([
-    ['auth:error', REVOKED],
-    ['disconnect', 'io server disconnect'],
-  ]);
-});
-
-test('with permessage-deflate, the client is told and disconnected the same way', async () => {
-  const { store, socket, log } = await connected({}, { io: { perMessageDeflate: { threshold: 0 } } });
+test.each<[string, ClientOptions, StartServerOptions]>([
+  ['over HTTP long-polling', { transports: ['polling'] }, {}],
+  ['with permessage-deflate', {}, { io: { perMessageDeflate: { threshold: 0 } } }],
+])('%s, the client is told and disconnected the same way', async (_name, clientOptions, serverOptions) => {
+  const { store, socket, log } = await connected(clientOptions, serverOptions);
   const disconnected = gone(socket);
 
   await store.revokeSubject('alice');

@@ -241,11 +241,7 @@ describe('DeadlineScheduler (real timers)', () => {
       { chunkMs: 5 },
     );
     for (let i = 0; i < 200; i++) scheduler.schedule(item(`i${i}`), Date.now() + 5);
-    const spin = (): void => {
-      turns++;
-      if (fired.length < 200) setImmediate(spin);
-    };
-    setImmediate(spin);
+    countTurnsUntil(() => fired.length >= 200, () => turns++);
     await done;
     await new Promise((resolve) => setImmediate(resolve));
     // ~40 ms of callbacks in ~5 ms chunks: the ticks of a chunk ran before the next chunk started.
@@ -272,11 +268,7 @@ describe('DeadlineScheduler (real timers)', () => {
       { sliceMs: 20 },
     );
     for (let i = 0; i < 200; i++) scheduler.schedule(item(`i${i}`), Date.now() + 5);
-    const spin = (): void => {
-      turns++;
-      if (fired.length < 200) setImmediate(spin);
-    };
-    setImmediate(spin);
+    countTurnsUntil(() => fired.length >= 200, () => turns++);
     await done;
     // Slices of ~20 ms: the event loop turned several times during the ~100 ms run.
     expect(turns - turnsAtStart).toBeGreaterThanOrEqual(3);
@@ -284,3 +276,12 @@ describe('DeadlineScheduler (real timers)', () => {
     expect(scheduler.armed).toBe(false);
   });
 });
+
+/** Calls `onTurn` once per event-loop turn (a setImmediate chain) until `done()`. */
+function countTurnsUntil(done: () => boolean, onTurn: () => void): void {
+  const spin = (): void => {
+    onTurn();
+    if (!done()) setImmediate(spin);
+  };
+  setImmediate(spin);
+}
