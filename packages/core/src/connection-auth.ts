@@ -365,9 +365,14 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     if (this.#isFinal()) throw this.#inactiveError();
   }
 
+  /** The rarely needed state, created on first use. */
+  #rareState(): RareState {
+    return (this.#rare ??= { graceEndsAt: 0, retiredTokenIds: undefined, reauthWindowStart: 0, reauthsInWindow: 0 });
+  }
+
   #countReauth(): void {
     const now = this.#options.verifier.now();
-    const rare = (this.#rare ??= { graceEndsAt: 0, retiredTokenIds: undefined, reauthWindowStart: 0, reauthsInWindow: 0 });
+    const rare = this.#rareState();
     if (now - rare.reauthWindowStart >= 60_000) {
       rare.reauthWindowStart = now;
       rare.reauthsInWindow = 0;
@@ -409,7 +414,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
       if (now >= deadline) {
         if (this.#options.graceMs > 0) {
           this.#state = 'grace';
-          const rare = (this.#rare ??= { graceEndsAt: 0, retiredTokenIds: undefined, reauthWindowStart: 0, reauthsInWindow: 0 });
+          const rare = this.#rareState();
           const graceEndsAt = (rare.graceEndsAt = deadline + this.#options.graceMs);
           this.#call(() => this.#events.onGrace?.({ graceEndsAt }, context, this));
         } else {
