@@ -83,7 +83,8 @@ export const defaultMapClaims: ClaimsMapper = (claims) => {
   };
 };
 
-function deepFreeze<T>(value: T): T {
+/** Freezes `value` and everything reachable from it (already frozen objects are taken as done). @internal */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);

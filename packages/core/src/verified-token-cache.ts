@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { errors as joseErrors, type JWTPayload } from 'jose';
+import { deepFreeze } from './auth-context.js';
 
 /**
  * Tuning of the verified-token cache of {@link createVerifier} (option `cache`). Reconnect storms present the
@@ -187,17 +188,10 @@ export function recheckTimeClaims(
 }
 
 /**
- * Freezes a verification result and everything in it, so one object can be handed to every connection that
- * presents the same token: no connection (nor a `mapClaims`) can change what another one sees.
- * @internal
+ * Verification results are frozen with the contexts' own {@link deepFreeze}, so one object can be handed to every
+ * connection that presents the same token: no connection (nor a `mapClaims`) can change what another one sees.
  */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
+export { deepFreeze };
 
 /**
  * Tells the cache of a remote-JWKS verifier when the key set's content changes. Handed to jose's
