@@ -1,4 +1,5 @@
 import { Reflector } from '@nestjs/core';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import {
   AuthExpiredError,
   AuthForbiddenError,
@@ -250,12 +251,9 @@ function messageData(socket: Socket, packet: readonly unknown[]): unknown {
   return mapper(payload).data;
 }
 
-/** `IoAdapter#mapPayload` of `@nestjs/platform-socket.io`. */
+/** `IoAdapter#mapPayload` of `@nestjs/platform-socket.io` itself (it reads nothing from the adapter instance). */
 function mapPayload(payload: unknown): { data?: unknown } {
-  if (!Array.isArray(payload)) return { data: typeof payload === 'function' ? undefined : payload };
-  if (typeof payload[payload.length - 1] !== 'function') return { data: payload };
-  const size = payload.length - 1;
-  return { data: size === 1 ? payload[0] : payload.slice(0, size) };
+  return IoAdapter.prototype.mapPayload.call(IoAdapter.prototype, payload);
 }
 
 /**
