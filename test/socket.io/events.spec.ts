@@ -380,11 +380,9 @@ describe('eventGate (the hook framework integrations enforce their own rules wit
   test('sees only events that passed every check, with the context in force, and decides whether they run', async () => {
     const seen: { event: string; subject: string; version: number }[] = [];
     const { log, as } = await setup({
-      eventGate: (_socket, event, packet, context, next) => {
+      eventGate: (_socket, event, _packet, context) => {
         seen.push({ event, subject: context.subject, version: context.version });
-        if (event !== 'whoami') return next();
-        const ack = packet[packet.length - 1];
-        if (typeof ack === 'function') ack({ error: new AuthForbiddenError('gated').toJSON() });
+        return event === 'whoami' ? new AuthForbiddenError('gated') : undefined;
       },
     });
     const socket = await as('chat:write');
@@ -408,15 +406,43 @@ describe('eventGate (the hook framework integrations enforce their own rules wit
         order.push('authorize');
         return true;
       },
-      eventGate: (_socket, _event, _packet, _context, next) => {
+      eventGate: () => {
         order.push('gate');
-        next();
+        return undefined;
       },
     });
     const socket = await as('chat:write');
 
     expect(await socket.emitWithAck('chat:send')).toEqual({ ok: true, event: 'chat:send' });
     expect(order).toEqual(['authorize', 'gate']);
+  });
+
+  test("a refusal is reported like sockauth's own; a later verdict keeps arrival order; a throwing gate fails closed", async () => {
+    const failures: { code: string; stage: string; event?: string }[] = [];
+    // The gate keeps its own order (as the contract asks): each verdict settles after the previous one.
+    let previous: Promise<unknown> = Promise.resolve();
+    const { log, as } = await setup({
+      hooks: { onAuthFailure: (info) => failures.push({ code: info.code, stage: info.stage, event: info.event }) },
+      eventGate: (_socket, event, packet) => {
+        if (event === 'whoami') throw new Error('gate broke');
+        const n = packet[1] as number;
+        const verdict = previous
+          .then(() => new Promise((resolve) => setTimeout(resolve, 5)))
+          .then(() => (n === 2 ? new AuthForbiddenError() : undefined));
+        previous = verdict;
+        return verdict;
+      },
+    });
+    const socket = await as('chat:write');
+
+    const acks = await Promise.all([1, 2, 3].map((n) => socket.emitWithAck('chat:send', n)));
+    expect(acks).toEqual([{ ok: true, event: 'chat:send' }, FORBIDDEN, { ok: true, event: 'chat:send' }]);
+    expect(log.runs.map((run) => run.args[0])).toEqual([1, 3]);
+    expect(await socket.emitWithAck('whoami')).toEqual({ error: { code: 'AUTH_UNAVAILABLE', action: 'retry', message: expect.any(String) } });
+    expect(failures).toEqual([
+      { code: 'AUTH_FORBIDDEN', stage: 'event', event: 'chat:send' },
+      { code: 'AUTH_UNAVAILABLE', stage: 'event', event: 'whoami' },
+    ]);
   });
 
   test('a non-function eventGate is refused at start-up', () => {

@@ -85,7 +85,7 @@ export class DecoratorEnforcement {
   readonly #report: (socket: Socket, error: AuthError, event: string) => void;
   readonly #reflector = new Reflector();
   readonly #tables = new WeakMap<Namespace, NamespaceTable>();
-  readonly #queues = new WeakMap<Socket, Promise<void>>();
+  readonly #queues = new WeakMap<Socket, Promise<unknown>>();
   readonly #installed = new WeakSet<Namespace>();
   #covered: GuardCoverage = () => false;
 
@@ -108,16 +108,19 @@ export class DecoratorEnforcement {
     this.#covered = covered;
   }
 
-  /** SockAuth's `eventGate`: the check of an event that passed sockauth's own checks, in an authenticated namespace. */
-  readonly gate: EventGate = (socket, event, packet, context, next) => {
+  /**
+   * SockAuth's `eventGate`: the check of an event that passed sockauth's own checks, in an authenticated namespace.
+   * It only decides; SockAuth acks and reports a refusal like its own.
+   */
+  readonly gate: EventGate = (socket, event, packet, context) => {
     const entry = this.#table(socket.nsp).get(event);
-    if (entry === undefined) return next();
+    if (entry === undefined) return undefined;
     const requirements = entry.requirements;
     for (let i = 0; i < requirements.length; i++) {
-      if (!satisfies(context, requirements[i]!)) return this.#deny(socket, packet, event, forbidden(event));
+      if (!satisfies(context, requirements[i]!)) return forbidden(event);
     }
-    if (this.#authorize === undefined) return next();
-    this.#authorizeInOrder(socket, event, packet, entry, this.#authorize, next);
+    if (this.#authorize === undefined) return undefined;
+    return this.#authorizeInOrder(socket, event, packet, entry, this.#authorize);
   };
 
   /**
@@ -153,25 +156,25 @@ export class DecoratorEnforcement {
   #authorizeInOrder(
     socket: Socket,
     event: string,
-    packet: unknown[],
+    packet: readonly unknown[],
     entry: EventEntry,
     authorize: AuthorizeHook,
-    next: (err?: Error) => void,
-  ): void {
+  ): Promise<AuthError | undefined> {
     const data = messageData(socket, packet);
-    const decide = async (): Promise<void> => {
+    const decide = async (): Promise<AuthError | undefined> => {
       try {
         const current = this.#contextNow(socket);
-        for (const requirement of entry.requirements) if (!satisfies(current, requirement)) throw forbidden(event);
+        for (const requirement of entry.requirements) if (!satisfies(current, requirement)) return forbidden(event);
         await authorizeAction(current, AUTHENTICATED, event, data, authorize);
         this.#contextNow(socket);
-        next();
+        return undefined;
       } catch (error) {
-        this.#deny(socket, packet, event, mapVerificationError(error));
+        return mapVerificationError(error);
       }
     };
-    const queued = (this.#queues.get(socket) ?? SETTLED).then(decide);
-    this.#queues.set(socket, queued);
+    const verdict = (this.#queues.get(socket) ?? SETTLED).then(decide);
+    this.#queues.set(socket, verdict);
+    return verdict;
   }
 
   #contextNow(socket: Socket): AuthContext {

@@ -4,6 +4,7 @@ import {
   AuthUnavailableError,
   authorizeAction,
   compileRequirement,
+  isAuthError,
   mapVerificationError,
   satisfies,
   type AuthContext,
@@ -16,7 +17,7 @@ import {
 import type { Socket } from 'socket.io';
 import type { EventPolicy, UnlistedEventPolicy } from './event-policy.js';
 import type { EventRateLimiter } from './event-rate-limit.js';
-import type { EventGate } from './options.js';
+import type { EventGate, EventGateVerdict } from './options.js';
 import { REFRESH_EVENT, ackPacket, type DeniedAck } from './protocol.js';
 import type { Reauth } from './reauth.js';
 import { truncate, where, type Reporter } from './reporter.js';
@@ -176,10 +177,26 @@ export class EventCheck {
     });
   }
 
-  /** Lets an event that passed every check here through, by way of the `eventGate` when there is one. */
+  /**
+   * Lets an event that passed every check here through, by way of the `eventGate` when there is one: its refusals
+   * are acked and reported here, like this check's own.
+   */
   #pass(socket: Socket, event: string, packet: unknown[], context: AuthContext, next: (err?: Error) => void): void {
     if (this.#gate === undefined) return next();
-    this.#gate(socket, event, packet, context, next);
+    let verdict: EventGateVerdict;
+    try {
+      verdict = this.#gate(socket, event, packet, context);
+    } catch (error) {
+      return this.#deny(socket, packet, gateRefusal(error), event);
+    }
+    if (verdict === undefined) return next();
+    if (typeof (verdict as PromiseLike<unknown>).then !== 'function') {
+      return this.#deny(socket, packet, gateRefusal(verdict), event);
+    }
+    (verdict as PromiseLike<AuthError | undefined>).then(
+      (later) => (later === undefined ? next() : this.#deny(socket, packet, gateRefusal(later), event)),
+      (error: unknown) => this.#deny(socket, packet, gateRefusal(error), event),
+    );
   }
 
   /** True when every listener of `event` on `socket` is a guard (guards do their own permission checks). */
@@ -213,6 +230,11 @@ export class EventCheck {
 /** The event arguments the `authorize` hook sees: the payload, without Socket.IO's ack callback. */
 function withoutAck(args: readonly unknown[]): unknown[] {
   return typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : [...args];
+}
+
+/** An `eventGate` refusal: its own `AuthError`, or `AUTH_UNAVAILABLE` when it failed (nothing was decided). */
+function gateRefusal(verdict: unknown): AuthError {
+  return isAuthError(verdict) ? verdict : new AuthUnavailableError('event gate failed', { cause: { name: 'EventGateError' } });
 }
 
 function denied(error: AuthError): DeniedAck {

@@ -2,6 +2,7 @@ export { SockAuth, createSockAuth, sockAuth } from './sock-auth.js';
 export type { SocketMiddleware } from './sock-auth.js';
 export type {
   EventGate,
+  EventGateVerdict,
   FailureStage,
   ReleaseReason,
   SockAuthHooks,

@@ -1,5 +1,6 @@
 import type {
   AuthContext,
+  AuthError,
   AuthErrorCode,
   AuthorizeHook,
   ClaimsMapper,
@@ -79,31 +80,27 @@ export interface SockAuthHooks {
 }
 
 /**
+ * What an {@link EventGate} decides: `undefined` lets the event through; an `AuthError` refuses it, and sockauth
+ * acks it `{ error: { code, action, message } }` and reports it exactly like its own refusals; a promise of either
+ * decides later. Anything else, a rejected promise or a gate that throws, refuses the event (fail closed:
+ * `AUTH_UNAVAILABLE` unless an `AuthError` was thrown).
+ */
+export type EventGateVerdict = AuthError | undefined | PromiseLike<AuthError | undefined>;
+
+/**
  * A further check of every event that passed sockauth's own checks, run inside sockauth's per-socket hook (so it
- * costs no extra middleware per event). It receives the context in force and must either call `next()` to let the
- * event through, or refuse it itself (ack it, report it with {@link SockAuth.reportEventFailure}) and not call
- * `next`. It must never throw. For framework integrations: `@sockauth/nestjs` enforces its permission decorators
- * with it.
+ * costs no extra middleware per event), with the context in force. It only decides (see {@link EventGateVerdict}):
+ * acking and reporting a refusal are sockauth's. A gate that returns promises keeps its own order: events of one
+ * socket are handled in the order their verdicts settle. For framework integrations: `@sockauth/nestjs` enforces
+ * its permission decorators with it.
  *
  * @example
  * ```ts
- * const eventGate: EventGate = (socket, event, packet, context, next) => {
- *   if (event.startsWith('admin:') && !context.permissions.has('chat:admin')) {
- *     const ack = packet[packet.length - 1];
- *     if (typeof ack === 'function') ack({ error: new AuthForbiddenError().toJSON() });
- *     return;
- *   }
- *   next();
- * };
+ * const eventGate: EventGate = (socket, event, packet, context) =>
+ *   event.startsWith('admin:') && !context.permissions.has('chat:admin') ? new AuthForbiddenError() : undefined;
  * ```
  */
-export type EventGate = (
-  socket: Socket,
-  event: string,
-  packet: unknown[],
-  context: AuthContext,
-  next: (err?: Error) => void,
-) => void;
+export type EventGate = (socket: Socket, event: string, packet: readonly unknown[], context: AuthContext) => EventGateVerdict;
 
 /** Options of {@link createSockAuth}. */
 export interface SockAuthOptions {
@@ -133,8 +130,9 @@ export interface SockAuthOptions {
   /** Live policy, called after the static permission check of every event (and guard). */
   readonly authorize?: AuthorizeHook;
   /**
-   * Called for every event that passed the checks above (context in force, `events` / `unlistedEvents`,
-   * `authorize`), with that context, instead of letting it through directly. See {@link EventGate}.
+   * Decides every event that passed the checks above (context in force, `events` / `unlistedEvents`,
+   * `authorize`), with that context, before it is let through; its refusals are acked and reported like sockauth's
+   * own. See {@link EventGate}.
    */
   readonly eventGate?: EventGate;
   /** Revocation store (default: a new in-memory store). */
