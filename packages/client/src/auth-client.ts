@@ -739,15 +739,16 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   }
 
   /**
-   * A refresh gave up or was told `login`. With `login`, the session ends; otherwise the state returns to
-   * `restState` with the error visible, and (when connected) the token in force simply runs until the server's
+   * A refresh gave up or was told `login` or `none`. With `login`, the session ends; with `none` while not
+   * connected, the token that a reconnection needs was refused by policy (`forbidden`); otherwise the state returns
+   * to `restState` with the error visible, and (when connected) the token in force simply runs until the server's
    * expiry cut, whose recovery has its own bounded budget.
    */
   #refreshFailed(error: unknown, restState: 'authenticated' | 'expired' | 'disconnected'): false {
     const authError = toAuthError(error);
     if (authError !== undefined) this.#emit('error', authError);
-    if (authError?.action === 'login') {
-      this.#stop('unauthenticated', authError);
+    if (authError?.action === 'login' || (authError?.action === 'none' && restState !== 'authenticated')) {
+      this.#recover(authError, undefined);
       return false;
     }
     const state = restState === 'authenticated' && !this.socket.connected ? 'disconnected' : restState;

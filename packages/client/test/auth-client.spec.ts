@@ -581,6 +581,22 @@ describe('error taxonomy', () => {
     h.client.close();
   });
 
+  it('none: refreshNow() in `expired` (autoRefresh: false) with refresh() refused by policy → `forbidden`', async () => {
+    const h = setup({ autoRefresh: false });
+    const forbidden = jest.fn();
+    h.client.on('forbidden', forbidden);
+    await h.connect();
+    h.socket.cut('AUTH_EXPIRED', 'refresh');
+    expect(h.client.state).toBe('expired');
+    h.refresh.mockRejectedValue({ code: 'AUTH_FORBIDDEN', message: 'tenant suspended' });
+    await expect(h.client.refreshNow()).resolves.toBe(false);
+    expect(h.client.state).toBe('forbidden');
+    expect(forbidden).toHaveBeenCalledTimes(1);
+    expect(h.socket.connectCalls).toBe(1);
+    expect(jest.getTimerCount()).toBe(0);
+    h.client.close();
+  });
+
   it('none: an in-band auth:refresh refused by policy keeps the socket and the token in force; no retry loop', async () => {
     const h = setup({ backoff: { baseMs: 10, capMs: 20, maxAttempts: 50 } });
     const forbidden = jest.fn();
