@@ -9,9 +9,8 @@
 import { PassportModule } from '@nestjs/passport';
 import { createAuthClient, isAuthError, type AuthClient, type AuthClientOptions } from '@sockauth/client';
 import {
+  AUTH_ACTIONS,
   AuthForbiddenError,
-  AuthRevokedError,
-  AuthUnavailableError,
   createAuthError,
   defaultMapClaims,
   type AuthErrorCode,
@@ -66,13 +65,19 @@ function handshakes(harness: Harness): number {
     .filter((info) => info.stage === 'handshake').length;
 }
 
-/** The default mapper, unless `policy` names an error to refuse the connection with. */
-function mapperWith(policy: () => AuthErrorCode | undefined): ClaimsMapper {
-  return (claims) => {
-    const code = policy();
-    if (code !== undefined) throw createAuthError(code, 'refused by the application');
-    return defaultMapClaims(claims);
+/** A mapper that refuses every connection with `code`, as an application's policy would. */
+function refusingWith(code: AuthErrorCode): ClaimsMapper {
+  return () => {
+    throw createAuthError(code, 'refused by the application');
   };
+}
+
+/** The events of a client the server stopped with `code`: `error`, then `stopped` (`forbidden`/`unauthenticated`). */
+function stoppedBy(stopped: 'forbidden' | 'unauthenticated', code: AuthErrorCode): Array<[string, string, string]> {
+  return [
+    ['error', code, AUTH_ACTIONS[code]],
+    [stopped, code, AUTH_ACTIONS[code]],
+  ];
 }
 
 describe.each(ADAPTERS)('%s: a handshake refused by policy (mapClaims throws AuthForbiddenError)', (_name, start) => {
@@ -107,10 +112,7 @@ describe.each(ADAPTERS)('%s: a handshake refused by policy (mapClaims throws Aut
 
     await quietPeriod(QUIET_MS);
     expect(handshakes(h)).toBe(1);
-    expect(events).toEqual([
-      ['error', 'AUTH_FORBIDDEN', 'none'],
-      ['forbidden', 'AUTH_FORBIDDEN', 'none'],
-    ]);
+    expect(events).toEqual(stoppedBy('forbidden', 'AUTH_FORBIDDEN'));
     expect(refresh).not.toHaveBeenCalled();
     expect(client.state).toBe('forbidden');
     await expect(client.emitWithAck('whoami')).rejects.toMatchObject({ code: 'AUTH_FORBIDDEN', action: 'none' });
@@ -144,16 +146,13 @@ describe.each(ADAPTERS)('%s: a handshake refused by policy (mapClaims throws Aut
 
 describe.each(ADAPTERS)('%s: every other handshake refusal is handled once, by its action', (_name, start) => {
   test('login (AUTH_REVOKED from the application): one attempt, `unauthenticated` once, no refresh', async () => {
-    const server = await h.start(start, { auth: { mapClaims: mapperWith(() => AuthRevokedError.code) } });
+    const server = await h.start(start, { auth: { mapClaims: refusingWith('AUTH_REVOKED') } });
     const token = h.secret(await signHs(h.keys, claimsFor('alice')));
     const { client, refresh, events } = watchedClient(server.url, () => token, async () => token);
     await reach(client, 'unauthenticated');
     await quietPeriod(QUIET_MS);
     expect(handshakes(h)).toBe(1);
-    expect(events).toEqual([
-      ['error', 'AUTH_REVOKED', 'login'],
-      ['unauthenticated', 'AUTH_REVOKED', 'login'],
-    ]);
+    expect(events).toEqual(stoppedBy('unauthenticated', 'AUTH_REVOKED'));
     expect(refresh).not.toHaveBeenCalled();
   });
 
@@ -171,7 +170,7 @@ describe.each(ADAPTERS)('%s: every other handshake refusal is handled once, by i
   });
 
   test('retry (AUTH_UNAVAILABLE): backs off and reconnects, a bounded number of times, then `disconnected`', async () => {
-    const server = await h.start(start, { auth: { mapClaims: mapperWith(() => AuthUnavailableError.code) } });
+    const server = await h.start(start, { auth: { mapClaims: refusingWith('AUTH_UNAVAILABLE') } });
     const token = h.secret(await signHs(h.keys, claimsFor('alice')));
     const { client, refresh, events } = watchedClient(server.url, () => token, async () => token, {
       backoff: { ...BACKOFF, maxAttempts: 3 },
@@ -225,10 +224,7 @@ describe('@sockauth/nestjs with a passport strategy whose validate() throws Forb
     const { client, refresh, events } = watchedClient(url, () => token, async () => token);
     await reach(client, 'forbidden');
     await quietPeriod(QUIET_MS);
-    expect(events).toEqual([
-      ['error', 'AUTH_FORBIDDEN', 'none'],
-      ['forbidden', 'AUTH_FORBIDDEN', 'none'],
-    ]);
+    expect(events).toEqual(stoppedBy('forbidden', 'AUTH_FORBIDDEN'));
     expect(refresh).not.toHaveBeenCalled();
   });
 });
