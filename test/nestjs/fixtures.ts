@@ -2,7 +2,7 @@
  * Gateways, controllers and strategies shared by the Nest suites. Constructor dependencies use explicit
  * `@Inject()` so they do not depend on emitted decorator metadata.
  */
-import { Controller, Get, Inject, Injectable, Req, UnauthorizedException, UseGuards } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, Inject, Injectable, Req, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import {
   MessageBody,
@@ -212,7 +212,7 @@ export interface AppUser {
 /**
  * An ordinary `@nestjs/passport` JWT strategy, as an application would already have for HTTP. Users whose name
  * starts with `ghost` do not exist (`validate` returns null); `banned` users are refused with an exception;
- * for `flaky` users the user store fails.
+ * `suspended` users exist but may not connect (a 403: a policy refusal); for `flaky` users the user store fails.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -232,6 +232,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   validate(payload: { sub: string; name?: string; scope?: string }): AppUser | null {
     if (payload.sub.startsWith('ghost')) return null;
     if (payload.sub.startsWith('banned')) throw new UnauthorizedException('banned');
+    if (payload.sub.startsWith('suspended')) throw new ForbiddenException('account suspended');
     if (payload.sub.startsWith('flaky')) throw new Error('user store unreachable');
     return { id: payload.sub, name: payload.name ?? payload.sub, roles: ['member'] };
   }

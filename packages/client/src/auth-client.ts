@@ -25,6 +25,10 @@ import { readTokenTimes } from './token.js';
  *   reconnecting — or, with `autoRefresh: false`, waits for {@link AuthClient.refreshNow}.
  * - `unauthenticated`: the server said `login` (revoked, invalid, missing…): no more reconnects; the app must log
  *   the user in again, then call {@link AuthClient.connect}.
+ * - `forbidden`: the server refused the connection itself by policy (`AUTH_FORBIDDEN`, action `none`, at the
+ *   handshake or as the reason of a cut: a suspended tenant, a banned user, too many sockets). The identity is
+ *   fine, so neither a new login nor a fresh token helps: no more reconnects, no refresh; the app tells the user
+ *   and calls {@link AuthClient.connect} once something changed.
  * - `disconnected`: not started (`autoConnect: false`), gave up after `maxAttempts`, or disconnected by the app or
  *   by the server without an auth reason. {@link AuthClient.connect} starts again.
  * - `closed`: {@link AuthClient.close} was called. Final.
@@ -35,6 +39,7 @@ export type AuthClientState =
   | 'refreshing'
   | 'expired'
   | 'unauthenticated'
+  | 'forbidden'
   | 'disconnected'
   | 'closed';
 
@@ -67,6 +72,11 @@ export interface AuthClientStatus {
 export interface AuthClientEvents {
   /** The session is over (action `login`): show the login. Emitted once; the client no longer reconnects. */
   unauthenticated: (error: AuthError) => void;
+  /**
+   * The server refused this connection by policy (`AUTH_FORBIDDEN`, action `none`): tell the user (suspended
+   * tenant, banned, too many sockets). Emitted once; the client no longer reconnects until {@link AuthClient.connect}.
+   */
+  forbidden: (error: AuthError) => void;
   /** A fresh token was accepted in band: same socket, new expiry, `version` + 1. */
   refreshed: (info: { readonly expiresAt: number; readonly version: number }) => void;
   /** Every auth error the client met and handled: refused handshakes, cuts (`auth:error`), failed refreshes. */
@@ -109,7 +119,9 @@ type Timer = ReturnType<typeof setTimeout>;
 type RawSocket = Socket<DefaultEventsMap, DefaultEventsMap>;
 
 /** States after which nothing happens without the app. */
-const RESTING: ReadonlySet<AuthClientState> = new Set(['unauthenticated', 'disconnected', 'closed']);
+const RESTING: ReadonlySet<AuthClientState> = new Set(['unauthenticated', 'forbidden', 'disconnected', 'closed']);
+/** Resting states the server decided: only the app can change the outcome (a new login, a policy change). */
+const STOPPED: ReadonlySet<AuthClientState> = new Set(['unauthenticated', 'forbidden', 'closed']);
 /** A connection that stays up this long ends the current retry sequence (a flapping server still hits the bound). */
 const STABLE_AFTER_MS = 10_000;
 
@@ -150,7 +162,8 @@ function invoke(fn: () => void): void {
  * A Socket.IO client that keeps its connection authenticated for its whole life: it presents the newest token at
  * every handshake, refreshes before expiry (at a jittered point, on the server's clock), re-authenticates in band
  * without reconnecting, follows the sockauth error taxonomy (`refresh`, `retry` with capped full-jitter backoff,
- * `login` → one `unauthenticated` event, `none` → the caller's promise), and never retries without bound.
+ * `login` → one `unauthenticated` event, `none` → the caller's promise, or one `forbidden` event when it is the
+ * connection itself that was refused), and never retries without bound.
  *
  * Create it with {@link createAuthClient}. Listen to app events on {@link AuthClient.socket}.
  *
@@ -162,6 +175,7 @@ function invoke(fn: () => void): void {
  *   refresh: async () => (session = await api.refresh(session.refreshToken)).accessToken,
  * });
  * client.on('unauthenticated', (error) => showLogin(error.code));
+ * client.on('forbidden', (error) => showBlocked(error.message)); // e.g. tenant suspended: no retry loop
  * client.socket.on('chat:message', render);
  * await client.emitWithAck('chat:send', { room: 'lobby', text: 'hi' });
  * ```
@@ -177,6 +191,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   readonly #subscribers = new Set<(status: AuthClientStatus) => void>();
   readonly #listeners: { [K in keyof AuthClientEvents]: Set<Listener<K>> } = {
     unauthenticated: new Set(),
+    forbidden: new Set(),
     refreshed: new Set(),
     error: new Set(),
   };
@@ -184,7 +199,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   readonly #timers = new Map<Timer, () => void>();
   readonly #detach: () => void;
   #status: AuthClientStatus;
-  /** Bumped whenever pending work must be abandoned: close, unauthenticated, a restart by connect(). */
+  /** Bumped whenever pending work must be abandoned: close, unauthenticated, forbidden, a restart by connect(). */
   #epoch = 0;
   /** Attempts in the current reconnection sequence. */
   #attempt = 0;
@@ -284,6 +299,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
    * @example
    * ```ts
    * client.on('unauthenticated', (error) => showLogin(`session ended: ${error.code}`));
+   * client.on('forbidden', (error) => showBlocked(error.message));
    * client.on('refreshed', ({ version, expiresAt }) => console.log('re-authenticated', version, expiresAt));
    * ```
    */
@@ -300,8 +316,8 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   }
 
   /**
-   * Connects (or reconnects after `unauthenticated`/`disconnected`, e.g. once the user logged in again), with a
-   * fresh retry budget. Does nothing while connecting or connected.
+   * Connects (or reconnects after `unauthenticated`/`forbidden`/`disconnected`, e.g. once the user logged in again
+   * or the refusing policy changed), with a fresh retry budget. Does nothing while connecting or connected.
    */
   connect(): this {
     const state = this.#status.state;
@@ -316,11 +332,12 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   /**
    * Gets a fresh token now: re-authenticates in band when connected, otherwise (state `expired` or
    * `disconnected`) reconnects with it. Resolves `true` once the new token is in force, `false` otherwise (the
-   * status says why). Never rejects.
+   * status says why). Never rejects. In `unauthenticated`, `forbidden` and `closed` it does nothing (a token cannot
+   * fix what the server refused there) and resolves `false`.
    */
   async refreshNow(): Promise<boolean> {
     const state = this.#status.state;
-    if (state === 'closed' || state === 'unauthenticated') return false;
+    if (STOPPED.has(state)) return false;
     if (this.socket.connected) return this.#refreshInBand();
     // A reconnection is under way (or due): it presents the newest token; report how it ends.
     if (!this.#resting()) return this.#authenticated();
@@ -355,7 +372,8 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
    */
   emitWithAck<E extends EventNames<EmitEvents>>(event: E, ...args: EmitArgs<EmitEvents, E>): Promise<AckResponse<EmitEvents, E>> {
     const { state, error } = this.#status;
-    if (state === 'unauthenticated' && error !== undefined) return Promise.reject(error);
+    // Refused by the server: the reason itself, rather than the `closed` a closed client gets.
+    if ((state === 'unauthenticated' || state === 'forbidden') && error !== undefined) return Promise.reject(error);
     // Nothing would ever send it: fail now rather than at the ack timeout.
     if (this.#resting()) return Promise.reject(new EmitError('closed', event));
     return this.#ack(event, args as unknown[]).then((response) => {
@@ -484,8 +502,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
     this.#refreshTimer = this.#stableTimer = this.#refreshDueAt = undefined;
     const cut = this.#cutError;
     this.#cutError = undefined;
-    const state = this.#status.state;
-    if (state === 'unauthenticated' || state === 'closed') return;
+    if (STOPPED.has(this.#status.state)) return;
     this.#update({ socketId: undefined, refreshAt: undefined, disconnectReason: reason });
     if (cut !== undefined) return this.#recover(cut, this.#inForce?.token);
     if (reason === 'io client disconnect' || reason === 'io server disconnect') {
@@ -497,11 +514,18 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
     this.#recover(undefined, undefined);
   }
 
-  /** Follows the taxonomy after a refused handshake or a cut. `rejected` is the token the server turned down. */
+  /**
+   * Follows the taxonomy after a refused handshake or a cut. `rejected` is the token the server turned down.
+   * `none` here means the connection itself was refused by policy: terminal, like `login`, but nothing a new login
+   * or token can fix. An error the client does not know (no `data`, or a code of a newer server) is a transport
+   * failure: bounded retries.
+   */
   #recover(error: AuthError | undefined, rejected: string | undefined): void {
     switch (error?.action) {
       case 'login':
-        return this.#unauthenticate(error);
+        return this.#stop('unauthenticated', error);
+      case 'none':
+        return this.#stop('forbidden', error);
       case 'refresh':
         if (!this.#options.autoRefresh) {
           this.#update({ state: 'expired', error, retryAt: undefined });
@@ -510,7 +534,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
         void this.#reconnect(error, rejected);
         return;
       default:
-        // `retry`, `none` (never sent at a handshake) and transport failures: back off and try again.
+        // `retry` and transport failures: back off and try again.
         void this.#reconnect(error, undefined);
     }
   }
@@ -540,7 +564,8 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
         if (epoch !== this.#epoch) return;
         const authError = toAuthError(refreshError);
         if (authError !== undefined) this.#emit('error', authError);
-        if (authError?.action === 'login') return this.#unauthenticate(authError);
+        // The backend ended the session (`login`) or refuses this user a token by policy (`none`): no reconnection.
+        if (authError?.action === 'login' || authError?.action === 'none') return this.#recover(authError, undefined);
         return this.#reconnect(error, rejected);
       }
       if (epoch !== this.#epoch) return;
@@ -555,14 +580,17 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
     this.socket.disconnect();
   }
 
-  #unauthenticate(error: AuthError): void {
-    const state = this.#status.state;
-    if (state === 'unauthenticated' || state === 'closed') return;
+  /**
+   * Ends up in a state only the app can leave (`connect()`): abandons every timer and pending refresh, drops the
+   * socket and tells the app, once. `unauthenticated` also forgets the fresh token: it belongs to the ended session.
+   */
+  #stop(state: 'unauthenticated' | 'forbidden', error: AuthError): void {
+    if (STOPPED.has(this.#status.state)) return;
     this.#restart();
-    this.#fresh = undefined;
-    this.#update({ state: 'unauthenticated', error, socketId: undefined, refreshAt: undefined, retryAt: undefined });
+    if (state === 'unauthenticated') this.#fresh = undefined;
+    this.#update({ state, error, socketId: undefined, refreshAt: undefined, retryAt: undefined });
     this.socket.disconnect();
-    this.#emit('unauthenticated', error);
+    this.#emit(state, error);
   }
 
   /** Abandons pending work (timers, pauses, in-flight continuations) and resets the retry budget. */
@@ -699,7 +727,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
       const error = ack === undefined ? undefined : authErrorFromPayload(ack.error);
       if (error?.action === 'login') {
         this.#emit('error', error);
-        this.#unauthenticate(error);
+        this.#stop('unauthenticated', error);
         return false;
       }
       // `refresh` (stale or already expired token: get another), `retry` (store down, rate limit), malformed.
@@ -711,15 +739,16 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   }
 
   /**
-   * A refresh gave up or was told `login`. With `login`, the session ends; otherwise the state returns to
-   * `restState` with the error visible, and (when connected) the token in force simply runs until the server's
+   * A refresh gave up or was told `login` or `none`. With `login`, the session ends; with `none` while not
+   * connected, the token that a reconnection needs was refused by policy (`forbidden`); otherwise the state returns
+   * to `restState` with the error visible, and (when connected) the token in force simply runs until the server's
    * expiry cut, whose recovery has its own bounded budget.
    */
   #refreshFailed(error: unknown, restState: 'authenticated' | 'expired' | 'disconnected'): false {
     const authError = toAuthError(error);
     if (authError !== undefined) this.#emit('error', authError);
-    if (authError?.action === 'login') {
-      this.#unauthenticate(authError);
+    if (authError?.action === 'login' || (authError?.action === 'none' && restState !== 'authenticated')) {
+      this.#recover(authError, undefined);
       return false;
     }
     const state = restState === 'authenticated' && !this.socket.connected ? 'disconnected' : restState;

@@ -53,7 +53,10 @@ export interface AuthClientOptions {
    * Gets a fresh access token from the app's backend — over HTTPS, never over the socket — stores it where
    * `getToken()` reads it, and returns it. The client never calls it concurrently (refresh tokens often rotate).
    * To end the session, throw an error whose `code` is a sockauth code with action `login` (e.g. an `AuthError`,
-   * or `{ code: 'AUTH_REVOKED' }` from a 401 body); any other error is treated as transient and retried.
+   * or `{ code: 'AUTH_REVOKED' }` from a 401 body). To refuse the user a token by policy (a suspended tenant),
+   * throw one with action `none` (`{ code: 'AUTH_FORBIDDEN' }` from a 403 body): while reconnecting the client
+   * then stops in state `forbidden`; in band the token in force stays. Any other error is treated as transient and
+   * retried.
    */
   readonly refresh: () => Promise<TokenResult>;
   /** When to refresh before expiry (jittered). See {@link RefreshWindowOptions}. */

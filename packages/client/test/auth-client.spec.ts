@@ -522,6 +522,120 @@ describe('error taxonomy', () => {
     h.client.close();
   });
 
+  it.each([
+    ['handshake', (h: Harness) => h.socket.refuse('AUTH_FORBIDDEN', 'none', 'tenant suspended')],
+    ['cut', (h: Harness) => h.socket.cut('AUTH_FORBIDDEN', 'none')],
+  ])('none: a connection refused by policy (%s) → state `forbidden`, one `forbidden` event, no timer, no refresh, no retry', async (where, refuse) => {
+    const h = setup({ backoff: { baseMs: 10, capMs: 20, maxAttempts: 50 } });
+    const forbidden = jest.fn();
+    const errors = jest.fn();
+    h.client.on('forbidden', forbidden);
+    h.client.on('error', errors);
+    if (where === 'cut') await h.connect();
+    else await flush();
+    refuse(h);
+    expect(h.client.status).toMatchObject({ state: 'forbidden', retryAt: undefined, refreshAt: undefined, socketId: undefined });
+    expect(h.client.status.error).toMatchObject({ code: 'AUTH_FORBIDDEN', action: 'none', name: 'AuthForbiddenError' });
+    expect(forbidden).toHaveBeenCalledTimes(1);
+    expect(isAuthError(forbidden.mock.calls[0][0])).toBe(true);
+    expect(forbidden.mock.calls[0][0]).toMatchObject({ code: 'AUTH_FORBIDDEN', action: 'none' });
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(jest.getTimerCount()).toBe(0);
+    // Whatever arrives later, no second event, no reconnection, no refresh.
+    h.socket.refuse('AUTH_FORBIDDEN', 'none');
+    h.socket.serverEmit('auth:error', { code: 'AUTH_FORBIDDEN', action: 'none', message: 'again' });
+    h.socket.serverEmit('auth:expiring', { expiresAt: h.expOf(h.current()), inMs: 30_000 });
+    h.socket.drop();
+    await jest.advanceTimersByTimeAsync(60 * MIN);
+    expect(forbidden).toHaveBeenCalledTimes(1);
+    expect(h.unauthenticated).not.toHaveBeenCalled();
+    expect(h.socket.connectCalls).toBe(1);
+    expect(h.refresh).not.toHaveBeenCalled();
+    expect(h.states.at(-1)).toBe('forbidden');
+    // Nothing a token can fix: refreshNow() does nothing; emits fail with the reason.
+    await expect(h.client.refreshNow()).resolves.toBe(false);
+    expect(h.refresh).not.toHaveBeenCalled();
+    await expect(h.client.emitWithAck('whoami')).rejects.toMatchObject({ code: 'AUTH_FORBIDDEN' });
+    // The app acted (the tenant is back): connect() starts again with a fresh budget.
+    h.client.connect();
+    await flush();
+    expect(h.socket.connectCalls).toBe(2);
+    h.socket.accept();
+    expect(h.client.status).toMatchObject({ state: 'authenticated', error: undefined, attempt: 0 });
+    h.client.close();
+  });
+
+  it('none: refresh() refused by policy (a 403 body) while reconnecting after an expiry → `forbidden`, no retry', async () => {
+    const h = setup({ backoff: { baseMs: 10, capMs: 20, maxAttempts: 50 } });
+    const forbidden = jest.fn();
+    h.client.on('forbidden', forbidden);
+    await h.connect();
+    h.refresh.mockRejectedValue({ code: 'AUTH_FORBIDDEN', message: 'tenant suspended' });
+    h.socket.cut('AUTH_EXPIRED', 'refresh');
+    await jest.advanceTimersByTimeAsync(60 * MIN);
+    expect(h.client.state).toBe('forbidden');
+    expect(forbidden).toHaveBeenCalledTimes(1);
+    expect(h.refresh).toHaveBeenCalledTimes(1);
+    expect(h.socket.connectCalls).toBe(1);
+    expect(jest.getTimerCount()).toBe(0);
+    h.client.close();
+  });
+
+  it('none: refreshNow() in `expired` (autoRefresh: false) with refresh() refused by policy → `forbidden`', async () => {
+    const h = setup({ autoRefresh: false });
+    const forbidden = jest.fn();
+    h.client.on('forbidden', forbidden);
+    await h.connect();
+    h.socket.cut('AUTH_EXPIRED', 'refresh');
+    expect(h.client.state).toBe('expired');
+    h.refresh.mockRejectedValue({ code: 'AUTH_FORBIDDEN', message: 'tenant suspended' });
+    await expect(h.client.refreshNow()).resolves.toBe(false);
+    expect(h.client.state).toBe('forbidden');
+    expect(forbidden).toHaveBeenCalledTimes(1);
+    expect(h.socket.connectCalls).toBe(1);
+    expect(jest.getTimerCount()).toBe(0);
+    h.client.close();
+  });
+
+  it('none: an in-band auth:refresh refused by policy keeps the socket and the token in force; no retry loop', async () => {
+    const h = setup({ backoff: { baseMs: 10, capMs: 20, maxAttempts: 50 } });
+    const forbidden = jest.fn();
+    h.client.on('forbidden', forbidden);
+    await h.connect('s1');
+    const done = h.client.refreshNow();
+    await flush();
+    h.socket.emitted('auth:refresh')[0]!.reply({ ok: false, error: { code: 'AUTH_FORBIDDEN', action: 'none', message: 'no' } });
+    await expect(done).resolves.toBe(false);
+    await jest.advanceTimersByTimeAsync(MIN);
+    expect(h.socket.emitted('auth:refresh')).toHaveLength(0);
+    expect(h.refresh).toHaveBeenCalledTimes(1);
+    expect(h.client.status).toMatchObject({ state: 'authenticated', socketId: 's1', version: 1 });
+    expect(h.client.status.error?.code).toBe('AUTH_FORBIDDEN');
+    // The socket was not refused: the connection goes on until the server says otherwise.
+    expect(forbidden).not.toHaveBeenCalled();
+    h.client.close();
+  });
+
+  it('unknown: a refusal with a code of a newer server is retried like a network failure, a bounded number of times', async () => {
+    const h = setup({ random: () => 0.5, backoff: { baseMs: 100, capMs: 100, maxAttempts: 2 } });
+    const forbidden = jest.fn();
+    const errors = jest.fn();
+    h.client.on('forbidden', forbidden);
+    h.client.on('error', errors);
+    await flush();
+    for (let i = 0; i < 3; i++) {
+      h.socket.refuse('AUTH_TENANT_SUSPENDED', 'none');
+      await jest.advanceTimersByTimeAsync(100);
+    }
+    expect(h.socket.connectCalls).toBe(3);
+    expect(h.client.status).toMatchObject({ state: 'disconnected', error: undefined });
+    expect(forbidden).not.toHaveBeenCalled();
+    expect(h.unauthenticated).not.toHaveBeenCalled();
+    expect(errors).not.toHaveBeenCalled();
+    expect(jest.getTimerCount()).toBe(0);
+    h.client.close();
+  });
+
   it('refresh: an in-band AUTH_STALE fetches another token; failures are bounded and the token in force stays', async () => {
     const h = setup({ random: () => 0.5, backoff: { baseMs: 100, capMs: 1000, maxAttempts: 2 } });
     await h.connect('s1');

@@ -37,7 +37,10 @@ export interface MappedIdentity {
   readonly user?: unknown;
 }
 
-/** Turns verified claims into an identity. Throw an `AuthError` to refuse the token. */
+/**
+ * Turns verified claims into an identity. Throw an `AuthError` to refuse the token: `AuthForbiddenError` for a
+ * policy refusal of a valid identity (at the handshake: the client must not reconnect on its own).
+ */
 export type ClaimsMapper<TClaims extends JWTPayload = JWTPayload> = (claims: TClaims) => MappedIdentity;
 
 function optionalString(value: unknown, claim: string): string | undefined {

@@ -19,7 +19,9 @@ export type AuthErrorCode =
 /**
  * What a client should do about an error:
  * `login` (send the user to log in again), `refresh` (get a fresh token), `retry` (back off and try again),
- * `none` (the connection is fine; only this action was refused).
+ * `none` (the identity is fine and no token changes the answer: only this action was refused). On an event the
+ * connection stays; at the handshake (or as the reason of a cut) the refused action is the connection itself, a
+ * policy refusal (suspended tenant, banned user, too many sockets): do not reconnect automatically, the app must act.
  */
 export type AuthAction = 'login' | 'refresh' | 'retry' | 'none';
 
@@ -144,7 +146,10 @@ export class AuthRevokedError extends defineError('AUTH_REVOKED') {}
 export class AuthIdentityMismatchError extends defineError('AUTH_IDENTITY_MISMATCH') {}
 /** A re-auth presented a token older than the one in force. Action `refresh`. */
 export class AuthStaleError extends defineError('AUTH_STALE') {}
-/** Authenticated, but not allowed this action; the connection stays. Action `none`. */
+/**
+ * Authenticated, but not allowed this action; on an event the connection stays. Thrown from `mapClaims` it refuses
+ * the connection itself by policy: clients do not reconnect automatically. Action `none`.
+ */
 export class AuthForbiddenError extends defineError('AUTH_FORBIDDEN') {}
 /** Keys or the revocation store were unreachable; nothing was decided. Action `retry`. */
 export class AuthUnavailableError extends defineError('AUTH_UNAVAILABLE') {}

@@ -1,6 +1,7 @@
-import { HttpException, type Type } from '@nestjs/common';
+import { HttpException, HttpStatus, type Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import {
+  AuthForbiddenError,
   AuthInvalidError,
   AuthUnavailableError,
   defaultMapClaims,
@@ -120,11 +121,16 @@ function failure(challenge: unknown): AuthError {
 }
 
 /**
- * `error()`: `validate()` threw. An HTTP 4xx (e.g. `UnauthorizedException`) is a decision about the token;
- * anything else (a database down) decided nothing, so the client should retry.
+ * `error()`: `validate()` threw. A 403 (`ForbiddenException`: a suspended account, a disabled tenant) is a policy
+ * refusal of a valid identity, `AUTH_FORBIDDEN` (action `none`: the client stops, nothing to log in again for);
+ * any other HTTP 4xx (e.g. `UnauthorizedException`) is a decision about the token; anything else (a database
+ * down) decided nothing, so the client should retry.
  */
 function strategyError(error: unknown): AuthError {
   if (isAuthError(error)) return error;
+  if (error instanceof HttpException && error.getStatus() === HttpStatus.FORBIDDEN) {
+    return new AuthForbiddenError('refused by the passport strategy', { cause: { name: error.name } });
+  }
   if (error instanceof HttpException && error.getStatus() < 500) {
     return new AuthInvalidError('token refused by the passport strategy', { cause: { name: error.name } });
   }

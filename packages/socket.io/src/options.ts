@@ -109,7 +109,20 @@ export interface SockAuthOptions {
    * (`{ algorithms: ['HS256'], secret, issuer, audience }`).
    */
   readonly verifier: Verifier | VerifierOptions;
-  /** How claims become an identity (default: `sub`, `scope`/`scp`/`permissions`, `sid`, `jti`). */
+  /**
+   * How claims become an identity (default: `sub`, `scope`/`scp`/`permissions`, `sid`, `jti`). Throw
+   * `AuthForbiddenError` to refuse a valid identity by policy (a suspended tenant, a banned user): the handshake is
+   * refused with `AUTH_FORBIDDEN` / action `none` and `@sockauth/client` stops without retrying. Any other error
+   * refuses with `AUTH_INVALID`; an `AuthUnavailableError` (your user store is down) asks the client to retry.
+   *
+   * @example
+   * ```ts
+   * mapClaims: (claims) => {
+   *   if (suspendedTenants.has(claims.tenant)) throw new AuthForbiddenError('tenant suspended');
+   *   return defaultMapClaims(claims);
+   * }
+   * ```
+   */
   readonly mapClaims?: ClaimsMapper;
   /**
    * Handshake token sources, in order (default `['auth', 'header']`, plus `'cookie'`/`'query'` when configured).
