@@ -9,6 +9,7 @@ import {
 } from 'jose';
 import { causeOf } from './error-cause.js';
 import { AuthUnavailableError, type AuthErrorCause } from './errors.js';
+import { validateNumber } from './validate-number.js';
 import { tokenDigest } from './verified-token-cache.js';
 
 /**
@@ -65,14 +66,6 @@ const MAX_COOLDOWN_MS = 86_400_000;
 const MAX_TIMEOUT_MS = 300_000;
 const OPTION_NAMES: ReadonlySet<string> = new Set(['cooldownMs', 'cacheMaxAgeMs', 'maxBackoffMs', 'timeoutMs', 'headers']);
 
-function milliseconds(value: unknown, name: string, fallback: number, min: number, max: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new TypeError(`createVerifier: "jwksOptions.${name}" must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-  }
-  return value;
-}
-
 /** Validates `jwksOptions`; every mistake is a `TypeError` at configuration time. */
 function resolveRemoteJwksOptions(options: unknown): ResolvedRemoteJwksOptions {
   if (options === undefined) options = {};
@@ -84,18 +77,18 @@ function resolveRemoteJwksOptions(options: unknown): ResolvedRemoteJwksOptions {
     if (!OPTION_NAMES.has(name)) throw new TypeError(`createVerifier: unknown "jwksOptions" option ${JSON.stringify(name)}`);
   }
   const given = options as RemoteJwksOptions;
-  const cooldownMs = milliseconds(given.cooldownMs, 'cooldownMs', DEFAULT_COOLDOWN_MS, 0, MAX_COOLDOWN_MS);
+  const cooldownMs = validateNumber(given.cooldownMs, 'jwksOptions.cooldownMs', DEFAULT_COOLDOWN_MS, 0, MAX_COOLDOWN_MS);
   // Neither may undercut the cooldown: that is what bounds how often the endpoint is fetched.
   const atLeastCooldown = (value: unknown, name: string, fallback: number): number => {
-    if (value !== undefined && typeof value === 'number' && value < cooldownMs) {
+    if (typeof value === 'number' && value < cooldownMs) {
       throw new TypeError(`createVerifier: "jwksOptions.${name}" must be at least "jwksOptions.cooldownMs" (${cooldownMs})`);
     }
-    return milliseconds(value, name, Math.max(fallback, cooldownMs), cooldownMs, Number.MAX_SAFE_INTEGER);
+    return validateNumber(value, `jwksOptions.${name}`, Math.max(fallback, cooldownMs), cooldownMs, Number.MAX_SAFE_INTEGER);
   };
   const headers = given.headers;
   if (
     headers !== undefined &&
-    (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string'))
+    (typeof headers !== 'object' || headers === null || Array.isArray(headers) || !Object.values(headers).every((v) => typeof v === 'string'))
   ) {
     throw new TypeError('createVerifier: "jwksOptions.headers" must be an object of strings');
   }
@@ -103,7 +96,7 @@ function resolveRemoteJwksOptions(options: unknown): ResolvedRemoteJwksOptions {
     cooldownMs,
     cacheMaxAgeMs: atLeastCooldown(given.cacheMaxAgeMs, 'cacheMaxAgeMs', DEFAULT_CACHE_MAX_AGE_MS),
     maxBackoffMs: atLeastCooldown(given.maxBackoffMs, 'maxBackoffMs', DEFAULT_MAX_BACKOFF_MS),
-    timeoutMs: milliseconds(given.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, true),
+    timeoutMs: validateNumber(given.timeoutMs, 'jwksOptions.timeoutMs', DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, true),
     headers: headers === undefined ? undefined : { ...headers },
   };
 }

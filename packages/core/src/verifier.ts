@@ -23,6 +23,7 @@ import {
 import { tokenHasDuplicateMembers } from './duplicate-members.js';
 import { causeOf } from './error-cause.js';
 import { RemoteKeySet, type RemoteJwksOptions } from './remote-key-set.js';
+import { validateNumber } from './validate-number.js';
 import {
   VerifiedTokenCache,
   deepFreeze,
@@ -170,14 +171,6 @@ function validateAlgorithms(algorithms: unknown): readonly Algorithm[] {
     throw new TypeError('createVerifier: HS* and asymmetric algorithms can never be accepted by one verifier');
   }
   return Object.freeze([...new Set(algorithms as Algorithm[])]);
-}
-
-function validateNumber(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TypeError(`createVerifier: "${name}" must be a number from ${min} to ${max}`);
-  }
-  return value;
 }
 
 type KeySource = KeyObject | CryptoKey | JWTVerifyGetKey;

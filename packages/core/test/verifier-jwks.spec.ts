@@ -104,6 +104,29 @@ function answer(status: number, body = ''): Handler {
   };
 }
 
+/** A verifier that fetched k1 once. */
+async function fetchedOnce(jwksOptions: RemoteJwksOptions) {
+  const clock = driveDateNow();
+  const key = await signingKey('k1');
+  const server = await startJwksServer(serveKeys(key));
+  const verifier = remoteVerifier(server.url, jwksOptions);
+  await verifier.verify(await tokenFor(key));
+  return { clock, key, server, verifier };
+}
+
+/** An issuer that served k1 to a verifier (one fetch), then published k2 beside it. */
+async function afterRotation(cooldownMs: number) {
+  const clock = driveDateNow();
+  const k1 = await signingKey('k1');
+  const k2 = await signingKey('k2');
+  const server = await startJwksServer(serveKeys(k1));
+  const verifier = remoteVerifier(server.url, { cooldownMs });
+  await verifier.verify(await tokenFor(k1));
+  expect(server.fetches).toBe(1);
+  server.handler = serveKeys(k1, k2);
+  return { clock, k1, k2, server, verifier };
+}
+
 afterEach(async () => {
   jest.restoreAllMocks();
   await Promise.all(servers.splice(0).map(closeServer));
@@ -133,18 +156,9 @@ describe('remote JWKS', () => {
   });
 
   it('refetches once for a rotated key, and at most once per cooldown for unknown kids', async () => {
-    const clock = driveDateNow();
     const cooldownMs = 1_000;
-    const k1 = await signingKey('k1');
-    const k2 = await signingKey('k2');
-    const server = await startJwksServer(serveKeys(k1));
-    const verifier = remoteVerifier(server.url, { cooldownMs });
-
-    await verifier.verify(await tokenFor(k1));
-    expect(server.fetches).toBe(1);
-
     // The issuer rotates: it now serves k2 as well. A token naming k2 triggers one refetch and verifies.
-    server.handler = serveKeys(k1, k2);
+    const { clock, k1, k2, server, verifier } = await afterRotation(cooldownMs);
     clock.advance(cooldownMs + 1);
     const { header } = await verifier.verify(await tokenFor(k2));
     expect(header.kid).toBe('k2');
@@ -173,11 +187,7 @@ describe('remote JWKS', () => {
   });
 
   it('refetches when the cached key set is older than cacheMaxAgeMs', async () => {
-    const clock = driveDateNow();
-    const key = await signingKey('k1');
-    const server = await startJwksServer(serveKeys(key));
-    const verifier = remoteVerifier(server.url, { cooldownMs: 1_000, cacheMaxAgeMs: 5_000 });
-    await verifier.verify(await tokenFor(key));
+    const { clock, key, server, verifier } = await fetchedOnce({ cooldownMs: 1_000, cacheMaxAgeMs: 5_000 });
     clock.advance(5_001);
     await verifier.verify(await tokenFor(key));
     expect(server.fetches).toBe(2);
@@ -257,16 +267,9 @@ describe('remote JWKS', () => {
 
 describe('remote JWKS: key rotation (a key published after the last fetch)', () => {
   it('answers AUTH_UNAVAILABLE (retry), never AUTH_INVALID, until the cooldown allows a refetch, then verifies', async () => {
-    const clock = driveDateNow();
-    const k1 = await signingKey('k1');
-    const k2 = await signingKey('k2');
-    const server = await startJwksServer(serveKeys(k1));
-    const verifier = remoteVerifier(server.url, { cooldownMs: 30_000 });
-    await verifier.verify(await tokenFor(k1));
-
-    // One second after that fetch the issuer publishes k2 and signs with it.
+    // One second after the fetch, the issuer publishes k2 and signs with it.
+    const { clock, k2, server, verifier } = await afterRotation(30_000);
     clock.advance(1_000);
-    server.handler = serveKeys(k1, k2);
     const fresh = await tokenFor(k2);
     for (let i = 0; i < 3; i++) {
       const error = await failure(verifier, fresh);
@@ -283,27 +286,15 @@ describe('remote JWKS: key rotation (a key published after the last fetch)', () 
   });
 
   it('concurrent tokens of the new key share one refetch', async () => {
-    const clock = driveDateNow();
-    const k1 = await signingKey('k1');
-    const k2 = await signingKey('k2');
-    const server = await startJwksServer(serveKeys(k1));
-    const verifier = remoteVerifier(server.url, { cooldownMs: 1_000 });
-    await verifier.verify(await tokenFor(k1));
-    server.handler = serveKeys(k1, k2);
+    const { clock, k2, server, verifier } = await afterRotation(1_000);
     clock.advance(1_000);
-    const tokens = await Promise.all(Array.from({ length: 20 }, () => sign(claims(), { header: { alg: 'ES256', kid: 'k2' }, key: k2.privateKey })));
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => tokenFor(k2)));
     await Promise.all(tokens.map((token) => verifier.verify(token)));
     expect(server.fetches).toBe(2);
   });
 
   it('a forged kid cannot keep users of a new key out: the refetch it causes brings the new key', async () => {
-    const clock = driveDateNow();
-    const k1 = await signingKey('k1');
-    const k2 = await signingKey('k2');
-    const server = await startJwksServer(serveKeys(k1));
-    const verifier = remoteVerifier(server.url, { cooldownMs: 1_000 });
-    await verifier.verify(await tokenFor(k1));
-    server.handler = serveKeys(k1, k2);
+    const { clock, k1, k2, server, verifier } = await afterRotation(1_000);
     clock.advance(1_000);
     // The attacker spends the refetch; the user of k2 then gets in without one.
     expect((await failure(verifier, await tokenFor(k1, 'forged'))).code).toBe('AUTH_INVALID');
@@ -312,13 +303,7 @@ describe('remote JWKS: key rotation (a key published after the last fetch)', () 
   });
 
   it('a clock set back does not hold refetches back', async () => {
-    const clock = driveDateNow();
-    const k1 = await signingKey('k1');
-    const k2 = await signingKey('k2');
-    const server = await startJwksServer(serveKeys(k1));
-    const verifier = remoteVerifier(server.url, { cooldownMs: 60_000 });
-    await verifier.verify(await tokenFor(k1));
-    server.handler = serveKeys(k1, k2);
+    const { clock, k2, server, verifier } = await afterRotation(60_000);
     clock.advance(-3_600_000);
     await expect(verifier.verify(await tokenFor(k2))).resolves.toBeDefined();
     expect(server.fetches).toBe(2);
@@ -378,11 +363,7 @@ describe('remote JWKS: failed fetches back off', () => {
   });
 
   it('endpoint down with a stale key set: known kids keep verifying, unknown kids AUTH_UNAVAILABLE, one fetch per backoff', async () => {
-    const clock = driveDateNow();
-    const key = await signingKey('k1');
-    const server = await startJwksServer(serveKeys(key));
-    const verifier = remoteVerifier(server.url, { cooldownMs: 1_000, cacheMaxAgeMs: 5_000 });
-    await verifier.verify(await tokenFor(key));
+    const { clock, key, server, verifier } = await fetchedOnce({ cooldownMs: 1_000, cacheMaxAgeMs: 5_000 });
     server.handler = answer(200, '{"keys": ['); // broken JSON
     clock.advance(5_000);
     for (let i = 0; i < 20; i++) {
@@ -420,6 +401,7 @@ describe('remote JWKS options', () => {
     ['a fractional timeoutMs', { timeoutMs: 1.5 }],
     ['a zero timeoutMs', { timeoutMs: 0 }],
     ['headers that are not strings', { headers: { 'x-api-key': 1 } }],
+    ['headers as an array', { headers: ['x-api-key'] }],
     ['jwksOptions that are not an object', 'fast'],
   ])('refuses %s with a TypeError at creation', (_what, jwksOptions) => {
     expect(() =>
