@@ -131,18 +131,23 @@ describe.each(ADAPTERS)('%s: forged, unsigned and confused tokens', (_name, star
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'kty')).toBe(false);
   });
 
-  test('unknown kids against a remote JWKS: AUTH_INVALID, and the endpoint is not hammered (one refetch at most)', async () => {
+  test('unknown kids against a remote JWKS: one fetch, AUTH_INVALID only for the token checked against it', async () => {
     const jwks = await recordingEndpoint(() => h.keys.jwks);
     const server = await h.start(start, {
       auth: { verifier: { algorithms: ['RS256'], jwksUri: `${jwks.url}/jwks.json`, issuer: SEC_ISSUER, audience: SEC_AUDIENCE } },
     });
+    const codes: unknown[] = [];
     for (let i = 0; i < 8; i++) {
       const token = await signWith(h.keys.rsa.privateKey, 'RS256', claimsFor('alice'), { kid: `unknown-${i}` });
-      const error = await h.refused(server.url, { auth: { token: h.secret(token) } });
-      expect(error.data).toEqual({ code: 'AUTH_INVALID', action: 'login' });
+      codes.push((await h.refused(server.url, { auth: { token: h.secret(token) } })).data);
     }
-    expect(jwks.requests.length).toBeGreaterThanOrEqual(1);
-    expect(jwks.requests.length).toBeLessThanOrEqual(2);
+    // The first token caused the fetch, so a set fetched after it arrived lacks its key. The later ones may name a
+    // key published since, which the cooldown forbids fetching: nothing decided, never a fetch per forgery.
+    expect(codes).toEqual([
+      { code: 'AUTH_INVALID', action: 'login' },
+      ...Array(7).fill({ code: 'AUTH_UNAVAILABLE', action: 'retry' }),
+    ]);
+    expect(jwks.requests).toHaveLength(1);
     expect(server.connections).toEqual([]);
     expect(server.runs).toEqual([]);
   });

@@ -30,12 +30,12 @@ export type {
   Algorithm,
   AsymmetricAlgorithm,
   CustomVerifyFunction,
-  RemoteJwksOptions,
   SymmetricAlgorithm,
   VerifiedToken,
   Verifier,
   VerifierOptions,
 } from './verifier.js';
+export type { RemoteJwksOptions } from './remote-key-set.js';
 export { DEFAULT_CACHE_MAX_AGE_SEC, DEFAULT_CACHE_MAX_ENTRIES } from './verified-token-cache.js';
 export type { VerifiedTokenCacheOptions } from './verified-token-cache.js';
 

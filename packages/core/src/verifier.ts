@@ -1,10 +1,8 @@
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   errors as joseErrors,
   importSPKI,
-  jwksCache,
   jwtVerify,
   type CryptoKey,
   type JSONWebKeySet,
@@ -23,8 +21,10 @@ import {
   isAuthError,
 } from './errors.js';
 import { tokenHasDuplicateMembers } from './duplicate-members.js';
+import { causeOf } from './error-cause.js';
+import { RemoteKeySet, type RemoteJwksOptions } from './remote-key-set.js';
+import { validateNumber } from './validate-number.js';
 import {
-  KeySetVersion,
   VerifiedTokenCache,
   deepFreeze,
   recheckTimeClaims,
@@ -54,17 +54,7 @@ const ASYMMETRIC: ReadonlySet<string> = new Set<AsymmetricAlgorithm>([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
 ]);
 
-/** Remote JWKS tuning. */
-export interface RemoteJwksOptions {
-  /** Minimum time between two fetches, so unknown `kid`s cannot hammer the JWKS endpoint (default 30 000 ms). */
-  readonly cooldownMs?: number;
-  /** How long a fetched key set is trusted before it is refetched (default 600 000 ms). */
-  readonly cacheMaxAgeMs?: number;
-  /** Fetch timeout (default 5 000 ms). */
-  readonly timeoutMs?: number;
-  /** Extra request headers (e.g. an API key for a private JWKS endpoint). */
-  readonly headers?: Record<string, string>;
-}
+export type { RemoteJwksOptions };
 
 /** The result of a custom `verify` function: the verified claims. */
 export type CustomVerifyFunction = (token: string) => Promise<JWTPayload> | JWTPayload;
@@ -82,7 +72,12 @@ export interface VerifierOptions {
   readonly publicKey?: string | KeyObject | CryptoKey;
   /** A local JSON Web Key Set (for asymmetric algorithms). */
   readonly jwks?: JSONWebKeySet;
-  /** A remote JWKS URL, cached, refetched once (rate-limited) when a token names an unknown `kid`. */
+  /**
+   * A remote JWKS URL. The key set is cached, refetched when older than `jwksOptions.cacheMaxAgeMs` or when a token
+   * names a key it lacks, never more often than once per `jwksOptions.cooldownMs` (with a backoff after failures).
+   * A token whose key is missing while no refetch is allowed gets `AUTH_UNAVAILABLE` (`retry`): a key rotation
+   * never sends users to log in again.
+   */
   readonly jwksUri?: string | URL;
   /** Tuning for {@link VerifierOptions.jwksUri}. */
   readonly jwksOptions?: RemoteJwksOptions;
@@ -178,29 +173,13 @@ function validateAlgorithms(algorithms: unknown): readonly Algorithm[] {
   return Object.freeze([...new Set(algorithms as Algorithm[])]);
 }
 
-function validateNumber(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TypeError(`createVerifier: "${name}" must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
 type KeySource = KeyObject | CryptoKey | JWTVerifyGetKey;
-
-/** What the verified-token cache must know of a remote key set. */
-interface RemoteKeySetState {
-  /** jose's freshness (`cacheMaxAgeMs`): a stale set is refetched before anything verified with it is trusted again. */
-  readonly fresh: boolean;
-  /** Changes whenever a fetch brings different keys. */
-  readonly version: number;
-}
 
 interface ResolvedKeySource {
   /** Undefined for a custom `verify`. */
   readonly key: KeySource | undefined;
   /** Only for `jwksUri`: the other sources never change. */
-  readonly keySet?: RemoteKeySetState;
+  readonly keySet?: RemoteKeySet;
 }
 
 function resolveKeySource(options: VerifierOptions, symmetric: boolean): ResolvedKeySource {
@@ -265,39 +244,8 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): Resolve
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError('createVerifier: "jwksUri" must be an http(s) URL');
   }
-  const tuning = options.jwksOptions ?? {};
-  const keySetVersion = new KeySetVersion();
-  const remote = createRemoteJWKSet(url, {
-    cooldownDuration: tuning.cooldownMs ?? 30_000,
-    cacheMaxAge: tuning.cacheMaxAgeMs ?? 600_000,
-    timeoutDuration: tuning.timeoutMs ?? 5_000,
-    ...(tuning.headers && { headers: tuning.headers }),
-    // jose reports every successful fetch here: how the verified-token cache learns that the keys changed.
-    [jwksCache]: keySetVersion as unknown as Record<string, never>,
-  });
-  // Failures to *obtain* keys mean nothing was decided about the token: AUTH_UNAVAILABLE, never AUTH_INVALID.
-  // Only "no key matches this kid" is an answer about the token itself.
-  const key: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (error) {
-      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
-        throw error;
-      }
-      throw new AuthUnavailableError('signing keys unavailable', { cause: causeOf(error) });
-    }
-  };
-  return {
-    key,
-    keySet: {
-      get fresh() {
-        return remote.fresh;
-      },
-      get version() {
-        return keySetVersion.version;
-      },
-    },
-  };
+  const keySet = new RemoteKeySet(url, options.jwksOptions);
+  return { key: keySet.getKey, keySet };
 }
 
 /**
@@ -336,15 +284,6 @@ async function importForAlgorithm(keyObject: KeyObject, alg: string): Promise<Cr
     ]);
   }
   return importSPKI(keyObject.export({ type: 'spki', format: 'pem' }) as string, alg);
-}
-
-function causeOf(error: unknown): { name: string; code?: string; claim?: string } {
-  const e = error as { name?: unknown; code?: unknown; claim?: unknown } | null;
-  return {
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    ...(typeof e?.code === 'string' && { code: e.code }),
-    ...(typeof e?.claim === 'string' && { claim: e.claim }),
-  };
 }
 
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);

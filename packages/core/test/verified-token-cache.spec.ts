@@ -10,7 +10,6 @@ import {
   type VerifierOptions,
 } from '../src/index.js';
 import {
-  KeySetVersion,
   VerifiedTokenCache,
   deepFreeze,
   recheckTimeClaims,
@@ -260,22 +259,6 @@ describe('deepFreeze', () => {
     expect(Object.isFrozen(value.a)).toBe(true);
     expect(Object.isFrozen(value.a.b)).toBe(true);
     expect(Object.isFrozen(value.a.b[1])).toBe(true);
-  });
-});
-
-describe('KeySetVersion', () => {
-  it('starts empty (so jose fetches on first use) and moves only when a fetch brings different keys', () => {
-    const version = new KeySetVersion();
-    expect(version.jwks).toBeUndefined();
-    expect(version.version).toBe(0);
-    version.uat = 1;
-    version.jwks = { keys: [{ kid: 'a' }] };
-    expect(version.version).toBe(1);
-    version.jwks = { keys: [{ kid: 'a' }] };
-    expect(version.version).toBe(1);
-    version.jwks = { keys: [{ kid: 'b' }] };
-    expect(version.version).toBe(2);
-    expect(version.jwks).toBeUndefined();
   });
 });
 

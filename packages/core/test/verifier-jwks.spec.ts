@@ -84,6 +84,49 @@ async function failure(verifier: Verifier, token: string): Promise<AuthError> {
   return error;
 }
 
+/**
+ * Drives `Date.now()`, which the key set's cooldown and backoff read (like jose), instead of sleeping. The
+ * verifier's own clock (token claims) stays at NOW_MS.
+ */
+function driveDateNow(): { advance(ms: number): void; set(ms: number): void } {
+  let clock = Date.now();
+  jest.spyOn(Date, 'now').mockImplementation(() => clock);
+  return {
+    advance: (ms) => void (clock += ms),
+    set: (ms) => void (clock = ms),
+  };
+}
+
+function answer(status: number, body = ''): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(body);
+  };
+}
+
+/** A verifier that fetched k1 once. */
+async function fetchedOnce(jwksOptions: RemoteJwksOptions) {
+  const clock = driveDateNow();
+  const key = await signingKey('k1');
+  const server = await startJwksServer(serveKeys(key));
+  const verifier = remoteVerifier(server.url, jwksOptions);
+  await verifier.verify(await tokenFor(key));
+  return { clock, key, server, verifier };
+}
+
+/** An issuer that served k1 to a verifier (one fetch), then published k2 beside it. */
+async function afterRotation(cooldownMs: number) {
+  const clock = driveDateNow();
+  const k1 = await signingKey('k1');
+  const k2 = await signingKey('k2');
+  const server = await startJwksServer(serveKeys(k1));
+  const verifier = remoteVerifier(server.url, { cooldownMs });
+  await verifier.verify(await tokenFor(k1));
+  expect(server.fetches).toBe(1);
+  server.handler = serveKeys(k1, k2);
+  return { clock, k1, k2, server, verifier };
+}
+
 afterEach(async () => {
   jest.restoreAllMocks();
   await Promise.all(servers.splice(0).map(closeServer));
@@ -113,35 +156,28 @@ describe('remote JWKS', () => {
   });
 
   it('refetches once for a rotated key, and at most once per cooldown for unknown kids', async () => {
-    // jose's cooldown reads Date.now(); drive it explicitly instead of sleeping.
-    let clock = Date.now();
-    jest.spyOn(Date, 'now').mockImplementation(() => clock);
     const cooldownMs = 1_000;
-    const k1 = await signingKey('k1');
-    const k2 = await signingKey('k2');
-    const server = await startJwksServer(serveKeys(k1));
-    const verifier = remoteVerifier(server.url, { cooldownMs });
-
-    await verifier.verify(await tokenFor(k1));
-    expect(server.fetches).toBe(1);
-
     // The issuer rotates: it now serves k2 as well. A token naming k2 triggers one refetch and verifies.
-    server.handler = serveKeys(k1, k2);
-    clock += cooldownMs + 1;
+    const { clock, k1, k2, server, verifier } = await afterRotation(cooldownMs);
+    clock.advance(cooldownMs + 1);
     const { header } = await verifier.verify(await tokenFor(k2));
     expect(header.kid).toBe('k2');
     expect(server.fetches).toBe(2);
 
-    // Unknown kids right after that refetch are answered from the cache: no more requests.
+    // Unknown kids right after that refetch cause no request: the key may have been published since, so nothing is
+    // decided (AUTH_UNAVAILABLE, retry), never AUTH_INVALID.
     for (let i = 0; i < 5; i++) {
-      expect((await failure(verifier, await tokenFor(k2, `unknown-${i}`))).code).toBe('AUTH_INVALID');
+      const error = await failure(verifier, await tokenFor(k2, `unknown-${i}`));
+      expect([error.code, error.action]).toEqual(['AUTH_UNAVAILABLE', 'retry']);
     }
     expect(server.fetches).toBe(2);
 
-    // Once the cooldown has passed, an unknown kid may cause one refetch, and only one.
-    clock += cooldownMs + 1;
-    for (let i = 0; i < 5; i++) {
-      expect((await failure(verifier, await tokenFor(k2, `unknown-${i}`))).code).toBe('AUTH_INVALID');
+    // Once the cooldown has passed, an unknown kid causes one refetch, and only one: the token that caused it is
+    // refused AUTH_INVALID (a set fetched after it arrived lacks its key), the next ones AUTH_UNAVAILABLE again.
+    clock.advance(cooldownMs + 1);
+    expect((await failure(verifier, await tokenFor(k2, 'unknown-0'))).code).toBe('AUTH_INVALID');
+    for (let i = 1; i < 5; i++) {
+      expect((await failure(verifier, await tokenFor(k2, `unknown-${i}`))).code).toBe('AUTH_UNAVAILABLE');
     }
     expect(server.fetches).toBe(3);
 
@@ -151,13 +187,8 @@ describe('remote JWKS', () => {
   });
 
   it('refetches when the cached key set is older than cacheMaxAgeMs', async () => {
-    let clock = Date.now();
-    jest.spyOn(Date, 'now').mockImplementation(() => clock);
-    const key = await signingKey('k1');
-    const server = await startJwksServer(serveKeys(key));
-    const verifier = remoteVerifier(server.url, { cacheMaxAgeMs: 5_000 });
-    await verifier.verify(await tokenFor(key));
-    clock += 5_001;
+    const { clock, key, server, verifier } = await fetchedOnce({ cooldownMs: 1_000, cacheMaxAgeMs: 5_000 });
+    clock.advance(5_001);
     await verifier.verify(await tokenFor(key));
     expect(server.fetches).toBe(2);
   });
@@ -231,5 +262,156 @@ describe('remote JWKS', () => {
     const forger = await signingKey('k1');
     const server = await startJwksServer(serveKeys(served));
     expect((await failure(remoteVerifier(server.url), await tokenFor(forger))).code).toBe('AUTH_INVALID');
+  });
+});
+
+describe('remote JWKS: key rotation (a key published after the last fetch)', () => {
+  it('answers AUTH_UNAVAILABLE (retry), never AUTH_INVALID, until the cooldown allows a refetch, then verifies', async () => {
+    // One second after the fetch, the issuer publishes k2 and signs with it.
+    const { clock, k2, server, verifier } = await afterRotation(30_000);
+    clock.advance(1_000);
+    const fresh = await tokenFor(k2);
+    for (let i = 0; i < 3; i++) {
+      const error = await failure(verifier, fresh);
+      expect([error.code, error.action]).toEqual(['AUTH_UNAVAILABLE', 'retry']);
+      expect(error.cause?.code).toBe('ERR_JWKS_NO_MATCHING_KEY');
+      clock.advance(9_000);
+    }
+    expect(server.fetches).toBe(1);
+    // 28 s after the fetch: still held back. At 30 s, the retry refetches and gets in.
+    expect((await failure(verifier, fresh)).code).toBe('AUTH_UNAVAILABLE');
+    clock.advance(2_000);
+    await expect(verifier.verify(fresh)).resolves.toMatchObject({ header: { kid: 'k2' } });
+    expect(server.fetches).toBe(2);
+  });
+
+  it('concurrent tokens of the new key share one refetch', async () => {
+    const { clock, k2, server, verifier } = await afterRotation(1_000);
+    clock.advance(1_000);
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => tokenFor(k2)));
+    await Promise.all(tokens.map((token) => verifier.verify(token)));
+    expect(server.fetches).toBe(2);
+  });
+
+  it('a forged kid cannot keep users of a new key out: the refetch it causes brings the new key', async () => {
+    const { clock, k1, k2, server, verifier } = await afterRotation(1_000);
+    clock.advance(1_000);
+    // The attacker spends the refetch; the user of k2 then gets in without one.
+    expect((await failure(verifier, await tokenFor(k1, 'forged'))).code).toBe('AUTH_INVALID');
+    await expect(verifier.verify(await tokenFor(k2))).resolves.toBeDefined();
+    expect(server.fetches).toBe(2);
+  });
+
+  it('a clock set back does not hold refetches back', async () => {
+    const { clock, k2, server, verifier } = await afterRotation(60_000);
+    clock.advance(-3_600_000);
+    await expect(verifier.verify(await tokenFor(k2))).resolves.toBeDefined();
+    expect(server.fetches).toBe(2);
+  });
+});
+
+describe('remote JWKS: failed fetches back off', () => {
+  it('endpoint down with no key set: one fetch per backoff step, however many handshakes, each AUTH_UNAVAILABLE', async () => {
+    const clock = driveDateNow();
+    const key = await signingKey('k1');
+    const server = await startJwksServer(answer(503));
+    const verifier = remoteVerifier(server.url, { cooldownMs: 1_000, maxBackoffMs: 4_000 });
+    const token = await tokenFor(key);
+    const attempt = async () => {
+      for (let i = 0; i < 20; i++) {
+        const error = await failure(verifier, await tokenFor(key, `forged-${i}`));
+        expect([error.code, error.action]).toEqual(['AUTH_UNAVAILABLE', 'retry']);
+      }
+      expect((await failure(verifier, token)).code).toBe('AUTH_UNAVAILABLE');
+    };
+    await attempt();
+    expect(server.fetches).toBe(1);
+    // The waits double from the cooldown up to maxBackoffMs: 1 s, 2 s, 4 s, 4 s.
+    const steps: number[] = [];
+    for (const wait of [999, 1, 1_999, 1, 3_999, 1, 3_999, 1]) {
+      clock.advance(wait);
+      await attempt();
+      steps.push(server.fetches);
+    }
+    expect(steps).toEqual([1, 2, 2, 3, 3, 4, 4, 5]);
+
+    // Back up: the next allowed fetch succeeds and the backoff is over.
+    server.handler = serveKeys(key);
+    clock.advance(4_000);
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    expect(server.fetches).toBe(6);
+  });
+
+  it('concurrent handshakes share one in-flight fetch, and its failure', async () => {
+    const key = await signingKey('k1');
+    const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => tokenFor(key, `forged-${i}`)));
+    let requested!: () => void;
+    const arrived = new Promise<void>((resolve) => (requested = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = await startJwksServer((req, res) => {
+      requested();
+      void released.then(() => answer(500)(req, res));
+    });
+    const verifier = remoteVerifier(server.url, { cooldownMs: 60_000 });
+    const pending = tokens.map((token) => failure(verifier, token));
+    await arrived;
+    release();
+    const errors = await Promise.all(pending);
+    expect(errors.map((e) => e.code)).toEqual(Array(20).fill('AUTH_UNAVAILABLE'));
+    expect(server.fetches).toBe(1);
+  });
+
+  it('endpoint down with a stale key set: known kids keep verifying, unknown kids AUTH_UNAVAILABLE, one fetch per backoff', async () => {
+    const { clock, key, server, verifier } = await fetchedOnce({ cooldownMs: 1_000, cacheMaxAgeMs: 5_000 });
+    server.handler = answer(200, '{"keys": ['); // broken JSON
+    clock.advance(5_000);
+    for (let i = 0; i < 20; i++) {
+      expect((await failure(verifier, await tokenFor(key, `forged-${i}`))).code).toBe('AUTH_UNAVAILABLE');
+      await expect(verifier.verify(await tokenFor(key))).resolves.toBeDefined();
+    }
+    expect(server.fetches).toBe(2);
+    clock.advance(1_000);
+    await expect(verifier.verify(await tokenFor(key))).resolves.toBeDefined();
+    expect(server.fetches).toBe(3);
+  });
+
+  it('times out a hanging endpoint, then backs off', async () => {
+    const key = await signingKey('k1');
+    const server = await startJwksServer(() => undefined); // never answers; afterEach closes the connection
+    const verifier = remoteVerifier(server.url, { timeoutMs: 50 });
+    for (let i = 0; i < 5; i++) {
+      const error = await failure(verifier, await tokenFor(key));
+      expect(error.code).toBe('AUTH_UNAVAILABLE');
+      expect(error.cause?.code).toBe('ERR_JWKS_TIMEOUT');
+    }
+    expect(server.fetches).toBe(1);
+  });
+});
+
+describe('remote JWKS options', () => {
+  it.each([
+    ['an unknown option', { coolDownMs: 1 }],
+    ['a negative cooldownMs', { cooldownMs: -1 }],
+    ['a cooldownMs above a day', { cooldownMs: 86_400_001 }],
+    ['cooldownMs NaN', { cooldownMs: Number.NaN }],
+    ['cacheMaxAgeMs below cooldownMs', { cooldownMs: 10_000, cacheMaxAgeMs: 5_000 }],
+    ['cacheMaxAgeMs below the default cooldownMs', { cacheMaxAgeMs: 5_000 }],
+    ['maxBackoffMs below cooldownMs', { cooldownMs: 10_000, maxBackoffMs: 5_000 }],
+    ['a fractional timeoutMs', { timeoutMs: 1.5 }],
+    ['a zero timeoutMs', { timeoutMs: 0 }],
+    ['headers that are not strings', { headers: { 'x-api-key': 1 } }],
+    ['headers as an array', { headers: ['x-api-key'] }],
+    ['jwksOptions that are not an object', 'fast'],
+  ])('refuses %s with a TypeError at creation', (_what, jwksOptions) => {
+    expect(() =>
+      createVerifier({ algorithms: ['ES256'], jwksUri: 'https://example.test/jwks', jwksOptions: jwksOptions as RemoteJwksOptions }),
+    ).toThrow(TypeError);
+  });
+
+  it('accepts a cooldown above the defaults of the other bounds (they follow it)', () => {
+    expect(() =>
+      createVerifier({ algorithms: ['ES256'], jwksUri: 'https://example.test/jwks', jwksOptions: { cooldownMs: 3_600_000 } }),
+    ).not.toThrow();
   });
 });

@@ -14,7 +14,18 @@ export interface JwksServer {
 
 /**
  * Serves the key set returned by `keys()` (read on every request, so rotations are visible at once) at
- * `/.well-known/jwks.json` on 127.0.0.1 and an ephemeral port.
+ * `/.well-known/jwks.json` on 127.0.0.1 and an ephemeral port. While `keys()` throws, the endpoint answers
+ * `503 Service Unavailable` (an identity provider outage); those requests are counted too.
+ *
+ * @example
+ * ```ts
+ * let down = false;
+ * const jwks = await serveJwks(() => {
+ *   if (down) throw new Error('outage');
+ *   return issuer.jwks();
+ * });
+ * const verifier = createVerifier({ algorithms: ['ES256'], jwksUri: jwks.url });
+ * ```
  */
 export async function serveJwks(keys: () => JSONWebKeySet): Promise<JwksServer> {
   let requests = 0;
@@ -24,7 +35,14 @@ export async function serveJwks(keys: () => JSONWebKeySet): Promise<JwksServer> 
       return;
     }
     requests++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(keys()));
+    let body: string;
+    try {
+      body = JSON.stringify(keys());
+    } catch {
+      res.writeHead(503).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

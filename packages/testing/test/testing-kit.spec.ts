@@ -4,6 +4,7 @@ import {
   closeAll,
   connectAs,
   createTestIssuer,
+  serveJwks,
   waitForCut,
   waitForExpiry,
 } from '../src/index.js';
@@ -38,6 +39,23 @@ describe('createTestIssuer', () => {
     expect(server.requests).toBe(2);
     expect(issuer.jwks().keys).toHaveLength(2);
     await issuer.close();
+  });
+
+  test('serveJwks answers 503 while keys() throws (an outage), counting those requests too', async () => {
+    const issuer = await createTestIssuer({ alg: 'ES256' });
+    let down = true;
+    const server = await serveJwks(() => {
+      if (down) throw new Error('outage');
+      return issuer.jwks();
+    });
+    try {
+      expect((await fetch(server.url)).status).toBe(503);
+      down = false;
+      expect(await (await fetch(server.url)).json()).toEqual(issuer.jwks());
+      expect(server.requests).toBe(2);
+    } finally {
+      await server.close();
+    }
   });
 
   test('after a rotation that drops the previous key, old tokens are refused', async () => {
