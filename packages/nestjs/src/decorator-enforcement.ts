@@ -13,9 +13,9 @@ import {
   type AuthorizeHook,
   type CompiledRequirement,
 } from '@sockauth/core';
-import type { DeniedAck, EventGate } from '@sockauth/socket.io';
+import { matchesAnyNamespace, matchesNamespace, type DeniedAck, type EventGate, type NamespaceRule } from '@sockauth/socket.io';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { matches, messageHandlers, type GatewayInfo } from './gateway.explorer.js';
+import { messageHandlers, type GatewayInfo } from './gateway.explorer.js';
 import { handlerRequirement } from './handler-requirement.js';
 
 /**
@@ -38,7 +38,7 @@ export interface DecoratorEnforcementOptions {
   /** The module's live `authorize` hook. */
   readonly authorize: AuthorizeHook | undefined;
   /** The namespaces sockauth leaves unauthenticated (`skipNamespaces` and `@Public()` gateways'). */
-  readonly skipNamespaces: readonly (string | RegExp)[];
+  readonly skipNamespaces: readonly NamespaceRule[];
   /** The context in force for a socket now. */
   readonly contextOf: (socket: Socket) => AuthContext | undefined;
   /** Reports a refusal to the hooks and the logger, like SockAuth's own. */
@@ -80,7 +80,7 @@ const AUTHENTICATED = compileRequirement(null);
 export class DecoratorEnforcement {
   readonly #gateways: readonly GatewayInfo[];
   readonly #authorize: AuthorizeHook | undefined;
-  readonly #skip: readonly (string | RegExp)[];
+  readonly #skip: readonly NamespaceRule[];
   readonly #contextOf: (socket: Socket) => AuthContext | undefined;
   readonly #report: (socket: Socket, error: AuthError, event: string) => void;
   readonly #reflector = new Reflector();
@@ -130,7 +130,7 @@ export class DecoratorEnforcement {
    */
   attach(server: Server): void {
     const install = (nsp: Namespace): void => {
-      if (this.#installed.has(nsp) || !this.#skipped(nsp.name)) return;
+      if (this.#installed.has(nsp) || !matchesAnyNamespace(this.#skip, nsp.name)) return;
       this.#installed.add(nsp);
       nsp.prependListener('connection', (socket: Socket) => {
         socket.use((packet, next) => this.#checkUnauthenticated(socket, packet, next));
@@ -215,7 +215,7 @@ export class DecoratorEnforcement {
   #build(name: string): NamespaceTable {
     const exact = this.#gateways.filter((g) => typeof g.namespace === 'string' && g.namespace === name);
     const serving =
-      exact.length > 0 ? exact : this.#gateways.filter((g) => g.namespace instanceof RegExp && matches(g.namespace, name));
+      exact.length > 0 ? exact : this.#gateways.filter((g) => g.namespace instanceof RegExp && matchesNamespace(g.namespace, name));
     const requirements = new Map<string, Map<string, CompiledRequirement>>();
     for (const gateway of serving) {
       for (const { handler, pattern } of messageHandlers(gateway.metatype)) {
@@ -231,10 +231,6 @@ export class DecoratorEnforcement {
     const table = new Map<string, EventEntry>();
     for (const [pattern, distinct] of requirements) table.set(pattern, { requirements: Object.freeze([...distinct.values()]) });
     return table;
-  }
-
-  #skipped(name: string): boolean {
-    return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : matches(rule, name)));
   }
 }
 

@@ -12,6 +12,7 @@ import type {
 import type { Socket } from 'socket.io';
 import type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
 import type { EventRateLimitOptions } from './event-rate-limit.js';
+import type { NamespaceRule } from './namespace-rules.js';
 import type { SockAuthLogger } from './logging.js';
 import type { CookieTokenOptions, TokenExtractor, TokenSource } from './token-extraction.js';
 
@@ -144,10 +145,11 @@ export interface SockAuthOptions {
   /** Re-auth attempts allowed per socket per minute (default 10). */
   readonly maxReauthsPerMinute?: number;
   /**
-   * Namespaces left unauthenticated when attached to a server (explicit opt-out; default none).
-   * Names (`'/public'`) or patterns.
+   * Namespaces left unauthenticated when attached to a server (explicit opt-out; default none): names
+   * (`'/public'`), patterns or predicates ({@link NamespaceRule}), decided per concrete namespace name (each
+   * dynamic child of a regex namespace on its own name).
    */
-  readonly skipNamespaces?: readonly (string | RegExp)[];
+  readonly skipNamespaces?: readonly NamespaceRule[];
   /** Called after a successful re-auth, e.g. to leave rooms the new permissions no longer allow. */
   readonly onContextChange?: (
     socket: Socket,
