@@ -9,12 +9,15 @@
  *    argument list without the ack), refuses the same event on Socket.IO and on NestJS (module enforcement and
  *    WsAuthGuard alike).
  */
+import { UseGuards } from '@nestjs/common';
 import { ConnectedSocket, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
-import { Public } from '@sockauth/nestjs';
+import type { AuthorizeArgs, AuthorizeHook } from '@sockauth/core';
+import { Public, WsAuthGuard } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
 import { cleanup } from '../support/cleanup';
 import { startServer } from '../support/servers';
+import { mint } from '../support/tokens';
 
 afterEach(cleanup);
 
@@ -122,4 +125,80 @@ test('a skipNamespaces pattern with the g flag leaves every matching namespace o
     const visitor = await connectAs(url, undefined, { namespace });
     await expect(visitor.emitWithAck('whoami')).resolves.toBe('open');
   }
+});
+
+// --- item 7: one shape for authorize ------------------------------------------------------------------------
+
+/** Written once, against the documented shape: the event's arguments, without the ack. */
+const seen: { transport: string; args: AuthorizeArgs }[] = [];
+function policyFor(transport: string): AuthorizeHook {
+  return (_context, _action, args) => {
+    seen.push({ transport, args });
+    return (args[0] as { room?: unknown } | undefined)?.room !== 'secret';
+  };
+}
+
+@WebSocketGateway()
+class JoinGateway {
+  @SubscribeMessage('join')
+  join() {
+    runs.push('Join.join');
+    return { joined: true };
+  }
+}
+
+@UseGuards(WsAuthGuard)
+@WebSocketGateway({ namespace: '/guarded' })
+class GuardedJoinGateway {
+  @SubscribeMessage('join')
+  join() {
+    runs.push('GuardedJoin.join');
+    return { joined: true };
+  }
+}
+
+/** The same emits on every transport; `undefined` marks a refusal. */
+const SHAPES: readonly (readonly unknown[])[] = [
+  [{ room: 'secret' }],
+  [{ room: 'general' }],
+  [{ room: 'secret' }, 'second argument'],
+  [[{ room: 'secret' }]],
+  [],
+];
+
+async function verdicts(socket: { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> }): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for (const args of SHAPES) {
+    const reply = (await socket.emitWithAck('join', ...args)) as { joined?: boolean; error?: { code: string } };
+    results.push(reply.joined === true ? 'handled' : reply.error?.code);
+  }
+  return results;
+}
+
+test('one authorize policy refuses the same events on Socket.IO and on NestJS, and sees the same arguments', async () => {
+  seen.length = 0;
+  const io = await startServer({
+    auth: { authorize: policyFor('socket.io'), events: { join: null } },
+    setup: (server) =>
+      server.on('connection', (socket) =>
+        socket.on('join', (...args: unknown[]) => (args.pop() as (reply: unknown) => void)({ joined: true })),
+      ),
+  });
+  const ioClient = await connectAs(io.url, await mint({ sub: 'kim' }));
+  const expected = ['AUTH_FORBIDDEN', 'handled', 'AUTH_FORBIDDEN', 'handled', 'handled'];
+  expect(await verdicts(ioClient)).toEqual(expected);
+
+  const nest = await createSockAuthTestingApp(
+    { providers: [JoinGateway, GuardedJoinGateway] },
+    { sockAuth: { authorize: policyFor('nestjs') } },
+  );
+  const nestClient = await connectAs(nest.url, { sub: 'kim' }, { issuer: nest.issuer });
+  expect(await verdicts(nestClient)).toEqual(expected);
+  const guardedClient = await connectAs(nest.url, { sub: 'kim' }, { issuer: nest.issuer, namespace: '/guarded' });
+  expect(await verdicts(guardedClient)).toEqual(expected);
+
+  const argsOf = (transport: string) => seen.filter((call) => call.transport === transport).map((call) => call.args);
+  expect(argsOf('socket.io')).toEqual(SHAPES);
+  expect(argsOf('nestjs')).toEqual([...SHAPES, ...SHAPES]);
+  expect(runs).toEqual(['Join.join', 'Join.join', 'Join.join', 'GuardedJoin.join', 'GuardedJoin.join', 'GuardedJoin.join']);
 });

@@ -1,5 +1,6 @@
 import { matchesNamespace } from '@sockauth/socket.io';
 import type { GatewayInfo } from '../src/gateway.explorer.js';
+import { messageArgs, rememberMessageArgs } from '../src/message-args.js';
 import { publicNamespaceRule } from '../src/public-namespaces.js';
 import { findAck } from '../src/ws-auth-exception.filter.js';
 
@@ -55,5 +56,30 @@ describe('findAck', () => {
 
   test('never takes the client for the ack', () => {
     expect(findAck([ack])).toBeUndefined();
+  });
+});
+
+describe('messageArgs', () => {
+  const ack = () => undefined;
+
+  test('rebuilds the arguments from the data Nest hands a handler: none, one, several', () => {
+    expect(messageArgs(undefined)).toEqual([]);
+    expect(messageArgs({ room: 'a' })).toEqual([{ room: 'a' }]);
+    expect(messageArgs(null)).toEqual([null]);
+    expect(messageArgs(['a', 'b'])).toEqual(['a', 'b']);
+    expect(Object.isFrozen(messageArgs(['a', 'b']))).toBe(true);
+  });
+
+  test('a single array argument stays one argument once sockauth has seen its packet', () => {
+    const withAck = [{ room: 'a' }];
+    const withoutAck = [{ room: 'b' }];
+    rememberMessageArgs(['join', withAck, ack]);
+    rememberMessageArgs(['join', withoutAck]);
+    expect(messageArgs(withAck)).toEqual([withAck]);
+    expect(messageArgs(withoutAck)).toEqual([withoutAck]);
+    // Several arguments, the first an array: Nest's data is a new array of them, never remembered.
+    const first = ['x'];
+    rememberMessageArgs(['join', first, 'second', ack]);
+    expect(messageArgs([first, 'second'])).toEqual([first, 'second']);
   });
 });

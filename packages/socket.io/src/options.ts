@@ -2,6 +2,7 @@ import type {
   AuthContext,
   AuthError,
   AuthErrorCode,
+  AuthorizeArgs,
   AuthorizeHook,
   ClaimsMapper,
   RevocationKind,
@@ -128,7 +129,11 @@ export interface SockAuthOptions {
   readonly events?: EventPermissions;
   /** Events no map entry or guard covers: refused (`'deny'`, default) or allowed to any authenticated socket. */
   readonly unlistedEvents?: UnlistedEventPolicy;
-  /** Live policy, called after the static permission check of every event (and guard). */
+  /**
+   * Live policy `(context, event, args)`, called after the static permission check of every event (and guard),
+   * with the context in force and the event's arguments without the ack ({@link AuthorizeArgs}: `emit('join',
+   * { room }, ack)` → `[{ room }]`), the same shape as on NestJS. Events of one socket are decided in arrival order.
+   */
   readonly authorize?: AuthorizeHook;
   /**
    * Decides every event that passed the checks above (context in force, `events` / `unlistedEvents`,
