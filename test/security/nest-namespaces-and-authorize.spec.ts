@@ -11,7 +11,7 @@
  */
 import { UseGuards } from '@nestjs/common';
 import { ConnectedSocket, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
-import type { AuthorizeArgs, AuthorizeHook } from '@sockauth/core';
+import { isAuthError, type AuthorizeArgs, type AuthorizeHook } from '@sockauth/core';
 import { Public, WsAuthGuard } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
@@ -29,78 +29,94 @@ beforeEach(() => {
 
 // --- item 3: overlapping public and protected namespaces ------------------------------------------------------
 
-/** Protected, with a handler that has no permission decorator: only handshake authentication stands in front of it. */
-@WebSocketGateway({ namespace: /^\/rooms\/[\w-]+$/ })
-class RoomsGateway implements OnGatewayConnection {
+/** Records its connections and `peek` messages in `runs`, as `<label>.<step>:<namespace>`. */
+abstract class PeekGateway implements OnGatewayConnection {
+  protected abstract readonly label: string;
+
   handleConnection(socket: Socket): void {
-    runs.push(`Rooms.connect:${socket.nsp.name}`);
+    runs.push(`${this.label}.connect:${socket.nsp.name}`);
   }
 
   @SubscribeMessage('peek')
   peek(@ConnectedSocket() socket: Socket) {
-    runs.push(`Rooms.peek:${socket.nsp.name}`);
-    return { gateway: 'rooms' };
+    runs.push(`${this.label}.peek:${socket.nsp.name}`);
+    return { gateway: this.label };
   }
+}
+
+/** Protected, and `peek` has no permission decorator: only handshake authentication stands in front of it. */
+@WebSocketGateway({ namespace: /^\/rooms\/[\w-]+$/ })
+class RoomsGateway extends PeekGateway {
+  protected readonly label = 'Rooms';
 }
 
 /** Public, on a pattern that overlaps RoomsGateway's on `/rooms/public-*` (not provably at start-up). */
 @Public()
 @WebSocketGateway({ namespace: /^\/(rooms\/)?public-[\w-]+$/ })
-class PublicRoomsGateway implements OnGatewayConnection {
-  handleConnection(socket: Socket): void {
-    runs.push(`PublicRooms.connect:${socket.nsp.name}`);
-  }
-
-  @SubscribeMessage('peek')
-  peek(@ConnectedSocket() socket: Socket) {
-    runs.push(`PublicRooms.peek:${socket.nsp.name}`);
-    return { gateway: 'public' };
-  }
+class PublicRoomsGateway extends PeekGateway {
+  protected readonly label = 'PublicRooms';
 }
 
 /** Public on one concrete name that the protected pattern also matches: provably ambiguous. */
 @Public()
 @WebSocketGateway({ namespace: '/rooms/lobby' })
-class PublicLobbyGateway {
-  @SubscribeMessage('peek')
-  peek() {
-    return { gateway: 'lobby' };
-  }
+class PublicLobbyGateway extends PeekGateway {
+  protected readonly label = 'PublicLobby';
 }
 
 /** Public on the protected pattern itself, only with other flags: provably ambiguous. */
 @Public()
 @WebSocketGateway({ namespace: /^\/rooms\/[\w-]+$/i })
-class PublicRoomsCaseInsensitiveGateway {
-  @SubscribeMessage('peek')
-  peek() {
-    return { gateway: 'public-i' };
+class PublicRoomsCaseInsensitiveGateway extends PeekGateway {
+  protected readonly label = 'PublicRoomsI';
+}
+
+/** Connects without a token and sends `peek`: what came back (the gateway that answered), or the refusal's code. */
+async function anonymousPeek(url: string, namespace: string): Promise<unknown> {
+  try {
+    const socket = await connectAs(url, undefined, { namespace });
+    return await socket.emitWithAck('peek');
+  } catch (error) {
+    return isAuthError(error) ? error.code : error;
   }
 }
 
-describe.each([
+const PROVIDER_ORDERS = [
   ['protected gateway first', [RoomsGateway, PublicRoomsGateway]],
   ['public gateway first', [PublicRoomsGateway, RoomsGateway]],
-])('overlapping regex namespaces, %s', (_order, providers) => {
-  test('a socket without a token is refused on a name both patterns match; the protected gateway never sees it', async () => {
-    const { url, issuer } = await createSockAuthTestingApp({ providers });
-    await expect(connectAs(url, undefined, { namespace: '/rooms/public-1' })).toBeRefusedWith('AUTH_MISSING');
-    // Connect twice: the second connection finds the child namespace Socket.IO created for the first.
-    await expect(connectAs(url, undefined, { namespace: '/rooms/public-1' })).toBeRefusedWith('AUTH_MISSING');
-    expect(runs.filter((run) => run.startsWith('Rooms.'))).toEqual([]);
+] as const;
 
-    // With a token, the same name is served (by whichever gateway Socket.IO gave it to).
+describe.each(PROVIDER_ORDERS)('overlapping regex namespaces, %s', (_order, providers) => {
+  test('a socket without a token is refused on a name both patterns match; the protected gateway never sees it', async () => {
+    const { url, issuer } = await createSockAuthTestingApp({ providers: [...providers] });
+    // Twice: the second connection finds the child namespace Socket.IO created for the first.
+    const outcomes = [await anonymousPeek(url, '/rooms/public-1'), await anonymousPeek(url, '/rooms/public-1')];
+    expect(runs.filter((run) => run.startsWith('Rooms.'))).toEqual([]);
+    expect(outcomes).toEqual(['AUTH_MISSING', 'AUTH_MISSING']);
+
+    // With a token, the same name is served (by the gateway Socket.IO gave it to).
     const member = await connectAs(url, { sub: 'kim' }, { issuer, namespace: '/rooms/public-1' });
-    await expect(member.emitWithAck('peek')).resolves.toEqual({ gateway: expect.any(String) });
+    await expect(member.emitWithAck('peek')).resolves.toEqual({ gateway: expect.stringMatching(/^(Rooms|PublicRooms)$/) });
   });
 
   test('a name only the public pattern matches stays public; one only the protected pattern matches is protected', async () => {
-    const { url } = await createSockAuthTestingApp({ providers });
+    const { url } = await createSockAuthTestingApp({ providers: [...providers] });
     const visitor = await connectAs(url, undefined, { namespace: '/public-1' });
-    await expect(visitor.emitWithAck('peek')).resolves.toEqual({ gateway: 'public' });
+    await expect(visitor.emitWithAck('peek')).resolves.toEqual({ gateway: 'PublicRooms' });
     await expect(connectAs(url, undefined, { namespace: '/rooms/general' })).toBeRefusedWith('AUTH_MISSING');
     expect(runs).toEqual(['PublicRooms.connect:/public-1', 'PublicRooms.peek:/public-1']);
   });
+});
+
+test('the two provider orders really give the overlapping name to different gateways', async () => {
+  // Otherwise the suite above would test one registration order twice.
+  const servedBy: unknown[] = [];
+  for (const [, providers] of PROVIDER_ORDERS) {
+    const { url, issuer } = await createSockAuthTestingApp({ providers: [...providers] });
+    const member = await connectAs(url, { sub: 'kim' }, { issuer, namespace: '/rooms/public-1' });
+    servedBy.push(((await member.emitWithAck('peek')) as { gateway: string }).gateway);
+  }
+  expect(servedBy.sort()).toEqual(['PublicRooms', 'Rooms']);
 });
 
 describe('provable overlaps of a public and a protected namespace are refused at start-up', () => {
