@@ -13,11 +13,12 @@ import { UseGuards } from '@nestjs/common';
 import { ConnectedSocket, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import { isAuthError, type AuthorizeArgs, type AuthorizeHook } from '@sockauth/core';
 import { Public, WsAuthGuard } from '@sockauth/nestjs';
+import { createSockAuth } from '@sockauth/socket.io';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
 import { cleanup } from '../support/cleanup';
 import { startServer } from '../support/servers';
-import { mint } from '../support/tokens';
+import { hs256Verifier, mint } from '../support/tokens';
 
 afterEach(cleanup);
 
@@ -142,6 +143,16 @@ test('a skipNamespaces pattern with the g flag leaves every matching namespace o
     await expect(visitor.emitWithAck('whoami')).resolves.toBe('open');
   }
 });
+
+test.each([['a bare string', '/public'], ['a name without its slash', ['public']], ['a number', [1]]])(
+  'skipNamespaces as %s is refused at start-up, on Socket.IO and on NestJS',
+  async (_case, skipNamespaces) => {
+    expect(() => createSockAuth({ verifier: hs256Verifier(), skipNamespaces: skipNamespaces as never })).toThrow(TypeError);
+    await expect(
+      createSockAuthTestingApp({ providers: [PublicRoomsGateway] }, { sockAuth: { skipNamespaces }, listen: false }),
+    ).rejects.toBeInstanceOf(TypeError);
+  },
+);
 
 // --- item 7: one shape for authorize ------------------------------------------------------------------------
 

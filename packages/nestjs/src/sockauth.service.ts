@@ -114,7 +114,9 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
     this.#mapClaims = mapClaims;
 
     const publicRule = publicNamespaceRule(gateways);
-    const skip = [...(options.skipNamespaces ?? []), ...(publicRule === undefined ? [] : [publicRule])];
+    // SockAuth validates skipNamespaces (a TypeError at start-up): anything but an array is passed on for it to refuse.
+    const userSkip = options.skipNamespaces ?? [];
+    const skip = publicRule !== undefined && Array.isArray(userSkip) ? [...userSkip, publicRule] : userSkip;
     const {
       useJwtService: _useJwtService,
       passport: _passport,
