@@ -7,12 +7,12 @@ import type { GatewayInfo } from './gateway.explorer.js';
  * namespace matches it **and no protected gateway's does**.
  *
  * Why per name and protected-wins: Socket.IO gives a name that several regex namespaces match to the first of them
- * in registration order (i.e. provider order), so a public pattern that also matches a protected one's names
- * would otherwise let a socket without a token reach the protected gateway's `handleConnection` and handlers,
- * depending on the order. Here, such a name is authenticated whoever serves it (fail closed): the worst a hidden
+ * in registration order (the order Nest connects gateways in, which follows the providers but is not something an
+ * application should rely on), so a public pattern that also matches a protected one's names would otherwise let
+ * a socket without a token reach the protected gateway's `handleConnection` and handlers, depending on the order. Here, such a name is authenticated whoever serves it (fail closed): the worst a hidden
  * overlap costs is a public gateway asking for a token on those names.
  *
- * Overlaps that can be proven at start-up are refused with a `TypeError` ({@link refuseProvableOverlaps}); two
+ * Overlaps that can be proven at start-up are refused with a `TypeError` (see `refuseProvableOverlaps`); two
  * different patterns can still overlap (regex intersection is not decided here), and the rule above covers them.
  */
 export function publicNamespaceRule(gateways: readonly GatewayInfo[]): NamespaceRule | undefined {
