@@ -331,11 +331,11 @@ describe('@Public() gateways', () => {
 });
 
 describe('the authorize hook', () => {
-  test('runs once per message after the decorators, sees the data the handler gets, and can refuse', async () => {
-    const calls: { subject: string; pattern: string; data: unknown }[] = [];
-    const authorize: AuthorizeHook = (ctx, pattern, data) => {
-      calls.push({ subject: ctx.subject, pattern, data });
-      return (data as { text?: string } | undefined)?.text !== 'forbidden word';
+  test('runs once per message after the decorators, sees the arguments without the ack, and can refuse', async () => {
+    const calls: { subject: string; pattern: string; args: unknown }[] = [];
+    const authorize: AuthorizeHook = (ctx, pattern, args) => {
+      calls.push({ subject: ctx.subject, pattern, args });
+      return (args[0] as { text?: string } | undefined)?.text !== 'forbidden word';
     };
     const { url, issuer } = await start([DecoratedGateway], { authorize });
     const writer = await connectAs(url, { sub: 'kim', permissions: ['chat:write', 'chat:read'] }, { issuer });
@@ -348,10 +348,10 @@ describe('the authorize hook', () => {
     await expect(reader.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual(forbidden);
     await expect(reader.emitWithAck('ping')).resolves.toBe('pong');
     expect(calls).toEqual([
-      { subject: 'kim', pattern: 'chat:send', data: { text: 'hello' } },
-      { subject: 'kim', pattern: 'chat:send', data: { text: 'forbidden word' } },
-      { subject: 'kim', pattern: 'chat:send', data: ['a', 'b'] },
-      { subject: 'kim', pattern: 'history', data: undefined },
+      { subject: 'kim', pattern: 'chat:send', args: [{ text: 'hello' }] },
+      { subject: 'kim', pattern: 'chat:send', args: [{ text: 'forbidden word' }] },
+      { subject: 'kim', pattern: 'chat:send', args: ['a', 'b'] },
+      { subject: 'kim', pattern: 'history', args: [] },
     ]);
     expect(runs).toEqual(['chat:send:{"text":"hello"}', 'chat:send:["a","b"]', 'history', 'ping']);
   });
@@ -371,7 +371,7 @@ describe('the authorize hook', () => {
 
   test('messages of a socket are decided in arrival order, even when an earlier decision is slower', async () => {
     const slow = deferred<boolean>();
-    const authorize: AuthorizeHook = (_ctx, _pattern, data) => ((data as { n: number }).n === 1 ? slow.promise : true);
+    const authorize: AuthorizeHook = (_ctx, _pattern, args) => ((args[0] as { n: number }).n === 1 ? slow.promise : true);
     const { url, issuer } = await start([DecoratedGateway], { authorize });
     const writer = await connectAs(url, { sub: 'kim', permissions: ['chat:write'] }, { issuer });
     const first = writer.emitWithAck('chat:send', { n: 1 });

@@ -104,19 +104,19 @@ describe('WsAuthGuard on a gateway', () => {
     await expect(alice.emitWithAck('me')).resolves.toEqual({ id: 'alice', displayName: 'Alice' });
   });
 
-  test('the live authorize hook sees the pattern and the data, and can refuse', async () => {
-    const calls: { subject: string; pattern: string; data: unknown }[] = [];
-    const authorize: AuthorizeHook = (ctx, pattern, data) => {
-      calls.push({ subject: ctx.subject, pattern, data });
-      return (data as { text?: string } | undefined)?.text !== 'forbidden word';
+  test('the live authorize hook sees the pattern and the arguments without the ack, and can refuse', async () => {
+    const calls: { subject: string; pattern: string; args: unknown }[] = [];
+    const authorize: AuthorizeHook = (ctx, pattern, args) => {
+      calls.push({ subject: ctx.subject, pattern, args });
+      return (args[0] as { text?: string } | undefined)?.text !== 'forbidden word';
     };
     const { url, issuer } = await startChat({ authorize });
     const writer = await connectAs(url, { sub: 'kim', scope: 'chat:write' }, { issuer });
     await expect(writer.emitWithAck('chat:send', { text: 'hello' })).resolves.toEqual({ ok: true, text: 'hello' });
     await expect(writer.emitWithAck('chat:send', { text: 'forbidden word' })).resolves.toEqual(forbidden);
     expect(calls).toEqual([
-      { subject: 'kim', pattern: 'chat:send', data: { text: 'hello' } },
-      { subject: 'kim', pattern: 'chat:send', data: { text: 'forbidden word' } },
+      { subject: 'kim', pattern: 'chat:send', args: [{ text: 'hello' }] },
+      { subject: 'kim', pattern: 'chat:send', args: [{ text: 'forbidden word' }] },
     ]);
   });
 

@@ -90,9 +90,7 @@ describe('handshake authentication for gateways', () => {
   });
 
   test('a public and a protected gateway sharing a namespace is refused at start-up', async () => {
-    await expect(createSockAuthTestingApp({ providers: [LobbyGateway, PublicRootGateway] }, { listen: false })).rejects.toThrow(
-      /share namespace \//,
-    );
+    await expect(createSockAuthTestingApp({ providers: [LobbyGateway, PublicRootGateway] }, { listen: false })).rejects.toBeInstanceOf(TypeError);
   });
 
   test('an explicit SockAuthIoAdapter(app) authenticates like the one the module installs', async () => {

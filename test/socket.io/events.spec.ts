@@ -265,10 +265,10 @@ describe('the live authorize hook', () => {
   });
 
   test('receives the context, the event name and the event arguments without the ack', async () => {
-    const calls: { subject: string; action: string; data: unknown }[] = [];
+    const calls: { subject: string; action: string; args: unknown }[] = [];
     const { as } = await setup({
-      authorize: (context, action, data) => {
-        calls.push({ subject: context.subject, action, data });
+      authorize: (context, action, args) => {
+        calls.push({ subject: context.subject, action, args });
         return true;
       },
     });
@@ -276,7 +276,7 @@ describe('the live authorize hook', () => {
 
     await socket.emitWithAck('chat:send', { text: 'hi' }, 'extra');
 
-    expect(calls).toEqual([{ subject: 'alice', action: 'chat:send', data: [{ text: 'hi' }, 'extra'] }]);
+    expect(calls).toEqual([{ subject: 'alice', action: 'chat:send', args: [{ text: 'hi' }, 'extra'] }]);
   });
 
   test('is not asked when the static permission check already refused', async () => {

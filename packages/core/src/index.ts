@@ -44,7 +44,7 @@ export type { AuthContext, ClaimsMapper, ContextDescription, MappedIdentity } fr
 
 export { PermissionSet } from './permission-set.js';
 export { allOf, anyOf, authorizeAction, compileRequirement, satisfies } from './permissions.js';
-export type { AuthorizeHook, CompiledRequirement, PermissionRequirement } from './permissions.js';
+export type { AuthorizeArgs, AuthorizeHook, CompiledRequirement, PermissionRequirement } from './permissions.js';
 
 export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken } from './connection-auth.js';
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';

@@ -21,14 +21,35 @@ export interface CompiledRequirement {
 }
 
 /**
- * A live policy hook for what claims cannot answer (tenant disabled, role removed since the token was issued).
- * Return `false` to refuse; throw an `AuthError` to refuse with its code; any other throw refuses with
- * `AUTH_UNAVAILABLE` (nothing was decided).
+ * What the `authorize` hook is asked about, in every adapter: the event's arguments as the client sent them, in
+ * order, **without** the acknowledgement callback, in a frozen array. `socket.emit('join', { room: 'a' }, ack)`
+ * gives `[{ room: 'a' }]`; `emit('move', 3, 4)` gives `[3, 4]`; `emit('ping')` gives `[]`. On NestJS the message
+ * body (`@MessageBody()`) of a one-argument message is `args[0]`.
+ *
+ * @example
+ * ```ts
+ * const authorize: AuthorizeHook = (ctx, event, args) => (args[0] as { room?: string })?.room !== 'staff';
+ * ```
+ */
+export type AuthorizeArgs = readonly unknown[];
+
+/**
+ * A live policy hook for what claims cannot answer (tenant disabled, role removed since the token was issued):
+ * `(context, action, args)`, with the context in force, the event name (`action`) and the event's arguments
+ * without the ack ({@link AuthorizeArgs}) — the same shape on Socket.IO and on NestJS. Return `true` to allow;
+ * `false` (or anything but `true`) refuses with `AUTH_FORBIDDEN`; throw an `AuthError` to refuse with its code;
+ * any other throw refuses with `AUTH_UNAVAILABLE` (nothing was decided).
+ *
+ * @example
+ * ```ts
+ * const authorize: AuthorizeHook = async (ctx, event, args) =>
+ *   !(await tenants.isDisabled(ctx.claims.tenant)) && (args[0] as { room?: string })?.room !== 'staff';
+ * ```
  */
 export type AuthorizeHook<TContext extends AuthContext = AuthContext> = (
   context: TContext,
   action: string,
-  data: unknown,
+  args: AuthorizeArgs,
 ) => boolean | Promise<boolean>;
 
 /**
@@ -104,19 +125,20 @@ function describeRequirement(requirement: CompiledRequirement): string {
 
 /**
  * Decides whether `context` may perform `action`: the static requirement first, then the optional live
- * `authorize` hook. Resolves when allowed; rejects with `AUTH_FORBIDDEN` when refused, or `AUTH_UNAVAILABLE`
- * when the hook failed without deciding.
+ * `authorize` hook, which receives `args` ({@link AuthorizeArgs}: the event's arguments without the ack).
+ * Resolves when allowed; rejects with `AUTH_FORBIDDEN` when refused, or `AUTH_UNAVAILABLE` when the hook failed
+ * without deciding.
  *
  * @example
  * ```ts
- * await authorizeAction(ctx, compileRequirement('chat:write'), 'chat:send', payload, tenantIsActive);
+ * await authorizeAction(ctx, compileRequirement('chat:write'), 'chat:send', [payload], tenantIsActive);
  * ```
  */
 export async function authorizeAction<TContext extends AuthContext>(
   context: TContext,
   requirement: CompiledRequirement,
   action: string,
-  data: unknown,
+  args: AuthorizeArgs,
   hook?: AuthorizeHook<TContext>,
 ): Promise<void> {
   if (!satisfies(context, requirement)) {
@@ -125,7 +147,7 @@ export async function authorizeAction<TContext extends AuthContext>(
   if (hook === undefined) return;
   let allowed: boolean;
   try {
-    allowed = await hook(context, action, data);
+    allowed = await hook(context, action, args);
   } catch (error) {
     if (isAuthError(error)) throw error;
     throw new AuthUnavailableError('authorization policy failed', { cause: { name: 'AuthorizeHookError' } });

@@ -165,42 +165,42 @@ describe('authorizeAction', () => {
   const requirement = compileRequirement('chat:send');
 
   it('resolves when the requirement is met and there is no hook', async () => {
-    await expect(authorizeAction(contextWith('chat:send'), requirement, 'chat:send', {})).resolves.toBeUndefined();
+    await expect(authorizeAction(contextWith('chat:send'), requirement, 'chat:send', [])).resolves.toBeUndefined();
   });
 
   it('refuses with AUTH_FORBIDDEN (action none) when the requirement is not met, without calling the hook', async () => {
     const hook = jest.fn(() => true);
-    const error = await rejectionOf(authorizeAction(contextWith('chat:read'), requirement, 'chat:send', {}, hook));
+    const error = await rejectionOf(authorizeAction(contextWith('chat:read'), requirement, 'chat:send', [], hook));
     expect(isAuthError(error) && error.code).toBe('AUTH_FORBIDDEN');
     expect(isAuthError(error) && error.action).toBe('none');
     expect(hook).not.toHaveBeenCalled();
   });
 
-  it('passes context, action and data to the hook', async () => {
+  it('passes context, action and the event arguments to the hook', async () => {
     const context = contextWith('chat:send');
-    const data = { room: 'r1' };
+    const args = [{ room: 'r1' }, 2];
     const hook = jest.fn<boolean, Parameters<AuthorizeHook>>(() => true);
-    await authorizeAction(context, requirement, 'chat:send', data, hook);
-    expect(hook).toHaveBeenCalledWith(context, 'chat:send', data);
+    await authorizeAction(context, requirement, 'chat:send', args, hook);
+    expect(hook).toHaveBeenCalledWith(context, 'chat:send', args);
   });
 
   it('refuses with AUTH_FORBIDDEN when the hook returns false or anything but true', async () => {
     const context = contextWith('chat:send');
-    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', {}, () => false))).toBe('AUTH_FORBIDDEN');
+    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', [], () => false))).toBe('AUTH_FORBIDDEN');
     const truthy = (() => 'yes') as unknown as AuthorizeHook;
-    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', {}, truthy))).toBe('AUTH_FORBIDDEN');
+    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', [], truthy))).toBe('AUTH_FORBIDDEN');
   });
 
   it('awaits an async hook', async () => {
     const context = contextWith('chat:send');
-    await expect(authorizeAction(context, requirement, 'chat:send', {}, async () => true)).resolves.toBeUndefined();
-    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', {}, async () => false))).toBe('AUTH_FORBIDDEN');
+    await expect(authorizeAction(context, requirement, 'chat:send', [], async () => true)).resolves.toBeUndefined();
+    expect(await codeOf(authorizeAction(context, requirement, 'chat:send', [], async () => false))).toBe('AUTH_FORBIDDEN');
   });
 
   it('refuses with the code of an AuthError thrown by the hook', async () => {
     const revoked = new AuthRevokedError();
     const error = await rejectionOf(
-      authorizeAction(contextWith('chat:send'), requirement, 'chat:send', {}, async () => {
+      authorizeAction(contextWith('chat:send'), requirement, 'chat:send', [], async () => {
         throw revoked;
       }),
     );
@@ -209,7 +209,7 @@ describe('authorizeAction', () => {
 
   it('refuses with AUTH_UNAVAILABLE when the hook throws anything else, without leaking its message', async () => {
     const error = await rejectionOf(
-      authorizeAction(contextWith('chat:send'), requirement, 'chat:send', {}, () => {
+      authorizeAction(contextWith('chat:send'), requirement, 'chat:send', [], () => {
         throw new Error('db password=hunter2');
       }),
     );
@@ -221,14 +221,14 @@ describe('authorizeAction', () => {
 
   it('refuses with AUTH_FORBIDDEN when no any-of permission is granted', async () => {
     const moderation = compileRequirement(anyOf('chat:admin', 'chat:moderator'));
-    expect(await codeOf(authorizeAction(contextWith('chat:read'), moderation, 'room:kick', {}))).toBe('AUTH_FORBIDDEN');
+    expect(await codeOf(authorizeAction(contextWith('chat:read'), moderation, 'room:kick', []))).toBe('AUTH_FORBIDDEN');
     const both = compileRequirement({ allOf: ['chat:read'], anyOf: ['chat:admin'] });
-    expect(await codeOf(authorizeAction(contextWith('chat:read'), both, 'room:kick', {}))).toBe('AUTH_FORBIDDEN');
+    expect(await codeOf(authorizeAction(contextWith('chat:read'), both, 'room:kick', []))).toBe('AUTH_FORBIDDEN');
   });
 
   it('lets a null requirement through to the hook', async () => {
     const hook = jest.fn(() => true);
-    await authorizeAction(contextWith(), compileRequirement(null), 'ping', undefined, hook);
+    await authorizeAction(contextWith(), compileRequirement(null), 'ping', [], hook);
     expect(hook).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,5 +1,4 @@
 import { Reflector } from '@nestjs/core';
-import { IoAdapter } from '@nestjs/platform-socket.io';
 import {
   AuthExpiredError,
   AuthForbiddenError,
@@ -13,10 +12,11 @@ import {
   type AuthorizeHook,
   type CompiledRequirement,
 } from '@sockauth/core';
-import type { DeniedAck, EventGate } from '@sockauth/socket.io';
+import { eventArgs, matchesAnyNamespace, matchesNamespace, type DeniedAck, type EventGate, type NamespaceRule } from '@sockauth/socket.io';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { matches, messageHandlers, type GatewayInfo } from './gateway.explorer.js';
+import { messageHandlers, type GatewayInfo } from './gateway.explorer.js';
 import { handlerRequirement } from './handler-requirement.js';
+import { rememberMessageArgs } from './message-args.js';
 
 /**
  * What an event needs in one namespace, from the handlers the module enforces (those `WsAuthGuard` does not
@@ -38,23 +38,11 @@ export interface DecoratorEnforcementOptions {
   /** The module's live `authorize` hook. */
   readonly authorize: AuthorizeHook | undefined;
   /** The namespaces sockauth leaves unauthenticated (`skipNamespaces` and `@Public()` gateways'). */
-  readonly skipNamespaces: readonly (string | RegExp)[];
+  readonly skipNamespaces: readonly NamespaceRule[];
   /** The context in force for a socket now. */
   readonly contextOf: (socket: Socket) => AuthContext | undefined;
   /** Reports a refusal to the hooks and the logger, like SockAuth's own. */
   readonly report: (socket: Socket, error: AuthError, event: string) => void;
-}
-
-/** The payload mapping of the Nest adapter that created a server, when it is not the default one. */
-type PayloadMapper = (payload: unknown) => { data?: unknown };
-const payloadMappers = new WeakMap<object, PayloadMapper>();
-
-/**
- * Records the adapter's `mapPayload` for `server`, so the `authorize` hook sees the message data exactly as the
- * handlers do even with an adapter that maps payloads its own way.
- */
-export function usePayloadMapping(server: object, mapper: PayloadMapper): void {
-  payloadMappers.set(server, mapper);
 }
 
 /** The initial per-socket decision queue: one settled promise shared by every socket. */
@@ -80,7 +68,7 @@ const AUTHENTICATED = compileRequirement(null);
 export class DecoratorEnforcement {
   readonly #gateways: readonly GatewayInfo[];
   readonly #authorize: AuthorizeHook | undefined;
-  readonly #skip: readonly (string | RegExp)[];
+  readonly #skip: readonly NamespaceRule[];
   readonly #contextOf: (socket: Socket) => AuthContext | undefined;
   readonly #report: (socket: Socket, error: AuthError, event: string) => void;
   readonly #reflector = new Reflector();
@@ -113,6 +101,8 @@ export class DecoratorEnforcement {
    * It only decides; SockAuth acks and reports a refusal like its own.
    */
   readonly gate: EventGate = (socket, event, packet, context) => {
+    // WsAuthGuard, when it decides a handler, rebuilds the hook's arguments from Nest's message data.
+    if (this.#authorize !== undefined) rememberMessageArgs(packet);
     const entry = this.#table(socket.nsp).get(event);
     if (entry === undefined) return undefined;
     const requirements = entry.requirements;
@@ -130,7 +120,7 @@ export class DecoratorEnforcement {
    */
   attach(server: Server): void {
     const install = (nsp: Namespace): void => {
-      if (this.#installed.has(nsp) || !this.#skipped(nsp.name)) return;
+      if (this.#installed.has(nsp) || !matchesAnyNamespace(this.#skip, nsp.name)) return;
       this.#installed.add(nsp);
       nsp.prependListener('connection', (socket: Socket) => {
         socket.use((packet, next) => this.#checkUnauthenticated(socket, packet, next));
@@ -160,12 +150,12 @@ export class DecoratorEnforcement {
     entry: EventEntry,
     authorize: AuthorizeHook,
   ): Promise<AuthError | undefined> {
-    const data = messageData(socket, packet);
+    const args = eventArgs(packet.slice(1));
     const decide = async (): Promise<AuthError | undefined> => {
       try {
         const current = this.#contextNow(socket);
         for (const requirement of entry.requirements) if (!satisfies(current, requirement)) return forbidden(event);
-        await authorizeAction(current, AUTHENTICATED, event, data, authorize);
+        await authorizeAction(current, AUTHENTICATED, event, args, authorize);
         this.#contextNow(socket);
         return undefined;
       } catch (error) {
@@ -215,7 +205,7 @@ export class DecoratorEnforcement {
   #build(name: string): NamespaceTable {
     const exact = this.#gateways.filter((g) => typeof g.namespace === 'string' && g.namespace === name);
     const serving =
-      exact.length > 0 ? exact : this.#gateways.filter((g) => g.namespace instanceof RegExp && matches(g.namespace, name));
+      exact.length > 0 ? exact : this.#gateways.filter((g) => g.namespace instanceof RegExp && matchesNamespace(g.namespace, name));
     const requirements = new Map<string, Map<string, CompiledRequirement>>();
     for (const gateway of serving) {
       for (const { handler, pattern } of messageHandlers(gateway.metatype)) {
@@ -232,31 +222,10 @@ export class DecoratorEnforcement {
     for (const [pattern, distinct] of requirements) table.set(pattern, { requirements: Object.freeze([...distinct.values()]) });
     return table;
   }
-
-  #skipped(name: string): boolean {
-    return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : matches(rule, name)));
-  }
 }
 
 function forbidden(event: string): AuthError {
   return new AuthForbiddenError(`"${event}" is not allowed`);
-}
-
-/**
- * The message data a Nest handler receives (`@MessageBody()`), which the `authorize` hook sees too: what Nest's
- * adapter makes of the event's arguments (rxjs `fromEvent` gives one argument as is, several as an array, then
- * the adapter's `mapPayload` takes the ack off).
- */
-function messageData(socket: Socket, packet: readonly unknown[]): unknown {
-  const args = packet.slice(1);
-  const payload = args.length > 1 ? args : args[0];
-  const mapper = payloadMappers.get(socket.nsp.server) ?? mapPayload;
-  return mapper(payload).data;
-}
-
-/** `IoAdapter#mapPayload` of `@nestjs/platform-socket.io` itself (it reads nothing from the adapter instance). */
-function mapPayload(payload: unknown): { data?: unknown } {
-  return IoAdapter.prototype.mapPayload.call(IoAdapter.prototype, payload);
 }
 
 /**

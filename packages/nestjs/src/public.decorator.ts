@@ -20,8 +20,10 @@ export const PublicMetadata = Reflector.createDecorator<boolean>({
  * - On a handler: its messages pass without any permission check or `authorize` hook (the socket still had to
  *   authenticate to connect, unless its namespace is public).
  * - On a gateway class: every handler is public **and the gateway's namespace skips handshake
- *   authentication**: its sockets connect without a token and have no context. A namespace cannot be public for
- *   one gateway and protected for another; that is refused at start-up.
+ *   authentication**: its sockets connect without a token and have no context. Decided per concrete namespace
+ *   name: a name a protected gateway's namespace also matches stays authenticated, whatever the provider order.
+ *   Provable overlaps with a protected gateway (same name, a name the other's pattern matches, the same pattern)
+ *   are refused at start-up with a `TypeError`.
  *
  * A handler-level `@RequirePermissions()`/`@RequireAnyPermission()` still applies inside a public gateway (and,
  * with no context there, refuses with `AUTH_MISSING`).

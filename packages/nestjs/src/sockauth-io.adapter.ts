@@ -2,7 +2,6 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server } from 'socket.io';
-import { usePayloadMapping } from './decorator-enforcement.js';
 import { SockAuthService } from './sockauth.service.js';
 
 /** Recognises adapters from any copy of this package (CJS and ESM side by side). */
@@ -75,8 +74,6 @@ export class SockAuthIoAdapter extends IoAdapter {
       if (httpServer !== undefined) (this as unknown as { httpServer: unknown }).httpServer = httpServer;
     }
     const server = super.createIOServer(port, options);
-    // The `authorize` hook must see the message data exactly as this adapter hands it to handlers.
-    usePayloadMapping(server, (payload) => this.mapPayload(payload));
     this.#resolveService(lazy).attach(server as unknown as Server);
     return server;
   }

@@ -85,10 +85,16 @@ export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' 
    */
   readonly unlistedEvents?: SockAuthOptions['unlistedEvents'];
   /**
-   * Live policy `(ctx, pattern, data) => boolean | Promise<boolean>`, run once for every message to a non-public
-   * gateway handler, after the decorators' requirement, with the context in force and the data the handler
-   * receives (`@MessageBody()`); the context is checked again once it has decided. Messages of one socket are
-   * decided in arrival order. For handlers {@link WsAuthGuard} runs for, the guard calls it instead.
+   * Live policy `(ctx, pattern, args) => boolean | Promise<boolean>`, run once for every message to a non-public
+   * gateway handler, after the decorators' requirement, with the context in force and the message's arguments
+   * without the ack (`AuthorizeArgs`, the same shape as in `@sockauth/socket.io`: the `@MessageBody()` of a
+   * one-argument message is `args[0]`); the context is checked again once it has decided. Messages of one socket
+   * are decided in arrival order. For handlers {@link WsAuthGuard} runs for, the guard calls it instead.
+   *
+   * @example
+   * ```ts
+   * SockAuthModule.forRoot({ useJwtService: true, authorize: (ctx, pattern, args) => (args[0] as { room?: string })?.room !== 'staff' });
+   * ```
    */
   readonly authorize?: SockAuthOptions['authorize'];
   /** Register the module globally (default `false`). */

@@ -13,9 +13,10 @@ import {
 import { SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
 import type { Server, Socket } from 'socket.io';
 import { DecoratorEnforcement } from './decorator-enforcement.js';
-import { exploreGateways, publicNamespaces, type GatewayInfo } from './gateway.explorer.js';
+import { exploreGateways, type GatewayInfo } from './gateway.explorer.js';
 import { jwtServiceVerify, type DelegatedVerify } from './jwt-service.verifier.js';
 import { passportVerify } from './passport.verifier.js';
+import { publicNamespaceRule } from './public-namespaces.js';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
 import type { SockAuthModuleOptions } from './sockauth-options.interface.js';
 
@@ -112,7 +113,10 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
     }
     this.#mapClaims = mapClaims;
 
-    const skip = [...(options.skipNamespaces ?? []), ...publicNamespaces(gateways)];
+    const publicRule = publicNamespaceRule(gateways);
+    // SockAuth validates skipNamespaces (a TypeError at start-up): anything but an array is passed on for it to refuse.
+    const userSkip = options.skipNamespaces ?? [];
+    const skip = publicRule !== undefined && Array.isArray(userSkip) ? [...userSkip, publicRule] : userSkip;
     const {
       useJwtService: _useJwtService,
       passport: _passport,

@@ -4,6 +4,7 @@ import { AuthForbiddenError, authorizeAction, mapVerificationError, satisfies, t
 import type { Socket } from 'socket.io';
 import { missingContextError } from './decorator-enforcement.js';
 import { handlerRequirement, type HandlerRequirement } from './handler-requirement.js';
+import { messageArgs } from './message-args.js';
 import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.js';
 
 /**
@@ -16,8 +17,8 @@ import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.
  *
  * It authorizes each gateway message against the socket's context in force *when the message is handled* (it
  * follows re-auths, and refuses after expiry): `@RequirePermissions()` (all of) and `@RequireAnyPermission()`
- * (any of), handler-level overriding gateway-level, then the live `authorize(ctx, pattern, data)` hook of the
- * options. `@Public()` handlers pass. Denials throw sockauth errors (`AUTH_FORBIDDEN`, or `AUTH_EXPIRED` /
+ * (any of), handler-level overriding gateway-level, then the live `authorize(ctx, pattern, args)` hook of the
+ * options (`args`: the message's arguments without the ack, as everywhere; the body is `args[0]`). `@Public()` handlers pass. Denials throw sockauth errors (`AUTH_FORBIDDEN`, or `AUTH_EXPIRED` /
  * `AUTH_MISSING` when no context is in force), never Nest's generic `WsException`; the module's
  * {@link WsAuthExceptionFilter} turns them into the message's ack and the socket stays connected: the same ack
  * as the module's own enforcement.
@@ -70,7 +71,7 @@ export class WsAuthGuard implements CanActivate {
         if (!satisfies(current, requirement)) throw new AuthForbiddenError(`"${pattern}" is not allowed`);
         return true;
       }
-      return authorizeAction(current, requirement, pattern, ws.getData(), authorize).then(() => {
+      return authorizeAction(current, requirement, pattern, messageArgs(ws.getData()), authorize).then(() => {
         contextNow(socket); // the deadline may have passed, or a revocation landed, while the hook ran
         return true;
       }, fail);

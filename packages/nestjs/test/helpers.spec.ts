@@ -1,4 +1,7 @@
-import { publicNamespaces, type GatewayInfo } from '../src/gateway.explorer.js';
+import { matchesNamespace } from '@sockauth/socket.io';
+import type { GatewayInfo } from '../src/gateway.explorer.js';
+import { messageArgs, rememberMessageArgs } from '../src/message-args.js';
+import { publicNamespaceRule } from '../src/public-namespaces.js';
 import { findAck } from '../src/ws-auth-exception.filter.js';
 
 const gateway = (name: string, namespace: string | RegExp, isPublic: boolean): GatewayInfo => ({
@@ -8,24 +11,31 @@ const gateway = (name: string, namespace: string | RegExp, isPublic: boolean): G
   patterns: [],
 });
 
-describe('publicNamespaces', () => {
-  test('lists the namespaces of public gateways as skip rules', () => {
-    expect(publicNamespaces([gateway('Status', '/status', true), gateway('Chat', '/', false), gateway('Feed', /^\/feed-\d+$/, true)])).toEqual([
-      '/status',
-      /^\/feed-\d+$/,
-    ]);
+describe('publicNamespaceRule', () => {
+  test('none without public gateways', () => {
+    expect(publicNamespaceRule([gateway('Chat', '/', false)])).toBeUndefined();
   });
 
-  test('refuses a public and a protected gateway on the same namespace', () => {
-    expect(() => publicNamespaces([gateway('Open', '/', true), gateway('Closed', '/', false)])).toThrow(/Open and protected gateway Closed/);
+  test('opens the concrete names of public gateways that no protected gateway matches', () => {
+    const rule = publicNamespaceRule([
+      gateway('Status', '/status', true),
+      gateway('Chat', '/', false),
+      gateway('Feed', /^\/feed-\d+$/, true),
+      gateway('Rooms', /^\/feed-1\d*$/, false),
+    ])!;
+    expect(['/status', '/feed-2', '/feed-23'].filter((name) => matchesNamespace(rule, name))).toEqual(['/status', '/feed-2', '/feed-23']);
+    // Matched by a public and a protected pattern: protected, whatever the order of the gateways.
+    expect(['/', '/feed-1', '/feed-12', '/other'].filter((name) => matchesNamespace(rule, name))).toEqual([]);
   });
 
-  test('refuses a public pattern that matches a protected namespace', () => {
-    expect(() => publicNamespaces([gateway('Open', /^\/team-/, true), gateway('Closed', '/team-a', false)])).toThrow(/share namespace \/team-a/);
-  });
-
-  test('refuses the same pattern public in one gateway and protected in another', () => {
-    expect(() => publicNamespaces([gateway('Open', /^\/x/, true), gateway('Closed', /^\/x/, false)])).toThrow(/share namespace/);
+  test.each([
+    ['the same name', '/', '/'],
+    ['a public pattern matching a protected name', /^\/team-/, '/team-a'],
+    ['a protected pattern matching a public name', '/team-a', /^\/team-/],
+    ['the same pattern', /^\/x/, /^\/x/],
+    ['the same pattern with other flags', /^\/x/i, /^\/x/g],
+  ])('refuses a public and a protected gateway on %s', (_case, open, closed) => {
+    expect(() => publicNamespaceRule([gateway('Open', open, true), gateway('Closed', closed, false)])).toThrow(TypeError);
   });
 });
 
@@ -46,5 +56,30 @@ describe('findAck', () => {
 
   test('never takes the client for the ack', () => {
     expect(findAck([ack])).toBeUndefined();
+  });
+});
+
+describe('messageArgs', () => {
+  const ack = () => undefined;
+
+  test('rebuilds the arguments from the data Nest hands a handler: none, one, several', () => {
+    expect(messageArgs(undefined)).toEqual([]);
+    expect(messageArgs({ room: 'a' })).toEqual([{ room: 'a' }]);
+    expect(messageArgs(null)).toEqual([null]);
+    expect(messageArgs(['a', 'b'])).toEqual(['a', 'b']);
+    expect(Object.isFrozen(messageArgs(['a', 'b']))).toBe(true);
+  });
+
+  test('a single array argument stays one argument once sockauth has seen its packet', () => {
+    const withAck = [{ room: 'a' }];
+    const withoutAck = [{ room: 'b' }];
+    rememberMessageArgs(['join', withAck, ack]);
+    rememberMessageArgs(['join', withoutAck]);
+    expect(messageArgs(withAck)).toEqual([withAck]);
+    expect(messageArgs(withoutAck)).toEqual([withoutAck]);
+    // Several arguments, the first an array: Nest's data is a new array of them, never remembered.
+    const first = ['x'];
+    rememberMessageArgs(['join', first, 'second', ack]);
+    expect(messageArgs([first, 'second'])).toEqual([first, 'second']);
   });
 });

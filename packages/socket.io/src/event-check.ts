@@ -15,6 +15,7 @@ import {
   type PermissionRequirement,
 } from '@sockauth/core';
 import type { Socket } from 'socket.io';
+import { eventArgs } from './event-args.js';
 import type { EventPolicy, UnlistedEventPolicy } from './event-policy.js';
 import type { EventRateLimiter } from './event-rate-limit.js';
 import type { EventGate, EventGateVerdict } from './options.js';
@@ -99,7 +100,7 @@ export class EventCheck {
         return;
       }
       const action = `guard:${handler.name || 'anonymous'}`;
-      authorizeAction(context, compiled, action, withoutAck(packet), self.#authorize).then(
+      authorizeAction(context, compiled, action, eventArgs(packet), self.#authorize).then(
         () => {
           if (!state.auth.isActive()) return ackPacket(packet, denied(safeCurrentError(state.auth)));
           handler.apply(this, args);
@@ -168,7 +169,7 @@ export class EventCheck {
       try {
         // Re-read the context: a re-auth may have replaced it while earlier events were being checked.
         const current = state.auth.current();
-        await authorizeAction(current, checked, event, withoutAck(packet.slice(1)), hook);
+        await authorizeAction(current, checked, event, eventArgs(packet.slice(1)), hook);
         // The deadline may have passed during the hook.
         this.#pass(socket, event, packet, state.auth.current(), next);
       } catch (error) {
@@ -225,11 +226,6 @@ export class EventCheck {
     );
     this.#disconnect(socket, error);
   }
-}
-
-/** The event arguments the `authorize` hook sees: the payload, without Socket.IO's ack callback. */
-function withoutAck(args: readonly unknown[]): unknown[] {
-  return typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : [...args];
 }
 
 /** An `eventGate` refusal: its own `AuthError`, or `AUTH_UNAVAILABLE` when it failed (nothing was decided). */

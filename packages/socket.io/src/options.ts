@@ -2,6 +2,7 @@ import type {
   AuthContext,
   AuthError,
   AuthErrorCode,
+  AuthorizeArgs,
   AuthorizeHook,
   ClaimsMapper,
   RevocationKind,
@@ -12,6 +13,7 @@ import type {
 import type { Socket } from 'socket.io';
 import type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
 import type { EventRateLimitOptions } from './event-rate-limit.js';
+import type { NamespaceRule } from './namespace-rules.js';
 import type { SockAuthLogger } from './logging.js';
 import type { CookieTokenOptions, TokenExtractor, TokenSource } from './token-extraction.js';
 
@@ -140,7 +142,11 @@ export interface SockAuthOptions {
   readonly events?: EventPermissions;
   /** Events no map entry or guard covers: refused (`'deny'`, default) or allowed to any authenticated socket. */
   readonly unlistedEvents?: UnlistedEventPolicy;
-  /** Live policy, called after the static permission check of every event (and guard). */
+  /**
+   * Live policy `(context, event, args)`, called after the static permission check of every event (and guard),
+   * with the context in force and the event's arguments without the ack ({@link AuthorizeArgs}: `emit('join',
+   * { room }, ack)` → `[{ room }]`), the same shape as on NestJS. Events of one socket are decided in arrival order.
+   */
   readonly authorize?: AuthorizeHook;
   /**
    * Decides every event that passed the checks above (context in force, `events` / `unlistedEvents`,
@@ -157,10 +163,11 @@ export interface SockAuthOptions {
   /** Re-auth attempts allowed per socket per minute (default 10). */
   readonly maxReauthsPerMinute?: number;
   /**
-   * Namespaces left unauthenticated when attached to a server (explicit opt-out; default none).
-   * Names (`'/public'`) or patterns.
+   * Namespaces left unauthenticated when attached to a server (explicit opt-out; default none): names
+   * (`'/public'`), patterns or predicates ({@link NamespaceRule}), decided per concrete namespace name (each
+   * dynamic child of a regex namespace on its own name).
    */
-  readonly skipNamespaces?: readonly (string | RegExp)[];
+  readonly skipNamespaces?: readonly NamespaceRule[];
   /** Called after a successful re-auth, e.g. to leave rooms the new permissions no longer allow. */
   readonly onContextChange?: (
     socket: Socket,

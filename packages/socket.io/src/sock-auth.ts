@@ -23,6 +23,7 @@ import { cutSocket } from './cut.js';
 import { EventCheck } from './event-check.js';
 import { EventPolicy } from './event-policy.js';
 import { EventRateLimiter } from './event-rate-limit.js';
+import { matchesAnyNamespace, validateNamespaceRules, type NamespaceRule } from './namespace-rules.js';
 import { validateLogger } from './logging.js';
 import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
@@ -55,7 +56,7 @@ export class SockAuth {
   /** Per-event checks: rate limit, re-auth, event map, guards, `authorize`, `eventGate`. */
   readonly #events: EventCheck;
   readonly #revocations: RevocationCuts;
-  readonly #skip: readonly (string | RegExp)[];
+  readonly #skip: readonly NamespaceRule[];
   readonly #states = new WeakMap<Socket, SocketState>();
   readonly #registry = new ConnectionRegistry<Socket>();
   readonly #attached = new WeakSet<object>();
@@ -170,7 +171,7 @@ export class SockAuth {
       options.eventRateLimit === undefined || options.eventRateLimit === false
         ? undefined
         : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
-    this.#skip = options.skipNamespaces ?? [];
+    this.#skip = validateNamespaceRules(options.skipNamespaces);
     const states = this.#states;
     const registry = this.#registry;
     const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
@@ -218,7 +219,7 @@ export class SockAuth {
    */
   attach(io: Server): this {
     const install = (nsp: Namespace): void => {
-      if (this.#attached.has(nsp) || this.#skipped(nsp.name)) return;
+      if (this.#attached.has(nsp) || matchesAnyNamespace(this.#skip, nsp.name)) return;
       this.#attached.add(nsp);
       nsp.use(this.middleware);
       this.#watchConnections(nsp);
@@ -407,9 +408,6 @@ export class SockAuth {
     cutSocket(socket, ERROR_EVENT, error.toJSON());
   }
 
-  #skipped(name: string): boolean {
-    return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : rule.test(name)));
-  }
 }
 
 /**
