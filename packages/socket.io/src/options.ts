@@ -6,6 +6,7 @@ import type {
   ClaimsMapper,
   RevocationKind,
   RevocationStore,
+  JWTPayload,
   Verifier,
   VerifierOptions,
 } from '@sockauth/core';
@@ -100,17 +101,41 @@ export type EventGateVerdict = AuthError | undefined | PromiseLike<AuthError | u
  *   event.startsWith('admin:') && !context.permissions.has('chat:admin') ? new AuthForbiddenError() : undefined;
  * ```
  */
-export type EventGate = (socket: Socket, event: string, packet: readonly unknown[], context: AuthContext) => EventGateVerdict;
+export type EventGate<TClaims extends JWTPayload = JWTPayload> = (
+  socket: Socket,
+  event: string,
+  packet: readonly unknown[],
+  context: AuthContext<TClaims>,
+) => EventGateVerdict;
 
-/** Options of {@link createSockAuth}. */
-export interface SockAuthOptions {
+/**
+ * Options of {@link createSockAuth}. `TClaims` types the claims your hooks see (`mapClaims`, `authorize`,
+ * `eventGate`, `onContextChange`, and `contextOf`/`socket.data.auth`); it is inferred from the parameter of your
+ * `mapClaims`. It is a declaration, not a check: validate what your policy relies on in `mapClaims` (throw an
+ * `AuthInvalidError` to refuse the token).
+ *
+ * @example
+ * ```ts
+ * interface AppClaims extends JWTPayload { readonly tenant: string }
+ * const auth = sockAuth(io, {
+ *   verifier,
+ *   mapClaims: (claims: AppClaims) => {
+ *     if (typeof claims.tenant !== 'string') throw new AuthInvalidError('no tenant');
+ *     return defaultMapClaims(claims);
+ *   },
+ *   authorize: (context) => tenants.isActive(context.claims.tenant), // context: AuthContext<AppClaims>
+ * });
+ * auth.contextOf(socket)?.claims.tenant; // string
+ * ```
+ */
+export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
   /**
    * How tokens are verified: a verifier from `createVerifier`, or the options to build one
    * (`{ algorithms: ['HS256'], secret, issuer, audience }`).
    */
   readonly verifier: Verifier | VerifierOptions;
   /** How claims become an identity (default: `sub`, `scope`/`scp`/`permissions`, `sid`, `jti`). */
-  readonly mapClaims?: ClaimsMapper;
+  readonly mapClaims?: ClaimsMapper<TClaims>;
   /**
    * Handshake token sources, in order (default `['auth', 'header']`, plus `'cookie'`/`'query'` when configured).
    * A function is a custom {@link TokenExtractor}.
@@ -128,13 +153,13 @@ export interface SockAuthOptions {
   /** Events no map entry or guard covers: refused (`'deny'`, default) or allowed to any authenticated socket. */
   readonly unlistedEvents?: UnlistedEventPolicy;
   /** Live policy, called after the static permission check of every event (and guard). */
-  readonly authorize?: AuthorizeHook;
+  readonly authorize?: AuthorizeHook<AuthContext<TClaims>>;
   /**
    * Decides every event that passed the checks above (context in force, `events` / `unlistedEvents`,
    * `authorize`), with that context, before it is let through; its refusals are acked and reported like sockauth's
    * own. See {@link EventGate}.
    */
-  readonly eventGate?: EventGate;
+  readonly eventGate?: EventGate<TClaims>;
   /** Revocation store (default: a new in-memory store). */
   readonly revocationStore?: RevocationStore;
   /** Emit `auth:expiring` this many seconds before `exp` (default 30). */
@@ -151,7 +176,7 @@ export interface SockAuthOptions {
   /** Called after a successful re-auth, e.g. to leave rooms the new permissions no longer allow. */
   readonly onContextChange?: (
     socket: Socket,
-    change: { readonly previous: AuthContext; readonly current: AuthContext },
+    change: { readonly previous: AuthContext<TClaims>; readonly current: AuthContext<TClaims> },
   ) => void | Promise<void>;
   /** Observability hooks. */
   readonly hooks?: SockAuthHooks;
@@ -175,8 +200,22 @@ export interface SockAuthOptions {
   readonly eventRateLimit?: EventRateLimitOptions | false;
 }
 
-/** `socket.data` of an authenticated socket. */
-export interface SockAuthSocketData {
-  /** The context in force; removed on disconnect, expiry and revocation. */
-  auth?: AuthContext;
+/**
+ * `socket.data` of an authenticated socket: the fourth type parameter of Socket.IO's `Server`, so handlers read
+ * `socket.data.auth` typed. Extend it with your own fields.
+ *
+ * @example
+ * ```ts
+ * interface SocketData extends SockAuthSocketData<AppClaims> { joinedAt: number }
+ * const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer);
+ * const auth = sockAuth(io, { verifier, mapClaims: (claims: AppClaims) => defaultMapClaims(claims) });
+ * io.on('connection', (socket) => socket.data.auth?.claims.tenant); // string | undefined
+ * ```
+ */
+export interface SockAuthSocketData<TClaims extends JWTPayload = JWTPayload> {
+  /**
+   * The context in force; removed on disconnect, expiry and revocation. A snapshot for convenience: prefer
+   * `auth.contextOf(socket)`, which also answers `undefined` the moment a token expires or is revoked.
+   */
+  auth?: AuthContext<TClaims>;
 }
