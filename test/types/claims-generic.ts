@@ -6,7 +6,7 @@
 import { Server } from 'socket.io';
 import { AuthInvalidError, defaultMapClaims, type AuthContext, type JWTPayload } from '@sockauth/core';
 import { createSockAuth, sockAuth, type SockAuth, type SockAuthOptions } from '@sockauth/socket.io';
-import type { AuthContext as NestAuthContext } from '@sockauth/nestjs';
+import { SockAuthModule, type AuthContext as NestAuthContext } from '@sockauth/nestjs';
 
 interface AppClaims extends JWTPayload {
   readonly tenant: string;
@@ -69,3 +69,21 @@ function nestHandler(context: NestAuthContext<AppClaims>): string {
   return core.claims.tenant;
 }
 void nestHandler;
+
+// Nest: forRoot infers the same generic from mapClaims, and authorize sees the typed claims.
+SockAuthModule.forRoot({
+  verifier: { algorithms: ['HS256'], secret: 'x'.repeat(32) },
+  mapClaims: (claims: AppClaims) => defaultMapClaims(claims),
+  authorize: (context) => {
+    const tenant: string = context.claims.tenant;
+    return tenant !== 'disabled';
+  },
+});
+SockAuthModule.forRootAsync({
+  useFactory: () => ({
+    verifier: { algorithms: ['HS256'], secret: 'x'.repeat(32) },
+    mapClaims: (claims: AppClaims) => defaultMapClaims(claims),
+    // @ts-expect-error tenant is a string, not a number
+    authorize: (context) => context.claims.tenant === 1,
+  }),
+});
