@@ -81,8 +81,8 @@ const DOCUMENTED_IN: Record<keyof typeof INSTALL_LINES, string> = {
 /** What an existing app already has before it adds sockauth (a Nest app: Nest itself, an HTTP platform). */
 const BASELINE = {
   node: ['typescript@7.0.2', '@types/node@20'],
-  nest11: ['@nestjs/common@11', '@nestjs/core@11', '@nestjs/platform-express@11', 'reflect-metadata', 'rxjs', 'typescript@7.0.2', '@types/node@20'],
-  nest12: ['@nestjs/common@12', '@nestjs/core@12', '@nestjs/platform-express@12', 'reflect-metadata', 'rxjs', 'typescript@7.0.2', '@types/node@20'],
+  nest11: ['@nestjs/common@11', '@nestjs/core@11', '@nestjs/platform-express@11', '@nestjs/jwt@11', 'reflect-metadata', 'rxjs', 'typescript@7.0.2', '@types/node@20'],
+  nest12: ['@nestjs/common@12', '@nestjs/core@12', '@nestjs/platform-express@12', '@nestjs/jwt@12', 'reflect-metadata', 'rxjs', 'typescript@7.0.2', '@types/node@20'],
 };
 
 /** The `@sockauth/*` packages each package needs at run time (so their tarballs go beside it). */
@@ -179,6 +179,26 @@ import { ChatGateway } from './chat.gateway.js';
 })
 export class AppModule {}
 `,
+  'src/jwt-app.module.ts': `import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { SockAuthModule } from '@sockauth/nestjs';
+import { ChatGateway } from './chat.gateway.js';
+
+/** The same gateway, verified by the application's own JwtModule (the optional @nestjs/jwt peer). */
+@Module({
+  imports: [
+    JwtModule.registerAsync({
+      useFactory: () => ({
+        secret: process.env.JWT_SECRET!,
+        verifyOptions: { algorithms: ['HS256'], issuer: 'sockauth-test', audience: 'sockauth-test' },
+      }),
+    }),
+    SockAuthModule.forRoot({ useJwtService: true }),
+  ],
+  providers: [ChatGateway],
+})
+export class JwtAppModule {}
+`,
   'test/chat.test.ts': `import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
@@ -186,14 +206,16 @@ import { NestFactory } from '@nestjs/core';
 import { closeAll, connectAs, createSockAuthTestingApp, createTestIssuer } from '@sockauth/testing';
 import { AppModule } from '../src/app.module.js';
 import { ChatGateway } from '../src/chat.gateway.js';
+import { JwtAppModule } from '../src/jwt-app.module.js';
 
 // node:test has no global afterEach for the kit to find: close its sockets and apps here.
 afterEach(closeAll);
 
-test('the app module: handshake, @RequirePermissions and @AuthUser, from a real client', async () => {
+/** Starts \`module\` as an application and talks to its gateway with real clients and real tokens. */
+async function chatOverTheWire(module: typeof AppModule | typeof JwtAppModule): Promise<void> {
   const issuer = await createTestIssuer();
   process.env.JWT_SECRET = issuer.secret;
-  const app = await NestFactory.create(AppModule, { logger: false });
+  const app = await NestFactory.create(module, { logger: false });
   try {
     await app.listen(0, '127.0.0.1');
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -209,9 +231,13 @@ test('the app module: handshake, @RequirePermissions and @AuthUser, from a real 
     await closeAll();
     await app.close();
   }
-});
+}
 
-test('the testing kit: createSockAuthTestingApp and an in-band re-auth minted for the context', async () => {
+test('SockAuthModule.forRootAsync: handshake, @RequirePermissions and @AuthUser', () => chatOverTheWire(AppModule));
+
+test('useJwtService with the JwtModule of the app: the same over the wire', () => chatOverTheWire(JwtAppModule));
+
+test('the testing kit: createSockAuthTestingApp, then an in-band re-auth that grants chat:write', async () => {
   const { url, issuer } = await createSockAuthTestingApp({ providers: [ChatGateway] });
   const socket = await connectAs(url, { sub: 'alice', tenant: 'acme' }, { issuer });
   const denied = (await socket.emitWithAck('chat:send', { text: 'hi' })) as { error?: { code?: string } };
@@ -309,7 +335,7 @@ io.close();`;
       expect([nest, installedVersion(dir, nest).split('.')[0]]).toEqual([nest, major]);
     }
     const result = buildAndTestNestApp(dir);
-    const passed = result.pass === 2 && result.fail === 0;
-    expect({ pass: result.pass, fail: result.fail, output: passed ? '' : result.output }).toEqual({ pass: 2, fail: 0, output: '' });
+    const passed = result.pass === 3 && result.fail === 0;
+    expect({ pass: result.pass, fail: result.fail, output: passed ? '' : result.output }).toEqual({ pass: 3, fail: 0, output: '' });
   });
 });
