@@ -41,6 +41,8 @@ export type { VerifiedTokenCacheOptions } from './verified-token-cache.js';
 
 export { createAuthContext, defaultMapClaims, describe } from './auth-context.js';
 export type { AuthContext, ClaimsMapper, ContextDescription, MappedIdentity } from './auth-context.js';
+/** jose's claims type, the bound of every claims generic (`AuthContext<TClaims>`): extend it for your own claims. */
+export type { JWTPayload } from 'jose';
 
 export { PermissionSet } from './permission-set.js';
 export { allOf, anyOf, authorizeAction, compileRequirement, satisfies } from './permissions.js';

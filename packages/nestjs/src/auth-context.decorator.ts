@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { AuthContext as CoreAuthContext } from '@sockauth/core';
+import type { AuthContext as CoreAuthContext, JWTPayload } from '@sockauth/core';
 import type { Socket } from 'socket.io';
 import { serviceOfSocket } from './sockauth.service.js';
 
@@ -26,5 +26,8 @@ export const AuthContext = createParamDecorator<undefined, CoreAuthContext | und
   currentContext(context),
 );
 
-/** The context type, under the decorator's name, so `@AuthContext() ctx: AuthContext` needs one import. */
-export type AuthContext = CoreAuthContext;
+/**
+ * The context type, under the decorator's name, so `@AuthContext() ctx: AuthContext` needs one import;
+ * `AuthContext<AppClaims>` types its claims (a declaration: validate them in `mapClaims`).
+ */
+export type AuthContext<TClaims extends JWTPayload = JWTPayload> = CoreAuthContext<TClaims>;

@@ -1,5 +1,5 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
-import type { Verifier, VerifierOptions } from '@sockauth/core';
+import type { JWTPayload, Verifier, VerifierOptions } from '@sockauth/core';
 import type { SockAuthOptions } from '@sockauth/socket.io';
 
 /**
@@ -63,7 +63,8 @@ export interface SockAuthPassportOptions {
  * });
  * ```
  */
-export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' | 'unlistedEvents' | 'authorize' | 'eventGate'> {
+export interface SockAuthModuleOptions<TClaims extends JWTPayload = JWTPayload>
+  extends Omit<SockAuthOptions<TClaims>, 'verifier' | 'unlistedEvents' | 'authorize' | 'eventGate'> {
   /**
    * A jose verifier (or its options). With `useJwtService` or `passport`, only the policy part
    * ({@link DelegatedVerifierPolicy}) may be given.
@@ -96,7 +97,7 @@ export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' 
    * SockAuthModule.forRoot({ useJwtService: true, authorize: (ctx, pattern, args) => (args[0] as { room?: string })?.room !== 'staff' });
    * ```
    */
-  readonly authorize?: SockAuthOptions['authorize'];
+  readonly authorize?: SockAuthOptions<TClaims>['authorize'];
   /** Register the module globally (default `false`). */
   readonly global?: boolean;
   /**
@@ -128,9 +129,9 @@ export interface SockAuthModuleOptions extends Omit<SockAuthOptions, 'verifier' 
  * });
  * ```
  */
-export interface SockAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+export interface SockAuthModuleAsyncOptions<TClaims extends JWTPayload = JWTPayload> extends Pick<ModuleMetadata, 'imports'> {
   /** Builds the options; may be async. */
-  readonly useFactory: (...args: any[]) => SockAuthModuleOptions | Promise<SockAuthModuleOptions>;
+  readonly useFactory: (...args: any[]) => SockAuthModuleOptions<TClaims> | Promise<SockAuthModuleOptions<TClaims>>;
   /** Providers passed to `useFactory`. */
   readonly inject?: readonly (string | symbol | Type<unknown> | Function)[];
   /** Register the module globally (default `false`). `global` returned by the factory is ignored. */

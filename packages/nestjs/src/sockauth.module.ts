@@ -10,6 +10,7 @@ import { ApplicationConfig, DiscoveryModule, HttpAdapterHost } from '@nestjs/cor
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
 import { SockAuthIoAdapter, createModuleAdapter } from './sockauth-io.adapter.js';
 import type { SockAuthModuleAsyncOptions, SockAuthModuleOptions } from './sockauth-options.interface.js';
+import type { JWTPayload } from '@sockauth/core';
 import { SockAuthService, internalsOf } from './sockauth.service.js';
 import { WsAuthExceptionFilter } from './ws-auth-exception.filter.js';
 import { WsAuthGuard } from './ws-auth.guard.js';
@@ -66,14 +67,15 @@ export class SockAuthModule implements OnApplicationBootstrap {
   }
 
   /**
-   * Registers the module with static options.
+   * Registers the module with static options. `TClaims` (inferred from your `mapClaims` parameter) types the
+   * claims `mapClaims` and `authorize` see.
    *
    * @example
    * ```ts
    * SockAuthModule.forRoot({ useJwtService: true, global: true })
    * ```
    */
-  static forRoot(options: SockAuthModuleOptions): DynamicModule {
+  static forRoot<TClaims extends JWTPayload = JWTPayload>(options: SockAuthModuleOptions<TClaims>): DynamicModule {
     return buildModule(options.global === true, [{ provide: SOCKAUTH_MODULE_OPTIONS, useValue: options }]);
   }
 
@@ -91,7 +93,7 @@ export class SockAuthModule implements OnApplicationBootstrap {
    * })
    * ```
    */
-  static forRootAsync(options: SockAuthModuleAsyncOptions): DynamicModule {
+  static forRootAsync<TClaims extends JWTPayload = JWTPayload>(options: SockAuthModuleAsyncOptions<TClaims>): DynamicModule {
     if (typeof options?.useFactory !== 'function') throw new TypeError('sockauth: forRootAsync needs "useFactory"');
     const provider: Provider = {
       provide: SOCKAUTH_MODULE_OPTIONS,

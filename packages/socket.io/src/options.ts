@@ -7,6 +7,7 @@ import type {
   ClaimsMapper,
   RevocationKind,
   RevocationStore,
+  JWTPayload,
   Verifier,
   VerifierOptions,
 } from '@sockauth/core';
@@ -102,10 +103,34 @@ export type EventGateVerdict = AuthError | undefined | PromiseLike<AuthError | u
  *   event.startsWith('admin:') && !context.permissions.has('chat:admin') ? new AuthForbiddenError() : undefined;
  * ```
  */
-export type EventGate = (socket: Socket, event: string, packet: readonly unknown[], context: AuthContext) => EventGateVerdict;
+export type EventGate<TClaims extends JWTPayload = JWTPayload> = (
+  socket: Socket,
+  event: string,
+  packet: readonly unknown[],
+  context: AuthContext<TClaims>,
+) => EventGateVerdict;
 
-/** Options of {@link createSockAuth}. */
-export interface SockAuthOptions {
+/**
+ * Options of {@link createSockAuth}. `TClaims` types the claims your hooks see (`mapClaims`, `authorize`,
+ * `eventGate`, `onContextChange`, and `contextOf`/`socket.data.auth`); it is inferred from the parameter of your
+ * `mapClaims`. It is a declaration, not a check: validate what your policy relies on in `mapClaims` (throw an
+ * `AuthInvalidError` to refuse the token).
+ *
+ * @example
+ * ```ts
+ * interface AppClaims extends JWTPayload { readonly tenant: string }
+ * const auth = sockAuth(io, {
+ *   verifier,
+ *   mapClaims: (claims: AppClaims) => {
+ *     if (typeof claims.tenant !== 'string') throw new AuthInvalidError('no tenant');
+ *     return defaultMapClaims(claims);
+ *   },
+ *   authorize: (context) => tenants.isActive(context.claims.tenant), // context: AuthContext<AppClaims>
+ * });
+ * auth.contextOf(socket)?.claims.tenant; // string
+ * ```
+ */
+export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
   /**
    * How tokens are verified: a verifier from `createVerifier`, or the options to build one
    * (`{ algorithms: ['HS256'], secret, issuer, audience }`).
@@ -125,7 +150,7 @@ export interface SockAuthOptions {
    * }
    * ```
    */
-  readonly mapClaims?: ClaimsMapper;
+  readonly mapClaims?: ClaimsMapper<TClaims>;
   /**
    * Handshake token sources, in order (default `['auth', 'header']`, plus `'cookie'`/`'query'` when configured).
    * A function is a custom {@link TokenExtractor}.
@@ -147,13 +172,13 @@ export interface SockAuthOptions {
    * with the context in force and the event's arguments without the ack ({@link AuthorizeArgs}: `emit('join',
    * { room }, ack)` → `[{ room }]`), the same shape as on NestJS. Events of one socket are decided in arrival order.
    */
-  readonly authorize?: AuthorizeHook;
+  readonly authorize?: AuthorizeHook<AuthContext<TClaims>>;
   /**
    * Decides every event that passed the checks above (context in force, `events` / `unlistedEvents`,
    * `authorize`), with that context, before it is let through; its refusals are acked and reported like sockauth's
    * own. See {@link EventGate}.
    */
-  readonly eventGate?: EventGate;
+  readonly eventGate?: EventGate<TClaims>;
   /** Revocation store (default: a new in-memory store). */
   readonly revocationStore?: RevocationStore;
   /** Emit `auth:expiring` this many seconds before `exp` (default 30). */
@@ -171,7 +196,7 @@ export interface SockAuthOptions {
   /** Called after a successful re-auth, e.g. to leave rooms the new permissions no longer allow. */
   readonly onContextChange?: (
     socket: Socket,
-    change: { readonly previous: AuthContext; readonly current: AuthContext },
+    change: { readonly previous: AuthContext<TClaims>; readonly current: AuthContext<TClaims> },
   ) => void | Promise<void>;
   /** Observability hooks. */
   readonly hooks?: SockAuthHooks;
@@ -195,8 +220,22 @@ export interface SockAuthOptions {
   readonly eventRateLimit?: EventRateLimitOptions | false;
 }
 
-/** `socket.data` of an authenticated socket. */
-export interface SockAuthSocketData {
-  /** The context in force; removed on disconnect, expiry and revocation. */
-  auth?: AuthContext;
+/**
+ * `socket.data` of an authenticated socket: the fourth type parameter of Socket.IO's `Server`, so handlers read
+ * `socket.data.auth` typed. Extend it with your own fields.
+ *
+ * @example
+ * ```ts
+ * interface SocketData extends SockAuthSocketData<AppClaims> { joinedAt: number }
+ * const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer);
+ * const auth = sockAuth(io, { verifier, mapClaims: (claims: AppClaims) => defaultMapClaims(claims) });
+ * io.on('connection', (socket) => socket.data.auth?.claims.tenant); // string | undefined
+ * ```
+ */
+export interface SockAuthSocketData<TClaims extends JWTPayload = JWTPayload> {
+  /**
+   * The context in force; removed on disconnect, expiry and revocation. A snapshot for convenience: prefer
+   * `auth.contextOf(socket)`, which also answers `undefined` the moment a token expires or is revoked.
+   */
+  auth?: AuthContext<TClaims>;
 }

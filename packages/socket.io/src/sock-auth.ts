@@ -12,6 +12,7 @@ import {
   type AuthError,
   type ConnectionAuthEvents,
   type ConnectionAuthOptions,
+  type JWTPayload,
   type PermissionRequirement,
   type RevocationStore,
   type RevocationTarget,
@@ -39,9 +40,14 @@ export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => 
 /**
  * JWT authentication for a Socket.IO server over the whole life of each socket: handshake verification,
  * per-event permissions, expiry, in-band re-auth and revocation. Create it with {@link createSockAuth} or
- * {@link sockAuth}.
+ * {@link sockAuth}. `TClaims` is the claims type of its contexts (see {@link SockAuthOptions}).
+ *
+ * @example
+ * ```ts
+ * const auth: SockAuth<AppClaims> = sockAuth(io, { verifier, mapClaims: (claims: AppClaims) => defaultMapClaims(claims) });
+ * ```
  */
-export class SockAuth {
+export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   /** The middleware for `nsp.use()`, when attaching per namespace by hand. Prefer {@link attach}. */
   readonly middleware: SocketMiddleware;
   /** The revocation store in use. */
@@ -139,7 +145,9 @@ export class SockAuth {
   };
   #closed = false;
 
-  constructor(options: SockAuthOptions) {
+  constructor(typedOptions: SockAuthOptions<TClaims>) {
+    // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
+    const options = typedOptions as unknown as SockAuthOptions;
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
     if (options.verifier === undefined) throw new TypeError('sockauth: "verifier" is required');
     this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
@@ -230,10 +238,26 @@ export class SockAuth {
     return this;
   }
 
-  /** The context in force for `socket` now, or `undefined` (not authenticated, expired, revoked, closed). */
-  contextOf(socket: Socket): AuthContext | undefined {
+  /**
+   * The context in force for `socket` now, or `undefined` (not authenticated, expired, revoked, closed): the one
+   * sockauth checks the socket's next event against, so a handler that reads it never acts on a cut socket's
+   * identity. It answers `undefined` rather than throwing because a socket can be cut between any two awaits of a
+   * handler: the caller decides what "gone" means.
+   *
+   * @example
+   * ```ts
+   * io.on('connection', (socket) => {
+   *   socket.on('profile', (ack) => {
+   *     const context = auth.contextOf(socket);
+   *     if (context === undefined) return ack({ error: 'gone' });
+   *     ack({ subject: context.subject, tenant: context.claims.tenant }); // claims typed by SockAuth<AppClaims>
+   *   });
+   * });
+   * ```
+   */
+  contextOf(socket: Socket): AuthContext<TClaims> | undefined {
     const state = this.#states.get(socket);
-    return state?.auth.isActive() ? state.auth.context : undefined;
+    return state?.auth.isActive() ? (state.auth.context as AuthContext<TClaims> | undefined) : undefined;
   }
 
   /**
@@ -439,7 +463,7 @@ const RELEASE_REASONS: Partial<Record<AuthError['code'], ReleaseReason>> = {
  * }).attach(io);
  * ```
  */
-export function createSockAuth(options: SockAuthOptions): SockAuth {
+export function createSockAuth<TClaims extends JWTPayload = JWTPayload>(options: SockAuthOptions<TClaims>): SockAuth<TClaims> {
   return new SockAuth(options);
 }
 
@@ -452,6 +476,6 @@ export function createSockAuth(options: SockAuthOptions): SockAuth {
  * io.on('connection', (socket) => socket.on('whoami', (ack) => ack(auth.contextOf(socket)?.subject)));
  * ```
  */
-export function sockAuth(io: Server, options: SockAuthOptions): SockAuth {
+export function sockAuth<TClaims extends JWTPayload = JWTPayload>(io: Server, options: SockAuthOptions<TClaims>): SockAuth<TClaims> {
   return new SockAuth(options).attach(io);
 }

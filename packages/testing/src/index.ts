@@ -1,5 +1,5 @@
 export { createTestIssuer } from './test-issuer.js';
-export type { MintClaims, TestIssuer, TestIssuerOptions } from './test-issuer.js';
+export type { MintClaims, MintForOptions, TestIssuer, TestIssuerOptions } from './test-issuer.js';
 export { serveJwks } from './jwks-server.js';
 export type { JwksServer } from './jwks-server.js';
 export { authEventsOf, connectAs } from './connect-as.js';

@@ -21,6 +21,21 @@ export interface MintClaims extends JWTPayload {
   readonly ttlSec?: number;
 }
 
+/** Options of {@link TestIssuer.mintFor}. */
+export interface MintForOptions {
+  /**
+   * Copy the context's claims into the new token (default `true`). `false` mints only the identity: `sub`, `sid`
+   * and the context's permissions as the `permissions` claim.
+   */
+  readonly keepClaims?: boolean;
+}
+
+/**
+ * Claims {@link TestIssuer.mintFor} never copies from a context: the time claims it mints afresh, and the token
+ * id, which belongs to the old token.
+ */
+const REMINTED_CLAIMS = ['iat', 'exp', 'nbf', 'jti'] as const;
+
 /** Options of {@link createTestIssuer}. */
 export interface TestIssuerOptions {
   /** Signing algorithm (default `HS256`). Asymmetric algorithms get a fresh key pair and a `kid`. */
@@ -65,10 +80,21 @@ export interface TestIssuer {
   /** Mints a token that expired `agoSec` seconds ago (default 60). */
   mintExpired(claims?: MintClaims, agoSec?: number): Promise<string>;
   /**
-   * Mints a fresh token for the identity of `context` (same `sub`, `sid` and permissions, a newer `iat`): what a
-   * client would present in an in-band re-auth.
+   * Mints a fresh token for `context`: what a client would present in an in-band re-auth. The token carries the
+   * context's claims (custom ones such as `tenant` included, so the app's `mapClaims`/`authorize` see what they saw
+   * at the handshake) with `sub` = the context's subject and `sid` = its session; the time claims are new: `iat`
+   * is now (never older than the context's), `exp` is now + ttl and `nbf` is dropped, and so is `jti` (a new
+   * token gets a new id, or none). `claims` override any of these (`{ jti: context.tokenId }` keeps the id;
+   * `{ tenant: undefined }` drops a claim); `{ keepClaims: false }` mints only `sub`, `sid` and the permissions.
+   *
+   * @example
+   * ```ts
+   * const context = auth.contextOf(serverSocket)!; // claims { sub: 'alice', tenant: 't1', ... }
+   * const token = await issuer.mintFor(context, { permissions: ['chat:write'] }); // still tenant 't1'
+   * await socket.emitWithAck('auth:refresh', { token });
+   * ```
    */
-  mintFor(context: AuthContext, claims?: MintClaims): Promise<string>;
+  mintFor(context: AuthContext, claims?: MintClaims, options?: MintForOptions): Promise<string>;
   /** The public key set (asymmetric issuers). */
   jwks(): JSONWebKeySet;
   /** Serves {@link jwks} on a loopback port (once; later calls return the same server). */
@@ -170,12 +196,17 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       const exp = nowSec() - agoSec;
       return mint({ ...claims, iat: exp - 60, exp });
     },
-    mintFor(context, claims = {}) {
+    mintFor(context, claims = {}, options = {}) {
       const iat = Math.max(nowSec(), Math.ceil((context.issuedAt ?? 0) / 1000));
+      const kept: Record<string, unknown> = options.keepClaims === false ? {} : { ...context.claims };
+      for (const claim of REMINTED_CLAIMS) delete kept[claim];
+      // The claims reproduce the permissions; a context whose claims name none (built by hand) still gets them.
+      const hasPermissionClaims = ['permissions', 'scope', 'scp'].some((claim) => kept[claim] !== undefined);
       return mint({
+        ...kept,
         sub: context.subject,
         ...(context.sessionId !== undefined && { sid: context.sessionId }),
-        permissions: context.permissions.toArray(),
+        ...(!hasPermissionClaims && { permissions: context.permissions.toArray() }),
         iat,
         ...claims,
       });

@@ -1,4 +1,5 @@
-import { createVerifier } from '@sockauth/core';
+import type { JWTPayload } from 'jose';
+import { AuthInvalidError, createAuthContext, createVerifier, defaultMapClaims } from '@sockauth/core';
 import {
   authEventsOf,
   closeAll,
@@ -63,6 +64,40 @@ describe('createTestIssuer', () => {
     const old = await issuer.mint({ sub: 'alice' });
     await issuer.rotate({ dropPrevious: true });
     await expect(createVerifier(issuer.verifierOptions()).verify(old)).rejects.toMatchObject({ code: 'AUTH_INVALID' });
+  });
+
+  test('mintFor copies the context\'s claims, mints new time claims and drops jti; claims and keepClaims override', async () => {
+    const issuer = await createTestIssuer();
+    const verifier = createVerifier(issuer.verifierOptions());
+    const past = Math.floor(Date.now() / 1000) - 100;
+    const original = await verifier.verify(
+      await issuer.mint({ sub: 'alice', sid: 's1', jti: 'j1', tenant: 'acme', scope: 'chat:read', org: { id: 7 }, iat: past, nbf: past, exp: past + 200 }),
+    );
+    const context = createAuthContext(original.payload);
+    const mintedFor = async (...args: Parameters<typeof issuer.mintFor> extends [unknown, ...infer R] ? R : never) =>
+      (await verifier.verify(await issuer.mintFor(context, ...args))).payload;
+
+    const fresh = await mintedFor();
+    expect(fresh).toEqual({
+      sub: 'alice',
+      sid: 's1',
+      tenant: 'acme',
+      scope: 'chat:read',
+      org: { id: 7 },
+      iss: 'sockauth-test',
+      aud: 'sockauth-test',
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+    });
+    expect(fresh.iat!).toBeGreaterThan(past);
+    expect(fresh.exp! - fresh.iat!).toBe(300);
+
+    const overridden = await mintedFor({ jti: context.tokenId, ttlSec: 30 });
+    expect(overridden).toMatchObject({ jti: 'j1', tenant: 'acme' });
+    expect(overridden.exp! - overridden.iat!).toBe(30);
+    expect(await mintedFor({ tenant: undefined })).not.toHaveProperty('tenant');
+    const bare = await mintedFor({}, { keepClaims: false });
+    expect(bare).toEqual({ sub: 'alice', sid: 's1', permissions: ['chat:read'], iss: 'sockauth-test', aud: 'sockauth-test', iat: expect.any(Number), exp: expect.any(Number) });
   });
 
   test('HS issuers have no JWKS and unknown algorithms are refused', async () => {
@@ -134,6 +169,28 @@ describe('connectAs and the matchers, against a real server', () => {
     const ack = await socket.emitWithAck('auth:refresh', { token: await issuer.mintFor(context, { permissions: ['chat:write'] }) });
     expect(ack).toEqual({ ok: true, expiresAt: expect.any(Number), version: 2 });
     await expect(socket.emitWithAck('chat:send', {})).resolves.toEqual({ ok: true });
+  });
+
+  test('mintFor keeps custom claims, so a refresh passes the app\'s mapClaims and authorize that need them', async () => {
+    const issuer = await createTestIssuer();
+    const tenantOf = (claims: JWTPayload): string => {
+      const tenant = claims['tenant'];
+      if (typeof tenant !== 'string') throw new AuthInvalidError('no tenant');
+      return tenant;
+    };
+    const { io, auth } = await chatServer(issuer, {
+      mapClaims: (claims) => ({ ...defaultMapClaims(claims), user: { tenant: tenantOf(claims) } }),
+      authorize: (context) => tenantOf(context.claims) === 'acme',
+    });
+    const socket = await connectAs(io, { sub: 'alice', tenant: 'acme', permissions: ['chat:write'] }, { issuer });
+    const context = auth.contextOf([...io.of('/').sockets.values()][0]!)!;
+
+    const ack = await socket.emitWithAck('auth:refresh', { token: await issuer.mintFor(context) });
+    expect(ack).toEqual({ ok: true, expiresAt: expect.any(Number), version: 2 });
+    await expect(socket.emitWithAck('chat:send', {})).resolves.toEqual({ ok: true });
+    // Without the claim the app refuses the refresh: the assertion above is not vacuous.
+    const bare = await socket.emitWithAck('auth:refresh', { token: await issuer.mintFor(context, {}, { keepClaims: false }) });
+    expect(bare).toEqual({ ok: false, error: expect.objectContaining({ code: 'AUTH_INVALID' }) });
   });
 
   test('connectAs with claims but no issuer is a TypeError, and sockets are closed after each test', async () => {
