@@ -308,13 +308,12 @@ export class SockAuth {
       const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
       const auth = onVerify === undefined ? await verifying : await this.#reporter.timed(verifying, stage, startedAt);
       const context = auth.context!;
-      if (stage === 'recovery') {
-        try {
-          this.#recovery.assertSameIdentity(socket, context);
-        } catch (error) {
-          auth.close();
-          throw error;
-        }
+      // Recovered sockets, whether the middleware runs for them (`skipMiddlewares: false`) or not.
+      try {
+        this.#recovery.assertSameIdentity(socket, context);
+      } catch (error) {
+        auth.close();
+        throw error;
       }
       // The store answered before these revocations reached it (or before its reply reached us): apply them.
       if (this.#revocations.revokedSince(seenRevocations, context)) {
