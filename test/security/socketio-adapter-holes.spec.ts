@@ -3,13 +3,20 @@
  * state recovery for another identity, app middleware running before sockauth on dynamic namespaces, unbounded
  * authenticated sockets on one Engine.IO connection, and a query token left in `socket.request`.
  */
-import { connectOutcome, nextEvent } from '../support/clients';
-import { quietPeriod } from '../support/async';
+import type { Socket } from 'socket.io';
 import { ADAPTERS } from '../support/adapters';
-import { claimsFor, signHs } from '../support/hostile-tokens';
+import { quietPeriod } from '../support/async';
+import { connectOutcome, nextEvent } from '../support/clients';
+import { claimsFor, hsVerifier, signHs } from '../support/hostile-tokens';
+import { startServer, type StartServerOptions, type TestIo, type TestServer } from '../support/servers';
 import { refusal, useHarness } from './harness';
 
 const h = useHarness();
+
+/** A Socket.IO server with the suite's verifier, hooks and logger. */
+function startSecurityServer(options: StartServerOptions = {}): Promise<TestServer> {
+  return startServer({ ...options, auth: { verifier: hsVerifier(h.keys), hooks: h.log.hooks(), logger: h.log.logger(), ...options.auth } });
+}
 
 function recovery(skipMiddlewares: boolean) {
   return { connectionStateRecovery: { maxDisconnectionDuration: 10_000, skipMiddlewares } };
@@ -64,3 +71,34 @@ describe.each(ADAPTERS)('%s: connection state recovery by another identity', (_n
     },
   );
 });
+
+describe('socket.io: dynamic (parent) namespaces run sockauth before the application\'s middleware', () => {
+  const ORGS = /^\/org-\d+$/;
+
+  test.each(['after', 'before'] as const)('app middleware registered %s sockAuth(io)', async (when) => {
+    const seen: { token: unknown; subject: string | undefined }[] = [];
+    const appMiddleware = (socket: Socket, next: (err?: Error) => void): void => {
+      seen.push({ token: socket.handshake.auth['token'], subject: socket.data.auth?.subject });
+      next();
+    };
+    const register = (io: TestIo): void => void io.of(ORGS).use(appMiddleware);
+    const server = await startSecurityServer(when === 'before' ? { beforeAttach: register } : { setup: register });
+    const forged = h.secret(await signHs(h.keys, claimsFor('mallory'), { secret: h.keys.attackerSecret }));
+    const alice = h.secret(await signHs(h.keys, claimsFor('alice')));
+
+    expect((await h.refused(`${server.url}/org-1`)).data).toEqual(refusal('AUTH_MISSING'));
+    expect((await h.refused(`${server.url}/org-1`, { auth: { token: forged } })).data).toEqual(refusal('AUTH_INVALID'));
+    expect((await h.refused(`${server.url}/org-2`, { auth: { token: forged } })).data).toEqual(refusal('AUTH_INVALID'));
+    // Refused handshakes never reached the application's middleware.
+    expect(seen).toEqual([]);
+
+    await h.connect(`${server.url}/org-1`, { auth: { token: alice } });
+    await h.connect(`${server.url}/org-3`, { auth: { token: alice } });
+    // It ran after sockauth: an authenticated socket, and never the raw token.
+    expect(seen).toEqual([
+      { token: '[redacted]', subject: 'alice' },
+      { token: '[redacted]', subject: 'alice' },
+    ]);
+  });
+});
+

@@ -24,6 +24,7 @@ import { EventCheck } from './event-check.js';
 import { EventPolicy } from './event-policy.js';
 import { EventRateLimiter } from './event-rate-limit.js';
 import { validateLogger } from './logging.js';
+import { isChildNamespace, useFirstMiddleware } from './namespace-hooks.js';
 import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
 import { Reauth } from './reauth.js';
@@ -208,7 +209,10 @@ export class SockAuth {
   /**
    * Authenticates every namespace of `io`, existing and future (dynamic and regex namespaces included), except
    * those listed in `skipNamespaces`. Socket.IO's own `io.use()` only covers the main namespace; this does not
-   * leave `/admin` open by accident.
+   * leave `/admin` open by accident. On a namespace that exists now, the middleware runs after those already
+   * registered there; on a namespace created later, before any other: the children of a parent (regex or
+   * function) namespace start with the parent's middlewares, which must never see a raw token or a refused
+   * handshake.
    *
    * @example
    * ```ts
@@ -217,15 +221,16 @@ export class SockAuth {
    * ```
    */
   attach(io: Server): this {
-    const install = (nsp: Namespace): void => {
+    const install = (nsp: Namespace, first: boolean): void => {
       if (this.#attached.has(nsp) || this.#skipped(nsp.name)) return;
       this.#attached.add(nsp);
-      nsp.use(this.middleware);
+      if (first) useFirstMiddleware(nsp, this.middleware);
+      else nsp.use(this.middleware);
       this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
     };
-    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
-    io.on('new_namespace', install);
+    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp, isChildNamespace(nsp));
+    io.on('new_namespace', (nsp: Namespace) => install(nsp, true));
     return this;
   }
 
