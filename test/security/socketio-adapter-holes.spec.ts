@@ -5,13 +5,24 @@
  */
 import type { Socket } from 'socket.io';
 import { ADAPTERS } from '../support/adapters';
-import { quietPeriod } from '../support/async';
+import { quietPeriod, settle } from '../support/async';
 import { connectOutcome, nextEvent } from '../support/clients';
 import { claimsFor, hsVerifier, signHs } from '../support/hostile-tokens';
+import { rawSocket, type RawSocket } from '../support/raw-socket';
 import { startServer, type StartServerOptions, type TestIo, type TestServer } from '../support/servers';
+import { TimerTracker } from '../support/timers';
 import { refusal, useHarness } from './harness';
 
 const h = useHarness();
+
+/** Resolves once `predicate` holds, turning the event loop meanwhile (for state reached through I/O). */
+async function until(predicate: () => boolean, withinMs = 5_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await settle();
+  }
+}
 
 /** A Socket.IO server with the suite's verifier, hooks and logger. */
 function startSecurityServer(options: StartServerOptions = {}): Promise<TestServer> {
@@ -102,3 +113,149 @@ describe('socket.io: dynamic (parent) namespaces run sockauth before the applica
   });
 });
 
+describe('socket.io: authenticated sockets per Engine.IO connection are bounded, and nothing outlives them', () => {
+  /** Connection answers on `raw`: CONNECT acks and CONNECT_ERRORs (`40…`/`44…`, any namespace). */
+  function answers(raw: RawSocket): { accepted: string[]; refused: { message: string; data?: unknown }[] } {
+    const accepted: string[] = [];
+    const refused: { message: string; data?: unknown }[] = [];
+    for (const frame of raw.frames) {
+      const match = /^4([04])(?:\/[^,]*,)?(\{.*\})$/.exec(frame);
+      if (match === null) continue;
+      if (match[1] === '0') accepted.push(frame);
+      else refused.push(JSON.parse(match[2]!) as { message: string; data?: unknown });
+    }
+    return { accepted, refused };
+  }
+  function answered(raw: RawSocket): number {
+    const { accepted, refused } = answers(raw);
+    return accepted.length + refused.length;
+  }
+  /** The server side of the raw connection: its Engine.IO socket. */
+  function engineSocket(server: TestServer): { listenerCount(event: string): number } {
+    const clients = Object.values((server.io.engine as unknown as { clients: Record<string, { listenerCount(e: string): number }> }).clients);
+    expect(clients).toHaveLength(1);
+    return clients[0]!;
+  }
+  function preConnectSockets(server: TestServer, nsp = '/'): number {
+    return (server.io.of(nsp) as unknown as { _preConnectSockets: Map<string, Socket> })._preConnectSockets.size;
+  }
+  /** Records process warnings (MaxListenersExceededWarning) until the test ends. */
+  function recordWarnings(): string[] {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    afterCleanup.push(() => process.off('warning', onWarning));
+    return warnings;
+  }
+  const afterCleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const undo of afterCleanup.splice(0)) undo();
+  });
+
+  test('200 CONNECT packets on one connection: 32 sockets (the default), the rest AUTH_UNAVAILABLE before any verification', async () => {
+    const warnings = recordWarnings();
+    let verified = 0;
+    const server = await startSecurityServer({ auth: { hooks: { ...h.log.hooks(), onVerify: () => void verified++ } } });
+    const token = h.secret(await signHs(h.keys, claimsFor('alice')));
+    const raw = await rawSocket(server.url);
+
+    for (let i = 0; i < 200; i++) raw.send(`40${JSON.stringify({ token })}`);
+    await until(() => answered(raw) === 200);
+
+    const { accepted, refused } = answers(raw);
+    expect(accepted).toHaveLength(32);
+    expect(refused).toHaveLength(168);
+    for (const error of refused) expect(error.data).toEqual(refusal('AUTH_UNAVAILABLE'));
+    expect(verified).toBe(32);
+    expect(server.auth.size).toBe(32);
+    expect(server.io.of('/').sockets.size).toBe(32);
+
+    raw.close();
+    await raw.closed;
+    await until(() => server.auth.size === 0);
+    expect(server.io.of('/').sockets.size).toBe(0);
+    await settle();
+    expect(warnings).toEqual([]);
+  });
+
+  test('the bound is configurable, spans namespaces, and a slot frees when a socket disconnects', async () => {
+    const server = await startSecurityServer({
+      beforeAttach: (io) => ['/admin', '/extra'].forEach((name) => io.of(name)),
+      auth: { maxSocketsPerConnection: 2 },
+    });
+    const token = h.secret(await signHs(h.keys, claimsFor('alice')));
+    const raw = await rawSocket(server.url);
+    const connect = (nsp: string): void => raw.send(`40${nsp === '/' ? '' : `${nsp},`}${JSON.stringify({ token })}`);
+
+    connect('/');
+    connect('/admin');
+    await until(() => answered(raw) === 2);
+    connect('/extra');
+    await until(() => answered(raw) === 3);
+    expect(answers(raw).accepted).toHaveLength(2);
+    expect(answers(raw).refused.map((error) => error.data)).toEqual([refusal('AUTH_UNAVAILABLE')]);
+
+    // The client leaves '/', then tries /extra again: accepted.
+    raw.send('41');
+    await until(() => server.auth.size === 1);
+    connect('/extra');
+    await until(() => answered(raw) === 4);
+    expect(answers(raw).accepted).toHaveLength(3);
+    expect(server.auth.size).toBe(2);
+  });
+
+  test('a later middleware refusing 200 sockets sockauth accepted leaves no state, listener, registry entry or timer, connection still open', async () => {
+    const warnings = recordWarnings();
+    const server = await startSecurityServer({
+      setup: (io) => io.use((_socket, next) => next(new Error('the application refuses'))),
+    });
+    const token = h.secret(await signHs(h.keys, claimsFor('alice')));
+    const raw = await rawSocket(server.url);
+    const conn = engineSocket(server);
+    const closeListeners = conn.listenerCount('close');
+    const timers = new TimerTracker().start();
+
+    for (let i = 0; i < 200; i++) raw.send(`40${JSON.stringify({ token })}`);
+    await until(() => answered(raw) === 200);
+    await settle();
+    const liveTimers = await timers.liveCount(500);
+    timers.stop();
+
+    expect(answers(raw).accepted).toEqual([]);
+    expect(answers(raw).refused.filter((error) => error.message === 'the application refuses').length).toBeGreaterThanOrEqual(32);
+    expect(server.auth.size).toBe(0);
+    expect(preConnectSockets(server)).toBe(0);
+    expect(conn.listenerCount('close')).toBe(closeListeners);
+    expect(liveTimers).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+
+  test('200 sockets held by a later middleware: bounded, one close listener, all forgotten when the client leaves', async () => {
+    const warnings = recordWarnings();
+    let entered = 0;
+    const server = await startSecurityServer({
+      setup: (io) =>
+        io.use(() => {
+          entered++; // never calls next: the sockets wait until their connection closes
+        }),
+    });
+    const token = h.secret(await signHs(h.keys, claimsFor('alice')));
+    const raw = await rawSocket(server.url);
+    const conn = engineSocket(server);
+    const closeListeners = conn.listenerCount('close');
+
+    for (let i = 0; i < 200; i++) raw.send(`40${JSON.stringify({ token })}`);
+    await until(() => answered(raw) === 168 && entered === 32);
+    await settle();
+
+    expect(answers(raw).refused.map((error) => error.data)).toEqual(Array(168).fill(refusal('AUTH_UNAVAILABLE')));
+    expect(server.auth.size).toBe(32);
+    expect(conn.listenerCount('close')).toBeLessThanOrEqual(closeListeners + 1);
+
+    raw.close();
+    await raw.closed;
+    await until(() => server.auth.size === 0);
+    await settle();
+    expect(warnings).toEqual([]);
+  });
+});

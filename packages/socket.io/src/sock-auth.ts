@@ -19,12 +19,13 @@ import {
 } from '@sockauth/core';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { ConnectionRecovery } from './connection-recovery.js';
+import { ConnectionSockets, DEFAULT_MAX_SOCKETS_PER_CONNECTION } from './connection-sockets.js';
 import { cutSocket } from './cut.js';
 import { EventCheck } from './event-check.js';
 import { EventPolicy } from './event-policy.js';
 import { EventRateLimiter } from './event-rate-limit.js';
 import { validateLogger } from './logging.js';
-import { isChildNamespace, useFirstMiddleware } from './namespace-hooks.js';
+import { isChildNamespace, onSocketForgotten, useFirstMiddleware } from './namespace-hooks.js';
 import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
 import { Reauth } from './reauth.js';
@@ -87,33 +88,25 @@ export class SockAuth {
   readonly #watched = new WeakSet<Namespace>();
   /** One 'connection' listener per namespace: arms the deadline of the socket that just connected. */
   readonly #onConnection = (socket: Socket): void => {
-    const onClose = this.#awaitingConnection.get(socket);
-    if (onClose !== undefined) {
-      this.#awaitingConnection.delete(socket);
-      socket.client.conn.off('close', onClose);
-    }
+    this.#connections.settled(socket);
     const state = this.#states.get(socket);
     if (state !== undefined && !state.live) this.#start(socket, state);
   };
-  /**
-   * Sockets still not connected a tick after the handshake (a later middleware holds them), with the 'close'
-   * listener that forgets them if their client leaves first.
-   */
-  readonly #awaitingConnection = new WeakMap<Socket, () => void>();
+  /** Sockets held per Engine.IO connection: the bound, and the sockets awaiting their connection. */
+  readonly #connections: ConnectionSockets;
   /** A tick after the handshake middleware let `socket` through. */
   readonly #checkConnected = (socket: Socket): void => {
     const state = this.#states.get(socket);
-    if (state === undefined || state.live || socket.connected || this.#awaitingConnection.has(socket)) return;
-    const conn = socket.client.conn;
+    if (state === undefined || state.live || socket.connected) return;
     // The client left before Socket.IO could connect the socket: it never will.
-    if (conn.readyState !== 'open') return this.#release(socket, 'disconnect');
-    // A handshake that never completes (client gone between middleware and connect) must not leave anything.
-    const onClose = (): void => {
-      this.#awaitingConnection.delete(socket);
-      this.#release(socket, 'disconnect');
-    };
-    this.#awaitingConnection.set(socket, onClose);
-    conn.once('close', onClose);
+    if (socket.client.conn.readyState !== 'open') return this.#release(socket, 'disconnect');
+    // A later middleware holds it. Refused, or let through after its client left, Socket.IO forgets it (see
+    // attach); a middleware that never answers is covered by the connection's close.
+    this.#connections.await(socket);
+  };
+  /** Socket.IO forgot a socket of an attached namespace (refused by a later middleware, or its client left). */
+  readonly #onForgotten = (socket: Socket): void => {
+    if (!socket.connected) this.#release(socket, 'disconnect');
   };
   /**
    * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
@@ -172,6 +165,11 @@ export class SockAuth {
         ? undefined
         : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
     this.#skip = options.skipNamespaces ?? [];
+    const maxSockets = options.maxSocketsPerConnection ?? DEFAULT_MAX_SOCKETS_PER_CONNECTION;
+    if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) {
+      throw new TypeError('sockauth: "maxSocketsPerConnection" must be a positive integer');
+    }
+    this.#connections = new ConnectionSockets(maxSockets, (socket) => this.#release(socket, 'disconnect'));
     const states = this.#states;
     const registry = this.#registry;
     const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
@@ -226,6 +224,7 @@ export class SockAuth {
       this.#attached.add(nsp);
       if (first) useFirstMiddleware(nsp, this.middleware);
       else nsp.use(this.middleware);
+      onSocketForgotten(nsp, this.#onForgotten);
       this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
     };
@@ -303,9 +302,14 @@ export class SockAuth {
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
     const seenRevocations = this.#revocations.verificationStarted();
+    let slot = false;
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
+      // Before any verification work: a flood of CONNECT packets on one connection is refused cheaply.
+      if (!(slot = this.#connections.acquire(socket))) {
+        throw new AuthUnavailableError('too many sockets on this connection', { cause: { name: 'RateLimited' } });
+      }
       const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction);
       // Timed only when someone listens: no clock reads otherwise.
       const onVerify = this.#hooks.onVerify;
@@ -327,6 +331,7 @@ export class SockAuth {
       }
       this.#wire(socket, auth, stage);
     } catch (error) {
+      if (slot) this.#connections.release(socket);
       const authError = isAuthError(error) ? error : mapVerificationError(error);
       this.#reporter.failure(authError, stage, socket);
       throw authError;
@@ -338,6 +343,8 @@ export class SockAuth {
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
     const previous = this.#states.get(socket);
     previous?.auth.close();
+    // Authenticated twice (the middleware installed twice): one slot is enough.
+    if (previous !== undefined) this.#connections.release(socket);
     const state: SocketState = { auth, queue: SETTLED, stage, live: false };
     this.#states.set(socket, state);
     (socket.data as SockAuthSocketData).auth = auth.context;
@@ -396,11 +403,8 @@ export class SockAuth {
     state.auth.close();
     this.#states.delete(socket);
     this.#registry.delete(socket);
-    const onClose = this.#awaitingConnection.get(socket);
-    if (onClose !== undefined) {
-      this.#awaitingConnection.delete(socket);
-      socket.client.conn.off('close', onClose);
-    }
+    this.#connections.settled(socket);
+    this.#connections.release(socket);
     if (data !== undefined) delete data.auth;
   }
 
