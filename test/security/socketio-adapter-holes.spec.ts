@@ -6,11 +6,12 @@
 import type { Socket } from 'socket.io';
 import { ADAPTERS } from '../support/adapters';
 import { quietPeriod, settle } from '../support/async';
-import { connectOutcome, nextEvent } from '../support/clients';
+import { connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
 import { claimsFor, hsVerifier, signHs } from '../support/hostile-tokens';
 import { rawSocket, type RawSocket } from '../support/raw-socket';
 import { startServer, type StartServerOptions, type TestIo, type TestServer } from '../support/servers';
 import { TimerTracker } from '../support/timers';
+import { leakedTokenFragments } from '../support/app';
 import { refusal, useHarness } from './harness';
 
 const h = useHarness();
@@ -257,5 +258,38 @@ describe('socket.io: authenticated sockets per Engine.IO connection are bounded,
     await until(() => server.auth.size === 0);
     await settle();
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('socket.io: a query token is redacted from socket.request too', () => {
+  test.each([['websocket'], ['polling']])('over %s: socket.request.url and its parsed query keep the route, lose the token; a second namespace on the connection still authenticates', async (transport) => {
+    const sockets: Socket[] = [];
+    const server = await startSecurityServer({
+      beforeAttach: (io) => void io.of('/admin'),
+      auth: { allowQueryToken: true },
+      setup: (io) => ['/', '/admin'].forEach((name) => io.of(name).on('connection', (socket) => void sockets.push(socket))),
+    });
+    const token = h.secret(await signHs(h.keys, claimsFor('alice')));
+    const options = { transports: [transport], forceNew: false, query: { token, room: 'lobby' } };
+    const main: ClientSocket = await h.connect(server.url, options);
+
+    const request = sockets[0]!.request as Socket['request'] & { _query?: Record<string, unknown> };
+    const url = new URL(request.url!, 'http://localhost');
+    expect(url.pathname).toBe('/socket.io/');
+    expect(url.searchParams.get('room')).toBe('lobby');
+    expect(url.searchParams.get('transport')).toBe(transport);
+    expect(leakedTokenFragments(request.url!, [token])).toEqual([]);
+    expect(request._query?.['token']).toBe('[redacted]');
+    expect(request._query?.['room']).toBe('lobby');
+
+    // Multiplexed over the same Engine.IO connection: Socket.IO builds this handshake from the same request.
+    const admin: ClientSocket = await h.connect(`${server.url}/admin`, options);
+    expect(admin.io).toBe(main.io);
+    expect(sockets[1]!.request).toBe(request);
+    expect(sockets.map((socket) => server.auth.contextOf(socket)?.subject)).toEqual(['alice', 'alice']);
+    expect(leakedTokenFragments(request.url!, [token])).toEqual([]);
+    for (const socket of sockets) {
+      expect(leakedTokenFragments(JSON.stringify(socket.handshake), [token])).toEqual([]);
+    }
   });
 });

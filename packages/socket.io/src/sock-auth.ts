@@ -32,7 +32,7 @@ import { Reauth } from './reauth.js';
 import { Reporter, safely, where } from './reporter.js';
 import { RevocationCuts } from './revocation-cuts.js';
 import { SETTLED, type SocketState } from './socket-state.js';
-import { extractToken, resolveExtraction, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
+import { extractToken, resolveExtraction, type EngineRequestLike, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
 
 /** A Socket.IO middleware `(socket, next) => void`. */
 export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
@@ -310,7 +310,7 @@ export class SockAuth {
       if (!(slot = this.#connections.acquire(socket))) {
         throw new AuthUnavailableError('too many sockets on this connection', { cause: { name: 'RateLimited' } });
       }
-      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction);
+      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
       // Timed only when someone listens: no clock reads otherwise.
       const onVerify = this.#hooks.onVerify;
       const startedAt = onVerify === undefined ? 0 : performance.now();
