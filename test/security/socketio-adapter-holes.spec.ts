@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'socket.io';
 import { ADAPTERS } from '../support/adapters';
-import { quietPeriod, settle } from '../support/async';
+import { quietPeriod, settle, until } from '../support/async';
 import { connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
 import { claimsFor, hsVerifier, signHs } from '../support/hostile-tokens';
 import { rawSocket, type RawSocket } from '../support/raw-socket';
@@ -15,15 +15,6 @@ import { leakedTokenFragments } from '../support/app';
 import { refusal, useHarness } from './harness';
 
 const h = useHarness();
-
-/** Resolves once `predicate` holds, turning the event loop meanwhile (for state reached through I/O). */
-async function until(predicate: () => boolean, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await settle();
-  }
-}
 
 /** A Socket.IO server with the suite's verifier, hooks and logger. */
 function startSecurityServer(options: StartServerOptions = {}): Promise<TestServer> {
