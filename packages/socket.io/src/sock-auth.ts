@@ -306,11 +306,12 @@ export class SockAuth {
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
+      // Extracted (and redacted) first, so even a refused handshake no longer carries the token.
+      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
       // Before any verification work: a flood of CONNECT packets on one connection is refused cheaply.
       if (!(slot = this.#connections.acquire(socket))) {
         throw new AuthUnavailableError('too many sockets on this connection', { cause: { name: 'RateLimited' } });
       }
-      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
       // Timed only when someone listens: no clock reads otherwise.
       const onVerify = this.#hooks.onVerify;
       const startedAt = onVerify === undefined ? 0 : performance.now();

@@ -99,7 +99,7 @@ function originAllowed(origin: unknown, allowed: CookieTokenOptions['allowedOrig
  */
 export function extractToken(handshake: HandshakeLike, extraction: TokenExtraction, request?: EngineRequestLike): string {
   const found: string[] = [];
-  if (request !== undefined) ownCopies(handshake, request);
+  if (request !== undefined) ownCopies(handshake, request, extraction);
   try {
     collectTokens(handshake, extraction, found);
   } finally {
@@ -161,15 +161,15 @@ function redactHandshake(handshake: HandshakeLike, extraction: TokenExtraction):
 
 /**
  * Gives `handshake` its own URL and query as the client sent them: the request's once it was redacted by an earlier
- * handshake over the same connection, and never the request's query object itself (redacting one must not redact
- * the other behind its back).
+ * handshake over the same connection, and never the request's query object itself when a token is to be redacted
+ * from it (redacting one must not redact the other behind its back). No copy when there is nothing to redact.
  */
-function ownCopies(handshake: HandshakeLike, request: EngineRequestLike): void {
+function ownCopies(handshake: HandshakeLike, request: EngineRequestLike, extraction: TokenExtraction): void {
   const original = originals.get(request);
   if (original !== undefined) {
     if (original.url !== undefined) handshake.url = original.url;
     handshake.query = { ...original.query };
-  } else if (handshake.query === request._query && handshake.query !== undefined) {
+  } else if (handshake.query === request._query && handshake.query?.[extraction.queryParam] !== undefined) {
     handshake.query = { ...handshake.query };
   }
 }
