@@ -36,3 +36,15 @@ export function collector<T>(count: number): { push(value: T): void; values: T[]
     },
   };
 }
+
+/**
+ * Resolves once `predicate` holds, turning the event loop meanwhile (setImmediate only, no timer), for state reached
+ * through I/O that no event announces (e.g. frames a raw client received); rejects after `withinMs`.
+ */
+export async function until(predicate: () => boolean, withinMs = 5_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await settle();
+  }
+}

@@ -15,6 +15,9 @@ interface SocketInternals {
 interface RestoredSession {
   readonly missedPackets: unknown[];
 }
+interface RecoveryOptions {
+  readonly maxDisconnectionDuration?: number;
+}
 interface AdapterInternals {
   restoreSession(pid: string, offset: string): Promise<RestoredSession | null> | RestoredSession | null;
 }
@@ -38,7 +41,12 @@ export interface RecoveryHost {
  * Connection state recovery, made safe. With `connectionStateRecovery.skipMiddlewares`, Socket.IO restores a socket
  * (rooms, `data`, missed packets) without running middlewares. This intercepts the connect step of recovered
  * sockets and verifies their current token first: a socket whose token expired or was revoked meanwhile, or that
- * presents another identity, is refused like a failed handshake.
+ * presents another identity, is refused like a failed handshake. Without `skipMiddlewares` the handshake
+ * middleware verifies the token, and the identity check applies all the same.
+ *
+ * A session refused for another identity is not offered again: socket.io-client keeps resending the `pid` of the
+ * session it last had (an app that switches accounts on one client does exactly that), so the retry must be a
+ * fresh session, not the same refusal until the session expires.
  *
  * Socket.IO writes a restored session's missed packets to the wire from the `Socket` constructor, before any
  * middleware or check (the client replays them after its next successful connect). So the adapter's
@@ -52,6 +60,11 @@ export class ConnectionRecovery {
   readonly #heldByPid = new Map<string, unknown[]>();
   /** Missed packets held back until the recovered socket is accepted. */
   readonly #heldPackets = new WeakMap<Socket, unknown[]>();
+  /**
+   * Private session ids refused for another identity, with when their session would have expired anyway. Only a
+   * client that held a session knows its pid, so this grows with real sessions, not with an attacker's guesses.
+   */
+  readonly #refusedPids = new Map<string, number>();
 
   constructor(host: RecoveryHost) {
     this.#host = host;
@@ -129,16 +142,44 @@ export class ConnectionRecovery {
   }
 
   /**
-   * A recovered socket regains the rooms and missed packets of the socket it replaces: only the same subject and
-   * session may have them. A session persisted without the marker cannot be vouched for and is refused too.
+   * A recovered socket regains the rooms, `data` and missed packets of the socket it replaces: only the same
+   * identity may have them, by the rule of re-auth (same subject, same session id or none on both sides). A session
+   * persisted without the marker cannot be vouched for and is refused too. A refused session is never restored
+   * again on this node (see the class comment); the marker stays, so it is never vouched for by the refusal itself.
+   * A no-op for a socket that was not recovered.
    */
   assertSameIdentity(socket: Socket, context: AuthContext): void {
+    if (!socket.recovered) return;
     const data = socket.data as Record<string, unknown> | undefined;
     const before = data?.[RECOVERY_IDENTITY] as { subject?: unknown; sessionId?: unknown } | undefined;
-    if (data !== undefined) delete data[RECOVERY_IDENTITY];
     if (before?.subject !== context.subject || before.sessionId !== context.sessionId) {
+      this.#refuseSession(socket);
       throw new AuthIdentityMismatchError('recovered session belongs to another identity');
     }
+    delete data![RECOVERY_IDENTITY];
+  }
+
+  /** Forgets the session of `socket` on this node: the next attempt with its pid starts a fresh session. */
+  #refuseSession(socket: Socket): void {
+    const pid = (socket as unknown as { pid?: unknown }).pid;
+    if (typeof pid !== 'string') return;
+    const now = Date.now();
+    // Insertion order is expiry order (one duration for every entry): drop the expired ones from the front.
+    for (const [refused, until] of this.#refusedPids) {
+      if (until > now) break;
+      this.#refusedPids.delete(refused);
+    }
+    this.#refusedPids.delete(pid);
+    this.#refusedPids.set(pid, now + recoveryWindowMs(socket.nsp));
+  }
+
+  /** True while `pid` was refused for another identity and its session could still be restored. */
+  #isRefused(pid: string): boolean {
+    const until = this.#refusedPids.get(pid);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.#refusedPids.delete(pid);
+    return false;
   }
 
   /** Wraps the namespace adapter's `restoreSession` (once per adapter instance) to hold missed packets back. */
@@ -148,6 +189,7 @@ export class ConnectionRecovery {
     this.#restoring.add(adapter);
     const restore = adapter.restoreSession.bind(adapter);
     adapter.restoreSession = async (pid, offset) => {
+      if (this.#isRefused(pid)) return null;
       const session = await restore(pid, offset);
       if (session === null || session === undefined || !Array.isArray(session.missedPackets) || session.missedPackets.length === 0) {
         return session;
@@ -158,8 +200,19 @@ export class ConnectionRecovery {
   }
 }
 
+/** The server's `connectionStateRecovery` options, when it restores sessions. */
+function recoveryOptions(nsp: Namespace | undefined): RecoveryOptions | undefined {
+  const server = nsp?.server as unknown as { opts?: { connectionStateRecovery?: RecoveryOptions } } | undefined;
+  return server?.opts?.connectionStateRecovery || undefined;
+}
+
 /** True when the namespace's server has connection state recovery on (`new Server({ connectionStateRecovery })`). */
 function restoresSessions(nsp: Namespace | undefined): boolean {
-  const server = nsp?.server as unknown as { opts?: { connectionStateRecovery?: unknown } } | undefined;
-  return Boolean(server?.opts?.connectionStateRecovery);
+  return recoveryOptions(nsp) !== undefined;
+}
+
+/** How long a disconnected session may be restored (Socket.IO's default: 2 minutes). */
+function recoveryWindowMs(nsp: Namespace): number {
+  const duration = recoveryOptions(nsp)?.maxDisconnectionDuration;
+  return typeof duration === 'number' && duration > 0 ? duration : 2 * 60_000;
 }

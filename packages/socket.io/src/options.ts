@@ -193,6 +193,18 @@ export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
    * dynamic child of a regex namespace on its own name).
    */
   readonly skipNamespaces?: readonly NamespaceRule[];
+  /**
+   * Sockets one Engine.IO connection may have authenticated (or being verified) at once, across all namespaces
+   * (default 32). socket.io-client opens one socket per namespace on a connection, so this only stops a client
+   * that sends CONNECT packets in a loop. Handshakes over the bound are refused before any verification with
+   * `AUTH_UNAVAILABLE` (action `retry`); a slot frees as soon as a socket disconnects or is refused.
+   *
+   * @example
+   * ```ts
+   * sockAuth(io, { verifier, maxSocketsPerConnection: 8 });
+   * ```
+   */
+  readonly maxSocketsPerConnection?: number;
   /** Called after a successful re-auth, e.g. to leave rooms the new permissions no longer allow. */
   readonly onContextChange?: (
     socket: Socket,

@@ -20,19 +20,21 @@ import {
 } from '@sockauth/core';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { ConnectionRecovery } from './connection-recovery.js';
+import { ConnectionSockets, DEFAULT_MAX_SOCKETS_PER_CONNECTION } from './connection-sockets.js';
 import { cutSocket } from './cut.js';
 import { EventCheck } from './event-check.js';
 import { EventPolicy } from './event-policy.js';
 import { EventRateLimiter } from './event-rate-limit.js';
 import { matchesAnyNamespace, validateNamespaceRules, type NamespaceRule } from './namespace-rules.js';
 import { validateLogger } from './logging.js';
+import { isChildNamespace, onSocketForgotten, useFirstMiddleware } from './namespace-hooks.js';
 import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
 import { Reauth } from './reauth.js';
 import { Reporter, safely, where } from './reporter.js';
 import { RevocationCuts } from './revocation-cuts.js';
 import { SETTLED, type SocketState } from './socket-state.js';
-import { extractToken, resolveExtraction, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
+import { extractToken, resolveExtraction, type EngineRequestLike, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
 
 /** A Socket.IO middleware `(socket, next) => void`. */
 export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
@@ -93,33 +95,25 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #watched = new WeakSet<Namespace>();
   /** One 'connection' listener per namespace: arms the deadline of the socket that just connected. */
   readonly #onConnection = (socket: Socket): void => {
-    const onClose = this.#awaitingConnection.get(socket);
-    if (onClose !== undefined) {
-      this.#awaitingConnection.delete(socket);
-      socket.client.conn.off('close', onClose);
-    }
+    this.#connections.settled(socket);
     const state = this.#states.get(socket);
     if (state !== undefined && !state.live) this.#start(socket, state);
   };
-  /**
-   * Sockets still not connected a tick after the handshake (a later middleware holds them), with the 'close'
-   * listener that forgets them if their client leaves first.
-   */
-  readonly #awaitingConnection = new WeakMap<Socket, () => void>();
+  /** Sockets held per Engine.IO connection: the bound, and the sockets awaiting their connection. */
+  readonly #connections: ConnectionSockets;
   /** A tick after the handshake middleware let `socket` through. */
   readonly #checkConnected = (socket: Socket): void => {
     const state = this.#states.get(socket);
-    if (state === undefined || state.live || socket.connected || this.#awaitingConnection.has(socket)) return;
-    const conn = socket.client.conn;
+    if (state === undefined || state.live || socket.connected) return;
     // The client left before Socket.IO could connect the socket: it never will.
-    if (conn.readyState !== 'open') return this.#release(socket, 'disconnect');
-    // A handshake that never completes (client gone between middleware and connect) must not leave anything.
-    const onClose = (): void => {
-      this.#awaitingConnection.delete(socket);
-      this.#release(socket, 'disconnect');
-    };
-    this.#awaitingConnection.set(socket, onClose);
-    conn.once('close', onClose);
+    if (socket.client.conn.readyState !== 'open') return this.#release(socket, 'disconnect');
+    // A later middleware holds it. Refused, or let through after its client left, Socket.IO forgets it (see
+    // attach); a middleware that never answers is covered by the connection's close.
+    this.#connections.await(socket);
+  };
+  /** Socket.IO forgot a socket of an attached namespace (refused by a later middleware, or its client left). */
+  readonly #onForgotten = (socket: Socket): void => {
+    if (!socket.connected) this.#release(socket, 'disconnect');
   };
   /**
    * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
@@ -180,6 +174,11 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
         ? undefined
         : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
     this.#skip = validateNamespaceRules(options.skipNamespaces);
+    const maxSockets = options.maxSocketsPerConnection ?? DEFAULT_MAX_SOCKETS_PER_CONNECTION;
+    if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) {
+      throw new TypeError('sockauth: "maxSocketsPerConnection" must be a positive integer');
+    }
+    this.#connections = new ConnectionSockets(maxSockets, (socket) => this.#release(socket, 'disconnect'));
     const states = this.#states;
     const registry = this.#registry;
     const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
@@ -217,7 +216,10 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   /**
    * Authenticates every namespace of `io`, existing and future (dynamic and regex namespaces included), except
    * those listed in `skipNamespaces`. Socket.IO's own `io.use()` only covers the main namespace; this does not
-   * leave `/admin` open by accident.
+   * leave `/admin` open by accident. On a namespace that exists now, the middleware runs after those already
+   * registered there; on a namespace created later, before any other: the children of a parent (regex or
+   * function) namespace start with the parent's middlewares, which must never see a raw token or a refused
+   * handshake.
    *
    * @example
    * ```ts
@@ -226,15 +228,17 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    * ```
    */
   attach(io: Server): this {
-    const install = (nsp: Namespace): void => {
+    const install = (nsp: Namespace, first: boolean): void => {
       if (this.#attached.has(nsp) || matchesAnyNamespace(this.#skip, nsp.name)) return;
       this.#attached.add(nsp);
-      nsp.use(this.middleware);
+      if (first) useFirstMiddleware(nsp, this.middleware);
+      else nsp.use(this.middleware);
+      onSocketForgotten(nsp, this.#onForgotten);
       this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
     };
-    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
-    io.on('new_namespace', install);
+    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp, isChildNamespace(nsp));
+    io.on('new_namespace', (nsp: Namespace) => install(nsp, true));
     return this;
   }
 
@@ -323,23 +327,28 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
     const seenRevocations = this.#revocations.verificationStarted();
+    let slot = false;
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
-      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction);
+      // Extracted (and redacted) first, so even a refused handshake no longer carries the token.
+      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
+      // Before any verification work: a flood of CONNECT packets on one connection is refused cheaply.
+      if (!(slot = this.#connections.acquire(socket))) {
+        throw new AuthUnavailableError('too many sockets on this connection', { cause: { name: 'RateLimited' } });
+      }
       // Timed only when someone listens: no clock reads otherwise.
       const onVerify = this.#hooks.onVerify;
       const startedAt = onVerify === undefined ? 0 : performance.now();
       const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
       const auth = onVerify === undefined ? await verifying : await this.#reporter.timed(verifying, stage, startedAt);
       const context = auth.context!;
-      if (stage === 'recovery') {
-        try {
-          this.#recovery.assertSameIdentity(socket, context);
-        } catch (error) {
-          auth.close();
-          throw error;
-        }
+      // Recovered sockets, whether the middleware runs for them (`skipMiddlewares: false`) or not.
+      try {
+        this.#recovery.assertSameIdentity(socket, context);
+      } catch (error) {
+        auth.close();
+        throw error;
       }
       // The store answered before these revocations reached it (or before its reply reached us): apply them.
       if (this.#revocations.revokedSince(seenRevocations, context)) {
@@ -348,6 +357,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       }
       this.#wire(socket, auth, stage);
     } catch (error) {
+      if (slot) this.#connections.release(socket);
       const authError = isAuthError(error) ? error : mapVerificationError(error);
       this.#reporter.failure(authError, stage, socket);
       throw authError;
@@ -359,6 +369,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
     const previous = this.#states.get(socket);
     previous?.auth.close();
+    // Authenticated twice (the middleware installed twice): one slot is enough.
+    if (previous !== undefined) this.#connections.release(socket);
     const state: SocketState = { auth, queue: SETTLED, stage, live: false };
     this.#states.set(socket, state);
     (socket.data as SockAuthSocketData).auth = auth.context;
@@ -417,11 +429,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     state.auth.close();
     this.#states.delete(socket);
     this.#registry.delete(socket);
-    const onClose = this.#awaitingConnection.get(socket);
-    if (onClose !== undefined) {
-      this.#awaitingConnection.delete(socket);
-      socket.client.conn.off('close', onClose);
-    }
+    this.#connections.settled(socket);
+    this.#connections.release(socket);
     if (data !== undefined) delete data.auth;
   }
 

@@ -45,7 +45,23 @@ export interface HandshakeLike {
   url: string;
 }
 
+/**
+ * The Engine.IO request a handshake came from (`socket.request`, shared by every socket of the connection). Its URL
+ * and parsed query (Socket.IO 4 hands the very same query object to each handshake) carry a query token too.
+ */
+export interface EngineRequestLike {
+  url?: string;
+  _query?: Record<string, unknown>;
+}
+
 const REDACTED = '[redacted]';
+
+/**
+ * The URL and query of Engine.IO requests as they were before redaction, for the next handshakes over the same
+ * connection (another namespace): they must find the token where the first one did. Only requests that had
+ * something redacted are kept, for as long as the request lives.
+ */
+const originals = new WeakMap<EngineRequestLike, { readonly url: string | undefined; readonly query: Record<string, unknown> | undefined }>();
 
 function bearer(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
@@ -78,16 +94,19 @@ function originAllowed(origin: unknown, allowed: CookieTokenOptions['allowedOrig
  * Finds the handshake token in the enabled sources. Refuses with `AUTH_INVALID` when two sources carry
  * different tokens (identities are never merged) or when a cookie token comes from a foreign origin; with
  * `AUTH_MISSING` when there is none. Afterwards the token is redacted from `handshake.auth`,
- * `handshake.query` and `handshake.url`, so application code that logs the handshake cannot leak it.
+ * `handshake.query` and `handshake.url`, and from the URL and parsed query of `request` (the Engine.IO request,
+ * `socket.request`), so application code that logs the handshake or the request cannot leak it.
  */
-export function extractToken(handshake: HandshakeLike, extraction: TokenExtraction): string {
+export function extractToken(handshake: HandshakeLike, extraction: TokenExtraction, request?: EngineRequestLike): string {
   const found: string[] = [];
+  if (request !== undefined) ownCopies(handshake, request, extraction);
   try {
     collectTokens(handshake, extraction, found);
   } finally {
     // Also when a source refuses the handshake (foreign origin, a non-string token): whatever reads the
     // handshake afterwards (another middleware, a log line) must not find the token either.
     redactHandshake(handshake, extraction);
+    if (request !== undefined) redactRequest(request, extraction);
   }
   if (found.length === 0) throw new AuthMissingError();
   const [token] = found;
@@ -138,6 +157,33 @@ function redactHandshake(handshake: HandshakeLike, extraction: TokenExtraction):
     handshake.query[extraction.queryParam] = REDACTED;
   }
   if (typeof handshake.url === 'string') handshake.url = redactUrl(handshake.url, [extraction.queryParam]);
+}
+
+/**
+ * Gives `handshake` its own URL and query as the client sent them: the request's once it was redacted by an earlier
+ * handshake over the same connection, and never the request's query object itself when a token is to be redacted
+ * from it (redacting one must not redact the other behind its back). No copy when there is nothing to redact.
+ */
+function ownCopies(handshake: HandshakeLike, request: EngineRequestLike, extraction: TokenExtraction): void {
+  const original = originals.get(request);
+  if (original !== undefined) {
+    if (original.url !== undefined) handshake.url = original.url;
+    handshake.query = { ...original.query };
+  } else if (handshake.query === request._query && handshake.query?.[extraction.queryParam] !== undefined) {
+    handshake.query = { ...handshake.query };
+  }
+}
+
+/** Redacts the token from the Engine.IO request's URL and parsed query, keeping the path and every other value. */
+function redactRequest(request: EngineRequestLike, extraction: TokenExtraction): void {
+  if (originals.has(request)) return;
+  const { url, _query: query } = request;
+  const redactedUrl = typeof url === 'string' ? redactUrl(url, [extraction.queryParam]) : url;
+  const inQuery = query !== undefined && query !== null && query[extraction.queryParam] !== undefined;
+  if (redactedUrl === url && !inQuery) return;
+  originals.set(request, { url, query: query && { ...query } });
+  request.url = redactedUrl;
+  if (inQuery) query[extraction.queryParam] = REDACTED;
 }
 
 /**
