@@ -22,6 +22,12 @@ import {
 /**
  * What a room rule admits: a {@link PermissionRequirement} (`null`: any authenticated context), or `false`: nobody
  * (a carve-out from a broader rule).
+ *
+ * @example
+ * ```ts
+ * const staff: RoomRequirement = ['chat:read', 'chat:admin'];
+ * const closed: RoomRequirement = false;
+ * ```
  */
 export type RoomRequirement = PermissionRequirement | false;
 
@@ -44,10 +50,24 @@ export type RoomRequirement = PermissionRequirement | false;
  */
 export type RoomPolicies = Readonly<Record<string, RoomRequirement>>;
 
-/** What happens to a room no rule covers: refused (the default), or admitted for any authenticated context. */
+/**
+ * What happens to a room no rule covers: refused (the default), or admitted for any authenticated context.
+ *
+ * @example
+ * ```ts
+ * compileRoomPolicies({ 'user:{sub}': null }, { unlistedRooms: 'authenticated' });
+ * ```
+ */
 export type UnlistedRoomPolicy = 'deny' | 'authenticated';
 
-/** Options of {@link compileRoomPolicies}. */
+/**
+ * Options of {@link compileRoomPolicies}.
+ *
+ * @example
+ * ```ts
+ * compileRoomPolicies(rooms, { option: 'SockAuthModule.roomPolicies', unlistedRooms: 'deny', maxRoomNameLength: 128 });
+ * ```
+ */
 export interface RoomPolicyOptions {
   /** The option's name in your configuration, used in start-up errors. Default `'roomPolicies'`. */
   readonly option?: string;
@@ -57,23 +77,61 @@ export interface RoomPolicyOptions {
   readonly maxRoomNameLength?: number;
 }
 
-/** The `action` passed to the `authorize` hook when a context asks to join a room. */
+/**
+ * The `action` passed to the `authorize` hook when a context asks to join a room. It lies in the `auth:` namespace
+ * of sockauth's own protocol, so it never collides with an application event name.
+ *
+ * @example
+ * ```ts
+ * const authorize: AuthorizeHook = async (ctx, action, data) =>
+ *   action === ROOM_JOIN_ACTION ? !(await bans.has(ctx.subject, (data as RoomActionData).room)) : true;
+ * ```
+ */
 export const ROOM_JOIN_ACTION = 'auth:room-join';
-/** The `action` passed to the `authorize` hook when a context's rooms are re-evaluated (after a context change). */
+/**
+ * The `action` passed to the `authorize` hook when a context's rooms are re-evaluated (after a context change).
+ *
+ * @example
+ * ```ts
+ * const authorize: AuthorizeHook = (ctx, action) => action !== ROOM_STAY_ACTION || !suspended.has(ctx.subject);
+ * ```
+ */
 export const ROOM_STAY_ACTION = 'auth:room-stay';
 
-/** The `data` passed to the `authorize` hook with {@link ROOM_JOIN_ACTION} and {@link ROOM_STAY_ACTION}. */
+/**
+ * The `data` passed to the `authorize` hook with {@link ROOM_JOIN_ACTION} and {@link ROOM_STAY_ACTION}.
+ *
+ * @example
+ * ```ts
+ * const { room } = data as RoomActionData;
+ * ```
+ */
 export interface RoomActionData {
   readonly room: string;
 }
 
-/** A room a context must leave, and why (an `AuthForbiddenError`, or what the `authorize` hook decided). */
+/**
+ * A room a context must leave, and why (an `AuthForbiddenError`, or what the `authorize` hook decided).
+ *
+ * @example
+ * ```ts
+ * const leaves: RoomLeave[] = await policy.reevaluate(ctx, joined);
+ * log.info({ left: leaves.map(({ room, error }) => [room, error.code]) });
+ * ```
+ */
 export interface RoomLeave {
   readonly room: string;
   readonly error: AuthError;
 }
 
-/** Default of {@link RoomPolicyOptions.maxRoomNameLength}. */
+/**
+ * Default of {@link RoomPolicyOptions.maxRoomNameLength}, in UTF-16 code units.
+ *
+ * @example
+ * ```ts
+ * if (name.length > DEFAULT_MAX_ROOM_NAME_LENGTH) return ack({ error: 'name too long' });
+ * ```
+ */
 export const DEFAULT_MAX_ROOM_NAME_LENGTH = 256;
 const MAX_MAX_ROOM_NAME_LENGTH = 65_536;
 
@@ -81,6 +139,11 @@ const MAX_MAX_ROOM_NAME_LENGTH = 65_536;
  * Compiled room rules: which rooms a context may be in. Built once at start-up by {@link compileRoomPolicies};
  * immutable; a transport adapter asks it on every join ({@link RoomPolicy.check}) and after every change of a
  * context ({@link RoomPolicy.reevaluate}).
+ *
+ * @example
+ * ```ts
+ * const policy: RoomPolicy = compileRoomPolicies({ '*': 'chat:read' });
+ * ```
  */
 export interface RoomPolicy {
   /** Rooms no rule covers. */
