@@ -386,17 +386,20 @@ export function compileRoomPolicies(policies: RoomPolicies, options: RoomPolicyO
     } catch (error) {
       throw new TypeError(`${where}: ${(error as Error).message}`);
     }
-    if (isExact(segments)) {
-      exact.set(source, requirement);
-      continue;
-    }
-    const twin = patterns.find((other) => compareSpecificity(other.segments, segments) === 0);
-    if (twin !== undefined) {
-      throw new TypeError(`${where}: has the same shape as ${JSON.stringify(twin.source)}; which one applies would be ambiguous`);
-    }
-    patterns.push({ source, segments, requirement });
+    if (isExact(segments)) exact.set(source, requirement);
+    else patterns.push({ source, segments, requirement });
   }
+  // Most specific first. The sort is stable, so two patterns of one shape end up side by side in key order.
   patterns.sort((a, b) => compareSpecificity(a.segments, b.segments));
+  for (let i = 1; i < patterns.length; i++) {
+    const [first, second] = [patterns[i - 1]!, patterns[i]!];
+    if (compareSpecificity(first.segments, second.segments) === 0) {
+      throw new TypeError(
+        `sockauth: ${option}[${JSON.stringify(second.source)}]: has the same shape as ${JSON.stringify(first.source)}; ` +
+          'which one applies would be ambiguous',
+      );
+    }
+  }
   const rules: Rule[] = patterns.map(({ segments, requirement }) => Object.freeze({ segments, requirement }));
   return new CompiledRoomPolicy(exact, rules, unlistedRooms, maxRoomNameLength);
 }

@@ -92,6 +92,7 @@ describe('compileRoomPolicies: a malformed policy throws TypeError at start-up n
     [{ 'user:{sub}': null, 'user:{uid}': 'chat:read' }, 'user:{uid}'],
     [{ '{tenant}:x': null, '{org}:x': null }, '{org}:x'],
     [{ 'a:{b}:*': null, 'a:{c}:*': null }, 'a:{c}:*'],
+    [{ 'user:{a}': null, 'x:*': null, lobby: null, 'a:{b}': null, 'z*': null, 'user:{b}': null }, 'user:{b}'],
   ])('two patterns of the same shape are ambiguous: %j', (policies, second) => {
     expect(compileError(policies).message).toContain(`roomPolicies[${JSON.stringify(second)}]`);
   });
