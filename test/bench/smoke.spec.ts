@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-const BENCHMARKS = ['handshake', 'events', 'memory', 'expiry-storm', 'reauth-storm', 'revocation-scale', 'revocation-redis'];
+const BENCHMARKS = ['handshake', 'events', 'memory', 'expiry-storm', 'reauth-storm', 'revocation-scale', 'revocation-redis', 'room-policy'];
 
 function runBench(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

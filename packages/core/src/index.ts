@@ -48,6 +48,22 @@ export { PermissionSet } from './permission-set.js';
 export { allOf, anyOf, authorizeAction, compileRequirement, satisfies } from './permissions.js';
 export type { AuthorizeArgs, AuthorizeHook, CompiledRequirement, PermissionRequirement } from './permissions.js';
 
+export {
+  DEFAULT_MAX_ROOM_NAME_LENGTH,
+  ROOM_JOIN_ACTION,
+  ROOM_STAY_ACTION,
+  compileRoomPolicies,
+} from './room-policy.js';
+export type {
+  RoomActionData,
+  RoomLeave,
+  RoomPolicies,
+  RoomPolicy,
+  RoomPolicyOptions,
+  RoomRequirement,
+  UnlistedRoomPolicy,
+} from './room-policy.js';
+
 export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken } from './connection-auth.js';
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
@@ -66,5 +82,5 @@ export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js'
 
 export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
 
-export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from './protocol.js';
-export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck } from './protocol.js';
+export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
+export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';

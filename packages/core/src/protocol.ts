@@ -11,6 +11,16 @@ export const REFRESH_EVENT = 'auth:refresh';
 export const EXPIRING_EVENT = 'auth:expiring';
 /** Server → client: `{ code, action, message }` right before the server disconnects the socket. */
 export const ERROR_EVENT = 'auth:error';
+/**
+ * Server → client: {@link RoomLeftPayload}, once for each room the server made the socket leave because its
+ * current context may no longer be in it (after a re-auth or a live re-evaluation). The socket stays connected.
+ *
+ * @example
+ * ```ts
+ * socket.on(ROOM_LEFT_EVENT, ({ room, code }: RoomLeftPayload) => ui.markLeft(room, code));
+ * ```
+ */
+export const ROOM_LEFT_EVENT = 'auth:room-left';
 
 /** Payload of `auth:expiring`. `graceEndsAt` is present when the deadline passed and a grace period runs. */
 export interface ExpiringPayload {
@@ -30,6 +40,36 @@ export type RefreshAck =
 /** Ack sent for an event that was refused. */
 export interface DeniedAck {
   readonly error: AuthErrorPayload;
+}
+
+/**
+ * Payload of `auth:room-left`: the room left and why. `code` is usually `AUTH_FORBIDDEN` (action `none`: the
+ * identity is fine, this room is not for it any more); `AUTH_UNAVAILABLE` (`retry`) when the live policy could not
+ * decide, so the server left the room rather than keep a socket in it undecided.
+ */
+export interface RoomLeftPayload {
+  readonly room: string;
+  readonly code: AuthErrorPayload['code'];
+  readonly action: AuthErrorPayload['action'];
+}
+
+/**
+ * Builds the payload of `auth:room-left` from the room and the error that made the socket leave it (no message:
+ * the client needs the code and action only).
+ *
+ * @example
+ * ```ts
+ * for (const { room, error } of await policy.reevaluate(ctx, rooms)) {
+ *   socket.leave(room);
+ *   socket.emit(ROOM_LEFT_EVENT, roomLeftPayload(room, error));
+ * }
+ * ```
+ */
+export function roomLeftPayload(
+  room: string,
+  error: Pick<AuthErrorPayload, 'code' | 'action'>,
+): RoomLeftPayload {
+  return { room, code: error.code, action: error.action };
 }
 
 /** The `err.data` of a refused handshake (`connect_error`). */
