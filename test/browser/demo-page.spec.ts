@@ -5,7 +5,7 @@
  * Everything is asserted in the page: the bundled @sockauth/client refreshes a short-lived token in band without
  * reconnecting, and a revoked session brings the login prompt back.
  *
- * Never skipped: without a browser the suite fails and says how to get one (`.ci/run` installs it).
+ * Never skipped: without a browser the suite fails and says how to get one (`npm test` installs it when it can).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,10 +47,8 @@ let pageErrors: string[];
 beforeAll(async () => {
   if (!existsSync(CHROME)) {
     throw new Error(
-      `No chromium at ${CHROME}. The browser test never skips` +
-        (process.env['CI'] === 'true'
-          ? ': .ci/run installs it in its "System dependencies" step (ensure_chromium) and exports CHROME_PATH.'
-          : ': install it with `apt-get install -y chromium`, or point CHROME_PATH at a Chromium/Chrome binary.'),
+      `No chromium at ${CHROME}. The browser test never skips: \`npm test\` installs it (scripts/ensure-system-deps.mjs)` +
+        ' when it can; otherwise install it with `apt-get install -y chromium`, or point CHROME_PATH at a Chromium/Chrome binary.',
     );
   }
   // A fresh profile: no cache, no service worker, nothing from another run.
