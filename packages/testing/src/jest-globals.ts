@@ -13,10 +13,13 @@
  * });
  * ```
  */
-import { expect } from '@jest/globals';
+import { afterEach, expect } from '@jest/globals';
+import { closeAll } from './auto-close.js';
 import { installMatchers, type SockauthMatchers } from './matchers.js';
 
 installMatchers(expect);
+// Sockets and apps the kit opened are closed after each test, also without global hooks (closing twice is a no-op).
+afterEach(closeAll);
 
 declare module 'expect' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type

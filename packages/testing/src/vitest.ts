@@ -12,10 +12,13 @@
  * });
  * ```
  */
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { closeAll } from './auto-close.js';
 import { installMatchers, type SockauthMatchers } from './matchers.js';
 
 installMatchers(expect);
+// Sockets and apps the kit opened are closed after each test, also without global hooks (closing twice is a no-op).
+afterEach(closeAll);
 
 declare module 'vitest' {
   // Asynchronous matchers only: none of them can be an asymmetric matcher (`expect.toBeForbidden()`).
