@@ -9,13 +9,21 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { SignJWT } from 'jose';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { uniqueRoom, uniqueUser } from '../contract/helpers';
 import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET, contractServers, type RunningServer } from '../contract/servers';
 
-const CHROME = process.env['CHROME_PATH'] || '/usr/bin/chromium';
+/** CHROME_PATH, else `chromium` on PATH (what `npm test` checks before it starts: scripts/ensure-system-deps.mjs), else Debian's. */
+const CHROME =
+  process.env['CHROME_PATH'] ||
+  (process.env['PATH'] ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'chromium'))
+    .find((file) => existsSync(file)) ||
+  '/usr/bin/chromium';
 const CHROME_ARGS = [
   '--headless',
   '--no-sandbox',
