@@ -5,17 +5,25 @@
  * Everything is asserted in the page: the bundled @sockauth/client refreshes a short-lived token in band without
  * reconnecting, and a revoked session brings the login prompt back.
  *
- * Never skipped: without a browser the suite fails and says how to get one (`.ci/run` installs it).
+ * Never skipped: without a browser the suite fails and says how to get one (`npm test` installs it when it can).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { SignJWT } from 'jose';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { uniqueRoom, uniqueUser } from '../contract/helpers';
 import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET, contractServers, type RunningServer } from '../contract/servers';
 
-const CHROME = process.env['CHROME_PATH'] || '/usr/bin/chromium';
+/** CHROME_PATH, else `chromium` on PATH (what `npm test` checks before it starts: scripts/ensure-system-deps.mjs), else Debian's. */
+const CHROME =
+  process.env['CHROME_PATH'] ||
+  (process.env['PATH'] ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'chromium'))
+    .find((file) => existsSync(file)) ||
+  '/usr/bin/chromium';
 const CHROME_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -47,10 +55,8 @@ let pageErrors: string[];
 beforeAll(async () => {
   if (!existsSync(CHROME)) {
     throw new Error(
-      `No chromium at ${CHROME}. The browser test never skips` +
-        (process.env['CI'] === 'true'
-          ? ': .ci/run installs it in its "System dependencies" step (ensure_chromium) and exports CHROME_PATH.'
-          : ': install it with `apt-get install -y chromium`, or point CHROME_PATH at a Chromium/Chrome binary.'),
+      `No chromium at ${CHROME}. The browser test never skips: \`npm test\` installs it (scripts/ensure-system-deps.mjs)` +
+        ' when it can; otherwise install it with `apt-get install -y chromium`, or point CHROME_PATH at a Chromium/Chrome binary.',
     );
   }
   // A fresh profile: no cache, no service worker, nothing from another run.

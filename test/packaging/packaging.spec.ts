@@ -10,10 +10,22 @@
  * Set SOCKAUTH_PACKAGING_ONLY=core,socket.io (directory or package names) to test a subset, and
  * SOCKAUTH_PACKAGING_KEEP=1 to keep the temporary project for inspection.
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import {
+  assertBuilt,
+  createProject,
+  discoverPackages,
+  installInto,
+  makeWorkDir,
+  packPackages,
+  peerSpecs,
+  removeWorkDir,
+  run,
+  INSTALL_TIMEOUT_MS,
+  type PackageInfo,
+  type Packed,
+} from './support';
 
 // ---------------------------------------------------------------------------------------------------------------
 // What each package must export. Keys are package names, then subpaths as in the package.json `exports` map.
@@ -37,6 +49,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
     ],
     './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
     './protocol': ['REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT', 'ROOM_LEFT_EVENT', 'roomLeftPayload'],
+    './jose': ['jwtVerify', 'SignJWT', 'createRemoteJWKSet', 'errors'],
   },
   '@sockauth/testing': {
     '.': ['createTestIssuer', 'connectAs', 'sockauthMatchers', 'installMatchers', 'waitForExpiry', 'waitForCut', 'createSockAuthTestingApp'],
@@ -69,6 +82,14 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
   },
 };
 
+/**
+ * Subpaths that load only inside their test framework (they register the matchers on its `expect`):
+ * test/packaging/user-test-setups.spec.ts uses them there, in real jest and Vitest projects.
+ */
+const FRAMEWORK_ONLY_SUBPATHS: Record<string, readonly string[]> = {
+  '@sockauth/testing': ['./jest-globals', './vitest'],
+};
+
 /** Modules a real application loads before a package (e.g. Nest apps import reflect-metadata first). */
 const PRELOAD: Record<string, readonly string[]> = {
   '@sockauth/nestjs': ['reflect-metadata'],
@@ -90,105 +111,7 @@ const FORBIDDEN_FILES: ReadonlyArray<[RegExp, string]> = [
 const TYPESCRIPT_VERSION = '7.0.2';
 const TYPES_NODE_VERSION = '20';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
-const INSTALL_TIMEOUT_MS = 240_000;
-const RUN_TIMEOUT_MS = 60_000;
-
 jest.setTimeout(300_000);
-
-interface PackageInfo {
-  /** Directory under packages/, e.g. `core`. */
-  dirName: string;
-  dir: string;
-  name: string;
-  version: string;
-  /** Subpaths from `exports`, e.g. ['.', './errors'] (./package.json excluded). */
-  subpaths: string[];
-  /** Non-optional peer dependencies, name → range. */
-  peers: Record<string, string>;
-}
-
-interface PackedFile {
-  path: string;
-}
-interface PackResult {
-  name: string;
-  version: string;
-  filename: string;
-  files: PackedFile[];
-}
-
-function discoverPackages(): PackageInfo[] {
-  const only = (process.env.SOCKAUTH_PACKAGING_ONLY ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const packagesDir = path.join(REPO_ROOT, 'packages');
-  const found: PackageInfo[] = [];
-  for (const dirName of fs.readdirSync(packagesDir).sort()) {
-    const dir = path.join(packagesDir, dirName);
-    const manifestPath = path.join(dir, 'package.json');
-    if (!fs.existsSync(manifestPath) || !fs.existsSync(path.join(dir, 'src', 'index.ts'))) continue;
-    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
-      name: string;
-      version: string;
-      private?: boolean;
-      exports?: Record<string, unknown>;
-      peerDependencies?: Record<string, string>;
-      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-    };
-    if (manifest.private) continue;
-    if (only.length > 0 && !only.includes(dirName) && !only.includes(manifest.name)) continue;
-    const subpaths = Object.keys(manifest.exports ?? { '.': null }).filter((key) => key !== './package.json');
-    const peers: Record<string, string> = {};
-    for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
-      if (!manifest.peerDependenciesMeta?.[peer]?.optional) peers[peer] = range;
-    }
-    found.push({ dirName, dir, name: manifest.name, version: manifest.version, subpaths, peers });
-  }
-  return found;
-}
-
-/**
- * The environment for child npm/node processes: when this runs under `npm test`, npm exports variables
- * (npm_config_local_prefix, npm_package_*, ...) that would make a child npm act on the monorepo instead of
- * on the temporary project.
- */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_(package|lifecycle)_/i.test(key)) continue;
-    if (/^npm_config_(local_prefix|prefix|workspaces?|include_workspace_root|global)$/i.test(key)) continue;
-    if (key === 'INIT_CWD' || key === 'NODE_ENV' || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
-  }
-  env.npm_config_update_notifier = 'false';
-  env.npm_config_fund = 'false';
-  env.npm_config_audit = 'false';
-  return env;
-}
-
-/** Runs a command; on failure throws an error that shows the command, exit code, stdout and stderr. */
-function run(command: string, args: readonly string[], cwd: string, timeout = RUN_TIMEOUT_MS): string {
-  const options: ExecFileSyncOptions = {
-    cwd,
-    env: childEnv(),
-    timeout,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  };
-  try {
-    return execFileSync(command, args, options) as string;
-  } catch (error) {
-    const e = error as { status?: number | null; signal?: string | null; stdout?: string; stderr?: string };
-    const how = e.signal ? `killed by ${e.signal}${e.signal === 'SIGTERM' ? ` (timeout ${timeout} ms?)` : ''}` : `exit code ${e.status}`;
-    throw new Error(
-      `\`${command} ${args.join(' ')}\` failed (${how}) in ${cwd}\n` +
-        `--- stdout ---\n${(e.stdout ?? '').trim()}\n--- stderr ---\n${(e.stderr ?? '').trim()}`,
-    );
-  }
-}
 
 /** `@sockauth/core` + './errors' → `@sockauth/core/errors`. */
 function specifier(pkg: PackageInfo, subpath: string): string {
@@ -199,7 +122,10 @@ function specifier(pkg: PackageInfo, subpath: string): string {
 function expectations(packages: readonly PackageInfo[]): Record<string, readonly string[]> {
   const out: Record<string, readonly string[]> = {};
   for (const pkg of packages) {
-    for (const subpath of pkg.subpaths) out[specifier(pkg, subpath)] = EXPECTED_EXPORTS[pkg.name]?.[subpath] ?? [];
+    for (const subpath of pkg.subpaths) {
+      if (FRAMEWORK_ONLY_SUBPATHS[pkg.name]?.includes(subpath)) continue;
+      out[specifier(pkg, subpath)] = EXPECTED_EXPORTS[pkg.name]?.[subpath] ?? [];
+    }
   }
   return out;
 }
@@ -392,61 +318,36 @@ const CONSUMER_TSCONFIG = {
 
 // --- the test ----------------------------------------------------------------------------------------------------
 
-const packages = discoverPackages();
+const packages = discoverPackages(
+  (process.env.SOCKAUTH_PACKAGING_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const expected = expectations(packages);
 const hasCore = packages.some((pkg) => pkg.name === '@sockauth/core');
 
 describe('packaging: the packed tarballs work for ESM, CJS and TypeScript consumers', () => {
   let workDir = '';
   let projectDir = '';
-  const packed = new Map<string, PackResult>();
+  const packed = new Map<string, Packed>();
 
   beforeAll(() => {
     expect(packages.length).toBeGreaterThan(0);
-    const unbuilt = packages.filter((pkg) => !fs.existsSync(path.join(pkg.dir, 'dist')));
-    if (unbuilt.length > 0) {
-      throw new Error(
-        `No dist/ in ${unbuilt.map((pkg) => `packages/${pkg.dirName}`).join(', ')}: ` +
-          'this test checks the built packages; run `npm run build` first.',
-      );
-    }
+    assertBuilt(packages);
 
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockauth-packaging-'));
-    const tarballDir = path.join(workDir, 'tarballs');
+    workDir = makeWorkDir('packaging');
     projectDir = path.join(workDir, 'consumer');
-    fs.mkdirSync(tarballDir);
-    fs.mkdirSync(projectDir);
+    for (const [name, result] of packPackages(packages, path.join(workDir, 'tarballs'))) packed.set(name, result);
 
-    const packArgs = ['pack', '--json', '--pack-destination', tarballDir, ...packages.flatMap((pkg) => ['-w', `packages/${pkg.dirName}`])];
-    const packOutput = run('npm', packArgs, REPO_ROOT);
-    const results = JSON.parse(packOutput.slice(packOutput.indexOf('['))) as PackResult[];
-    for (const result of results) packed.set(result.name, result);
-    for (const pkg of packages) {
-      if (!packed.has(pkg.name)) throw new Error(`npm pack produced no tarball for ${pkg.name}:\n${packOutput}`);
-    }
-
-    run('npm', ['init', '-y'], projectDir);
     // consumer.ts is then an ES module and consumer.cts a CommonJS one.
-    run('npm', ['pkg', 'set', 'type=module'], projectDir);
-
-    const peers = new Map<string, string>();
-    for (const pkg of packages) {
-      for (const [peer, range] of Object.entries(pkg.peers)) {
-        if (!packages.some((p) => p.name === peer)) peers.set(peer, range);
-      }
-    }
-    const installArgs = [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--ignore-scripts',
-      '--no-package-lock',
-      ...packages.map((pkg) => path.join(tarballDir, packed.get(pkg.name)!.filename)),
-      ...[...peers].map(([peer, range]) => `${peer}@${range}`),
+    createProject(projectDir, 'module');
+    installInto(projectDir, [
+      ...packages.map((pkg) => packed.get(pkg.name)!.tarball),
+      ...peerSpecs(packages),
       `typescript@${TYPESCRIPT_VERSION}`,
       `@types/node@${TYPES_NODE_VERSION}`,
-    ];
-    run('npm', installArgs, projectDir, INSTALL_TIMEOUT_MS);
+    ]);
 
     fs.writeFileSync(path.join(projectDir, 'esm.mjs'), esmSource(expected, hasCore));
     fs.writeFileSync(path.join(projectDir, 'cjs.cjs'), cjsSource(expected, hasCore));
@@ -455,14 +356,7 @@ describe('packaging: the packed tarballs work for ESM, CJS and TypeScript consum
     fs.writeFileSync(path.join(projectDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
   }, INSTALL_TIMEOUT_MS + 60_000);
 
-  afterAll(() => {
-    if (!workDir) return;
-    if (process.env.SOCKAUTH_PACKAGING_KEEP) {
-      console.log(`packaging test: kept ${workDir}`);
-    } else {
-      fs.rmSync(workDir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => removeWorkDir(workDir));
 
   describe.each(packages.map((pkg) => [pkg.name, pkg] as const))('tarball of %s', (_name, pkg) => {
     test('contains dist and the docs, and no sources, tests or build info', () => {

@@ -11,7 +11,7 @@ import { delimiter, join } from 'node:path';
  */
 
 export const REDIS_MISSING_MESSAGE =
-  'redis-server not found: install the Debian package redis-server (CI installs it in .ci/run)';
+  'redis-server not found: install the Debian package redis-server (`npm test` installs it when it can: scripts/ensure-system-deps.mjs)';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;

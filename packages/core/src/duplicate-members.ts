@@ -1,4 +1,4 @@
-import { base64url } from 'jose';
+import { base64url } from './jose.js';
 
 const DECODER = new TextDecoder();
 

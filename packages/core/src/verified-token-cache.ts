@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { errors as joseErrors, type JWTPayload } from 'jose';
+import { errors as joseErrors, type JWTPayload } from './jose.js';
 import { deepFreeze } from './auth-context.js';
 
 /**

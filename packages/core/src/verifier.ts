@@ -10,7 +10,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
   type JWTVerifyOptions,
-} from 'jose';
+} from './jose.js';
 import {
   AuthError,
   AuthExpiredError,

@@ -11,7 +11,7 @@ import {
   type ClaimsMapper,
 } from '@sockauth/core';
 import type { HandshakeLike, TokenExtractor } from '@sockauth/socket.io';
-import { decodeJwt, type JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from '@sockauth/core/jose';
 import type { DelegatedVerify } from './jwt-service.verifier.js';
 
 /** The members of a passport-jwt `Strategy` (as extended by `PassportStrategy`) that are used here. */

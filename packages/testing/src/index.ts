@@ -7,7 +7,7 @@ export type { AuthEvents, ClientSocket, ConnectAsOptions, ConnectTarget, TokenPl
 export { waitForCut, waitForExpiry } from './expiry.js';
 export type { Cut } from './expiry.js';
 export { installMatchers, sockauthMatchers } from './matchers.js';
-export type { AuthErrorExpectation, DisconnectExpectation } from './matchers.js';
+export type { AuthErrorExpectation, DisconnectExpectation, SockauthMatchers } from './matchers.js';
 export { closeAfterTest, closeAll } from './auto-close.js';
 export { createSockAuthTestingApp } from './nest-testing-app.js';
 export type {

@@ -216,20 +216,34 @@ export function installMatchers(expectLike: { extend(matchers: Record<string, un
   expectLike.extend(sockauthMatchers);
 }
 
+/**
+ * The sockauth matchers as `expect(received)` offers them. Every one is asynchronous: `await` it. `R` is what the
+ * framework's matchers return (`void` for jest and Vitest). Declared for jest's global `expect` here, for
+ * `@jest/globals` by `@sockauth/testing/jest-globals` and for Vitest by `@sockauth/testing/vitest`.
+ *
+ * @example
+ * ```ts
+ * await expect(connectAs(url, await issuer.mintExpired({ sub: 'bob' }))).toBeRefusedWith('AUTH_EXPIRED');
+ * ```
+ */
+export interface SockauthMatchers<R = void> {
+  /**
+   * The handshake was refused with `code`, and with `expectation.action` when given (use on the promise of
+   * `connectAs`).
+   */
+  toBeRefusedWith(code: AuthErrorCode, expectation?: AuthErrorExpectation): Promise<R>;
+  /** The event was denied with `AUTH_FORBIDDEN` (use on the promise of `emitWithAck`). */
+  toBeForbidden(expectation?: AuthErrorExpectation): Promise<R>;
+  /** The server sent `auth:error` with `code` (and `options.action` when given) and disconnected the socket. */
+  toBeDisconnectedWith(code: AuthErrorCode, options?: DisconnectExpectation): Promise<R>;
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace jest {
-    interface Matchers<R> {
-      /**
-       * The handshake was refused with `code`, and with `expectation.action` when given (use on the promise of
-       * `connectAs`).
-       */
-      toBeRefusedWith(code: AuthErrorCode, expectation?: AuthErrorExpectation): Promise<R>;
-      /** The event was denied with `AUTH_FORBIDDEN` (use on the promise of `emitWithAck`). */
-      toBeForbidden(expectation?: AuthErrorExpectation): Promise<R>;
-      /** The server sent `auth:error` with `code` (and `options.action` when given) and disconnected the socket. */
-      toBeDisconnectedWith(code: AuthErrorCode, options?: DisconnectExpectation): Promise<R>;
-    }
+    // Jest's global `expect` (@types/jest).
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface Matchers<R> extends SockauthMatchers<R> {}
   }
 }
 

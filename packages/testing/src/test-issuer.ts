@@ -7,7 +7,7 @@ import {
   type JSONWebKeySet,
   type JWK,
   type JWTPayload,
-} from 'jose';
+} from '@sockauth/core/jose';
 import type { Algorithm, AuthContext, VerifierOptions } from '@sockauth/core';
 import { serveJwks, type JwksServer } from './jwks-server.js';
 
