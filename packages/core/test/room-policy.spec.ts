@@ -356,7 +356,7 @@ describe('check(): the static part, then the live authorize hook through authori
   it('resolves when allowed and rejects AUTH_FORBIDDEN otherwise, without asking the hook', async () => {
     const hook = jest.fn<boolean, Parameters<AuthorizeHook>>(() => true);
     await expect(policy.check(admin, 'staff-ops', hook)).resolves.toBeUndefined();
-    expect(hook).toHaveBeenCalledWith(admin, ROOM_JOIN_ACTION, { room: 'staff-ops' });
+    expect(hook).toHaveBeenCalledWith(admin, ROOM_JOIN_ACTION, [{ room: 'staff-ops' }]);
     hook.mockClear();
     expect((await refusal(policy.check(reader, 'staff-ops', hook))).code).toBe('AUTH_FORBIDDEN');
     expect(hook).not.toHaveBeenCalled();
