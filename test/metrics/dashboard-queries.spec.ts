@@ -7,11 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { METRIC_NAMES } from '@sockauth/metrics';
 import { cleanup } from '../support/cleanup';
 import { connect, nextEvent, refused } from '../support/clients';
-import { pollUntil, startPrometheus, type PromQueryAnswer, type PrometheusServer } from '../support/prometheus';
+import { pollUntil, readRuleFile, startPrometheus, type PromQueryAnswer, type PrometheusServer } from '../support/prometheus';
 import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contract/helpers';
 import { contractServers, type RunningServer } from '../contract/servers';
 
@@ -38,16 +37,10 @@ interface Dashboard {
   panels: Panel[];
   templating: { list: { name: string; type: string; query: string | { query: string } }[] };
 }
-interface Rule {
-  record?: string;
-  alert?: string;
-  expr: string;
-}
-
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
 const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]).filter((panel) => panel.type !== 'row');
 const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title, target })));
-const rules: Rule[] = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const rules = readRuleFile(RULES);
 
 /** Panels the demo traffic cannot fill: it never makes keys or the store unavailable, nor an alert fire. */
 const EMPTY_WITH_DEMO_TRAFFIC = new Set(['AUTH_UNAVAILABLE by node', 'Firing sockauth alerts']);
@@ -83,8 +76,7 @@ describe('dashboards/sockauth.json: static shape', () => {
   });
 
   test('every metric @sockauth/metrics exports has a panel, and no query names another', () => {
-    const known = new Set(Object.values(METRIC_NAMES));
-    known.add(`${METRIC_NAMES.verifyDuration}_bucket`);
+    const known = new Set<string>([...Object.values(METRIC_NAMES), `${METRIC_NAMES.verifyDuration}_bucket`]);
     const used = new Set(queries.flatMap(({ target }) => [...target.expr.matchAll(/\$\{prefix\}(\w+)/g)].map((m) => m[1]!)));
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     expect(Object.values(METRIC_NAMES).filter((name) => !used.has(name) && !used.has(`${name}_bucket`))).toEqual([]);

@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { findBinary } from './binaries.js';
 import { freePort } from './redis.js';
 
@@ -57,6 +58,22 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
+}
+
+/** One rule of a Prometheus rule file: a recording rule (`record`) or an alert (`alert`). */
+export interface PromRule {
+  readonly record?: string;
+  readonly alert?: string;
+  readonly expr: string;
+  readonly for?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+/** Every rule of a Prometheus rule file, groups flattened, in file order. */
+export function readRuleFile(path: string): PromRule[] {
+  const file = parse(readFileSync(path, 'utf8')) as { groups: { rules: PromRule[] }[] };
+  return file.groups.flatMap((group) => group.rules);
 }
 
 /** One series of an instant query's result. */

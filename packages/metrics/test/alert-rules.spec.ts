@@ -8,27 +8,19 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { METRIC_NAMES } from '@sockauth/metrics';
-import { promtool } from '../../../test/support/prometheus.js';
+import { promtool, readRuleFile } from '../../../test/support/prometheus.js';
 
 const PACKAGE = resolve(__dirname, '..');
 const RULES = join(PACKAGE, 'alerts/sockauth.rules.yml');
 const RULE_TESTS = join(PACKAGE, 'test/alerts/sockauth.rules.test.yml');
 const README = join(PACKAGE, 'README.md');
 
-interface Rule {
-  record?: string;
-  alert?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
 interface RuleTest {
   name: string;
   alert_rule_test?: { eval_time: string; alertname: string; exp_alerts?: unknown[] }[];
 }
 
-const rules: Rule[] = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const rules = readRuleFile(RULES);
 const alerts = rules.filter((rule) => rule.alert !== undefined);
 const tests: RuleTest[] = (parse(readFileSync(RULE_TESTS, 'utf8')) as { tests: RuleTest[] }).tests;
 
