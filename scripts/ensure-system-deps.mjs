@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The system programs the test suite drives, made present before `npm test` runs a single test:
- * `redis-server` (packages/redis, test/cluster and the bench smoke test start their own servers) and `chromium`
- * (test/browser loads the demo page in a real browser). Those tests never skip, so a missing program must be
+ * `redis-server` (packages/redis, test/cluster and the bench smoke test start their own servers), `chromium`
+ * (test/browser loads the demo page in a real browser) and Prometheus's `prometheus` and `promtool` (the metrics
+ * package's alert rules and dashboard). Those tests never skip, so a missing program must be
  * installed here or named here, not discovered as 32 failures later.
  *
  * - Present (on PATH, or where REDIS_SERVER_BIN / CHROME_PATH point): nothing to do.
@@ -21,6 +22,9 @@ import { pathToFileURL } from 'node:url';
 const REQUIREMENTS = [
   { program: 'redis-server', env: 'REDIS_SERVER_BIN', aptPackage: 'redis-server' },
   { program: 'chromium', env: 'CHROME_PATH', aptPackage: 'chromium' },
+  // packages/metrics checks its alert rules with promtool; test/metrics runs every dashboard query on a real server.
+  { program: 'prometheus', env: 'PROMETHEUS_BIN', aptPackage: 'prometheus' },
+  { program: 'promtool', env: 'PROMTOOL_BIN', aptPackage: 'prometheus' },
 ];
 
 function isExecutable(file) {
@@ -86,7 +90,7 @@ export function ensureSystemDeps({
   const missing = located.filter((requirement) => !requirement.found);
   if (missing.length === 0) return 0;
 
-  const packages = missing.map((requirement) => requirement.aptPackage);
+  const packages = [...new Set(missing.map((requirement) => requirement.aptPackage))];
   const aptGet = onPath('apt-get', env);
   if (!isRoot || aptGet === undefined) {
     const programs = missing.map((requirement) => requirement.program).join(' and ');

@@ -56,7 +56,8 @@ export function discoverPackages(only: readonly string[] = []): PackageInfo[] {
     };
     if (manifest.private) continue;
     if (only.length > 0 && !only.includes(dirName) && !only.includes(manifest.name)) continue;
-    const subpaths = Object.keys(manifest.exports ?? { '.': null }).filter((key) => key !== './package.json');
+    // Data files (alert rules, dashboards) are exported to be located (require.resolve), not imported.
+    const subpaths = Object.keys(manifest.exports ?? { '.': null }).filter((key) => key !== './package.json' && !/\.(ya?ml|json)$/.test(key));
     const peers: Record<string, string> = {};
     for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
       if (!manifest.peerDependenciesMeta?.[peer]?.optional) peers[peer] = range;

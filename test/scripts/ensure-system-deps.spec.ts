@@ -27,9 +27,14 @@ function executable(name: string, body = 'exit 0'): string {
   return file;
 }
 
-/** A fake apt-get: logs its arguments; `install` creates the packages' programs (unless `installs` is false). */
+/**
+ * A fake apt-get: logs its arguments; `install` creates the packages' programs (unless `installs` is false): each
+ * package's own name, and `promtool` with `prometheus`, as Debian's packages do.
+ */
 function fakeAptGet(installs = true): void {
-  const create = installs ? `for p in "$@"; do case "$p" in -*|install) ;; *) printf '#!/bin/sh\\n' > "${bin}/$p"; chmod 755 "${bin}/$p";; esac; done` : ':';
+  const create = installs
+    ? `for p in "$@"; do case "$p" in -*|install) ;; *) for f in "$p" $([ "$p" = prometheus ] && echo promtool); do printf '#!/bin/sh\\n' > "${bin}/$f"; chmod 755 "${bin}/$f"; done;; esac; done`
+    : ':';
   executable('apt-get', `PATH=/usr/bin:/bin\necho "$*" >> "${aptLog}"\nif [ "$1" = install ]; then ${create}; fi`);
 }
 
@@ -42,17 +47,26 @@ function aptCalls(): string[] {
   return existsSync(aptLog) ? readFileSync(aptLog, 'utf8').split('\n').filter(Boolean) : [];
 }
 
+/** Every program but the ones named, as executables on the test's PATH. */
+function presentExcept(...missing: string[]): void {
+  for (const program of ['redis-server', 'chromium', 'prometheus', 'promtool']) if (!missing.includes(program)) executable(program);
+}
+
 test('everything present: exits 0 and never calls apt-get', () => {
-  executable('redis-server');
-  executable('chromium');
+  presentExcept();
   fakeAptGet();
   expect(ensure()).toEqual({ status: 0, stdout: '', stderrLines: [] });
   expect(aptCalls()).toEqual([]);
 });
 
-test('REDIS_SERVER_BIN and CHROME_PATH count as present', () => {
+test('REDIS_SERVER_BIN, CHROME_PATH, PROMETHEUS_BIN and PROMTOOL_BIN count as present', () => {
   fakeAptGet();
-  const env = { REDIS_SERVER_BIN: executable('my-redis'), CHROME_PATH: executable('my-chrome') };
+  const env = {
+    REDIS_SERVER_BIN: executable('my-redis'),
+    CHROME_PATH: executable('my-chrome'),
+    PROMETHEUS_BIN: executable('my-prometheus'),
+    PROMTOOL_BIN: executable('my-promtool'),
+  };
   expect(ensure(env).status).toBe(0);
   expect(aptCalls()).toEqual([]);
 });
@@ -64,10 +78,11 @@ test('missing and no apt-get: one line naming what to install, exit code 1, neve
   expect(stderrLines).toHaveLength(1);
   expect(stderrLines[0]).toContain('redis-server');
   expect(stderrLines[0]).toContain('chromium');
+  expect(stderrLines[0]).toContain('prometheus');
 });
 
 test('only the missing program is named', () => {
-  executable('chromium');
+  presentExcept('redis-server');
   const { status, stderrLines } = ensure();
   expect(status).toBe(1);
   expect(stderrLines).toHaveLength(1);
@@ -76,7 +91,7 @@ test('only the missing program is named', () => {
 });
 
 test('a CHROME_PATH that points at nothing is a misconfiguration, not something to install', () => {
-  executable('redis-server');
+  presentExcept('chromium');
   fakeAptGet();
   const { status, stderrLines } = ensure({ CHROME_PATH: join(bin, 'no-such-chrome') });
   expect(status).toBe(1);
@@ -91,7 +106,8 @@ if (IS_ROOT) {
     const { status, stderrLines } = ensure();
     expect(stderrLines).toEqual([]);
     expect(status).toBe(0);
-    expect(aptCalls()).toEqual(['update -qq', 'install -y -qq --no-install-recommends redis-server chromium']);
+    // prometheus and promtool come from one package: it is named once.
+    expect(aptCalls()).toEqual(['update -qq', 'install -y -qq --no-install-recommends redis-server chromium prometheus']);
   });
 
   test('apt-get "succeeds" but the program is still missing: one line, exit code 1', () => {

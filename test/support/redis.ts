@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary } from './binaries.js';
 
 /**
  * Real `redis-server` processes for tests: each on its own ephemeral loopback port, started and stopped by the
@@ -18,21 +19,7 @@ const STOP_TIMEOUT_MS = 5_000;
 
 /** The `redis-server` binary: `REDIS_SERVER_BIN`, else the first one on `PATH` (or in /usr/bin, /usr/sbin). */
 export function redisServerBinary(): string {
-  const explicit = process.env['REDIS_SERVER_BIN'];
-  const candidates = explicit
-    ? [explicit]
-    : [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin'].map((dir) =>
-        join(dir, 'redis-server'),
-      );
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Try the next one.
-    }
-  }
-  throw new Error(REDIS_MISSING_MESSAGE);
+  return findBinary('redis-server', 'REDIS_SERVER_BIN', REDIS_MISSING_MESSAGE);
 }
 
 /** A free loopback port (the OS picks it; a tiny race with other processes is handled by retrying). */
