@@ -46,11 +46,11 @@ export { PermissionSet } from './permission-set.js';
 export { allOf, anyOf, authorizeAction, compileRequirement, satisfies } from './permissions.js';
 export type { AuthorizeHook, CompiledRequirement, PermissionRequirement } from './permissions.js';
 
-export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken } from './connection-auth.js';
+export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken, outlivesRetention } from './connection-auth.js';
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
 
-export { parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
+export { assertRevocationTime, parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
 export type {
   RevocationKind,
   RevocationListener,

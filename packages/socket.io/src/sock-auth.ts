@@ -8,6 +8,7 @@ import {
   isAuthError,
   isVerifier,
   mapVerificationError,
+  outlivesRetention,
   type AuthContext,
   type AuthError,
   type ConnectionAuthEvents,
@@ -127,6 +128,12 @@ export class SockAuth {
         inMs: 0,
         graceEndsAt: info.graceEndsAt,
       } satisfies ExpiringPayload),
+    // Indexed under the new token id at the moment the re-auth commits, so its revocation always finds the socket.
+    onReauthenticated: (context, _previous, connection) => {
+      const socket = connection.tag as Socket;
+      (socket.data as SockAuthSocketData).auth = context;
+      this.#registry.set(socket, context);
+    },
     onExpired: (error, context, connection) => {
       const socket = connection.tag as Socket;
       // Cut first, then report: in an expiry storm every socket is told as early as possible, and the hook
@@ -137,6 +144,8 @@ export class SockAuth {
     },
   };
   #closed = false;
+  /** Whether the warning about tokens outliving the store's retention was logged (once per controller). */
+  #warnedRetention = false;
 
   constructor(options: SockAuthOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
@@ -150,6 +159,7 @@ export class SockAuth {
       ...(options.warnBeforeSec !== undefined && { warnBeforeSec: options.warnBeforeSec }),
       ...(options.graceSec !== undefined && { graceSec: options.graceSec }),
       ...(options.maxReauthsPerMinute !== undefined && { maxReauthsPerMinute: options.maxReauthsPerMinute }),
+      ...(options.issuerClockSkewSec !== undefined && { issuerClockSkewSec: options.issuerClockSkewSec }),
     };
     ConnectionAuth.validateOptions(this.#connection);
     this.#extraction = resolveExtraction(options);
@@ -175,7 +185,7 @@ export class SockAuth {
     const registry = this.#registry;
     const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
     const disconnect = (socket: Socket, error: AuthError): void => this.#disconnect(socket, error);
-    const reauth = new Reauth({ states, registry, reporter, hooks, onContextChange: options.onContextChange });
+    const reauth = new Reauth({ states, reporter, hooks, onContextChange: options.onContextChange });
     this.#events = new EventCheck({
       states,
       policy,
@@ -187,9 +197,11 @@ export class SockAuth {
       reauth,
       disconnect,
     });
+    const connection = this.#connection;
     this.#revocations = new RevocationCuts({
       store: this.revocationStore,
       verifier: this.verifier,
+      subjectSince: () => ConnectionAuth.subjectRevocationSince(connection),
       states,
       registry,
       reporter,
@@ -297,7 +309,6 @@ export class SockAuth {
 
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
-    const seenRevocations = this.#revocations.verificationStarted();
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
@@ -308,6 +319,11 @@ export class SockAuth {
       const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
       const auth = onVerify === undefined ? await verifying : await this.#reporter.timed(verifying, stage, startedAt);
       const context = auth.context!;
+      // Core revoked it if a revocation arrived after the store's lookup, before it is indexed below.
+      if (auth.state === 'revoked') {
+        auth.close();
+        throw new AuthRevokedError();
+      }
       if (stage === 'recovery') {
         try {
           this.#recovery.assertSameIdentity(socket, context);
@@ -316,19 +332,28 @@ export class SockAuth {
           throw error;
         }
       }
-      // The store answered before these revocations reached it (or before its reply reached us): apply them.
-      if (this.#revocations.revokedSince(seenRevocations, context)) {
-        auth.close();
-        throw new AuthRevokedError();
-      }
+      this.#warnIfOutlivesRetention(socket, context);
       this.#wire(socket, auth, stage);
     } catch (error) {
       const authError = isAuthError(error) ? error : mapVerificationError(error);
       this.#reporter.failure(authError, stage, socket);
       throw authError;
-    } finally {
-      this.#revocations.verificationEnded();
     }
+  }
+
+  /**
+   * Warns once when a token stays acceptable longer than the store keeps a revocation: revoking it would hold
+   * only until the record is forgotten. Set the store's `retentionSec` to cover your longest token, or the
+   * verifier's `maxTokenAgeSec` (then a store that cannot cover it is refused at start-up).
+   */
+  #warnIfOutlivesRetention(socket: Socket, context: AuthContext): void {
+    if (this.#warnedRetention || !outlivesRetention(context, this.revocationStore, this.verifier)) return;
+    this.#warnedRetention = true;
+    this.#reporter.log(
+      'warn',
+      { sockauth: 'retention-too-short', ...where(socket), subject: context.subject, retentionSec: this.revocationStore.retentionSec },
+      'sockauth: a token outlives the revocation store\'s retentionSec: a revocation of it would be forgotten before it expires',
+    );
   }
 
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
