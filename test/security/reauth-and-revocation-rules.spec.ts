@@ -7,9 +7,17 @@
  * - a revocation store whose retention cannot cover the tokens the verifier accepts is refused at start-up, and
  *   one that is long enough keeps a revoked long-lived token out after a day.
  */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { MemoryRevocationStore, type RevocationStore } from '@sockauth/core';
+import { createChatServer } from '../../examples/socketio-chat/src/app';
+import { loadConfig } from '../../examples/socketio-chat/src/config';
+import { MAX_TTL_SEC } from '../../examples/socketio-chat/src/identity-provider';
+import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contract/helpers';
+import { CONTRACT_SECRET } from '../contract/servers';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { deferred, type Deferred } from '../support/async';
+import { deferred, quietPeriod, type Deferred } from '../support/async';
+import { trackServer } from '../support/cleanup';
 import { nextEvent, type ClientSocket } from '../support/clients';
 import { claimsFor, hsVerifier, nowSec, signHs } from '../support/hostile-tokens';
 import { refusal, useHarness } from './harness';
@@ -207,4 +215,42 @@ describe.each(ADAPTERS)('%s: revocation retention (item 11)', (_name, start) => 
     const warnings = h.log.logRecords.filter((record) => record['sockauth'] === 'retention-too-short');
     expect(warnings).toEqual([expect.objectContaining({ level: 40, subject: 'alice', retentionSec: 3_600 })]);
   });
+});
+
+describe('the demo (examples/socketio-chat): revocation settings (items 11, 12)', () => {
+  async function startDemo() {
+    const chat = await createChatServer(loadConfig({ PORT: '0', JWT_SECRET: CONTRACT_SECRET }));
+    trackServer(() => chat.close());
+    return chat;
+  }
+
+  test('a user revoked by subject logs in again at once, in the same second as the revocation', async () => {
+    const chat = await startDemo();
+    const user = uniqueUser();
+    const first = await connectWith(chat.url, (await login(chat.url, user)).accessToken);
+    // Start early in a second, so the revocation and the new login share it (iat used to have whole seconds).
+    await quietPeriod(1_000 - (Date.now() % 1_000));
+    const cut = nextEvent(first, 'disconnect');
+    const revoked = await post(chat.url, '/auth/revoke', { subject: user }, { authorization: `Bearer ${await adminToken()}` });
+    expect(revoked).toMatchObject({ status: 200, body: { disconnected: 1 } });
+    await expect(cut).resolves.toBe('io server disconnect');
+    const again = await connectWith(chat.url, (await login(chat.url, user)).accessToken);
+    await expect(ask(again, 'whoami')).resolves.toMatchObject({ subject: user, version: 1 });
+  });
+
+  test('revocations are kept as long as the longest token the demo mints, and demo:token mints nothing longer', async () => {
+    const chat = await startDemo();
+    expect(chat.auth.revocationStore.retentionSec).toBeGreaterThanOrEqual(MAX_TTL_SEC + 5);
+    const tsx = resolve(__dirname, '../../node_modules/.bin/tsx');
+    const child = spawn(tsx, ['--conditions=@sockauth/source', 'examples/socketio-chat/src/mint-token.ts', '--sub', 'root', '--ttl', String(MAX_TTL_SEC + 1)], {
+      cwd: resolve(__dirname, '../..'),
+      env: { ...process.env, JWT_SECRET: CONTRACT_SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const code = await new Promise<number | null>((done) => child.once('close', done));
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+  }, 30_000);
 });
