@@ -72,7 +72,8 @@ export class MemoryRevocationStore implements RevocationStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#store('subject', subject, since ?? now, now + this.#retentionMs);
+    // Whole ms, rounded up as the Redis store does (it covers iat <= since: never less than asked).
+    return this.#store('subject', subject, Math.ceil(since ?? now), now + this.#retentionMs);
   }
 
   revokeSession(sessionId: string): Promise<RevocationRecord> {

@@ -671,7 +671,8 @@ export class RedisRevocationStore implements RevocationStore {
           memberOf(kind, id),
           kind,
           id,
-          String(Math.floor(since)),
+          // Rounded up, as the memory store does: a subject revocation covers iat <= since, so never less.
+          String(Math.ceil(since)),
           String(Math.ceil(until)),
           String(this.#now()),
           this.#channel,
