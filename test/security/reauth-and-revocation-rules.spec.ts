@@ -18,6 +18,8 @@ import { CONTRACT_SECRET } from '../contract/servers';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
 import { deferred, quietPeriod, type Deferred } from '../support/async';
 import { trackServer } from '../support/cleanup';
+import { startRedis, type RedisServer } from '../support/redis';
+import { RedisRevocationStore } from '@sockauth/redis';
 import { nextEvent, type ClientSocket } from '../support/clients';
 import { claimsFor, hsVerifier, nowSec, signHs } from '../support/hostile-tokens';
 import { refusal, useHarness } from './harness';
@@ -179,6 +181,29 @@ describe.each(ADAPTERS)('%s: subject revocation and the issuer clock (items 10, 
     const again = await h.connect(server.url, { auth: { token: fresh } });
     await expect(h.ack(again, 'whoami')).resolves.toMatchObject({ ok: true, subject: 'alice' });
     expect((await h.refused(server.url, { auth: { token: before } })).data).toEqual(refusal('AUTH_REVOKED'));
+  });
+});
+
+describe.each(ADAPTERS)('%s: two nodes on Redis: the skew travels with the revocation (item 10)', (_name, start) => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  async function node(issuerClockSkewSec?: number): Promise<AdapterServer> {
+    const revocationStore = new RedisRevocationStore({ url: redis.url, keyPrefix: 'h3:', healthCheckIntervalMs: 0 });
+    trackServer(() => revocationStore.close());
+    await revocationStore.ready();
+    return h.start(start, { auth: { revocationStore, ...(issuerClockSkewSec !== undefined && { issuerClockSkewSec }) } });
+  }
+
+  test('revoked on A (default skew), a token 3 s ahead is cut on B (configured with skew 0) and refused there', async () => {
+    const [a, b] = [await node(), await node(0)];
+    const ahead = h.secret(await signHs(h.keys, claimsFor('alice', { iat: nowSec() + 3 })));
+    const socket = await h.connect(b.url, { auth: { token: ahead } });
+    await expectCut(socket, a.sockAuth.revoke({ subject: 'alice' }));
+    expect((await h.refused(b.url, { auth: { token: ahead } })).data).toEqual(refusal('AUTH_REVOKED'));
   });
 });
 
