@@ -9,15 +9,16 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { MemoryRevocationStore, type RevocationStore } from '@sockauth/core';
+import { MemoryRevocationStore } from '@sockauth/core';
 import { createChatServer } from '../../examples/socketio-chat/src/app';
 import { loadConfig } from '../../examples/socketio-chat/src/config';
 import { MAX_TTL_SEC } from '../../examples/socketio-chat/src/identity-provider';
 import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contract/helpers';
 import { CONTRACT_SECRET } from '../contract/servers';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { deferred, quietPeriod, type Deferred } from '../support/async';
+import { quietPeriod } from '../support/async';
 import { trackServer } from '../support/cleanup';
+import { laggingStore } from '../../packages/core/test/lagging-store';
 import { startRedis, type RedisServer } from '../support/redis';
 import { RedisRevocationStore } from '@sockauth/redis';
 import { nextEvent, type ClientSocket } from '../support/clients';
@@ -31,40 +32,6 @@ function refreshRefused(code: Parameters<typeof refusal>[0]) {
 }
 function denied(code: Parameters<typeof refusal>[0]) {
   return { error: { ...refusal(code), message: expect.any(String) } };
-}
-
-/**
- * A memory store whose lookups can be held after they have answered: the answer is computed when the lookup
- * runs, and delivered when the test releases it (a store whose reply is still on the wire when a revocation
- * arrives).
- */
-function laggingStore(): { store: RevocationStore; holdNextLookup(): { asked: Promise<void>; release(): void } } {
-  const inner = new MemoryRevocationStore();
-  let held: { asked: Deferred<void>; gate: Deferred<void> } | undefined;
-  const store: RevocationStore = {
-    revokeToken: (id, until) => inner.revokeToken(id, until),
-    revokeSubject: (subject, since) => inner.revokeSubject(subject, since),
-    revokeSession: (id) => inner.revokeSession(id),
-    subscribe: (listener) => inner.subscribe(listener),
-    isRevoked: async (token) => {
-      const answer = await inner.isRevoked(token);
-      const hold = held;
-      held = undefined;
-      if (hold !== undefined) {
-        hold.asked.resolve();
-        await hold.gate.promise;
-      }
-      return answer;
-    },
-  };
-  return {
-    store,
-    holdNextLookup() {
-      const hold = { asked: deferred(), gate: deferred() };
-      held = hold;
-      return { asked: hold.asked.promise, release: () => hold.gate.resolve() };
-    },
-  };
 }
 
 async function expectCut(socket: ClientSocket, cutting: Promise<unknown>): Promise<void> {

@@ -13,56 +13,21 @@ import {
   outlivesRetention,
   revokeTarget,
 } from '../src/index.js';
-import type { AuthErrorCode, ConnectionAuthOptions, RevocationStore, Verifier } from '../src/index.js';
-import { NOW_MS, NOW_SEC, SECRET, claims, deferred, rejectionOf, sign } from './support.js';
+import type { AuthErrorCode, ConnectionAuthOptions, Verifier } from '../src/index.js';
+import { laggingStore as lagging_ } from './lagging-store.js';
+import { NOW_MS, NOW_SEC, SECRET, claims, rejectionOf, sign } from './support.js';
+
+/** The shared lagging store, on this file's clock. */
+function laggingStore() {
+  const { store, holdNextLookup, listeners } = lagging_({ now: () => clock });
+  return { store, listeners, hold: holdNextLookup };
+}
 
 const DAY_SEC = 86_400;
 let clock: number;
 
 function verifier(extra: Record<string, unknown> = {}): Verifier {
   return createVerifier({ algorithms: ['HS256'], secret: SECRET, clockToleranceSec: 5, now: () => clock, ...extra });
-}
-
-/**
- * A memory store whose next lookup answers at once but delivers its answer only when released (a reply still on
- * the wire when a revocation arrives). Counts its listeners.
- */
-function laggingStore() {
-  const inner = new MemoryRevocationStore({ now: () => clock });
-  let held: { asked: ReturnType<typeof deferred<void>>; gate: ReturnType<typeof deferred<void>> } | undefined;
-  let listeners = 0;
-  const store: RevocationStore = {
-    revokeToken: (id, until) => inner.revokeToken(id, until),
-    revokeSubject: (subject, since) => inner.revokeSubject(subject, since),
-    revokeSession: (id) => inner.revokeSession(id),
-    subscribe: (listener) => {
-      listeners++;
-      const off = inner.subscribe(listener);
-      return () => {
-        listeners--;
-        off();
-      };
-    },
-    isRevoked: async (token) => {
-      const answer = await inner.isRevoked(token);
-      const hold = held;
-      held = undefined;
-      if (hold !== undefined) {
-        hold.asked.resolve();
-        await hold.gate.promise;
-      }
-      return answer;
-    },
-  };
-  return {
-    store,
-    listeners: () => listeners,
-    hold() {
-      const hold = { asked: deferred<void>(), gate: deferred<void>() };
-      held = hold;
-      return { asked: hold.asked.promise, release: () => hold.gate.resolve() };
-    },
-  };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<AuthErrorCode> {
