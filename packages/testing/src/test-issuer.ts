@@ -65,8 +65,8 @@ export interface TestIssuer {
   /** Mints a token that expired `agoSec` seconds ago (default 60). */
   mintExpired(claims?: MintClaims, agoSec?: number): Promise<string>;
   /**
-   * Mints a fresh token for the identity of `context` (same `sub`, `sid` and permissions, a newer `iat`): what a
-   * client would present in an in-band re-auth.
+   * Mints a fresh token for the identity of `context` (same `sub`, `sid` and permissions, an `iat` at least a
+   * millisecond newer): what a client would present in an in-band re-auth, accepted even when it grants more.
    */
   mintFor(context: AuthContext, claims?: MintClaims): Promise<string>;
   /** The public key set (asymmetric issuers). */
@@ -171,7 +171,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return mint({ ...claims, iat: exp - 60, exp });
     },
     mintFor(context, claims = {}) {
-      const iat = Math.max(nowSec(), Math.ceil((context.issuedAt ?? 0) / 1000));
+      // Strictly newer than the context's iat, to the millisecond (a fractional NumericDate): a token of the same
+      // iat could not grant more than the one in force.
+      const iat = Math.max(Date.now(), (context.issuedAt ?? 0) + 1) / 1000;
       return mint({
         sub: context.subject,
         ...(context.sessionId !== undefined && { sid: context.sessionId }),
