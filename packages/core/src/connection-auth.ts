@@ -306,8 +306,10 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   #rare: RareState | undefined = undefined;
 
   /**
-   * Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected.
-   * `tag` is whatever the adapter wants to find again from callbacks (e.g. the socket).
+   * Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected (or
+   * {@link close} if it never will). `tag` is whatever the adapter wants to find again from callbacks (e.g. the
+   * socket). Until then, a revocation that applies to it (also one that arrived while the store was being asked)
+   * revokes it: an adapter checks `state === 'revoked'` before indexing it.
    */
   static async authenticate<TClaims extends JWTPayload = JWTPayload>(
     token: unknown,

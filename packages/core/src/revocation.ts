@@ -99,7 +99,18 @@ export function parseRevocationTarget(target: unknown): { kind: RevocationKind; 
   return { kind: key === 'subject' ? 'subject' : key === 'sessionId' ? 'session' : 'token', id };
 }
 
-/** Validates the `since` of a subject revocation (shared by the stores, so they agree). */
+/**
+ * Validates the `since` of a subject revocation: `undefined` (now) or a time in ms since the epoch; throws a
+ * `TypeError` otherwise. Shared by the stores, so they agree; a custom store can use it too.
+ *
+ * @example
+ * ```ts
+ * revokeSubject(subject: string, since?: number) {
+ *   assertRevocationTime(since);
+ *   // ...
+ * }
+ * ```
+ */
 export function assertRevocationTime(since: unknown): void {
   if (since !== undefined && (typeof since !== 'number' || !Number.isFinite(since) || since < 0)) {
     throw new TypeError('revoke: "since" must be a time in ms since the epoch');
