@@ -122,7 +122,7 @@ describe('socketio-chat token CLI (npm run demo:token)', () => {
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const claims = decodeJwt(stdout.trim());
     expect(claims).toMatchObject({ sub: 'root', scope: 'chat:admin chat:read', iss: 'sockauth-demo', aud: 'sockauth-demo', jti: expect.any(String) });
-    expect(claims.exp! - claims.iat!).toBe(3600);
+    expect(claims.exp! - claims.iat!).toBeCloseTo(3600, 3);
   });
 
   it('honours --ttl, --sid and --jti', async () => {
@@ -130,7 +130,7 @@ describe('socketio-chat token CLI (npm run demo:token)', () => {
     expect(code).toBe(0);
     const claims = decodeJwt(stdout.trim());
     expect(claims).toMatchObject({ sub: 'a', sid: 's-1', jti: 'j-1' });
-    expect(claims.exp! - claims.iat!).toBe(60);
+    expect(claims.exp! - claims.iat!).toBeCloseTo(60, 3);
   });
 
   it('exits with code 1 and prints nothing to stdout without JWT_SECRET', async () => {
@@ -204,7 +204,7 @@ describe('socketio-chat server in process', () => {
     const tokens = await login({ user: 'alice' });
     const claims = decodeJwt(tokens.accessToken);
     expect(claims['scope']).toBe('chat:read chat:write');
-    expect(claims.exp! - claims.iat!).toBe(900);
+    expect(claims.exp! - claims.iat!).toBeCloseTo(900, 3);
     expect(claims.iat).toBeGreaterThanOrEqual(before);
   });
 

@@ -35,7 +35,8 @@ async function session(start: AdapterFactory, hooks: SockAuthHooks): Promise<Ada
   const alice = await h.connect(server.url, { auth: { token: await token('alice', { scope: 'chat:read' }) } });
   const bob = await h.connect(`${server.url}/admin`, { auth: { token: await token('bob') } });
   await h.ack(alice, 'chat:send', {});
-  await h.ack(alice, 'auth:refresh', { token: await token('alice', { scope: 'chat:write' }) });
+  // A second newer than the token in force: a token of the same iat may not grant more (chat:write).
+  await h.ack(alice, 'auth:refresh', { token: await token('alice', { scope: 'chat:write', iat: T - 9 }) });
   await h.ack(alice, 'auth:refresh', { token: await token('bob') });
   const bobGone = nextEvent(bob, 'disconnect');
   await server.sockAuth.revoke({ subject: 'bob' });

@@ -61,7 +61,8 @@ test('every hook is called with its documented info and none ever sees any part 
   const socketId = socket.id;
   await expect(socket.emitWithAck('chat:send', { text: 'hi' })).toBeForbidden();
   await socket.emitWithAck('auth:refresh', { token: keep(await mint({ sub: 'mallory', sid: 's-1' })) });
-  await socket.emitWithAck('auth:refresh', { token: keep(await mint({ sub: 'alice', sid: 's-1', jti: 'j-2', scope: 'chat:write' }, { iat })) });
+  // A second newer: a token of the same iat may not grant more than the one in force (chat:write).
+  await socket.emitWithAck('auth:refresh', { token: keep(await mint({ sub: 'alice', sid: 's-1', jti: 'j-2', scope: 'chat:write' }, { iat: iat + 1 })) });
 
   // Revocation, then expiry of another socket.
   await server.auth.revoke({ subject: 'alice' });

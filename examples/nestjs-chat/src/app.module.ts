@@ -4,6 +4,7 @@ import { RecentIds } from '@sockauth/example-socketio-chat/chat-gateway';
 import type { ChatConfig } from '@sockauth/example-socketio-chat/config';
 import { DemoIdentityProvider } from '@sockauth/example-socketio-chat/identity-provider';
 import { loadDemoPage } from '@sockauth/example-socketio-chat/page';
+import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-socketio-chat/revocation';
 import type { RevocationStore } from '@sockauth/core';
 import { prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
@@ -23,7 +24,10 @@ import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS
 export class AppModule implements OnModuleDestroy {
   constructor(@Inject(IDENTITY_PROVIDER) private readonly idp: DemoIdentityProvider) {}
 
-  /** `revocationStore`: the shared Redis store in cluster mode (`REDIS_URL`); default in memory. */
+  /**
+   * `revocationStore`: the shared Redis store in cluster mode (`REDIS_URL`); default in memory. Either way it keeps
+   * revocations as long as the demo's longest token (see the Socket.IO example's `revocation.ts`).
+   */
   static forRoot(config: ChatConfig, revocationStore?: RevocationStore): DynamicModule {
     // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
     const metrics = new client.Registry();
@@ -40,7 +44,8 @@ export class AppModule implements OnModuleDestroy {
           },
           warnBeforeSec: config.warnBeforeSec,
           allowQueryToken: config.allowQueryToken,
-          ...(revocationStore !== undefined && { revocationStore }),
+          revocationStore: revocationStore ?? demoMemoryStore(config),
+          issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
           // As in the Socket.IO example, an event no handler serves is acked with AUTH_FORBIDDEN.
           unlistedEvents: 'deny',
           hooks: prometheusHooks({ client, registry: metrics }),

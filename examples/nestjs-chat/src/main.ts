@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { formatUrl } from '@sockauth/example-socketio-chat/app';
 import { ConfigError, loadConfig, type ChatConfig } from '@sockauth/example-socketio-chat/config';
 import { RedisModeError, connectRedisMode, type RedisMode } from '@sockauth/example-socketio-chat/redis-mode';
+import { revocationRetentionSec } from '@sockauth/example-socketio-chat/revocation';
 import { AppModule } from './app.module.js';
 import { RedisSockAuthIoAdapter } from './redis-io.adapter.js';
 import { StderrLogger } from './stderr.logger.js';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   let redis: RedisMode | undefined;
   if (config.redisUrl !== undefined) {
     try {
-      redis = await connectRedisMode(config.redisUrl);
+      redis = await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
     } catch (error) {
       if (!(error instanceof RedisModeError)) throw error;
       process.stderr.write(`nestjs-chat: ${error.message}\n`);

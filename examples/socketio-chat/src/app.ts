@@ -10,6 +10,7 @@ import { createHttpHandler } from './http-routes.js';
 import { DemoIdentityProvider } from './identity-provider.js';
 import { loadDemoPage } from './page.js';
 import { connectRedisMode } from './redis-mode.js';
+import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from './revocation.js';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -43,7 +44,8 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   // The browser page, its script bundled with esbuild in memory (once per process; a build error fails the start).
   const page = await loadDemoPage();
   // REDIS_URL: revocations shared by every node, and broadcasts across nodes (rejects if Redis is unreachable).
-  const redis = config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl);
+  const redis =
+    config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
   const auth = createSockAuth({
@@ -58,7 +60,8 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     events: CHAT_EVENTS,
     warnBeforeSec: config.warnBeforeSec,
     allowQueryToken: config.allowQueryToken,
-    ...(redis !== undefined && { revocationStore: redis.revocationStore }),
+    revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
+    issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
   });
   const idp = new DemoIdentityProvider({
     secret: config.secret,

@@ -43,10 +43,15 @@ export function hs256Key(secret: string): KeyObject {
 /**
  * Mints an HS256 access token: `sub`, `iss`, `aud`, `iat`, `exp`, `scope`, plus `sid`/`jti` when given.
  * Shared by the identity provider and the `npm run demo:token` CLI.
+ *
+ * `iat` and `exp` carry milliseconds (RFC 7519 NumericDates may be fractional): a token minted right after a
+ * `revoke({ subject })` is then ordered after it, and the user can log in again at once (see `revocation.ts`).
  */
 export async function signAccessToken(key: KeyObject, spec: AccessTokenSpec): Promise<{ token: string; expiresAt: number }> {
-  const iat = Math.floor(Date.now() / 1000);
-  const exp = iat + spec.ttlSec;
+  const issuedAtMs = Date.now();
+  const expiresAtMs = issuedAtMs + spec.ttlSec * 1000;
+  const iat = issuedAtMs / 1000;
+  const exp = expiresAtMs / 1000;
   const jwt = new SignJWT({ scope: spec.scopes.join(' '), ...(spec.sessionId !== undefined && { sid: spec.sessionId }) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(spec.subject)
@@ -55,7 +60,7 @@ export async function signAccessToken(key: KeyObject, spec: AccessTokenSpec): Pr
     .setIssuedAt(iat)
     .setExpirationTime(exp);
   if (spec.tokenId !== undefined) jwt.setJti(spec.tokenId);
-  return { token: await jwt.sign(key), expiresAt: exp * 1000 };
+  return { token: await jwt.sign(key), expiresAt: expiresAtMs };
 }
 
 /** Why a refresh was refused. `reused` means the session was revoked as a result. */

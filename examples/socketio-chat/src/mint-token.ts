@@ -9,7 +9,7 @@ Mints an HS256 access token for the demo server and prints only the token.
 Needs the server's JWT_SECRET (and JWT_ISSUER / JWT_AUDIENCE if the server overrides them).
   --sub    subject (required)
   --scope  permissions, space separated, e.g. "chat:admin" or "chat:read chat:write" (default: none)
-  --ttl    lifetime in seconds (default 3600)
+  --ttl    lifetime in seconds, at most 86400 (default 3600): the server keeps revocations that long
   --sid    session id claim (default: none)
   --jti    token id claim (default: a random UUID, so the token can be revoked by id)
 `;
@@ -50,8 +50,9 @@ async function main(argv: string[]): Promise<string> {
   if (subject === undefined || subject.trim() === '') throw new UsageError('--sub is required');
   const ttlText = values.ttl ?? '3600';
   const ttlSec = Number(ttlText);
-  if (!/^\d+$/.test(ttlText) || ttlSec < 1 || ttlSec > MAX_TTL_SEC * 365) {
-    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${MAX_TTL_SEC * 365}`);
+  // Not longer than the server keeps a revocation (see revocation.ts): a revoked token must never work again.
+  if (!/^\d+$/.test(ttlText) || ttlSec < 1 || ttlSec > MAX_TTL_SEC) {
+    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${MAX_TTL_SEC}`);
   }
   for (const name of ['sid', 'jti'] as const) {
     if (values[name] !== undefined && values[name] === '') throw new UsageError(`--${name} must not be empty`);

@@ -29,13 +29,13 @@ const CONNECT_TIMEOUT_MS = 5_000;
  *
  * @example
  * ```ts
- * const redis = await connectRedisMode(process.env.REDIS_URL!);
+ * const redis = await connectRedisMode(process.env.REDIS_URL!, revocationRetentionSec(config));
  * const auth = createSockAuth({ verifier, revocationStore: redis.revocationStore });
  * const io = new Server(http, { adapter: redis.adapter });
  * ```
  */
-export async function connectRedisMode(url: string): Promise<RedisMode> {
-  const revocationStore = new RedisRevocationStore({ url, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+export async function connectRedisMode(url: string, retentionSec: number): Promise<RedisMode> {
+  const revocationStore = new RedisRevocationStore({ url, connectTimeoutMs: CONNECT_TIMEOUT_MS, retentionSec });
   // RESP2 for the adapter: @socket.io/redis-adapter 8 parses RESP2 replies (e.g. PUBSUB NUMSUB for serverCount).
   const pubClient = createClient({ url, RESP: 2, socket: { connectTimeout: CONNECT_TIMEOUT_MS } });
   const subClient = pubClient.duplicate();

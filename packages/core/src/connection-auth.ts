@@ -12,7 +12,8 @@ import {
   type AuthError,
 } from './errors.js';
 import { DeadlineScheduler, MAX_TIMER_DELAY_MS } from './deadline-scheduler.js';
-import type { RevocationStore } from './revocation.js';
+import type { RevocationRecord, RevocationStore } from './revocation.js';
+import { RevocationWatch } from './revocation-watch.js';
 import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
 
 export { MAX_TIMER_DELAY_MS };
@@ -31,8 +32,21 @@ export interface ConnectionAuthOptions<TClaims extends JWTPayload = JWTPayload> 
   readonly verifier: Verifier;
   /** How claims become an identity (default: `sub`, `scope`/`scp`/`permissions`, `sid`, `jti`). */
   readonly mapClaims?: ClaimsMapper<TClaims>;
-  /** Revocation store consulted at the handshake and on every re-auth. */
+  /**
+   * Revocation store consulted at the handshake and on every re-auth. Its `retentionSec`, when it has one, must
+   * cover the verifier's `maxTokenAgeSec` plus the clock tolerance and {@link issuerClockSkewSec} (a `TypeError`
+   * otherwise): a revocation forgotten before the tokens it covers expire would let them back in.
+   */
   readonly revocationStore?: RevocationStore;
+  /**
+   * How far ahead of this server's clock the token issuer's clock may run, in seconds (default: the verifier's
+   * `clockToleranceSec`, at most 300). A subject revocation covers every token whose `iat` is at most this much
+   * after the revocation: a token minted before it by an issuer whose clock runs ahead is revoked too. Set `0`
+   * when the issuer shares this server's clock (an identity provider in the same process or host) and stamps `iat`
+   * with millisecond precision (RFC 7519 allows a fractional `iat`): a user can then log in again right after a
+   * revocation, instead of waiting for the skew (and, with whole-second `iat`, the rest of that second) to pass.
+   */
+  readonly issuerClockSkewSec?: number;
   /** Warn this many seconds before `exp` (default 30). */
   readonly warnBeforeSec?: number;
   /**
@@ -60,6 +74,12 @@ export interface ConnectionAuthEvents<TClaims extends JWTPayload = JWTPayload> {
    * expiry (an expiry storm builds no error, and no stack trace, per connection).
    */
   onExpired?(error: AuthExpiredError, context: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
+  /**
+   * A re-auth committed `context`, called synchronously before {@link ConnectionAuth.reauthenticate} resolves:
+   * re-index the connection under its new identity here, so a revocation of the new token arriving before the
+   * promise settles finds it.
+   */
+  onReauthenticated?(context: AuthContext<TClaims>, previous: AuthContext<TClaims>, connection: ConnectionAuth<TClaims>): void;
 }
 
 /** Validated, defaulted options. */
@@ -70,7 +90,10 @@ interface ResolvedOptions<TClaims extends JWTPayload> {
   readonly warnBeforeMs: number;
   readonly graceMs: number;
   readonly toleranceMs: number;
+  readonly issuerSkewMs: number;
   readonly maxReauthsPerMinute: number;
+  /** Revocations arriving while tokens are verified (undefined without a store). */
+  readonly watch: RevocationWatch | undefined;
   /** The one timer of every connection sharing these options (and so the verifier's clock). */
   readonly scheduler: Scheduler;
 }
@@ -108,18 +131,70 @@ function resolveOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptio
   if (options.mapClaims !== undefined && typeof options.mapClaims !== 'function') {
     throw new TypeError('ConnectionAuth: "mapClaims" must be a function');
   }
+  const store = options.revocationStore;
+  const toleranceSec = options.verifier.clockToleranceSec;
+  const skewSec = nonNegative(options.issuerClockSkewSec, 'issuerClockSkewSec', toleranceSec);
+  if (skewSec > MAX_ISSUER_CLOCK_SKEW_SEC) {
+    throw new TypeError(`ConnectionAuth: "issuerClockSkewSec" must be at most ${MAX_ISSUER_CLOCK_SKEW_SEC}`);
+  }
+  assertRetentionCovers(store, options.verifier, skewSec);
   const result: ResolvedOptions<TClaims> = {
     verifier: options.verifier,
     mapClaims: options.mapClaims,
-    revocationStore: options.revocationStore,
+    revocationStore: store,
     warnBeforeMs: nonNegative(options.warnBeforeSec, 'warnBeforeSec', 30) * 1000,
     graceMs: nonNegative(options.graceSec, 'graceSec', 0) * 1000,
-    toleranceMs: options.verifier.clockToleranceSec * 1000,
+    toleranceMs: toleranceSec * 1000,
+    issuerSkewMs: skewSec * 1000,
     maxReauthsPerMinute: nonNegative(options.maxReauthsPerMinute, 'maxReauthsPerMinute', 10),
+    // A store that cannot be subscribed to cannot tell what arrives during a lookup: its answer is taken as is.
+    watch: typeof store?.subscribe === 'function' ? new RevocationWatch(store) : undefined,
     scheduler: createScheduler(options.verifier),
   };
   resolved.set(options, result as ResolvedOptions<JWTPayload>);
   return result;
+}
+
+/** The bound of {@link ConnectionAuthOptions.issuerClockSkewSec} (the verifier's own bound for its tolerance). */
+const MAX_ISSUER_CLOCK_SKEW_SEC = 300;
+
+/**
+ * Refuses a store that forgets revocations before the tokens they cover stop being accepted. A token revoked at
+ * `t` may carry an `iat` up to `t + skew` and is accepted until `iat + maxTokenAgeSec + tolerance`; the record
+ * lives until `t + retentionSec`. Without `maxTokenAgeSec` the longest token is unknown here: adapters warn when
+ * they see one that outlives the retention (see {@link outlivesRetention}).
+ */
+function assertRetentionCovers(store: RevocationStore | undefined, verifier: Verifier, skewSec: number): void {
+  const retentionSec = store?.retentionSec;
+  const maxAgeSec = verifier.maxTokenAgeSec;
+  if (retentionSec === undefined || maxAgeSec === undefined) return;
+  const needed = maxAgeSec + verifier.clockToleranceSec + skewSec;
+  if (retentionSec < needed) {
+    throw new TypeError(
+      `ConnectionAuth: the revocation store's "retentionSec" (${retentionSec}) must be at least the verifier's ` +
+        `"maxTokenAgeSec" + "clockToleranceSec" + "issuerClockSkewSec" (${needed}): revoked tokens would be accepted again`,
+    );
+  }
+}
+
+/**
+ * True when `context` stays acceptable longer than `store` keeps a revocation made now (its `exp` plus the clock
+ * tolerance lies beyond the store's retention): revoking it would only hold until the record is forgotten.
+ * Adapters use it to warn about a retention shorter than the tokens they accept.
+ *
+ * @example
+ * ```ts
+ * if (outlivesRetention(ctx, store, verifier)) logger.warn('tokens outlive the revocation retention');
+ * ```
+ */
+export function outlivesRetention(
+  context: AuthContext,
+  store: RevocationStore | undefined,
+  verifier: Pick<Verifier, 'clockToleranceSec' | 'now'>,
+): boolean {
+  const retentionSec = store?.retentionSec;
+  if (retentionSec === undefined) return false;
+  return context.expiresAt + verifier.clockToleranceSec * 1000 > verifier.now() + retentionSec * 1000;
 }
 
 /** Asks the revocation store; a store that cannot answer fails closed. */
@@ -144,7 +219,32 @@ export async function authenticateToken<TClaims extends JWTPayload = JWTPayload>
   options: ConnectionAuthOptions<TClaims>,
   version = 1,
 ): Promise<AuthContext<TClaims>> {
-  return verifyContext(token, resolveOptions(options), version);
+  const opts = resolveOptions(options);
+  const seen = opts.watch?.open();
+  try {
+    const context = await verifyContext(token, opts, version);
+    assertNotSeen(seen, context);
+    return context;
+  } finally {
+    if (seen !== undefined) opts.watch!.close(seen);
+  }
+}
+
+/**
+ * The store answered for the moment of its lookup: a revocation that arrived since (collected in `seen`) applies
+ * all the same. Called synchronously right before the context is put in force.
+ */
+function assertNotSeen(seen: readonly RevocationRecord[] | undefined, context: AuthContext): void {
+  if (seen !== undefined && seen.length > 0 && RevocationWatch.applies(seen, context)) throw new AuthRevokedError();
+}
+
+/**
+ * True when `candidate` grants a permission `current` lacks. (A later `exp` is not counted: the client may open a
+ * new connection with any valid token it holds; what a socket must not do is regain rights it was re-authed out of.)
+ */
+function grantsMore(candidate: AuthContext, current: AuthContext): boolean {
+  for (const permission of candidate.permissions) if (!current.permissions.has(permission)) return true;
+  return false;
 }
 
 async function verifyContext<TClaims extends JWTPayload>(
@@ -206,8 +306,10 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   #rare: RareState | undefined = undefined;
 
   /**
-   * Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected.
-   * `tag` is whatever the adapter wants to find again from callbacks (e.g. the socket).
+   * Authenticates `token` and returns a connection in state `pending`; call {@link start} once connected (or
+   * {@link close} if it never will). `tag` is whatever the adapter wants to find again from callbacks (e.g. the
+   * socket). Until then, a revocation that applies to it (also one that arrived while the store was being asked)
+   * revokes it: an adapter checks `state === 'revoked'` before indexing it.
    */
   static async authenticate<TClaims extends JWTPayload = JWTPayload>(
     token: unknown,
@@ -215,8 +317,35 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     events: ConnectionAuthEvents<TClaims> = {},
     tag?: unknown,
   ): Promise<ConnectionAuth<TClaims>> {
-    const context = await authenticateToken(token, options);
-    return new ConnectionAuth(context, options, events, tag);
+    const opts = resolveOptions(options);
+    const watch = opts.watch;
+    const seen = watch?.open();
+    try {
+      const context = await verifyContext(token, opts, 1);
+      assertNotSeen(seen, context);
+      const connection = new ConnectionAuth(context, options, events, tag);
+      // Until the adapter indexes it (after the promise settles, so not synchronously with this check) and starts
+      // it, a revocation that applies to it revokes it here.
+      watch?.follow(connection);
+      return connection;
+    } finally {
+      if (seen !== undefined) watch!.close(seen);
+    }
+  }
+
+  /**
+   * The `since` of a subject revocation made now with these options: this server's clock plus the issuer's clock
+   * skew ({@link ConnectionAuthOptions.issuerClockSkewSec}), so tokens minted before the revocation by an issuer
+   * whose clock runs ahead are covered.
+   *
+   * @example
+   * ```ts
+   * await store.revokeSubject('alice', ConnectionAuth.subjectRevocationSince(options));
+   * ```
+   */
+  static subjectRevocationSince<TClaims extends JWTPayload>(options: ConnectionAuthOptions<TClaims>): number {
+    const opts = resolveOptions(options);
+    return opts.verifier.now() + opts.issuerSkewMs;
   }
 
   /** Validates shared options up front, so configuration mistakes surface at start-up (throws `TypeError`). */
@@ -286,32 +415,51 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   /** Starts expiry tracking (warn, cut, grace). Call once the connection is established. */
   start(): void {
     if (this.#state !== 'pending') return;
+    this.#options.watch?.unfollow(this);
     this.#state = 'active';
     this.#schedule();
   }
 
   /**
    * Replaces the context with one from `token`, atomically: same subject, same session, `iat` not older than
-   * the context in force, token not previously in force on this connection, not revoked. A failed re-auth
-   * never touches the context in force. When several re-auths overlap, the newest valid token wins.
-   * Resolves with the new context; rejects with an `AuthError`.
+   * the context in force, token not previously in force on this connection, not revoked (also by a revocation
+   * that arrives while the store is being asked). A token with the same `iat` as the one in force (or, both
+   * without `iat`) cannot be ordered against it: it may replace it only if it grants no permission the context in
+   * force lacks (`AUTH_STALE` otherwise). A failed re-auth never touches the context in
+   * force. When several re-auths overlap, the newest valid token wins. Resolves with the new context; rejects with
+   * an `AuthError`.
    */
   async reauthenticate(token: unknown): Promise<AuthContext<TClaims>> {
     this.#assertCanReauth();
     this.#countReauth();
-    const candidate = await verifyContext(token, this.#options, 0);
-    // Re-check everything after the awaits: the connection may have been revoked or closed, or another re-auth
-    // may have committed a newer context, while this one was verifying.
-    this.#assertCanReauth();
+    const watch = this.#options.watch;
+    const seen = watch?.open();
+    try {
+      const candidate = await verifyContext(token, this.#options, 0);
+      // Re-check everything after the awaits: the connection may have been revoked or closed, another re-auth may
+      // have committed a newer context, or the new token may have been revoked after the store's lookup.
+      this.#assertCanReauth();
+      return this.#commit(candidate, seen);
+    } finally {
+      if (seen !== undefined) watch!.close(seen);
+    }
+  }
+
+  /** Applies the re-auth rules to a verified `candidate` and puts it in force. Synchronous: nothing can interleave. */
+  #commit(candidate: AuthContext<TClaims>, seen: readonly RevocationRecord[] | undefined): AuthContext<TClaims> {
     const current = this.#context!;
     if (candidate.subject !== current.subject || candidate.sessionId !== current.sessionId) {
       throw new AuthIdentityMismatchError();
     }
+    assertNotSeen(seen, candidate);
     const rare = this.#rare!; // created by #countReauth
     const replayed = candidate.tokenId !== undefined && rare.retiredTokenIds?.has(candidate.tokenId) === true;
     const older =
       current.issuedAt !== undefined && (candidate.issuedAt === undefined || candidate.issuedAt < current.issuedAt);
-    if (replayed || older) throw new AuthStaleError();
+    // Same `iat` (or neither has one): which token is newer is unknown, so the client must not be able to pick the
+    // more privileged of two. A token of the same instant may replace the current one, but not grant more.
+    const unordered = candidate.issuedAt === current.issuedAt && grantsMore(candidate, current);
+    if (replayed || older || unordered) throw new AuthStaleError();
     if (current.tokenId !== undefined && current.tokenId !== candidate.tokenId) {
       if (current.issuedAt !== undefined && candidate.issuedAt !== undefined && candidate.issuedAt > current.issuedAt) {
         // Every token in force so far has an older iat than the new one: the staleness rule refuses them all,
@@ -326,6 +474,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     if (this.#state === 'grace') this.#state = 'active';
     this.#warned = false;
     if (this.#state === 'active') this.#schedule();
+    this.#call(() => this.#events.onReauthenticated?.(next, current, this));
     return next;
   }
 
@@ -333,12 +482,14 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
   revoke(): boolean {
     if (this.#isFinal()) return false;
     this.#state = 'revoked';
+    this.#options.watch?.unfollow(this);
     this.#options.scheduler.cancel(this);
     return true;
   }
 
   /** Stops all timers and forgets the context. Idempotent. */
   close(): void {
+    this.#options.watch?.unfollow(this);
     this.#state = 'closed';
     this.#context = undefined;
     this.#rare = undefined;

@@ -64,11 +64,11 @@ export type {
   UnlistedRoomPolicy,
 } from './room-policy.js';
 
-export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken } from './connection-auth.js';
+export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken, outlivesRetention } from './connection-auth.js';
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
 
-export { parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
+export { assertRevocationTime, parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
 export type {
   RevocationKind,
   RevocationListener,

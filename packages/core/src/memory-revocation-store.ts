@@ -1,4 +1,5 @@
 import {
+  assertRevocationTime,
   revocationApplies,
   type RevocationKind,
   type RevocationListener,
@@ -41,12 +42,15 @@ export class MemoryRevocationStore implements RevocationStore {
   readonly #retentionMs: number;
   readonly #now: () => number;
   #writes = 0;
+  /** How long subject and session revocations are kept (seconds). */
+  readonly retentionSec: number;
 
   constructor(options: MemoryRevocationStoreOptions = {}) {
     const retentionSec = options.retentionSec ?? 86_400;
     if (typeof retentionSec !== 'number' || !Number.isFinite(retentionSec) || retentionSec <= 0) {
       throw new TypeError('MemoryRevocationStore: "retentionSec" must be a positive number');
     }
+    this.retentionSec = retentionSec;
     this.#retentionMs = retentionSec * 1000;
     this.#now = options.now ?? Date.now;
   }
@@ -63,7 +67,13 @@ export class MemoryRevocationStore implements RevocationStore {
 
   revokeSubject(subject: string, since?: number): Promise<RevocationRecord> {
     const now = this.#now();
-    return this.#store('subject', subject, since ?? now, now + this.#retentionMs);
+    try {
+      assertRevocationTime(since);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Whole ms, rounded up as the Redis store does (it covers iat <= since: never less than asked).
+    return this.#store('subject', subject, Math.ceil(since ?? now), now + this.#retentionMs);
   }
 
   revokeSession(sessionId: string): Promise<RevocationRecord> {

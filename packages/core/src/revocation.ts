@@ -5,8 +5,10 @@ export type RevocationKind = 'subject' | 'session' | 'token';
  * One revocation, as stored and as published to every node.
  * - `token`: the token with this `jti` is revoked until `until` (its `exp`).
  * - `session`: every token with this `sid` is revoked until `until`.
- * - `subject`: every token of this `sub` issued at or before `since` is revoked; tokens issued later are not
- *   (the user may log in again). Kept until `until`.
+ * - `subject`: every token of this `sub` whose `iat` is at or before `since` is revoked; tokens issued later are
+ *   not (the user may log in again). `since` is in the issuer's clock: adapters record the revocation instant
+ *   plus the issuer's clock skew, so a token minted before the revocation by an issuer whose clock runs ahead is
+ *   covered too. Kept until `until`.
  */
 export interface RevocationRecord {
   readonly kind: RevocationKind;
@@ -44,7 +46,10 @@ export type RevocationListener = (record: RevocationRecord) => void;
 export interface RevocationStore {
   /** Revokes the token with id `tokenId` until `until` (ms; normally the token's `exp`). */
   revokeToken(tokenId: string, until: number): Promise<RevocationRecord>;
-  /** Revokes every token of `subject` issued at or before `since` (ms, default now). */
+  /**
+   * Revokes every token of `subject` whose `iat` is at or before `since` (ms, default now; a `TypeError` if it is
+   * not a time). Adapters pass now plus the issuer's clock skew (see `ConnectionAuth.subjectRevocationSince`).
+   */
   revokeSubject(subject: string, since?: number): Promise<RevocationRecord>;
   /** Revokes every token carrying session id `sessionId`. */
   revokeSession(sessionId: string): Promise<RevocationRecord>;
@@ -54,6 +59,11 @@ export interface RevocationStore {
   subscribe(listener: RevocationListener): () => void;
   /** Releases resources (connections, timers). */
   close?(): Promise<void>;
+  /**
+   * How long subject and session revocations are kept, in seconds, when the store forgets them. Adapters compare
+   * it with the tokens they accept (a revocation forgotten before its tokens expire lets them back in).
+   */
+  readonly retentionSec?: number;
 }
 
 /** True when `record` applies to `token`. Shared by every store and adapter so the rule lives in one place. */
@@ -90,17 +100,43 @@ export function parseRevocationTarget(target: unknown): { kind: RevocationKind; 
 }
 
 /**
+ * Validates the `since` of a subject revocation: `undefined` (now) or a time in ms since the epoch; throws a
+ * `TypeError` otherwise. Shared by the stores, so they agree; a custom store can use it too.
+ *
+ * @example
+ * ```ts
+ * revokeSubject(subject: string, since?: number) {
+ *   assertRevocationTime(since);
+ *   // ...
+ * }
+ * ```
+ */
+export function assertRevocationTime(since: unknown): void {
+  if (since !== undefined && (typeof since !== 'number' || !Number.isFinite(since) || since < 0)) {
+    throw new TypeError('revoke: "since" must be a time in ms since the epoch');
+  }
+}
+
+/**
  * Applies a {@link RevocationTarget} to a store.
  *
  * @param tokenUntil for `tokenId` targets: until when to keep the record (ms). Default: the store's retention.
+ * @param subjectSince for `subject` targets: the record's `since` (ms, in the issuer's clock). Default: the store's
+ *   now.
+ *
+ * @example
+ * ```ts
+ * await revokeTarget(store, { subject: 'alice' }, undefined, ConnectionAuth.subjectRevocationSince(options));
+ * ```
  */
 export async function revokeTarget(
   store: RevocationStore,
   target: RevocationTarget,
   tokenUntil?: number,
+  subjectSince?: number,
 ): Promise<RevocationRecord> {
   const { kind, id } = parseRevocationTarget(target);
-  if (kind === 'subject') return store.revokeSubject(id);
+  if (kind === 'subject') return store.revokeSubject(id, subjectSince);
   if (kind === 'session') return store.revokeSession(id);
   return store.revokeToken(id, tokenUntil ?? Number.NaN);
 }

@@ -148,6 +148,11 @@ export interface Verifier {
   readonly algorithms: readonly Algorithm[];
   /** The clock skew allowance in seconds, shared with expiry scheduling. */
   readonly clockToleranceSec: number;
+  /**
+   * The `maxTokenAgeSec` it enforces, if any: the longest a token is accepted after its `iat`, which a revocation
+   * store's retention must cover.
+   */
+  readonly maxTokenAgeSec?: number;
   /** The clock used for decisions, in milliseconds since the epoch. */
   readonly now: () => number;
 }
@@ -513,7 +518,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // The brand says what payloads are: fresh objects (jose's, the cache off), deeply frozen objects that may be shared
   // (jose's, through the cache), or whatever a custom `verify` returned.
   const brand: VerifierBrand = custom !== undefined ? 'custom' : cache === undefined ? 'jose' : 'jose-frozen';
-  return Object.freeze({ verify, algorithms, clockToleranceSec, now, [VERIFIER_BRAND]: brand });
+  return Object.freeze({
+    verify,
+    algorithms,
+    clockToleranceSec,
+    ...(maxTokenAgeSec !== undefined && { maxTokenAgeSec }),
+    now,
+    [VERIFIER_BRAND]: brand,
+  });
 }
 
 function copyIfArray(value: string | readonly string[]): string | string[] {

@@ -71,17 +71,20 @@ interface Recorder {
   readonly expiring: jest.Mock;
   readonly grace: jest.Mock;
   readonly expired: jest.Mock;
+  readonly reauthenticated: jest.Mock;
 }
 
 function recorder(): Recorder {
   const expiring = jest.fn();
   const grace = jest.fn();
   const expired = jest.fn();
+  const reauthenticated = jest.fn();
   return {
     expiring,
     grace,
     expired,
-    events: { onExpiring: expiring, onGrace: grace, onExpired: expired },
+    reauthenticated,
+    events: { onExpiring: expiring, onGrace: grace, onExpired: expired, onReauthenticated: reauthenticated },
   };
 }
 
@@ -603,7 +606,7 @@ describe('re-authentication', () => {
     const slow = slowToken();
     const pending = auth.reauthenticate(slow.token);
     expect(auth.current()).toBe(before);
-    slow.verified.resolve(fresh({ scope: 'new' }));
+    slow.verified.resolve(fresh({ scope: 'new', iat: NOW_SEC + 1 }));
     const next = await pending;
     expect(auth.current()).toBe(next);
   });

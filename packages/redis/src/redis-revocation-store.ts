@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AuthUnavailableError,
   MemoryRevocationStore,
+  assertRevocationTime,
   revocationApplies,
   type AuthErrorCause,
   type RevocationKind,
@@ -182,6 +183,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * ```
  */
 export class RedisRevocationStore implements RevocationStore {
+  /** How long subject and session revocations are kept (seconds). */
+  readonly retentionSec: number;
   readonly #mirror: MemoryRevocationStore;
   readonly #listeners = new Set<RevocationListener>();
   readonly #keys: KeyNames;
@@ -245,6 +248,7 @@ export class RedisRevocationStore implements RevocationStore {
       throw new TypeError('RedisRevocationStore: "onStatusChange" must be a function');
     }
     const retentionSec = positive(options.retentionSec, 'retentionSec', 86_400);
+    this.retentionSec = retentionSec;
     this.#retentionMs = retentionSec * 1000;
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 5_000);
     this.#commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs', 1_000);
@@ -319,8 +323,10 @@ export class RedisRevocationStore implements RevocationStore {
 
   revokeSubject(subject: string, since?: number): Promise<RevocationRecord> {
     const now = this.#now();
-    if (since !== undefined && (typeof since !== 'number' || !Number.isFinite(since) || since < 0)) {
-      return Promise.reject(new TypeError('revoke: "since" must be a time in ms since the epoch'));
+    try {
+      assertRevocationTime(since);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#write('subject', subject, since ?? now, now + this.#retentionMs);
   }
@@ -665,7 +671,8 @@ export class RedisRevocationStore implements RevocationStore {
           memberOf(kind, id),
           kind,
           id,
-          String(Math.floor(since)),
+          // Rounded up, as the memory store does: a subject revocation covers iat <= since, so never less.
+          String(Math.ceil(since)),
           String(Math.ceil(until)),
           String(this.#now()),
           this.#channel,

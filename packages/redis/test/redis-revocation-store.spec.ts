@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
-import { AuthUnavailableError, isAuthError, type RevocationRecord, type RevocationSubject } from '@sockauth/core';
+import { AuthUnavailableError, MemoryRevocationStore, isAuthError, type RevocationRecord, type RevocationSubject } from '@sockauth/core';
 import { RedisRevocationStore, type RedisRevocationStoreOptions, type RedisStoreStatus } from '@sockauth/redis';
 import { WRITE, keyNames } from '../src/scripts.js';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../../../test/support/redis.js';
@@ -152,6 +152,26 @@ describe('RedisRevocationStore: records in Redis', () => {
     expect(await store.isRevoked(token('alice', { issuedAt: since - 1 }))).toBe(true);
     expect(await store.isRevoked(token('alice', { issuedAt: since + 1_000 }))).toBe(false); // logged in again
     expect(await store.isRevoked(token('carol', { sessionId: 'sid-1' }))).toBe(true);
+  });
+
+  it('agrees with the memory store on subject revocations whose since lies ahead (the issuer clock skew), on every node', async () => {
+    const keyPrefix = uniquePrefix();
+    const [writer, reader] = [await open({ keyPrefix, retentionSec: 600 }), await open({ keyPrefix, retentionSec: 600 })];
+    expect(writer.retentionSec).toBe(600);
+    const memory = new MemoryRevocationStore({ retentionSec: 600 });
+    const since = Date.now() + 5_000.4; // now + skew, not a whole ms: both round it up
+    const received = nextRecord(reader);
+    const [stored, remembered] = [await writer.revokeSubject('alice', since), await memory.revokeSubject('alice', since)];
+    expect(stored).toMatchObject({ kind: 'subject', since: Math.ceil(since) });
+    expect(remembered).toMatchObject({ kind: 'subject', since: Math.ceil(since) });
+    expect(await received).toMatchObject({ since: Math.ceil(since) });
+    for (const issuedAt of [since - 5_000, since - 1, since, Math.ceil(since), since + 0.6, since + 1_000]) {
+      const expected = await memory.isRevoked(token('alice', { issuedAt }));
+      expect([issuedAt - since, await writer.isRevoked(token('alice', { issuedAt }))]).toEqual([issuedAt - since, expected]);
+      expect([issuedAt - since, await reader.isRevoked(token('alice', { issuedAt }))]).toEqual([issuedAt - since, expected]);
+    }
+    await expect(writer.revokeSubject('alice', Number.NaN)).rejects.toThrow(TypeError);
+    await expect(memory.revokeSubject('alice', Number.NaN)).rejects.toThrow(TypeError);
   });
 
   it('keeps the widest record when the same target is revoked again (latest since, latest until)', async () => {

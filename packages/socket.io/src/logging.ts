@@ -28,7 +28,14 @@ export type LogLevel = keyof SockAuthLogger;
  */
 export interface SockAuthLogRecord {
   /** What happened. */
-  readonly sockauth: 'refused' | 'authenticated' | 'reauthenticated' | 'revoked' | 'expired' | 'rate-limited';
+  readonly sockauth:
+    | 'refused'
+    | 'authenticated'
+    | 'reauthenticated'
+    | 'revoked'
+    | 'expired'
+    | 'rate-limited'
+    | 'retention-too-short';
   readonly socketId: string;
   readonly namespace: string;
   /** Where a refusal happened. */
@@ -47,6 +54,8 @@ export interface SockAuthLogRecord {
   readonly revocation?: RevocationKind;
   /** For `reauthenticated`: the new context version. */
   readonly version?: number;
+  /** For `retention-too-short`: the revocation store's retention (seconds). */
+  readonly retentionSec?: number;
 }
 
 /** Checks the `logger` option at start-up. */

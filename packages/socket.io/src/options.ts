@@ -188,6 +188,18 @@ export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
   /** Re-auth attempts allowed per socket per minute (default 10). */
   readonly maxReauthsPerMinute?: number;
   /**
+   * How far ahead of this server's clock the token issuer's clock may run, in seconds (default: the verifier's
+   * `clockToleranceSec`). `revoke({ subject })` covers every token whose `iat` is up to this much after the
+   * revocation. Set `0` when your identity provider shares this server's clock and stamps `iat` with millisecond
+   * precision, so a user can log in again right after a revocation.
+   *
+   * @example
+   * ```ts
+   * createSockAuth({ verifier, issuerClockSkewSec: 0 }); // tokens minted in-process with iat = Date.now() / 1000
+   * ```
+   */
+  readonly issuerClockSkewSec?: number;
+  /**
    * Namespaces left unauthenticated when attached to a server (explicit opt-out; default none): names
    * (`'/public'`), patterns or predicates ({@link NamespaceRule}), decided per concrete namespace name (each
    * dynamic child of a regex namespace on its own name).

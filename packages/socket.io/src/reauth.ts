@@ -1,6 +1,6 @@
-import { mapVerificationError, type ConnectionRegistry } from '@sockauth/core';
+import { mapVerificationError } from '@sockauth/core';
 import type { Socket } from 'socket.io';
-import type { SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+import type { SockAuthHooks, SockAuthOptions } from './options.js';
 import { REFRESH_EVENT, ackPacket, type RefreshAck } from './protocol.js';
 import { safely, where, type Reporter } from './reporter.js';
 import type { SocketState, SocketStates } from './socket-state.js';
@@ -8,8 +8,6 @@ import type { SocketState, SocketStates } from './socket-state.js';
 /** What in-band re-auth needs from the `SockAuth` it serves. */
 export interface ReauthDeps {
   readonly states: SocketStates;
-  /** Re-indexed with the new context, so revocations match what the socket now presents. */
-  readonly registry: ConnectionRegistry<Socket>;
   readonly reporter: Reporter;
   readonly hooks: SockAuthHooks;
   readonly onContextChange: SockAuthOptions['onContextChange'];
@@ -38,9 +36,8 @@ export class Reauth {
     const verifying = state.auth.reauthenticate(token);
     (onVerify === undefined ? verifying : deps.reporter.timed(verifying, 'reauth', startedAt)).then(
       (current) => {
+        // socket.data and the revocation index were updated when the re-auth committed (`onReauthenticated`).
         if (deps.states.get(socket) !== state) return;
-        (socket.data as SockAuthSocketData).auth = current;
-        deps.registry.set(socket, current);
         safely(() => deps.hooks.onReauth?.({ socketId: socket.id, subject: current.subject, version: current.version }));
         deps.reporter.log(
           'info',

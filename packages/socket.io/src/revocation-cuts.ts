@@ -1,9 +1,7 @@
 import {
   AuthRevokedError,
   parseRevocationTarget,
-  revocationApplies,
   revokeTarget,
-  type AuthContext,
   type AuthError,
   type ConnectionRegistry,
   type RevocationRecord,
@@ -21,6 +19,8 @@ export interface RevocationCutsDeps {
   readonly store: RevocationStore;
   /** Its clock tolerance says how long a token revocation must be kept. */
   readonly verifier: Pick<Verifier, 'clockToleranceSec'>;
+  /** The `since` of a subject revocation made now (the clock plus the issuer's clock skew: core decides). */
+  readonly subjectSince: () => number;
   readonly states: SocketStates;
   readonly registry: ConnectionRegistry<Socket>;
   readonly reporter: Reporter;
@@ -30,18 +30,14 @@ export interface RevocationCutsDeps {
 }
 
 /**
- * Revocation on one node: cuts the live sockets each revocation applies to (whichever node made it), counts the
- * cuts of the revocations this node makes, and remembers the revocations that arrive while handshakes are being
- * verified, so a handshake whose store lookup raced one is refused all the same.
+ * Revocation on one node: cuts the live sockets each revocation applies to (whichever node made it) and counts
+ * the cuts of the revocations this node makes. (Handshakes and re-auths whose store lookup races a revocation are
+ * refused by core's `ConnectionAuth`.)
  */
 export class RevocationCuts {
   readonly #deps: RevocationCutsDeps;
   /** Sockets cut so far for revocations this node is making, so `revoke()` can report how many. */
   readonly #pendingRevocations = new Map<string, { cut: number; refs: number }>();
-  /** Handshakes (or recoveries) whose token is being verified. */
-  #verifying = 0;
-  /** Revocations received while handshakes were being verified; emptied when none is. */
-  readonly #recentRevocations: RevocationRecord[] = [];
 
   constructor(deps: RevocationCutsDeps) {
     this.#deps = deps;
@@ -63,7 +59,7 @@ export class RevocationCuts {
     pending.refs++;
     this.#pendingRevocations.set(key, pending);
     try {
-      const record = await revokeTarget(store, target, until);
+      const record = await revokeTarget(store, target, until, this.#deps.subjectSince());
       // The store's listener normally cut the sockets already; this also covers stores that publish late.
       this.cut(record);
       return { disconnected: pending.cut };
@@ -75,7 +71,6 @@ export class RevocationCuts {
   /** Cuts the live sockets a revocation applies to (the store's listener, and `revoke()`). */
   cut(record: RevocationRecord): void {
     const { states, registry, reporter, hooks, disconnect } = this.#deps;
-    if (this.#verifying > 0) this.#recentRevocations.push(record);
     const sockets = registry.match(record);
     let cut = 0;
     for (const socket of sockets) {
@@ -91,30 +86,6 @@ export class RevocationCuts {
     const key = `${record.kind}\u0000${record.id}`;
     const pending = this.#pendingRevocations.get(key);
     if (pending !== undefined) pending.cut += cut;
-  }
-
-  /**
-   * A handshake's verification begins: revocations from now on are kept until it ends. Returns the mark to hand
-   * to {@link revokedSince}.
-   */
-  verificationStarted(): number {
-    this.#verifying++;
-    return this.#recentRevocations.length;
-  }
-
-  /**
-   * True when a revocation received since `mark` applies to `context`: the store may have answered the handshake's
-   * lookup before that revocation reached it (or before the store's reply reached us).
-   */
-  revokedSince(mark: number, context: AuthContext): boolean {
-    const recent = this.#recentRevocations;
-    for (let i = mark; i < recent.length; i++) if (revocationApplies(recent[i]!, context)) return true;
-    return false;
-  }
-
-  /** A handshake's verification ended, accepted or not. */
-  verificationEnded(): void {
-    if (--this.#verifying === 0) this.#recentRevocations.length = 0;
   }
 }
 

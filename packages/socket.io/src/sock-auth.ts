@@ -8,6 +8,7 @@ import {
   isAuthError,
   isVerifier,
   mapVerificationError,
+  outlivesRetention,
   type AuthContext,
   type AuthError,
   type ConnectionAuthEvents,
@@ -128,6 +129,12 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
         inMs: 0,
         graceEndsAt: info.graceEndsAt,
       } satisfies ExpiringPayload),
+    // Indexed under the new token id at the moment the re-auth commits, so its revocation always finds the socket.
+    onReauthenticated: (context, _previous, connection) => {
+      const socket = connection.tag as Socket;
+      (socket.data as SockAuthSocketData).auth = context;
+      this.#registry.set(socket, context);
+    },
     onExpired: (error, context, connection) => {
       const socket = connection.tag as Socket;
       // Cut first, then report: in an expiry storm every socket is told as early as possible, and the hook
@@ -138,6 +145,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     },
   };
   #closed = false;
+  /** Whether the warning about tokens outliving the store's retention was logged (once per controller). */
+  #warnedRetention = false;
 
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
@@ -153,6 +162,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       ...(options.warnBeforeSec !== undefined && { warnBeforeSec: options.warnBeforeSec }),
       ...(options.graceSec !== undefined && { graceSec: options.graceSec }),
       ...(options.maxReauthsPerMinute !== undefined && { maxReauthsPerMinute: options.maxReauthsPerMinute }),
+      ...(options.issuerClockSkewSec !== undefined && { issuerClockSkewSec: options.issuerClockSkewSec }),
     };
     ConnectionAuth.validateOptions(this.#connection);
     this.#extraction = resolveExtraction(options);
@@ -183,7 +193,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     const registry = this.#registry;
     const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
     const disconnect = (socket: Socket, error: AuthError): void => this.#disconnect(socket, error);
-    const reauth = new Reauth({ states, registry, reporter, hooks, onContextChange: options.onContextChange });
+    const reauth = new Reauth({ states, reporter, hooks, onContextChange: options.onContextChange });
     this.#events = new EventCheck({
       states,
       policy,
@@ -195,9 +205,11 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       reauth,
       disconnect,
     });
+    const connection = this.#connection;
     this.#revocations = new RevocationCuts({
       store: this.revocationStore,
       verifier: this.verifier,
+      subjectSince: () => ConnectionAuth.subjectRevocationSince(connection),
       states,
       registry,
       reporter,
@@ -326,7 +338,6 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
 
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
-    const seenRevocations = this.#revocations.verificationStarted();
     let slot = false;
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
@@ -343,6 +354,11 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
       const auth = onVerify === undefined ? await verifying : await this.#reporter.timed(verifying, stage, startedAt);
       const context = auth.context!;
+      // Core revoked it if a revocation arrived after the store's lookup, before it is indexed below.
+      if (auth.state === 'revoked') {
+        auth.close();
+        throw new AuthRevokedError();
+      }
       // Recovered sockets, whether the middleware runs for them (`skipMiddlewares: false`) or not.
       try {
         this.#recovery.assertSameIdentity(socket, context);
@@ -350,20 +366,29 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
         auth.close();
         throw error;
       }
-      // The store answered before these revocations reached it (or before its reply reached us): apply them.
-      if (this.#revocations.revokedSince(seenRevocations, context)) {
-        auth.close();
-        throw new AuthRevokedError();
-      }
+      this.#warnIfOutlivesRetention(socket, context);
       this.#wire(socket, auth, stage);
     } catch (error) {
       if (slot) this.#connections.release(socket);
       const authError = isAuthError(error) ? error : mapVerificationError(error);
       this.#reporter.failure(authError, stage, socket);
       throw authError;
-    } finally {
-      this.#revocations.verificationEnded();
     }
+  }
+
+  /**
+   * Warns once when a token stays acceptable longer than the store keeps a revocation: revoking it would hold
+   * only until the record is forgotten. Set the store's `retentionSec` to cover your longest token, or the
+   * verifier's `maxTokenAgeSec` (then a store that cannot cover it is refused at start-up).
+   */
+  #warnIfOutlivesRetention(socket: Socket, context: AuthContext): void {
+    if (this.#warnedRetention || !outlivesRetention(context, this.revocationStore, this.verifier)) return;
+    this.#warnedRetention = true;
+    this.#reporter.log(
+      'warn',
+      { sockauth: 'retention-too-short', ...where(socket), subject: context.subject, retentionSec: this.revocationStore.retentionSec },
+      'sockauth: a token outlives the revocation store\'s retentionSec: a revocation of it would be forgotten before it expires',
+    );
   }
 
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {

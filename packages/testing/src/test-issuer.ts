@@ -80,10 +80,11 @@ export interface TestIssuer {
   /** Mints a token that expired `agoSec` seconds ago (default 60). */
   mintExpired(claims?: MintClaims, agoSec?: number): Promise<string>;
   /**
-   * Mints a fresh token for `context`: what a client would present in an in-band re-auth. The token carries the
+   * Mints a fresh token for `context`: what a client would present in an in-band re-auth, accepted even when it
+   * grants more. The token carries the
    * context's claims (custom ones such as `tenant` included, so the app's `mapClaims`/`authorize` see what they saw
    * at the handshake) with `sub` = the context's subject and `sid` = its session; the time claims are new: `iat`
-   * is now (never older than the context's), `exp` is now + ttl and `nbf` is dropped, and so is `jti` (a new
+   * is now and at least a millisecond newer than the context's, `exp` is now + ttl and `nbf` is dropped, and so is `jti` (a new
    * token gets a new id, or none). `claims` override any of these (`{ jti: context.tokenId }` keeps the id;
    * `{ tenant: undefined }` drops a claim); `{ keepClaims: false }` mints only `sub`, `sid` and the permissions.
    *
@@ -197,7 +198,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return mint({ ...claims, iat: exp - 60, exp });
     },
     mintFor(context, claims = {}, options = {}) {
-      const iat = Math.max(nowSec(), Math.ceil((context.issuedAt ?? 0) / 1000));
+      // Strictly newer than the context's iat, to the millisecond (a fractional NumericDate): a token of the same
+      // iat could not grant more than the one in force.
+      const iat = Math.max(Date.now(), (context.issuedAt ?? 0) + 1) / 1000;
       const kept: Record<string, unknown> = options.keepClaims === false ? {} : { ...context.claims };
       for (const claim of REMINTED_CLAIMS) delete kept[claim];
       // The claims reproduce the permissions; a context whose claims name none (built by hand) still gets them.
