@@ -23,6 +23,7 @@ import {
   isAuthError,
 } from './errors.js';
 import { tokenHasDuplicateMembers } from './duplicate-members.js';
+import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import {
   KeySetVersion,
   VerifiedTokenCache,
@@ -65,6 +66,14 @@ export interface RemoteJwksOptions {
   /** Extra request headers (e.g. an API key for a private JWKS endpoint). */
   readonly headers?: Record<string, string>;
 }
+
+/** Every option of {@link RemoteJwksOptions}: the typecheck fails if the two drift apart. */
+const REMOTE_JWKS_OPTION_KEYS = {
+  cooldownMs: true,
+  cacheMaxAgeMs: true,
+  timeoutMs: true,
+  headers: true,
+} as const satisfies KnownKeys<RemoteJwksOptions>;
 
 /** The result of a custom `verify` function: the verified claims. */
 export type CustomVerifyFunction = (token: string) => Promise<JWTPayload> | JWTPayload;
@@ -132,6 +141,26 @@ export interface VerifierOptions {
    */
   readonly cache?: VerifiedTokenCacheOptions | false;
 }
+
+/** Every option of {@link VerifierOptions}: the typecheck fails if the two drift apart. */
+const VERIFIER_OPTION_KEYS = {
+  algorithms: true,
+  secret: true,
+  publicKey: true,
+  jwks: true,
+  jwksUri: true,
+  jwksOptions: true,
+  verify: true,
+  issuer: true,
+  audience: true,
+  typ: true,
+  requiredClaims: true,
+  clockToleranceSec: true,
+  maxTokenAgeSec: true,
+  maxTokenBytes: true,
+  now: true,
+  cache: true,
+} as const satisfies KnownKeys<VerifierOptions>;
 
 /** A verified token. */
 export interface VerifiedToken {
@@ -214,6 +243,9 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): Resolve
     );
   }
   const [source] = given;
+  if (options.jwksOptions !== undefined && source !== 'jwksUri') {
+    throw new TypeError('createVerifier: "jwksOptions" only applies to "jwksUri"');
+  }
   if (source === 'verify') {
     if (typeof options.verify !== 'function') throw new TypeError('createVerifier: "verify" must be a function');
     return { key: undefined };
@@ -265,7 +297,9 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): Resolve
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError('createVerifier: "jwksUri" must be an http(s) URL');
   }
-  const tuning = options.jwksOptions ?? {};
+  const tuning: RemoteJwksOptions = options.jwksOptions ?? {};
+  assertPlainObject('createVerifier options.jwksOptions', tuning as unknown);
+  assertKnownKeys('createVerifier options.jwksOptions', tuning, REMOTE_JWKS_OPTION_KEYS);
   const keySetVersion = new KeySetVersion();
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: tuning.cooldownMs ?? 30_000,
@@ -457,6 +491,8 @@ function assertUniqueMembers(token: string): void {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (typeof options !== 'object' || options === null) throw new TypeError('createVerifier: options are required');
+  // A misspelt `issuer` or `audience` would otherwise verify tokens of any issuer or audience.
+  assertKnownKeys('createVerifier options', options, VERIFIER_OPTION_KEYS);
   const algorithms = validateAlgorithms(options.algorithms);
   const symmetric = SYMMETRIC.has(algorithms[0]!);
   const clockToleranceSec = validateNumber(
