@@ -1,5 +1,6 @@
 import type {
   AuthContext,
+  KnownKeys,
   AuthError,
   AuthErrorCode,
   AuthorizeHook,
@@ -78,6 +79,17 @@ export interface SockAuthHooks {
   /** A live socket was cut because its token expired. */
   onExpire?(info: { readonly socketId: string; readonly subject: string }): void;
 }
+
+/** Every hook of {@link SockAuthHooks}: the typecheck fails if the two drift apart. */
+export const SOCK_AUTH_HOOK_KEYS = {
+  onAuthFailure: true,
+  onAuthenticated: true,
+  onRelease: true,
+  onVerify: true,
+  onReauth: true,
+  onRevoke: true,
+  onExpire: true,
+} as const satisfies KnownKeys<SockAuthHooks>;
 
 /**
  * What an {@link EventGate} decides: `undefined` lets the event through; an `AuthError` refuses it, and sockauth
@@ -174,6 +186,28 @@ export interface SockAuthOptions {
    */
   readonly eventRateLimit?: EventRateLimitOptions | false;
 }
+
+/** Every option of {@link SockAuthOptions}: the typecheck fails if the two drift apart. */
+export const SOCK_AUTH_OPTION_KEYS = {
+  verifier: true,
+  mapClaims: true,
+  tokenSources: true,
+  cookie: true,
+  allowQueryToken: true,
+  events: true,
+  unlistedEvents: true,
+  authorize: true,
+  eventGate: true,
+  revocationStore: true,
+  warnBeforeSec: true,
+  graceSec: true,
+  maxReauthsPerMinute: true,
+  skipNamespaces: true,
+  onContextChange: true,
+  hooks: true,
+  logger: true,
+  eventRateLimit: true,
+} as const satisfies KnownKeys<SockAuthOptions>;
 
 /** `socket.data` of an authenticated socket. */
 export interface SockAuthSocketData {

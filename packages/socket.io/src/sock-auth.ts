@@ -4,6 +4,7 @@ import {
   ConnectionAuth,
   ConnectionRegistry,
   MemoryRevocationStore,
+  assertKnownKeys,
   createVerifier,
   isAuthError,
   isVerifier,
@@ -24,7 +25,14 @@ import { EventCheck } from './event-check.js';
 import { EventPolicy } from './event-policy.js';
 import { EventRateLimiter } from './event-rate-limit.js';
 import { validateLogger } from './logging.js';
-import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+import {
+  SOCK_AUTH_HOOK_KEYS,
+  SOCK_AUTH_OPTION_KEYS,
+  type ReleaseReason,
+  type SockAuthHooks,
+  type SockAuthOptions,
+  type SockAuthSocketData,
+} from './options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
 import { Reauth } from './reauth.js';
 import { Reporter, safely, where } from './reporter.js';
@@ -140,6 +148,8 @@ export class SockAuth {
 
   constructor(options: SockAuthOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
+    // A misspelt option would leave its default in force without a word (or a rule not applied): refuse it.
+    assertKnownKeys('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
     if (options.verifier === undefined) throw new TypeError('sockauth: "verifier" is required');
     this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
     this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
@@ -164,13 +174,16 @@ export class SockAuth {
     if (options.eventGate !== undefined && typeof options.eventGate !== 'function') {
       throw new TypeError('sockauth: "eventGate" must be a function');
     }
-    const hooks = (this.#hooks = options.hooks ?? {});
+    if (options.onContextChange !== undefined && typeof options.onContextChange !== 'function') {
+      throw new TypeError('sockauth: "onContextChange" must be a function');
+    }
+    const hooks = (this.#hooks = validateHooks(options.hooks));
     const logger = validateLogger(options.logger);
     const limiter =
       options.eventRateLimit === undefined || options.eventRateLimit === false
         ? undefined
         : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
-    this.#skip = options.skipNamespaces ?? [];
+    this.#skip = validateSkipNamespaces(options.skipNamespaces);
     const states = this.#states;
     const registry = this.#registry;
     const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
@@ -410,6 +423,33 @@ export class SockAuth {
   #skipped(name: string): boolean {
     return this.#skip.some((rule) => (typeof rule === 'string' ? rule === name : rule.test(name)));
   }
+}
+
+/** `hooks`: an object whose own hooks are all known names and functions (a misspelt hook would never run). */
+function validateHooks(hooks: SockAuthHooks | undefined): SockAuthHooks {
+  if (hooks === undefined) return {};
+  if (typeof hooks !== 'object' || hooks === null) throw new TypeError('sockauth: "hooks" must be an object');
+  assertKnownKeys('sockAuth options.hooks', hooks, SOCK_AUTH_HOOK_KEYS, 'hook');
+  for (const [name, hook] of Object.entries(hooks)) {
+    if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`sockauth: hook "${name}" must be a function`);
+  }
+  return hooks;
+}
+
+/**
+ * `skipNamespaces`: an array of names and patterns. A lone string (`'/admin'`) is refused, not read as a list of
+ * one-letter names; a name must start with `/`, as Socket.IO's do, or it would never match and skip nothing.
+ */
+function validateSkipNamespaces(skip: SockAuthOptions['skipNamespaces']): readonly (string | RegExp)[] {
+  if (skip === undefined) return [];
+  if (!Array.isArray(skip)) throw new TypeError('sockauth: "skipNamespaces" must be an array of names and RegExps');
+  for (const rule of skip) {
+    if (rule instanceof RegExp) continue;
+    if (typeof rule !== 'string' || !rule.startsWith('/')) {
+      throw new TypeError(`sockauth: "skipNamespaces" entries must be RegExps or names starting with "/" (got ${JSON.stringify(rule)})`);
+    }
+  }
+  return Object.freeze([...skip]);
 }
 
 /**
