@@ -1,5 +1,5 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
-import type { Verifier, VerifierOptions } from '@sockauth/core';
+import type { KnownKeys, Verifier, VerifierOptions } from '@sockauth/core';
 import type { SockAuthOptions } from '@sockauth/socket.io';
 
 /**
@@ -130,3 +130,49 @@ export interface SockAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'import
   /** Register the module globally (default `false`). `global` returned by the factory is ignored. */
   readonly global?: boolean;
 }
+
+/** Every option of {@link SockAuthModuleOptions}: the typecheck fails if the two drift apart. */
+export const SOCKAUTH_MODULE_OPTION_KEYS = {
+  verifier: true,
+  useJwtService: true,
+  passport: true,
+  mapClaims: true,
+  tokenSources: true,
+  cookie: true,
+  allowQueryToken: true,
+  events: true,
+  unlistedEvents: true,
+  authorize: true,
+  revocationStore: true,
+  warnBeforeSec: true,
+  graceSec: true,
+  maxReauthsPerMinute: true,
+  skipNamespaces: true,
+  onContextChange: true,
+  hooks: true,
+  logger: true,
+  eventRateLimit: true,
+  global: true,
+  allowUnauthenticatedGateways: true,
+  gatewayExceptionFilter: true,
+} as const satisfies KnownKeys<SockAuthModuleOptions>;
+
+/** Every option of {@link SockAuthPassportOptions}. */
+export const SOCKAUTH_PASSPORT_OPTION_KEYS = { strategy: true, extractor: true } as const satisfies KnownKeys<SockAuthPassportOptions>;
+
+/** Every option of {@link SockAuthModuleAsyncOptions}. */
+export const SOCKAUTH_MODULE_ASYNC_OPTION_KEYS = {
+  imports: true,
+  useFactory: true,
+  inject: true,
+  global: true,
+} as const satisfies KnownKeys<SockAuthModuleAsyncOptions>;
+
+/** Every option of {@link DelegatedVerifierPolicy}. */
+export const DELEGATED_VERIFIER_POLICY_KEYS = {
+  algorithms: true,
+  clockToleranceSec: true,
+  maxTokenBytes: true,
+  requiredClaims: true,
+  now: true,
+} as const satisfies KnownKeys<DelegatedVerifierPolicy>;
