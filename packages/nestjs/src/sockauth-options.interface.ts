@@ -1,6 +1,6 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
 import type { KnownKeys, Verifier, VerifierOptions } from '@sockauth/core';
-import type { SockAuthOptions } from '@sockauth/socket.io';
+import { SOCK_AUTH_OPTION_KEYS, type SockAuthOptions } from '@sockauth/socket.io';
 
 /**
  * What sockauth still checks itself when another library owns the signature check (`useJwtService`,
@@ -131,27 +131,14 @@ export interface SockAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'import
   readonly global?: boolean;
 }
 
+// The module takes sockAuth's options (its own eventGate excepted) plus its own.
+const { eventGate: _eventGate, ...SHARED_OPTION_KEYS } = SOCK_AUTH_OPTION_KEYS;
+
 /** Every option of {@link SockAuthModuleOptions}: the typecheck fails if the two drift apart. */
 export const SOCKAUTH_MODULE_OPTION_KEYS = {
-  verifier: true,
+  ...SHARED_OPTION_KEYS,
   useJwtService: true,
   passport: true,
-  mapClaims: true,
-  tokenSources: true,
-  cookie: true,
-  allowQueryToken: true,
-  events: true,
-  unlistedEvents: true,
-  authorize: true,
-  revocationStore: true,
-  warnBeforeSec: true,
-  graceSec: true,
-  maxReauthsPerMinute: true,
-  skipNamespaces: true,
-  onContextChange: true,
-  hooks: true,
-  logger: true,
-  eventRateLimit: true,
   global: true,
   allowUnauthenticatedGateways: true,
   gatewayExceptionFilter: true,

@@ -187,8 +187,17 @@ export interface SockAuthOptions {
   readonly eventRateLimit?: EventRateLimitOptions | false;
 }
 
-/** Every option of {@link SockAuthOptions}: the typecheck fails if the two drift apart. */
-export const SOCK_AUTH_OPTION_KEYS = {
+/**
+ * Every option of {@link SockAuthOptions}, each mapped to `true`: what `createSockAuth` accepts (any other key is a
+ * `TypeError` naming the nearest of these). For integrations that take the same options plus their own.
+ *
+ * @example
+ * ```ts
+ * const { eventGate: _, ...shared } = SOCK_AUTH_OPTION_KEYS;
+ * const MY_OPTION_KEYS = { ...shared, myOption: true } as const satisfies KnownKeys<MyOptions>;
+ * ```
+ */
+export const SOCK_AUTH_OPTION_KEYS = Object.freeze({
   verifier: true,
   mapClaims: true,
   tokenSources: true,
@@ -207,7 +216,7 @@ export const SOCK_AUTH_OPTION_KEYS = {
   hooks: true,
   logger: true,
   eventRateLimit: true,
-} as const satisfies KnownKeys<SockAuthOptions>;
+} as const satisfies KnownKeys<SockAuthOptions>);
 
 /** `socket.data` of an authenticated socket. */
 export interface SockAuthSocketData {
