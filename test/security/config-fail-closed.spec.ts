@@ -210,7 +210,7 @@ describe('nestjs: malformed decorators and module options fail the start', () =>
   });
 });
 
-describe('every other options object users write refuses unknown keys with the nearest valid one', () => {
+describe('every other options object users write refuses unknown keys (with the nearest valid one) and mistyped values', () => {
   const verifier = (): ReturnType<typeof hsVerifier> => hsVerifier(h.keys);
   test.each<[string, () => unknown, RegExp]>([
     ['createVerifier', () => createVerifier({ ...verifier(), isuer: 'x' } as never), /"isuer" in createVerifier options; did you mean "issuer"\?/],
@@ -221,6 +221,9 @@ describe('every other options object users write refuses unknown keys with the n
     ],
     ['createVerifier cache', () => createVerifier({ ...verifier(), cache: { maxEntry: 5 } } as never), /did you mean "maxEntries"\?/],
     ['createSockAuth', () => createSockAuth({ verifier: verifier(), unlistedEvent: 'authenticated' } as never), /did you mean "unlistedEvents"\?/],
+    ['createSockAuth unlistedEvents: "allow"', () => createSockAuth({ verifier: verifier(), unlistedEvents: 'allow' } as never), /unlistedEvents/],
+    ['createSockAuth warnBeforeSec: "30"', () => createSockAuth({ verifier: verifier(), warnBeforeSec: '30' } as never), /warnBeforeSec/],
+    ['createSockAuth events as a Map', () => createSockAuth({ verifier: verifier(), events: new Map([['whoami', 'chat:admin']]) } as never), /events/],
     ['MemoryRevocationStore', () => new MemoryRevocationStore({ retention: 60 } as never), /did you mean "retentionSec"\?/],
     ['RedisRevocationStore', () => new RedisRevocationStore({ url: 'redis://127.0.0.1:1', failmode: 'open' } as never), /did you mean "failMode"\?/],
     ['prometheusHooks', () => prometheusHooks({ client: {}, prefx: 'x_' } as never), /did you mean "prefix"\?/],
