@@ -36,6 +36,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
     ],
     './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
     './protocol': ['REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
+    './option-keys': ['assertKnownKeys', 'assertPlainObject'],
   },
   '@sockauth/testing': {
     '.': ['createTestIssuer', 'connectAs', 'sockauthMatchers', 'installMatchers', 'waitForExpiry', 'waitForCut', 'createSockAuthTestingApp'],
