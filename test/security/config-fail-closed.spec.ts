@@ -239,6 +239,20 @@ describe('every other options object users write refuses unknown keys (with the 
     expect(build).toThrow(message);
   });
 
+  test('hooks: a class instance may keep state of its own, but every hook it sets must be a function', () => {
+    class CountingHooks {
+      failures = 0;
+      onAuthFailure(): void {
+        this.failures++;
+      }
+    }
+    expect(() => createSockAuth({ verifier: verifier(), hooks: new CountingHooks() })).not.toThrow();
+    class BrokenHooks {
+      onExpire = 'log';
+    }
+    expect(() => createSockAuth({ verifier: verifier(), hooks: new BrokenHooks() as never })).toThrow(/hook "onExpire"/);
+  });
+
   test('createTestIssuer', async () => {
     await expect(createTestIssuer({ defaultTtl: 5 } as never)).rejects.toThrow(/did you mean "defaultTtlSec"\?/);
   });

@@ -62,7 +62,7 @@ export type {
 export { MemoryRevocationStore } from './memory-revocation-store.js';
 export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js';
 
-export { assertKnownKeys, assertPlainObject } from './option-keys.js';
+export { assertKnownKeys, assertPlainObject, isPlainObject } from './option-keys.js';
 export type { KnownKeys } from './option-keys.js';
 
 export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';

@@ -47,7 +47,16 @@ export function assertPlainObject(where: string, value: unknown): asserts value 
   if (!isPlainObject(value)) throw new TypeError(`sockauth: ${where} must be a plain object`);
 }
 
-/** True for an object literal, `Object.create(null)` or a JSON object. */
+/**
+ * True for an object literal, `Object.create(null)` or a JSON object; false for arrays, functions, class instances
+ * and primitives.
+ *
+ * @example
+ * ```ts
+ * isPlainObject({ allOf: ['a'] }); // true
+ * isPlainObject(new Map());        // false
+ * ```
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype: unknown = Object.getPrototypeOf(value);

@@ -1,4 +1,4 @@
-import { assertKnownKeys, assertPlainObject, type KnownKeys } from '@sockauth/core';
+import { assertKnownKeys, assertPlainObject, isPlainObject, type KnownKeys } from '@sockauth/core';
 
 interface Options {
   readonly warnBeforeSec?: number;
@@ -52,5 +52,17 @@ describe('assertPlainObject', () => {
     ['a class instance', new Map()],
   ])('refuses %s', (_, value) => {
     expect(() => assertPlainObject('x', value)).toThrow(TypeError);
+  });
+});
+
+describe('isPlainObject', () => {
+  it('tells object literals from everything else', () => {
+    expect(isPlainObject({ a: 1 })).toBe(true);
+    expect(isPlainObject(Object.create(null))).toBe(true);
+    expect(isPlainObject(JSON.parse('{"a":1}'))).toBe(true);
+    expect(isPlainObject([])).toBe(false);
+    expect(isPlainObject(new (class Hooks {})())).toBe(false);
+    expect(isPlainObject('x')).toBe(false);
+    expect(isPlainObject(null)).toBe(false);
   });
 });

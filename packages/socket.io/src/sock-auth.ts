@@ -6,6 +6,7 @@ import {
   MemoryRevocationStore,
   assertKnownKeys,
   createVerifier,
+  isPlainObject,
   isAuthError,
   isVerifier,
   mapVerificationError,
@@ -425,12 +426,16 @@ export class SockAuth {
   }
 }
 
-/** `hooks`: an object whose own hooks are all known names and functions (a misspelt hook would never run). */
+/**
+ * `hooks`: every hook set must be a function, and an object literal may hold nothing but hooks (a misspelt hook
+ * would never run). An instance of a class of hooks may keep other state of its own.
+ */
 function validateHooks(hooks: SockAuthHooks | undefined): SockAuthHooks {
   if (hooks === undefined) return {};
   if (typeof hooks !== 'object' || hooks === null) throw new TypeError('sockauth: "hooks" must be an object');
-  assertKnownKeys('sockAuth options.hooks', hooks, SOCK_AUTH_HOOK_KEYS, 'hook');
-  for (const [name, hook] of Object.entries(hooks)) {
+  if (isPlainObject(hooks)) assertKnownKeys('sockAuth options.hooks', hooks, SOCK_AUTH_HOOK_KEYS, 'hook');
+  for (const name of Object.keys(SOCK_AUTH_HOOK_KEYS) as (keyof SockAuthHooks)[]) {
+    const hook: unknown = hooks[name];
     if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`sockauth: hook "${name}" must be a function`);
   }
   return hooks;
