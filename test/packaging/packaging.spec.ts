@@ -50,6 +50,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
     './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
     './protocol': ['REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT', 'ROOM_LEFT_EVENT', 'roomLeftPayload'],
     './jose': ['jwtVerify', 'SignJWT', 'createRemoteJWKSet', 'errors'],
+    './option-keys': ['assertKnownKeys', 'assertPlainObject'],
   },
   '@sockauth/testing': {
     '.': ['createTestIssuer', 'connectAs', 'sockauthMatchers', 'installMatchers', 'waitForExpiry', 'waitForCut', 'createSockAuthTestingApp'],

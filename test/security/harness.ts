@@ -15,6 +15,7 @@ export interface StartOptions {
   /** sockauth options on top of the HS256 verifier, the recording hooks and the pino logger. */
   readonly auth?: Partial<AdapterAuthOptions>;
   readonly io?: AdapterOptions['io'];
+  readonly events?: AdapterOptions['events'];
 }
 
 export interface Harness {
@@ -83,6 +84,7 @@ export function useHarness(): Harness {
       return factory({
         auth: { verifier: hsVerifier(keys), hooks: log.hooks(), logger: log.logger(), ...options.auth },
         ...(options.io !== undefined && { io: options.io }),
+        ...(options.events !== undefined && { events: options.events }),
       });
     },
     client(url, options = {}) {

@@ -46,6 +46,8 @@ export type AdapterAuthOptions = Omit<SockAuthOptions, 'events' | 'unlistedEvent
 
 export interface AdapterOptions {
   readonly auth: AdapterAuthOptions;
+  /** The event map, instead of {@link ADAPTER_EVENTS} (the handlers stay those of `ADAPTER_EVENTS`). */
+  readonly events?: EventPermissions;
   /** Socket.IO server options (e.g. `connectionStateRecovery`). */
   readonly io?: Partial<ServerOptions>;
 }
@@ -102,7 +104,7 @@ export const startSocketIoAdapter: AdapterFactory = async (options) => {
   let auth!: SockAuth;
   const server = await startServer({
     io: options.io,
-    auth: { ...options.auth, events: ADAPTER_EVENTS, unlistedEvents: 'deny' },
+    auth: { ...options.auth, events: options.events ?? ADAPTER_EVENTS, unlistedEvents: 'deny' },
     beforeAttach: (io) => void io.of('/admin'),
     setup: (io: TestIo, sockAuth) => {
       auth = sockAuth;
@@ -189,7 +191,7 @@ export const startNestAdapter: AdapterFactory = async (options) => {
     WebSocketGateway({ ...gatewayOptions, ...(namespace !== undefined && { namespace }) })(gateway);
   }
 
-  const moduleOptions: SockAuthModuleOptions = { ...options.auth, events: ADAPTER_EVENTS, unlistedEvents: 'deny' };
+  const moduleOptions: SockAuthModuleOptions = { ...options.auth, events: options.events ?? ADAPTER_EVENTS, unlistedEvents: 'deny' };
   const started = await startNestApp({
     imports: [SockAuthModule.forRoot(moduleOptions)],
     providers: [RootGateway, AdminGateway],

@@ -1,3 +1,4 @@
+import { assertKnownKeys, assertPlainObject, type KnownKeys } from '@sockauth/core/option-keys';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { BackoffPolicy } from './backoff.js';
 import type { RefreshWindow } from './schedule.js';
@@ -76,6 +77,23 @@ export interface AuthClientOptions {
   readonly random?: () => number;
 }
 
+/** Every option of {@link AuthClientOptions}: the typecheck fails if the two drift apart. */
+const AUTH_CLIENT_OPTION_KEYS = {
+  url: true,
+  io: true,
+  socket: true,
+  getToken: true,
+  refresh: true,
+  refreshWindow: true,
+  backoff: true,
+  ackTimeoutMs: true,
+  autoConnect: true,
+  autoRefresh: true,
+  random: true,
+} as const satisfies KnownKeys<AuthClientOptions>;
+const REFRESH_WINDOW_OPTION_KEYS = { startSec: true, endSec: true } as const satisfies KnownKeys<RefreshWindowOptions>;
+const BACKOFF_OPTION_KEYS = { baseMs: true, capMs: true, maxAttempts: true } as const satisfies KnownKeys<BackoffOptions>;
+
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
   readonly getToken: AuthClientOptions['getToken'];
@@ -103,6 +121,7 @@ function number(value: unknown, name: string, fallback: number, check: (n: numbe
 /** Validates `options` and applies the defaults. Throws a TypeError naming the offending option. */
 export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('sockauth client: options are required');
+  assertKnownKeys('createAuthClient options', options, AUTH_CLIENT_OPTION_KEYS);
   if (typeof options.refresh !== 'function') throw new TypeError('sockauth client: "refresh" must be a function');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') {
     throw new TypeError('sockauth client: "getToken" must be a function');
@@ -111,9 +130,13 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     throw new TypeError('sockauth client: "random" must be a function');
   }
   const w = options.refreshWindow ?? {};
+  assertPlainObject('createAuthClient options.refreshWindow', w as unknown);
+  assertKnownKeys('createAuthClient options.refreshWindow', w, REFRESH_WINDOW_OPTION_KEYS);
   const startSec = number(w.startSec, 'refreshWindow.startSec', DEFAULT_REFRESH_WINDOW.startSec, (n) => n > 0, 'a positive number');
   const endSec = number(w.endSec, 'refreshWindow.endSec', Math.min(DEFAULT_REFRESH_WINDOW.endSec, startSec / 2), (n) => n >= 0 && n < startSec, 'a number from 0 to less than startSec');
   const b = options.backoff ?? {};
+  assertPlainObject('createAuthClient options.backoff', b as unknown);
+  assertKnownKeys('createAuthClient options.backoff', b, BACKOFF_OPTION_KEYS);
   const baseMs = number(b.baseMs, 'backoff.baseMs', DEFAULT_BACKOFF.baseMs, (n) => n > 0, 'a positive number');
   const capMs = number(b.capMs, 'backoff.capMs', Math.max(DEFAULT_BACKOFF.capMs, baseMs), (n) => n >= baseMs, 'a number not below baseMs');
   const maxAttempts = number(b.maxAttempts, 'backoff.maxAttempts', DEFAULT_BACKOFF.maxAttempts, (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer');

@@ -12,6 +12,7 @@ import {
   type AuthError,
 } from './errors.js';
 import { DeadlineScheduler, MAX_TIMER_DELAY_MS } from './deadline-scheduler.js';
+import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 import type { RevocationRecord, RevocationStore } from './revocation.js';
 import { RevocationWatch } from './revocation-watch.js';
 import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
@@ -58,7 +59,17 @@ export interface ConnectionAuthOptions<TClaims extends JWTPayload = JWTPayload> 
   readonly maxReauthsPerMinute?: number;
 }
 
-/** Lifecycle callbacks of one connection. */
+/** Every option of {@link ConnectionAuthOptions}: the typecheck fails if the two drift apart. */
+const CONNECTION_AUTH_OPTION_KEYS = {
+  verifier: true,
+  mapClaims: true,
+  revocationStore: true,
+  warnBeforeSec: true,
+  graceSec: true,
+  maxReauthsPerMinute: true,
+  issuerClockSkewSec: true,
+} as const satisfies KnownKeys<ConnectionAuthOptions>;
+
 /**
  * Lifecycle callbacks. Each receives the connection as its last argument, so an adapter can share one events
  * object between all its connections and find the socket through {@link ConnectionAuth.tag} (one object instead of
@@ -125,6 +136,7 @@ function nonNegative(value: unknown, name: string, fallback: number): number {
 function resolveOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptions<TClaims>): ResolvedOptions<TClaims> {
   const cached = resolved.get(options);
   if (cached) return cached as ResolvedOptions<TClaims>;
+  if (typeof options === 'object' && options !== null) assertKnownKeys('ConnectionAuth options', options, CONNECTION_AUTH_OPTION_KEYS);
   if (typeof options?.verifier?.verify !== 'function') {
     throw new TypeError('ConnectionAuth: "verifier" is required (see createVerifier)');
   }

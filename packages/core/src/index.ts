@@ -80,6 +80,9 @@ export type {
 export { MemoryRevocationStore } from './memory-revocation-store.js';
 export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js';
 
+export { assertKnownKeys, assertPlainObject, isPlainObject } from './option-keys.js';
+export type { KnownKeys } from './option-keys.js';
+
 export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
 
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';

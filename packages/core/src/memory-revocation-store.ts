@@ -1,3 +1,4 @@
+import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import {
   assertRevocationTime,
   revocationApplies,
@@ -18,6 +19,9 @@ export interface MemoryRevocationStoreOptions {
   /** Clock in ms since the epoch (default `Date.now`). */
   readonly now?: () => number;
 }
+
+/** Every option of {@link MemoryRevocationStoreOptions}: the typecheck fails if the two drift apart. */
+const MEMORY_STORE_OPTION_KEYS = { retentionSec: true, now: true } as const satisfies KnownKeys<MemoryRevocationStoreOptions>;
 
 const SWEEP_EVERY_WRITES = 256;
 
@@ -46,6 +50,8 @@ export class MemoryRevocationStore implements RevocationStore {
   readonly retentionSec: number;
 
   constructor(options: MemoryRevocationStoreOptions = {}) {
+    assertPlainObject('MemoryRevocationStore options', options as unknown);
+    assertKnownKeys('MemoryRevocationStore options', options, MEMORY_STORE_OPTION_KEYS);
     const retentionSec = options.retentionSec ?? 86_400;
     if (typeof retentionSec !== 'number' || !Number.isFinite(retentionSec) || retentionSec <= 0) {
       throw new TypeError('MemoryRevocationStore: "retentionSec" must be a positive number');

@@ -1,12 +1,18 @@
 import type { AuthContext } from './auth-context.js';
 import { AuthForbiddenError, AuthUnavailableError, isAuthError } from './errors.js';
+import { assertKnownKeys, isPlainObject, type KnownKeys } from './option-keys.js';
 
 /**
  * What an action needs:
- * - a string: that permission;
- * - an array: all of them;
- * - `{ allOf, anyOf }`: every `allOf` and at least one `anyOf` (either may be omitted);
- * - `null`: authenticated is enough.
+ * - a non-empty string: that permission;
+ * - a non-empty array: all of them;
+ * - `{ allOf, anyOf }`: every `allOf` and at least one `anyOf` (either may be omitted, not both; neither empty);
+ * - `null`: authenticated is enough (the only way to say so: `{}`, `[]` or `{ anyOf: [] }` are errors).
+ *
+ * @example
+ * ```ts
+ * const rules: Record<string, PermissionRequirement> = { whoami: null, 'doc:delete': { allOf: ['doc:admin'] } };
+ * ```
  */
 export type PermissionRequirement =
   | string
@@ -53,7 +59,7 @@ export type AuthorizeHook<TContext extends AuthContext = AuthContext> = (
 ) => boolean | Promise<boolean>;
 
 /**
- * Requirement helper: all of `permissions`.
+ * Requirement helper: all of `permissions` (at least one; a `TypeError` otherwise, at configuration time).
  *
  * @example
  * ```ts
@@ -61,11 +67,12 @@ export type AuthorizeHook<TContext extends AuthContext = AuthContext> = (
  * ```
  */
 export function allOf(...permissions: string[]): PermissionRequirement {
+  checkList(permissions, 'allOf()');
   return { allOf: permissions };
 }
 
 /**
- * Requirement helper: at least one of `permissions`.
+ * Requirement helper: at least one of `permissions` (at least one; a `TypeError` otherwise, at configuration time).
  *
  * @example
  * ```ts
@@ -73,38 +80,91 @@ export function allOf(...permissions: string[]): PermissionRequirement {
  * ```
  */
 export function anyOf(...permissions: string[]): PermissionRequirement {
+  checkList(permissions, 'anyOf()');
   return { anyOf: permissions };
 }
 
-const AUTHENTICATED_ONLY: CompiledRequirement = Object.freeze({ allOf: Object.freeze([]), anyOf: Object.freeze([]) });
+/** The keys a requirement object may have (a misspelt `allof` must not mean "no permission needed"). */
+const REQUIREMENT_KEYS = { allOf: true, anyOf: true } as const satisfies KnownKeys<{ allOf?: unknown; anyOf?: unknown }>;
 
-function checkList(list: unknown, what: string): string[] {
-  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p.length > 0)) {
-    throw new TypeError(`${what} must be an array of non-empty permission strings`);
+/** Requirements this module built: compiling one again returns it as is (it may be authenticated-only). */
+const compiled = new WeakSet<object>();
+
+function freeze(allOf: readonly string[], anyOf: readonly string[]): CompiledRequirement {
+  const requirement = Object.freeze({ allOf: Object.freeze([...allOf]), anyOf: Object.freeze([...anyOf]) });
+  compiled.add(requirement);
+  return requirement;
+}
+
+const AUTHENTICATED_ONLY = freeze([], []);
+
+/** A non-empty array of distinct non-empty strings, without holes; a `TypeError` naming `what` otherwise. */
+function checkList(list: unknown, what: string): readonly string[] {
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(`sockauth: ${what} must be a non-empty array of permission strings (null means "authenticated only")`);
   }
-  return [...list];
+  // An index loop, not every(): every() skips holes.
+  for (let i = 0; i < list.length; i++) {
+    const permission: unknown = list[i];
+    if (typeof permission !== 'string' || permission.length === 0) {
+      throw new TypeError(`sockauth: ${what}[${i}] must be a non-empty permission string`);
+    }
+    if (list.indexOf(permission) !== i) {
+      throw new TypeError(`sockauth: ${what} lists ${JSON.stringify(permission)} twice`);
+    }
+  }
+  return list as string[];
 }
 
 /**
- * Validates and freezes a requirement. Throws `TypeError` on a malformed one, at configuration time.
+ * Validates and freezes a requirement, at configuration time. Accepted, exactly:
+ * - `null`: authenticated is enough (the one way to say "no permission");
+ * - a non-empty string;
+ * - a non-empty array of distinct non-empty strings (all of them);
+ * - a plain object with only `allOf` and/or `anyOf`, at least one of them, each such an array;
+ * - a requirement this function returned.
+ *
+ * Anything else (`{}`, `[]`, `{ anyOf: [] }`, a misspelt key such as `allof`, `undefined`, a number, a class
+ * instance) throws a `TypeError`: a malformed rule is a start-up error, never "no permission needed". `name` says
+ * what is being compiled (`events["doc:delete"]`), for the message.
+ *
+ * @example
+ * ```ts
+ * const canDelete = compileRequirement({ allOf: ['doc:admin'] }, 'events["doc:delete"]');
+ * compileRequirement({ allof: ['doc:admin'] }, 'events["doc:delete"]'); // TypeError: ... did you mean "allOf"?
+ * ```
  */
-export function compileRequirement(requirement: PermissionRequirement | CompiledRequirement): CompiledRequirement {
+export function compileRequirement(
+  requirement: PermissionRequirement | CompiledRequirement,
+  name = 'permission requirement',
+): CompiledRequirement {
   if (requirement === null) return AUTHENTICATED_ONLY;
   if (typeof requirement === 'string') {
-    if (requirement.length === 0) throw new TypeError('a permission requirement must not be empty');
-    return Object.freeze({ allOf: Object.freeze([requirement]), anyOf: Object.freeze([]) });
+    if (requirement.length === 0) throw new TypeError(`sockauth: ${name} must not be an empty string (null means "authenticated only")`);
+    return freeze([requirement], []);
   }
-  if (Array.isArray(requirement)) {
-    return Object.freeze({ allOf: Object.freeze(checkList(requirement, 'requirement')), anyOf: Object.freeze([]) });
+  if (Array.isArray(requirement)) return freeze(checkList(requirement, name), []);
+  if (typeof requirement === 'object' && compiled.has(requirement)) return requirement as CompiledRequirement;
+  if (isPlainObject(requirement)) {
+    assertKnownKeys(name, requirement, REQUIREMENT_KEYS, 'key');
+    const { allOf: all, anyOf: any } = requirement as { allOf?: unknown; anyOf?: unknown };
+    if (all === undefined && any === undefined) {
+      throw new TypeError(`sockauth: ${name} must have "allOf" or "anyOf" (null means "authenticated only")`);
+    }
+    return freeze(
+      all === undefined ? [] : checkList(all, `${name}.allOf`),
+      any === undefined ? [] : checkList(any, `${name}.anyOf`),
+    );
   }
-  if (typeof requirement === 'object') {
-    const { allOf: all = [], anyOf: any = [] } = requirement as CompiledRequirement;
-    return Object.freeze({
-      allOf: Object.freeze(checkList(all, 'allOf')),
-      anyOf: Object.freeze(checkList(any, 'anyOf')),
-    });
-  }
-  throw new TypeError('a permission requirement must be a string, an array, { allOf, anyOf } or null');
+  throw new TypeError(
+    `sockauth: ${name} must be null, a permission string, a non-empty array of them or { allOf, anyOf } (got ${describeValue(requirement)})`,
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
 }
 
 /** True when the context's permissions satisfy the requirement (no live policy involved). */

@@ -8,6 +8,7 @@ import {
   type RemoteJWKSet,
 } from 'jose';
 import { causeOf } from './error-cause.js';
+import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import { AuthUnavailableError, type AuthErrorCause } from './errors.js';
 import { validateNumber } from './validate-number.js';
 import { tokenDigest } from './verified-token-cache.js';
@@ -64,18 +65,21 @@ const DEFAULT_MAX_BACKOFF_MS = 300_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_COOLDOWN_MS = 86_400_000;
 const MAX_TIMEOUT_MS = 300_000;
-const OPTION_NAMES: ReadonlySet<string> = new Set(['cooldownMs', 'cacheMaxAgeMs', 'maxBackoffMs', 'timeoutMs', 'headers']);
+/** Every option of {@link RemoteJwksOptions}: the typecheck fails if the two drift apart. */
+const REMOTE_JWKS_OPTION_KEYS = {
+  cooldownMs: true,
+  cacheMaxAgeMs: true,
+  maxBackoffMs: true,
+  timeoutMs: true,
+  headers: true,
+} as const satisfies KnownKeys<RemoteJwksOptions>;
 
 /** Validates `jwksOptions`; every mistake is a `TypeError` at configuration time. */
 function resolveRemoteJwksOptions(options: unknown): ResolvedRemoteJwksOptions {
   if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('createVerifier: "jwksOptions" must be an object');
-  }
-  for (const name of Object.keys(options)) {
-    // A misspelt option would otherwise silently leave the default in force.
-    if (!OPTION_NAMES.has(name)) throw new TypeError(`createVerifier: unknown "jwksOptions" option ${JSON.stringify(name)}`);
-  }
+  assertPlainObject('createVerifier options.jwksOptions', options);
+  // A misspelt option would otherwise silently leave the default in force.
+  assertKnownKeys('createVerifier options.jwksOptions', options, REMOTE_JWKS_OPTION_KEYS);
   const given = options as RemoteJwksOptions;
   const cooldownMs = validateNumber(given.cooldownMs, 'jwksOptions.cooldownMs', DEFAULT_COOLDOWN_MS, 0, MAX_COOLDOWN_MS);
   // Neither may undercut the cooldown: that is what bounds how often the endpoint is fetched.

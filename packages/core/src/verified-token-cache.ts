@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { errors as joseErrors, type JWTPayload } from './jose.js';
 import { deepFreeze } from './auth-context.js';
+import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 
 /**
  * Tuning of the verified-token cache of {@link createVerifier} (option `cache`). Reconnect storms present the
@@ -23,7 +24,8 @@ export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 export const DEFAULT_CACHE_MAX_AGE_SEC = 300;
 const MAX_CACHE_ENTRIES = 1_000_000;
 const MAX_CACHE_AGE_SEC = 3600;
-const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(['maxEntries', 'maxAgeSec']);
+/** Every option of {@link VerifiedTokenCacheOptions}: the typecheck fails if the two drift apart. */
+const CACHE_OPTION_KEYS = { maxEntries: true, maxAgeSec: true } as const satisfies KnownKeys<VerifiedTokenCacheOptions>;
 
 /** The validated cache settings, or `undefined` when the cache is off. */
 export interface ResolvedCacheOptions {
@@ -38,10 +40,8 @@ export function resolveCacheOptions(cache: unknown): ResolvedCacheOptions | unde
   if (typeof cache !== 'object' || cache === null || Array.isArray(cache)) {
     throw new TypeError('createVerifier: "cache" must be false or { maxEntries?, maxAgeSec? }');
   }
-  for (const name of Object.keys(cache)) {
-    // A misspelt option would otherwise silently leave the default in force.
-    if (!CACHE_OPTION_NAMES.has(name)) throw new TypeError(`createVerifier: unknown "cache" option ${JSON.stringify(name)}`);
-  }
+  // A misspelt option would otherwise silently leave the default in force.
+  assertKnownKeys('createVerifier options.cache', cache, CACHE_OPTION_KEYS);
   const { maxEntries = DEFAULT_CACHE_MAX_ENTRIES, maxAgeSec = DEFAULT_CACHE_MAX_AGE_SEC } = cache as VerifiedTokenCacheOptions;
   if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_CACHE_ENTRIES) {
     throw new TypeError(`createVerifier: "cache.maxEntries" must be an integer from 1 to ${MAX_CACHE_ENTRIES}`);

@@ -22,6 +22,7 @@ import {
 } from './errors.js';
 import { tokenHasDuplicateMembers } from './duplicate-members.js';
 import { causeOf } from './error-cause.js';
+import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import { RemoteKeySet, type RemoteJwksOptions } from './remote-key-set.js';
 import { validateNumber } from './validate-number.js';
 import {
@@ -128,6 +129,26 @@ export interface VerifierOptions {
   readonly cache?: VerifiedTokenCacheOptions | false;
 }
 
+/** Every option of {@link VerifierOptions}: the typecheck fails if the two drift apart. */
+const VERIFIER_OPTION_KEYS = {
+  algorithms: true,
+  secret: true,
+  publicKey: true,
+  jwks: true,
+  jwksUri: true,
+  jwksOptions: true,
+  verify: true,
+  issuer: true,
+  audience: true,
+  typ: true,
+  requiredClaims: true,
+  clockToleranceSec: true,
+  maxTokenAgeSec: true,
+  maxTokenBytes: true,
+  now: true,
+  cache: true,
+} as const satisfies KnownKeys<VerifierOptions>;
+
 /** A verified token. */
 export interface VerifiedToken {
   /** The verified claims; `exp` is always a number. */
@@ -198,6 +219,9 @@ function resolveKeySource(options: VerifierOptions, symmetric: boolean): Resolve
     );
   }
   const [source] = given;
+  if (options.jwksOptions !== undefined && source !== 'jwksUri') {
+    throw new TypeError('createVerifier: "jwksOptions" only applies to "jwksUri"');
+  }
   if (source === 'verify') {
     if (typeof options.verify !== 'function') throw new TypeError('createVerifier: "verify" must be a function');
     return { key: undefined };
@@ -401,6 +425,8 @@ function assertUniqueMembers(token: string): void {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (typeof options !== 'object' || options === null) throw new TypeError('createVerifier: options are required');
+  // A misspelt `issuer` or `audience` would otherwise verify tokens of any issuer or audience.
+  assertKnownKeys('createVerifier options', options, VERIFIER_OPTION_KEYS);
   const algorithms = validateAlgorithms(options.algorithms);
   const symmetric = SYMMETRIC.has(algorithms[0]!);
   const clockToleranceSec = validateNumber(

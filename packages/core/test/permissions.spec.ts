@@ -90,7 +90,8 @@ describe('compileRequirement', () => {
   it('accepts { allOf, anyOf }, either optional', () => {
     expect(compileRequirement({ allOf: ['a'], anyOf: ['b', 'c'] })).toEqual({ allOf: ['a'], anyOf: ['b', 'c'] });
     expect(compileRequirement({ anyOf: ['b'] })).toEqual({ allOf: [], anyOf: ['b'] });
-    expect(compileRequirement({})).toEqual({ allOf: [], anyOf: [] });
+    expect(compileRequirement({ allOf: ['a'] })).toEqual({ allOf: ['a'], anyOf: [] });
+    expect(compileRequirement(Object.assign(Object.create(null), { anyOf: ['b'] }))).toEqual({ allOf: [], anyOf: ['b'] });
   });
 
   it('treats null as authenticated-only', () => {
@@ -100,6 +101,13 @@ describe('compileRequirement', () => {
   it('builds requirements with allOf() and anyOf()', () => {
     expect(compileRequirement(allOf('a', 'b'))).toEqual({ allOf: ['a', 'b'], anyOf: [] });
     expect(compileRequirement(anyOf('a', 'b'))).toEqual({ allOf: [], anyOf: ['a', 'b'] });
+  });
+
+  it('refuses allOf() and anyOf() with no permission, or a malformed one', () => {
+    expect(() => allOf()).toThrow(TypeError);
+    expect(() => anyOf()).toThrow(TypeError);
+    expect(() => allOf('a', '')).toThrow(TypeError);
+    expect(() => anyOf('a', 1 as unknown as string)).toThrow(TypeError);
   });
 
   it('returns a frozen copy that later edits of the input cannot change', () => {
@@ -112,22 +120,47 @@ describe('compileRequirement', () => {
     expect(Object.isFrozen(compiled.anyOf)).toBe(true);
   });
 
-  it('accepts an already compiled requirement', () => {
+  it('accepts an already compiled requirement, the authenticated-only one included', () => {
     const compiled = compileRequirement({ allOf: ['a'], anyOf: ['b'] });
-    expect(compileRequirement(compiled)).toEqual(compiled);
+    expect(compileRequirement(compiled)).toBe(compiled);
+    const authenticated = compileRequirement(null);
+    expect(compileRequirement(authenticated)).toBe(authenticated);
   });
 
+  // Issue #13.1: each of these used to compile to "no permission needed".
   it.each<[string, unknown]>([
+    ['a misspelt key (allof)', { allof: ['doc:admin'] }],
+    ['an empty object', {}],
+    ['an empty anyOf', { anyOf: [] }],
+    ['an empty allOf', { allOf: [] }],
+    ['an empty allOf beside a valid anyOf', { allOf: [], anyOf: ['a'] }],
+    ['an empty array', []],
+    ['a look-alike of a compiled requirement', { allOf: [], anyOf: [] }],
+    ['a valid key beside an unknown one', { allOf: ['a'], noneOf: ['b'] }],
+    ['undefined', undefined],
+    ['allOf: undefined alone', { allOf: undefined }],
     ['an empty string', ''],
     ['an array with an empty string', ['a', '']],
     ['an array with a number', ['a', 1]],
+    ['an array with a hole', [, 'a']], // eslint-disable-line no-sparse-arrays
+    ['an array with a duplicate', ['a', 'a']],
     ['allOf that is a string', { allOf: 'a' }],
     ['anyOf with a non-string', { anyOf: [null] }],
     ['a number', 42],
     ['a boolean', true],
-    ['undefined', undefined],
+    ['a function', () => 'a'],
+    ['a Set', new Set(['a'])],
+    ['a class instance', new (class Rule { allOf = ['a']; })()],
   ])('throws a TypeError for %s', (_, requirement) => {
     expect(() => compileRequirement(requirement as PermissionRequirement)).toThrow(TypeError);
+  });
+
+  it('names what it compiles and suggests the key that was meant', () => {
+    expect(() => compileRequirement({ allof: ['doc:admin'] } as PermissionRequirement, 'events["doc:delete"]')).toThrow(
+      'sockauth: unknown key "allof" in events["doc:delete"]; did you mean "allOf"?',
+    );
+    expect(() => compileRequirement({}, 'events["doc:delete"]')).toThrow(/events\["doc:delete"\]/);
+    expect(() => compileRequirement({ anyOf: [] }, 'events["doc:delete"]')).toThrow(/events\["doc:delete"\]\.anyOf/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
 import type { SockAuthHooks } from '@sockauth/socket.io';
 import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, OTEL_METRIC_NAMES, type METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
@@ -36,6 +37,14 @@ export interface OpenTelemetryHooksOptions extends CommonMetricsOptions {
   readonly buckets?: readonly number[];
 }
 
+/** Every option of {@link OpenTelemetryHooksOptions}: the typecheck fails if the two drift apart. */
+const OTEL_OPTION_KEYS = {
+  meter: true,
+  prefix: true,
+  buckets: true,
+  verifyLatency: true,
+} as const satisfies KnownKeys<OpenTelemetryHooksOptions>;
+
 function otelName(prefix: string, key: keyof typeof METRIC_NAMES): string {
   return prefix + OTEL_METRIC_NAMES[key];
 }
@@ -51,6 +60,7 @@ function otelName(prefix: string, key: keyof typeof METRIC_NAMES): string {
  * ```
  */
 export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuthHooks {
+  if (typeof options === 'object' && options !== null) assertKnownKeys('openTelemetryHooks options', options, OTEL_OPTION_KEYS);
   const meter = options?.meter;
   if (typeof meter?.createCounter !== 'function' || typeof meter.createUpDownCounter !== 'function' || typeof meter.createHistogram !== 'function') {
     throw new TypeError('openTelemetryHooks: "meter" must be an OpenTelemetry Meter');

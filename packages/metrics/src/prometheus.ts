@@ -1,3 +1,4 @@
+import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
 import type { SockAuthHooks } from '@sockauth/socket.io';
 import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
@@ -53,6 +54,15 @@ export interface PrometheusHooksOptions<R extends PromRegistryLike = PromRegistr
   readonly buckets?: readonly number[];
 }
 
+/** Every option of {@link PrometheusHooksOptions}: the typecheck fails if the two drift apart. */
+const PROMETHEUS_OPTION_KEYS = {
+  client: true,
+  registry: true,
+  prefix: true,
+  buckets: true,
+  verifyLatency: true,
+} as const satisfies KnownKeys<PrometheusHooksOptions>;
+
 /**
  * sockauth hooks that maintain Prometheus metrics (see {@link METRIC_NAMES}) in a prom-client registry. Metrics
  * already registered under the same names (a second `SockAuth` in the process, a hot reload) are reused.
@@ -66,6 +76,7 @@ export interface PrometheusHooksOptions<R extends PromRegistryLike = PromRegistr
  * ```
  */
 export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusHooksOptions<R>): SockAuthHooks {
+  if (typeof options === 'object' && options !== null) assertKnownKeys('prometheusHooks options', options, PROMETHEUS_OPTION_KEYS);
   const client = options?.client;
   if (typeof client?.Counter !== 'function' || typeof client.Gauge !== 'function' || typeof client.Histogram !== 'function') {
     throw new TypeError('prometheusHooks: "client" must be the prom-client module');

@@ -1,5 +1,6 @@
 import type { Reflector } from '@nestjs/core';
 import { compileRequirement, type CompiledRequirement } from '@sockauth/core';
+import { messageHandlers, type GatewayInfo } from './gateway.explorer.js';
 import { PublicMetadata } from './public.decorator.js';
 import { RequireAnyPermissionMetadata } from './require-any-permission.decorator.js';
 import { RequirePermissionsMetadata } from './require-permissions.decorator.js';
@@ -22,8 +23,25 @@ export function handlerRequirement(reflector: Reflector, handler: Function, gate
   // A requirement on the handler itself beats @Public() on its gateway.
   if (!ownRequirement && reflector.get(PublicMetadata, gateway) === true) return 'public';
   const targets = [handler, gateway];
-  return compileRequirement({
-    allOf: reflector.getAllAndOverride(RequirePermissionsMetadata, targets) ?? [],
-    anyOf: reflector.getAllAndOverride(RequireAnyPermissionMetadata, targets) ?? [],
-  });
+  const all = reflector.getAllAndOverride(RequirePermissionsMetadata, targets);
+  const any = reflector.getAllAndOverride(RequireAnyPermissionMetadata, targets);
+  // No decorator: authenticated only. Decorator metadata that lists nothing (e.g. `RequirePermissionsMetadata([])`)
+  // is a malformed rule, refused by compileRequirement like any other, never "no permission needed".
+  if (all === undefined && any === undefined) return AUTHENTICATED;
+  return compileRequirement(
+    { ...(all !== undefined && { allOf: all }), ...(any !== undefined && { anyOf: any }) },
+    `the permission decorators of ${gateway.name || 'anonymous gateway'}.${handler.name || 'anonymous handler'}`,
+  );
+}
+
+const AUTHENTICATED = compileRequirement(null);
+
+/**
+ * Compiles the requirement of every message handler of `gateways` once, at start-up, so that a malformed decorator
+ * fails the application's start with a `TypeError` naming the handler, not its first message.
+ */
+export function assertHandlerRequirements(reflector: Reflector, gateways: readonly GatewayInfo[]): void {
+  for (const gateway of gateways) {
+    for (const { handler } of messageHandlers(gateway.metatype)) handlerRequirement(reflector, handler, gateway.metatype);
+  }
 }

@@ -1,5 +1,5 @@
 import { Reflector } from '@nestjs/core';
-import { assertPermissions } from './require-permissions.decorator.js';
+import { checkedDecorator } from './require-permissions.decorator.js';
 import { REQUIRE_ANY_PERMISSION_KEY } from './sockauth.constants.js';
 
 /**
@@ -27,6 +27,5 @@ export const RequireAnyPermissionMetadata = Reflector.createDecorator<readonly s
  * ```
  */
 export function RequireAnyPermission(...permissions: string[]): ClassDecorator & MethodDecorator {
-  assertPermissions('RequireAnyPermission', permissions);
-  return RequireAnyPermissionMetadata(permissions);
+  return checkedDecorator('RequireAnyPermission', permissions, RequireAnyPermissionMetadata(permissions));
 }

@@ -1,4 +1,5 @@
 import { Reflector } from '@nestjs/core';
+import { compileRequirement } from '@sockauth/core';
 import { REQUIRE_PERMISSIONS_KEY } from './sockauth.constants.js';
 
 /**
@@ -33,16 +34,36 @@ export const RequirePermissionsMetadata = Reflector.createDecorator<readonly str
  * ```
  */
 export function RequirePermissions(...permissions: string[]): ClassDecorator & MethodDecorator {
-  assertPermissions('RequirePermissions', permissions);
-  return RequirePermissionsMetadata(permissions);
+  return checkedDecorator('RequirePermissions', permissions, RequirePermissionsMetadata(permissions));
 }
 
-/** Decorator arguments are checked when the class is defined, not when the first message arrives. */
-export function assertPermissions(decorator: string, permissions: readonly unknown[]): void {
-  if (permissions.length === 0) throw new TypeError(`@${decorator}() needs at least one permission`);
-  for (const permission of permissions) {
-    if (typeof permission !== 'string' || permission.length === 0) {
-      throw new TypeError(`@${decorator}(): permissions must be non-empty strings`);
-    }
+/**
+ * The decorator for `permissions`, or, when they are malformed (none, an empty or non-string one, a duplicate), a
+ * decorator that throws a `TypeError` naming the class or handler it is applied to: when the class is defined,
+ * long before a message could be let through with "no permission needed".
+ */
+export function checkedDecorator(
+  decorator: string,
+  permissions: readonly unknown[],
+  valid: ClassDecorator & MethodDecorator,
+): ClassDecorator & MethodDecorator {
+  const problem = decoratorProblem(decorator, permissions);
+  if (problem === undefined) return valid;
+  return ((target: object, key?: string | symbol) => {
+    const owner = typeof target === 'function' ? target.name : target.constructor.name;
+    const where = key === undefined ? owner : `${owner}.${String(key)}`;
+    throw new TypeError(`${problem} (on ${where || 'an anonymous class'})`);
+  }) as ClassDecorator & MethodDecorator;
+}
+
+function decoratorProblem(decorator: string, permissions: readonly unknown[]): string | undefined {
+  if (permissions.length === 0) {
+    return `sockauth: @${decorator}() needs at least one permission (no decorator means "authenticated only")`;
+  }
+  try {
+    compileRequirement(permissions as string[], `@${decorator}()`);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }

@@ -1,6 +1,6 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
-import type { JWTPayload, Verifier, VerifierOptions } from '@sockauth/core';
-import type { SockAuthOptions } from '@sockauth/socket.io';
+import type { JWTPayload, KnownKeys, Verifier, VerifierOptions } from '@sockauth/core';
+import { SOCK_AUTH_OPTION_KEYS, type SockAuthOptions } from '@sockauth/socket.io';
 
 /**
  * What sockauth still checks itself when another library owns the signature check (`useJwtService`,
@@ -137,3 +137,36 @@ export interface SockAuthModuleAsyncOptions<TClaims extends JWTPayload = JWTPayl
   /** Register the module globally (default `false`). `global` returned by the factory is ignored. */
   readonly global?: boolean;
 }
+
+// The module takes sockAuth's options (its own eventGate excepted) plus its own.
+const { eventGate: _eventGate, ...SHARED_OPTION_KEYS } = SOCK_AUTH_OPTION_KEYS;
+
+/** Every option of {@link SockAuthModuleOptions}: the typecheck fails if the two drift apart. */
+export const SOCKAUTH_MODULE_OPTION_KEYS = {
+  ...SHARED_OPTION_KEYS,
+  useJwtService: true,
+  passport: true,
+  global: true,
+  allowUnauthenticatedGateways: true,
+  gatewayExceptionFilter: true,
+} as const satisfies KnownKeys<SockAuthModuleOptions>;
+
+/** Every option of {@link SockAuthPassportOptions}. */
+export const SOCKAUTH_PASSPORT_OPTION_KEYS = { strategy: true, extractor: true } as const satisfies KnownKeys<SockAuthPassportOptions>;
+
+/** Every option of {@link SockAuthModuleAsyncOptions}. */
+export const SOCKAUTH_MODULE_ASYNC_OPTION_KEYS = {
+  imports: true,
+  useFactory: true,
+  inject: true,
+  global: true,
+} as const satisfies KnownKeys<SockAuthModuleAsyncOptions>;
+
+/** Every option of {@link DelegatedVerifierPolicy}. */
+export const DELEGATED_VERIFIER_POLICY_KEYS = {
+  algorithms: true,
+  clockToleranceSec: true,
+  maxTokenBytes: true,
+  requiredClaims: true,
+  now: true,
+} as const satisfies KnownKeys<DelegatedVerifierPolicy>;

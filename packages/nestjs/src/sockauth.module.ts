@@ -7,9 +7,14 @@ import {
 } from '@nestjs/common';
 import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { assertKnownKeys } from '@sockauth/core';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
 import { SockAuthIoAdapter, createModuleAdapter } from './sockauth-io.adapter.js';
-import type { SockAuthModuleAsyncOptions, SockAuthModuleOptions } from './sockauth-options.interface.js';
+import {
+  SOCKAUTH_MODULE_ASYNC_OPTION_KEYS,
+  type SockAuthModuleAsyncOptions,
+  type SockAuthModuleOptions,
+} from './sockauth-options.interface.js';
 import type { JWTPayload } from '@sockauth/core';
 import { SockAuthService, internalsOf } from './sockauth.service.js';
 import { WsAuthExceptionFilter } from './ws-auth-exception.filter.js';
@@ -95,6 +100,7 @@ export class SockAuthModule implements OnApplicationBootstrap {
    */
   static forRootAsync<TClaims extends JWTPayload = JWTPayload>(options: SockAuthModuleAsyncOptions<TClaims>): DynamicModule {
     if (typeof options?.useFactory !== 'function') throw new TypeError('sockauth: forRootAsync needs "useFactory"');
+    assertKnownKeys('SockAuthModule.forRootAsync options', options, SOCKAUTH_MODULE_ASYNC_OPTION_KEYS);
     const provider: Provider = {
       provide: SOCKAUTH_MODULE_OPTIONS,
       useFactory: options.useFactory,

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
 import {
+  assertKnownKeys,
+  assertPlainObject,
   authenticateToken,
   createVerifier,
   type AuthContext,
@@ -13,12 +15,18 @@ import {
 import { SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
 import type { Server, Socket } from 'socket.io';
 import { DecoratorEnforcement } from './decorator-enforcement.js';
+import { assertHandlerRequirements } from './handler-requirement.js';
 import { exploreGateways, type GatewayInfo } from './gateway.explorer.js';
 import { jwtServiceVerify, type DelegatedVerify } from './jwt-service.verifier.js';
 import { passportVerify } from './passport.verifier.js';
 import { publicNamespaceRule } from './public-namespaces.js';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
-import type { SockAuthModuleOptions } from './sockauth-options.interface.js';
+import {
+  DELEGATED_VERIFIER_POLICY_KEYS,
+  SOCKAUTH_MODULE_OPTION_KEYS,
+  SOCKAUTH_PASSPORT_OPTION_KEYS,
+  type SockAuthModuleOptions,
+} from './sockauth-options.interface.js';
 
 /** Which service authenticates the sockets of a Socket.IO server (read by the guard and the decorators). */
 const servicesByServer = new WeakMap<object, SockAuthService>();
@@ -86,7 +94,15 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
     @Inject(DiscoveryService) discovery: DiscoveryService,
   ) {
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: module options are required');
+    // forRoot's options and those forRootAsync's factory returned: a misspelt option must not leave a default on.
+    assertKnownKeys('SockAuthModule options', options, SOCKAUTH_MODULE_OPTION_KEYS);
+    if (options.passport !== undefined) {
+      assertPlainObject('SockAuthModule options.passport', options.passport as unknown);
+      assertKnownKeys('SockAuthModule options.passport', options.passport, SOCKAUTH_PASSPORT_OPTION_KEYS);
+    }
     const gateways = Object.freeze(exploreGateways(discovery));
+    // A malformed permission decorator fails the start, naming its handler, instead of its first message.
+    assertHandlerRequirements(new Reflector(), gateways);
 
     const modes = [hasKeySource(options.verifier), options.useJwtService === true, options.passport !== undefined];
     if (modes.filter(Boolean).length !== 1) {
@@ -253,7 +269,7 @@ function hasKeySource(verifier: SockAuthModuleOptions['verifier']): boolean {
 
 function delegatedVerifier(options: SockAuthModuleOptions, verify: VerifierOptions['verify']): VerifierOptions {
   const policy = (options.verifier ?? {}) as VerifierOptions;
-  const allowed = ['algorithms', 'clockToleranceSec', 'maxTokenBytes', 'requiredClaims', 'now'];
+  const allowed = Object.keys(DELEGATED_VERIFIER_POLICY_KEYS);
   const extra = Object.keys(policy).filter((key) => !allowed.includes(key) && policy[key as keyof VerifierOptions] !== undefined);
   if (extra.length > 0) {
     // issuer/audience/typ/maxTokenAgeSec would be silently ignored with a delegated verifier: say so instead.
@@ -261,6 +277,7 @@ function delegatedVerifier(options: SockAuthModuleOptions, verify: VerifierOptio
       `sockauth: with "useJwtService" or "passport", configure ${extra.join(', ')} there; "verifier" takes only ${allowed.join(', ')}`,
     );
   }
+  assertKnownKeys('SockAuthModule options.verifier', policy, DELEGATED_VERIFIER_POLICY_KEYS);
   return { ...policy, algorithms: policy.algorithms ?? DEFAULT_DELEGATED_ALGORITHMS, verify };
 }
 

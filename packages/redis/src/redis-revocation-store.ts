@@ -3,8 +3,10 @@ import {
   AuthUnavailableError,
   MemoryRevocationStore,
   assertRevocationTime,
+  assertKnownKeys,
   revocationApplies,
   type AuthErrorCause,
+  type KnownKeys,
   type RevocationKind,
   type RevocationListener,
   type RevocationRecord,
@@ -89,6 +91,21 @@ export interface RedisRevocationStoreOptions {
   /** Clock in ms since the epoch (default `Date.now`). */
   readonly now?: () => number;
 }
+
+/** Every option of {@link RedisRevocationStoreOptions}: the typecheck fails if the two drift apart. */
+const REDIS_STORE_OPTION_KEYS = {
+  url: true,
+  client: true,
+  keyPrefix: true,
+  channel: true,
+  retentionSec: true,
+  failMode: true,
+  connectTimeoutMs: true,
+  commandTimeoutMs: true,
+  healthCheckIntervalMs: true,
+  onStatusChange: true,
+  now: true,
+} as const satisfies KnownKeys<RedisRevocationStoreOptions>;
 
 /** The subset of a node-redis client the store uses. */
 interface Connection {
@@ -224,6 +241,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   constructor(options: RedisRevocationStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('RedisRevocationStore: options are required');
+    assertKnownKeys('RedisRevocationStore options', options, REDIS_STORE_OPTION_KEYS);
     const { url, client } = options;
     if ((url === undefined) === (client === undefined)) {
       throw new TypeError('RedisRevocationStore: give exactly one of "url" or "client"');

@@ -83,7 +83,7 @@ export class EventCheck {
     handler: (this: Socket, ...args: A) => unknown,
   ): (this: Socket, ...args: A) => void {
     if (typeof handler !== 'function') throw new TypeError('sockauth: guard(requirement, handler) needs a function');
-    const compiled = compileRequirement(requirement);
+    const compiled = compileRequirement(requirement, `guard(requirement) of ${handler.name || 'an anonymous handler'}`);
     const self = this;
     const guarded = function (this: Socket, ...args: A): void {
       const state = self.#states.get(this);

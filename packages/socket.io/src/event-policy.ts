@@ -1,9 +1,12 @@
-import { compileRequirement, type CompiledRequirement, type PermissionRequirement } from '@sockauth/core';
+import { assertPlainObject, compileRequirement, type CompiledRequirement, type PermissionRequirement } from '@sockauth/core';
 
 /**
- * Which permissions each event needs. Keys are event names or `prefix*` patterns (`'admin:*'`); values are
- * requirements (`'chat:write'`, `['a', 'b']` = all of, `{ anyOf: [...] }`, or `null` = authenticated is enough).
- * The exact name wins over patterns; among patterns, the longest prefix wins.
+ * Which permissions each event needs. Keys are event names or `prefix*` patterns (`'admin:*'`; `'*'` alone covers
+ * every event no other entry does); values are requirements (`'chat:write'`, `['a', 'b']` = all of,
+ * `{ anyOf: [...] }`, or `null` = authenticated is enough). The exact name wins over patterns; among patterns, the
+ * longest prefix wins. Strict, at start-up: a malformed requirement (`{}`, `[]`, `{ anyOf: [] }`, a misspelt
+ * `allof`), an empty name or a `*` anywhere but at the end of a name is a `TypeError` naming the entry, never
+ * "no permission needed".
  *
  * @example
  * ```ts
@@ -21,14 +24,15 @@ export class EventPolicy {
   readonly #patterns: { readonly prefix: string; readonly requirement: CompiledRequirement }[] = [];
 
   constructor(events: EventPermissions = {}) {
-    if (typeof events !== 'object' || events === null) throw new TypeError('sockauth: "events" must be an object');
+    assertPlainObject('"events"', events as unknown);
     for (const [name, requirement] of Object.entries(events)) {
-      let compiled: CompiledRequirement;
-      try {
-        compiled = compileRequirement(requirement);
-      } catch (error) {
-        throw new TypeError(`sockauth: events[${JSON.stringify(name)}]: ${(error as Error).message}`);
+      const entry = `events[${JSON.stringify(name)}]`;
+      if (name.length === 0) throw new TypeError(`sockauth: ${entry}: an event name must not be empty`);
+      // 'doc:*:delete' or '*:delete' would be an exact name no event has: the rule would silently never apply.
+      if (name.indexOf('*') !== -1 && name.indexOf('*') !== name.length - 1) {
+        throw new TypeError(`sockauth: ${entry}: "*" may only end a name (a prefix pattern such as "admin:*")`);
       }
+      const compiled = compileRequirement(requirement, entry);
       if (name.endsWith('*')) this.#patterns.push({ prefix: name.slice(0, -1), requirement: compiled });
       else this.#exact.set(name, compiled);
     }

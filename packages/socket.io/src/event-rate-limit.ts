@@ -1,3 +1,5 @@
+import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
+
 /**
  * Per-socket event rate limit: a token bucket per socket, refilled from the clock on each event (no timers).
  *
@@ -22,6 +24,13 @@ export interface EventRateLimitOptions {
    */
   readonly disconnectAfter?: number;
 }
+
+/** Every option of {@link EventRateLimitOptions}: the typecheck fails if the two drift apart. */
+const EVENT_RATE_LIMIT_OPTION_KEYS = {
+  perSecond: true,
+  burst: true,
+  disconnectAfter: true,
+} as const satisfies KnownKeys<EventRateLimitOptions>;
 
 /** What to do with one event. */
 export type RateVerdict = 'allow' | 'refuse' | 'disconnect';
@@ -52,6 +61,7 @@ function resolveLimits(options: EventRateLimitOptions): Limits {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('sockauth: "eventRateLimit" must be { perSecond, burst?, disconnectAfter? } or false');
   }
+  assertKnownKeys('sockAuth options.eventRateLimit', options, EVENT_RATE_LIMIT_OPTION_KEYS);
   const perSecond = positive(options.perSecond, 'perSecond');
   const burst = options.burst === undefined ? Math.max(1, Math.ceil(perSecond)) : positive(options.burst, 'burst');
   if (burst < 1) throw new TypeError('sockauth: "eventRateLimit.burst" must be at least 1');

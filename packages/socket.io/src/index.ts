@@ -1,5 +1,6 @@
 export { SockAuth, createSockAuth, sockAuth } from './sock-auth.js';
 export type { SocketMiddleware } from './sock-auth.js';
+export { SOCK_AUTH_OPTION_KEYS } from './options.js';
 export type {
   EventGate,
   EventGateVerdict,

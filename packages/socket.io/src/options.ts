@@ -1,5 +1,6 @@
 import type {
   AuthContext,
+  KnownKeys,
   AuthError,
   AuthErrorCode,
   AuthorizeArgs,
@@ -81,6 +82,17 @@ export interface SockAuthHooks {
   /** A live socket was cut because its token expired. */
   onExpire?(info: { readonly socketId: string; readonly subject: string }): void;
 }
+
+/** Every hook of {@link SockAuthHooks}: the typecheck fails if the two drift apart. */
+export const SOCK_AUTH_HOOK_KEYS = {
+  onAuthFailure: true,
+  onAuthenticated: true,
+  onRelease: true,
+  onVerify: true,
+  onReauth: true,
+  onRevoke: true,
+  onExpire: true,
+} as const satisfies KnownKeys<SockAuthHooks>;
 
 /**
  * What an {@link EventGate} decides: `undefined` lets the event through; an `AuthError` refuses it, and sockauth
@@ -243,6 +255,39 @@ export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
    */
   readonly eventRateLimit?: EventRateLimitOptions | false;
 }
+
+/**
+ * Every option of {@link SockAuthOptions}, each mapped to `true`: what `createSockAuth` accepts (any other key is a
+ * `TypeError` naming the nearest of these). For integrations that take the same options plus their own.
+ *
+ * @example
+ * ```ts
+ * const { eventGate: _, ...shared } = SOCK_AUTH_OPTION_KEYS;
+ * const MY_OPTION_KEYS = { ...shared, myOption: true } as const satisfies KnownKeys<MyOptions>;
+ * ```
+ */
+export const SOCK_AUTH_OPTION_KEYS = Object.freeze({
+  verifier: true,
+  mapClaims: true,
+  tokenSources: true,
+  cookie: true,
+  allowQueryToken: true,
+  events: true,
+  unlistedEvents: true,
+  authorize: true,
+  eventGate: true,
+  revocationStore: true,
+  warnBeforeSec: true,
+  graceSec: true,
+  maxReauthsPerMinute: true,
+  skipNamespaces: true,
+  onContextChange: true,
+  hooks: true,
+  logger: true,
+  eventRateLimit: true,
+  maxSocketsPerConnection: true,
+  issuerClockSkewSec: true,
+} as const satisfies KnownKeys<SockAuthOptions>);
 
 /**
  * `socket.data` of an authenticated socket: the fourth type parameter of Socket.IO's `Server`, so handlers read

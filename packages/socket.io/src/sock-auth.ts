@@ -4,7 +4,9 @@ import {
   ConnectionAuth,
   ConnectionRegistry,
   MemoryRevocationStore,
+  assertKnownKeys,
   createVerifier,
+  isPlainObject,
   isAuthError,
   isVerifier,
   mapVerificationError,
@@ -29,7 +31,14 @@ import { EventRateLimiter } from './event-rate-limit.js';
 import { matchesAnyNamespace, validateNamespaceRules, type NamespaceRule } from './namespace-rules.js';
 import { validateLogger } from './logging.js';
 import { isChildNamespace, onSocketForgotten, useFirstMiddleware } from './namespace-hooks.js';
-import type { ReleaseReason, SockAuthHooks, SockAuthOptions, SockAuthSocketData } from './options.js';
+import {
+  SOCK_AUTH_HOOK_KEYS,
+  SOCK_AUTH_OPTION_KEYS,
+  type ReleaseReason,
+  type SockAuthHooks,
+  type SockAuthOptions,
+  type SockAuthSocketData,
+} from './options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
 import { Reauth } from './reauth.js';
 import { Reporter, safely, where } from './reporter.js';
@@ -152,6 +161,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
     const options = typedOptions as unknown as SockAuthOptions;
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
+    // A misspelt option would leave its default in force without a word (or a rule not applied): refuse it.
+    assertKnownKeys('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
     if (options.verifier === undefined) throw new TypeError('sockauth: "verifier" is required');
     this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
     this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
@@ -177,7 +188,10 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     if (options.eventGate !== undefined && typeof options.eventGate !== 'function') {
       throw new TypeError('sockauth: "eventGate" must be a function');
     }
-    const hooks = (this.#hooks = options.hooks ?? {});
+    if (options.onContextChange !== undefined && typeof options.onContextChange !== 'function') {
+      throw new TypeError('sockauth: "onContextChange" must be a function');
+    }
+    const hooks = (this.#hooks = validateHooks(options.hooks));
     const logger = validateLogger(options.logger);
     const limiter =
       options.eventRateLimit === undefined || options.eventRateLimit === false
@@ -466,6 +480,21 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     cutSocket(socket, ERROR_EVENT, error.toJSON());
   }
 
+}
+
+/**
+ * `hooks`: every hook set must be a function, and an object literal may hold nothing but hooks (a misspelt hook
+ * would never run). An instance of a class of hooks may keep other state of its own.
+ */
+function validateHooks(hooks: SockAuthHooks | undefined): SockAuthHooks {
+  if (hooks === undefined) return {};
+  if (typeof hooks !== 'object' || hooks === null) throw new TypeError('sockauth: "hooks" must be an object');
+  if (isPlainObject(hooks)) assertKnownKeys('sockAuth options.hooks', hooks, SOCK_AUTH_HOOK_KEYS, 'hook');
+  for (const name of Object.keys(SOCK_AUTH_HOOK_KEYS) as (keyof SockAuthHooks)[]) {
+    const hook: unknown = hooks[name];
+    if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`sockauth: hook "${name}" must be a function`);
+  }
+  return hooks;
 }
 
 /**

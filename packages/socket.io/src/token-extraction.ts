@@ -1,4 +1,4 @@
-import { AuthInvalidError, AuthMissingError, redactUrl } from '@sockauth/core';
+import { AuthInvalidError, AuthMissingError, assertKnownKeys, assertPlainObject, redactUrl, type KnownKeys } from '@sockauth/core';
 import type { SockAuthOptions } from './options.js';
 
 /**
@@ -29,6 +29,14 @@ export interface CookieTokenOptions {
    */
   readonly allowedOrigins: readonly string[] | ((origin: string) => boolean);
 }
+
+/** Every option of {@link CookieTokenOptions}: the typecheck fails if the two drift apart. */
+const COOKIE_OPTION_KEYS = { name: true, allowedOrigins: true } as const satisfies KnownKeys<CookieTokenOptions>;
+
+/** Every option of the object form of `allowQueryToken`. */
+const QUERY_TOKEN_OPTION_KEYS = { param: true } as const satisfies KnownKeys<
+  Exclude<SockAuthOptions['allowQueryToken'], boolean | undefined>
+>;
 
 /** Resolved extraction settings. */
 export interface TokenExtraction {
@@ -192,12 +200,19 @@ function redactRequest(request: EngineRequestLike, extraction: TokenExtraction):
  */
 export function resolveExtraction(options: Pick<SockAuthOptions, 'allowQueryToken' | 'cookie' | 'tokenSources'>): TokenExtraction {
   const query = options.allowQueryToken;
+  // A truthy string such as 'false' must not switch query tokens on.
+  if (query !== undefined && typeof query !== 'boolean') {
+    assertPlainObject('sockAuth options.allowQueryToken (true, false or { param })', query as unknown);
+    assertKnownKeys('sockAuth options.allowQueryToken', query, QUERY_TOKEN_OPTION_KEYS);
+  }
   const queryParam = typeof query === 'object' && query !== null ? query.param : 'token';
   if (typeof queryParam !== 'string' || queryParam.length === 0) {
     throw new TypeError('sockauth: "allowQueryToken.param" must be a non-empty string');
   }
   const cookie = options.cookie;
   if (cookie !== undefined) {
+    assertPlainObject('sockAuth options.cookie', cookie as unknown);
+    assertKnownKeys('sockAuth options.cookie', cookie, COOKIE_OPTION_KEYS);
     if (typeof cookie.name !== 'string' || cookie.name.length === 0) {
       throw new TypeError('sockauth: "cookie.name" is required');
     }
@@ -209,6 +224,7 @@ export function resolveExtraction(options: Pick<SockAuthOptions, 'allowQueryToke
   if (cookie !== undefined) defaults.push('cookie');
   if (query) defaults.push('query');
   const sources = options.tokenSources ?? defaults;
+  if (!Array.isArray(sources)) throw new TypeError('sockauth: "tokenSources" must be an array');
   for (const source of sources) {
     if (typeof source === 'function') continue;
     if (!['auth', 'header', 'cookie', 'query'].includes(source)) {

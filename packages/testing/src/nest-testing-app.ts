@@ -1,3 +1,4 @@
+import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
 import { closeAfterTest } from './auto-close.js';
 import { createTestIssuer, type TestIssuer } from './test-issuer.js';
 
@@ -35,6 +36,14 @@ export interface SockAuthTestingAppOptions<TApp extends NestAppLike = NestAppLik
    */
   readonly listen?: boolean;
 }
+
+/** Every option of {@link SockAuthTestingAppOptions}: the typecheck fails if the two drift apart. */
+const TESTING_APP_OPTION_KEYS = {
+  issuer: true,
+  sockAuth: true,
+  configure: true,
+  listen: true,
+} as const satisfies KnownKeys<SockAuthTestingAppOptions>;
 
 /** A running Nest application for tests. */
 export interface SockAuthTestingApp<TApp = NestAppLike> {
@@ -129,6 +138,7 @@ export async function createSockAuthTestingApp<TApp extends NestAppLike = NestAp
   metadata: TestingModuleMetadata,
   options: SockAuthTestingAppOptions<TApp> = {},
 ): Promise<SockAuthTestingApp<TApp> | UnstartedSockAuthTestingApp<TApp>> {
+  assertKnownKeys('createSockAuthTestingApp options', options, TESTING_APP_OPTION_KEYS);
   const { configure, listen = true } = options;
   if (configure !== undefined && typeof configure !== 'function') {
     throw new TypeError('createSockAuthTestingApp: "configure" must be a function');

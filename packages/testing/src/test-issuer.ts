@@ -8,7 +8,7 @@ import {
   type JWK,
   type JWTPayload,
 } from '@sockauth/core/jose';
-import type { Algorithm, AuthContext, VerifierOptions } from '@sockauth/core';
+import { assertKnownKeys, type Algorithm, type AuthContext, type KnownKeys, type VerifierOptions } from '@sockauth/core';
 import { serveJwks, type JwksServer } from './jwks-server.js';
 
 /** Claims accepted by {@link TestIssuer.mint}. Everything else is copied into the token as is. */
@@ -49,6 +49,15 @@ export interface TestIssuerOptions {
   /** Clock tolerance put in {@link TestIssuer.verifierOptions} (default 0: expiry tests stay exact). */
   readonly clockToleranceSec?: number;
 }
+
+/** Every option of {@link TestIssuerOptions}: the typecheck fails if the two drift apart. */
+const TEST_ISSUER_OPTION_KEYS = {
+  alg: true,
+  issuer: true,
+  audience: true,
+  defaultTtlSec: true,
+  clockToleranceSec: true,
+} as const satisfies KnownKeys<TestIssuerOptions>;
 
 interface SigningKey {
   readonly kid: string;
@@ -141,6 +150,7 @@ function nowSec(): number {
  * ```
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  assertKnownKeys('createTestIssuer options', options, TEST_ISSUER_OPTION_KEYS);
   const alg = options.alg ?? 'HS256';
   const issuer = options.issuer ?? 'sockauth-test';
   const audience = options.audience ?? 'sockauth-test';
