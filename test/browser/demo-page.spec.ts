@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { SignJWT } from 'jose';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { uniqueRoom, uniqueUser } from '../contract/helpers';
-import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET, contractServers, type RunningServer } from '../contract/servers';
+import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET, SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 
 /** CHROME_PATH, else `chromium` on PATH (what `npm test` checks before it starts: scripts/ensure-system-deps.mjs), else Debian's. */
 const CHROME =
@@ -74,7 +74,7 @@ describe.each(contractServers.map((candidate) => [candidate.name, candidate] as 
 
   beforeAll(async () => {
     server = await candidate.start(SERVER_ENV);
-  });
+  }, SERVER_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await server?.stop();
   });

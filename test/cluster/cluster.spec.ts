@@ -5,7 +5,7 @@
  * - C: examples/nestjs-chat, through a TCP proxy the test can cut, to cut C alone off from Redis.
  */
 import { adminToken, mint, post, uniqueRoom, uniqueUser } from '../contract/helpers';
-import { contractServers, type RunningServer } from '../contract/servers';
+import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 import { cleanup } from '../support/cleanup';
 import { client, connect, connectOutcome, nextEvent, refused, type ClientSocket } from '../support/clients';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../support/redis';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
   [a, b, c] = started.map((result) => (result as PromiseFulfilledResult<RunningServer>).value) as [RunningServer, RunningServer, RunningServer];
-}, 60_000);
+}, SERVER_HOOK_TIMEOUT_MS);
 
 const nodes: RunningServer[] = [];
 function trackNode(node: RunningServer): void {

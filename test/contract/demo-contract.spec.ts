@@ -19,7 +19,7 @@ import {
   uniqueUser,
   type TokenSet,
 } from './helpers';
-import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, contractServers, type RunningServer } from './servers';
+import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from './servers';
 
 /** `{ error: { code: 'AUTH_FORBIDDEN', action: 'none', message } }`, exactly. */
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
@@ -58,7 +58,7 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
       () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
       () => server.start({ JWT_SECRET: '' }),
     ]);
-  }, 40_000);
+  }, SERVER_HOOK_TIMEOUT_MS);
 
   afterEach(cleanup);
 

@@ -5,7 +5,7 @@
 import { cleanup } from '../support/cleanup';
 import { nextEvent, refused } from '../support/clients';
 import { adminToken, ask, connectWith, get, login, post, uniqueUser } from '../contract/helpers';
-import { contractServers, type RunningServer } from '../contract/servers';
+import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 
 afterEach(cleanup);
 
@@ -26,7 +26,7 @@ describe.each(contractServers)('$name: GET /metrics', (server) => {
   let running: RunningServer;
   beforeAll(async () => {
     running = await server.start({});
-  });
+  }, SERVER_HOOK_TIMEOUT_MS);
   afterAll(() => running?.stop());
 
   test('shows the counters moving: handshakes, re-auths, revocations, live sockets, verify latency', async () => {

@@ -12,7 +12,7 @@ import { cleanup } from '../support/cleanup';
 import { connect, nextEvent, refused } from '../support/clients';
 import { pollUntil, readRuleFile, startPrometheus, type PromQueryAnswer, type PrometheusServer } from '../support/prometheus';
 import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contract/helpers';
-import { contractServers, type RunningServer } from '../contract/servers';
+import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 
 const METRICS_PACKAGE = resolve(__dirname, '../../packages/metrics');
 const RULES = resolve(METRICS_PACKAGE, 'alerts/sockauth.rules.yml');
@@ -94,7 +94,7 @@ describe('dashboard and rules against a real Prometheus scraping the demo', () =
     demo = await contractServers[0]!.start({ CLOCK_TOLERANCE_SEC: '0' });
     instance = new URL(demo.url).host;
     prometheus = await startPrometheus({ targets: [instance], job: JOB, ruleFiles: [RULES] });
-  }, 30_000);
+  }, SERVER_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await cleanup();
