@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import type { AuthClientState, AuthClientStatus } from './client-state.js';
+import { requireRandomSource } from './idempotency.js';
 import { emitIdempotent } from './idempotent-emit.js';
 import { Lifecycle } from './lifecycle.js';
 import { resolveOptions, type AuthClientOptions } from './options.js';
@@ -39,6 +40,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
 
   constructor(options: AuthClientOptions) {
     const resolved = resolveOptions(options);
+    requireRandomSource();
     const transport = new SocketIoTransport(options);
     this.socket = transport.socket as unknown as Socket<ListenEvents, EmitEvents>;
     this.#lifecycle = new Lifecycle(resolved, transport);
