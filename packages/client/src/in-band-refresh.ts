@@ -19,9 +19,9 @@ export interface RefreshHost {
   readonly transport: ClientTransport;
   readonly events: Listeners<AuthClientEvents>;
   /** Bumped whenever pending work must be abandoned (close, a stop, a restart). */
-  readonly epoch: number;
+  epoch(): number;
   /** Bumped at every connect and disconnect: an in-band refresh belongs to one connection. */
-  readonly connection: number;
+  connection(): number;
   /** Waits `ms`; `false` if the client restarted or closed meanwhile (`epoch` moved). */
   pause(ms: number, epoch: number): Promise<boolean>;
   /** The server accepted `info` in band: it is the token in force now. */
@@ -43,7 +43,11 @@ export class InBandRefresh {
   #dueAt: number | undefined;
   #running: Promise<boolean> | undefined;
 
-  constructor(private readonly host: RefreshHost) {}
+  readonly #host: RefreshHost;
+
+  constructor(host: RefreshHost) {
+    this.#host = host;
+  }
 
   /** Whether an in-band refresh is under way. */
   get running(): boolean {
@@ -52,7 +56,7 @@ export class InBandRefresh {
 
   /** Forgets the schedule and the attempt under way (the connection ended, or the client restarts). */
   reset(): void {
-    this.host.timers.clear(this.#timer);
+    this.#host.timers.clear(this.#timer);
     this.#timer = this.#dueAt = undefined;
     this.#running = undefined;
   }
@@ -63,7 +67,7 @@ export class InBandRefresh {
    * is wrong: nothing is scheduled and the server's `auth:expiring` (which measures the offset) drives the refresh.
    */
   schedule(): void {
-    const { options, status, clock, timers } = this.host;
+    const { options, status, clock, timers } = this.#host;
     timers.clear(this.#timer);
     this.#timer = this.#dueAt = undefined;
     const { expiresAt, state } = status.current;
@@ -81,7 +85,7 @@ export class InBandRefresh {
 
   /** `auth:expiring`: measures the clock offset, then keeps, re-arms or (if late) re-draws the refresh. */
   expiring(payload: unknown): void {
-    const { options, status, clock, transport } = this.host;
+    const { options, status, clock, transport } = this.#host;
     const expiring = parseExpiring(payload);
     if (expiring === undefined || RESTING.has(status.state)) return;
     const now = Date.now();
@@ -106,7 +110,7 @@ export class InBandRefresh {
   /** Refreshes in band once at a time; concurrent triggers share the same attempt. */
   refresh(): Promise<boolean> {
     if (this.#running !== undefined) return this.#running;
-    const running: Promise<boolean> = this.#run(this.host.epoch, this.host.connection).finally(() => {
+    const running: Promise<boolean> = this.#run(this.#host.epoch(), this.#host.connection()).finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
@@ -115,7 +119,7 @@ export class InBandRefresh {
 
   /** Arms the refresh timer for server time `dueAt`, converted with the current clock offset. */
   #arm(dueAt: number): void {
-    const { status, clock, timers } = this.host;
+    const { status, clock, timers } = this.#host;
     timers.clear(this.#timer);
     this.#dueAt = dueAt;
     const localAt = clock.toLocal(dueAt);
@@ -129,12 +133,12 @@ export class InBandRefresh {
 
   /** Fresh token from `refresh()`, then `auth:refresh` on the live connection; bounded retries with backoff. */
   async #run(epoch: number, connection: number): Promise<boolean> {
-    const host = this.host;
+    const host = this.#host;
     host.timers.clear(this.#timer);
     this.#timer = this.#dueAt = undefined;
     const { backoff, random, ackTimeoutMs } = host.options;
     // Abandoned on close/unauthenticated (epoch) and when this connection ends (the handshake takes over).
-    const live = (): boolean => epoch === host.epoch && connection === host.connection && host.transport.connected;
+    const live = (): boolean => epoch === host.epoch() && connection === host.connection() && host.transport.connected;
     const retry = (failures: number): Promise<boolean> => host.pause(backoffDelay(failures - 1, backoff, random), epoch);
     // The token to present: kept across a lost ack or a `retry` refusal (the token was fine, the server was not);
     // fetched again only when the server says `refresh` (stale or already expired).

@@ -2,7 +2,7 @@ import { authErrorFromPayload, type AuthError } from '@sockauth/core/errors';
 import { backoffDelay } from './backoff.js';
 import { RESTING, STOPPED, StatusStore } from './client-state.js';
 import { EmitError } from './emit-error.js';
-import { InBandRefresh, type RefreshHost } from './in-band-refresh.js';
+import { InBandRefresh } from './in-band-refresh.js';
 import type { ResolvedOptions } from './options.js';
 import { deniedError } from './protocol.js';
 import { ServerClock } from './schedule.js';
@@ -19,13 +19,15 @@ const STABLE_AFTER_MS = 10_000;
  * disconnection leads to (the taxonomy: `refresh`, `retry` with capped full-jitter backoff, `login`, `none`), the
  * retry budget, and the in-band refresh of a live connection. The transport only reports and obeys.
  */
-export class Lifecycle implements RefreshHost {
-  readonly clock = new ServerClock(() => Date.now());
-  readonly status: StatusStore;
-  readonly timers = new Timers();
-  readonly tokens: TokenSource;
-  readonly events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error']);
-  readonly #inBand = new InBandRefresh(this);
+export class Lifecycle {
+  readonly #clock = new ServerClock(() => Date.now());
+  readonly #status: StatusStore;
+  readonly #timers = new Timers();
+  readonly #tokens: TokenSource;
+  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error']);
+  readonly #options: ResolvedOptions;
+  readonly #transport: ClientTransport;
+  readonly #inBand: InBandRefresh;
   #epoch = 0;
   /** Attempts in the current reconnection sequence. */
   #attempt = 0;
@@ -38,14 +40,30 @@ export class Lifecycle implements RefreshHost {
   /** The token the server holds for this connection (handshake or last accepted `auth:refresh`). */
   #inForce: TokenInfo | undefined;
 
-  constructor(
-    readonly options: ResolvedOptions,
-    readonly transport: ClientTransport,
-  ) {
-    this.status = new StatusStore(this.clock, options.autoRefresh);
-    this.tokens = new TokenSource(options, (issuedAtSec) => {
-      this.clock.observeIssuedAt(issuedAtSec);
-      this.status.update({});
+  constructor(options: ResolvedOptions, transport: ClientTransport) {
+    this.#options = options;
+    this.#transport = transport;
+    this.#status = new StatusStore(this.#clock, options.autoRefresh);
+    this.#tokens = new TokenSource(options, (issuedAtSec) => {
+      this.#clock.observeIssuedAt(issuedAtSec);
+      this.#status.update({});
+    });
+    this.#inBand = new InBandRefresh({
+      options,
+      status: this.#status,
+      clock: this.#clock,
+      timers: this.#timers,
+      tokens: this.#tokens,
+      transport,
+      events: this.#events,
+      epoch: () => this.#epoch,
+      connection: () => this.#connection,
+      pause: (ms, epoch) => this.#pause(ms, epoch),
+      accepted: (info) => {
+        this.#inForce = info;
+      },
+      stop: (state, error) => this.#stop(state, error),
+      refreshFailed: (error, restState) => this.#refreshFailed(error, restState),
     });
     const handlers: TransportHandlers = {
       handshake: (send) => this.#handshake(send),
@@ -58,77 +76,75 @@ export class Lifecycle implements RefreshHost {
     transport.attach(handlers);
   }
 
-  get epoch(): number {
-    return this.#epoch;
+  /** The status, for the app to read and subscribe to. */
+  get status(): StatusStore {
+    return this.#status;
   }
 
-  get connection(): number {
-    return this.#connection;
+  /** The client's events, for the app to listen to. */
+  get events(): Listeners<AuthClientEvents> {
+    return this.#events;
   }
 
   // --- what the app asks (AuthClient's public methods) --------------------------------------------------------
 
   connect(): void {
-    if (this.status.state === 'closed') throw new Error('sockauth client: connect() after close()');
-    if (!this.status.resting()) return;
+    if (this.#status.state === 'closed') throw new Error('sockauth client: connect() after close()');
+    if (!this.#status.resting()) return;
     this.#restart();
-    this.status.update({ state: 'connecting', error: undefined, attempt: 0, retryAt: undefined });
-    this.transport.connect();
+    this.#status.update({ state: 'connecting', error: undefined, attempt: 0, retryAt: undefined });
+    this.#transport.connect();
   }
 
   async refreshNow(): Promise<boolean> {
-    const state = this.status.state;
+    const state = this.#status.state;
     if (STOPPED.has(state)) return false;
-    if (this.transport.connected) return this.#inBand.refresh();
+    if (this.#transport.connected) return this.#inBand.refresh();
     // A reconnection is under way (or due): it presents the newest token; report how it ends.
-    if (!this.status.resting()) return this.status.settled();
+    if (!this.#status.resting()) return this.#status.settled();
     const epoch = this.#restart();
-    this.status.update({ state: 'expired', retryAt: undefined });
+    this.#status.update({ state: 'expired', retryAt: undefined });
     try {
-      await this.tokens.fetch();
+      await this.#tokens.fetch();
     } catch (error) {
-      if (epoch === this.#epoch) this.refreshFailed(error, state === 'expired' ? 'expired' : 'disconnected');
+      if (epoch === this.#epoch) this.#refreshFailed(error, state === 'expired' ? 'expired' : 'disconnected');
       return false;
     }
     if (epoch !== this.#epoch) return false;
-    this.status.update({ state: 'connecting', error: undefined, attempt: 0 });
-    this.transport.connect();
-    return this.status.settled();
+    this.#status.update({ state: 'connecting', error: undefined, attempt: 0 });
+    this.#transport.connect();
+    return this.#status.settled();
   }
 
   emitWithAck(event: string, args: readonly unknown[]): Promise<unknown> {
-    const { state, error } = this.status.current;
+    const { state, error } = this.#status.current;
     // Refused by the server: the reason itself, rather than the `closed` a closed client gets.
     if ((state === 'unauthenticated' || state === 'forbidden') && error !== undefined) return Promise.reject(error);
     // Nothing would ever send it: fail now rather than at the ack timeout.
-    if (this.status.resting()) return Promise.reject(new EmitError('closed', event));
-    return this.transport.request(event, args, this.options.ackTimeoutMs).then((response) => {
+    if (this.#status.resting()) return Promise.reject(new EmitError('closed', event));
+    return this.#transport.request(event, args, this.#options.ackTimeoutMs).then((response) => {
       const denied = deniedError(response);
       if (denied === undefined) return response;
       // The deadline passed before the server cut us: get a fresh token now rather than at the cut.
-      if (denied.action === 'refresh' && this.options.autoRefresh && this.transport.connected) void this.#inBand.refresh();
+      if (denied.action === 'refresh' && this.#options.autoRefresh && this.#transport.connected) void this.#inBand.refresh();
       throw denied;
     });
   }
 
   close(): void {
-    if (this.status.state === 'closed') return;
+    if (this.#status.state === 'closed') return;
     this.#restart();
-    this.status.update({ state: 'closed', socketId: undefined, refreshAt: undefined, retryAt: undefined });
-    this.transport.detach();
-    this.transport.disconnect();
-    this.status.clear();
-    this.events.clear();
+    this.#status.update({ state: 'closed', socketId: undefined, refreshAt: undefined, retryAt: undefined });
+    this.#transport.detach();
+    this.#transport.disconnect();
+    this.#status.clear();
+    this.#events.clear();
   }
 
-  // --- RefreshHost --------------------------------------------------------------------------------------------
+  // --- shared with the in-band refresh -----------------------------------------------------------------------
 
-  pause(ms: number, epoch: number): Promise<boolean> {
-    return this.timers.pause(ms, () => epoch === this.#epoch);
-  }
-
-  accepted(info: TokenInfo): void {
-    this.#inForce = info;
+  #pause(ms: number, epoch: number): Promise<boolean> {
+    return this.#timers.pause(ms, () => epoch === this.#epoch);
   }
 
   /**
@@ -137,15 +153,15 @@ export class Lifecycle implements RefreshHost {
    * to `restState` with the error visible, and (when connected) the token in force simply runs until the server's
    * expiry cut, whose recovery has its own bounded budget.
    */
-  refreshFailed(error: unknown, restState: 'authenticated' | 'expired' | 'disconnected'): false {
+  #refreshFailed(error: unknown, restState: 'authenticated' | 'expired' | 'disconnected'): false {
     const authError = toAuthError(error);
-    if (authError !== undefined) this.events.emit('error', authError);
+    if (authError !== undefined) this.#events.emit('error', authError);
     if (authError?.action === 'login' || (authError?.action === 'none' && restState !== 'authenticated')) {
       this.#recover(authError, undefined);
       return false;
     }
-    const state = restState === 'authenticated' && !this.transport.connected ? 'disconnected' : restState;
-    this.status.update({ state, refreshAt: undefined, ...(authError !== undefined && { error: authError }) });
+    const state = restState === 'authenticated' && !this.#transport.connected ? 'disconnected' : restState;
+    this.#status.update({ state, refreshAt: undefined, ...(authError !== undefined && { error: authError }) });
     return false;
   }
 
@@ -154,20 +170,20 @@ export class Lifecycle implements RefreshHost {
    * connection and tells the app, once. `unauthenticated` also forgets the fresh token: it belongs to the ended
    * session.
    */
-  stop(state: 'unauthenticated' | 'forbidden', error: AuthError): void {
-    if (STOPPED.has(this.status.state)) return;
+  #stop(state: 'unauthenticated' | 'forbidden', error: AuthError): void {
+    if (STOPPED.has(this.#status.state)) return;
     this.#restart();
-    if (state === 'unauthenticated') this.tokens.forget();
-    this.status.update({ state, error, socketId: undefined, refreshAt: undefined, retryAt: undefined });
-    this.transport.disconnect();
-    this.events.emit(state, error);
+    if (state === 'unauthenticated') this.#tokens.forget();
+    this.#status.update({ state, error, socketId: undefined, refreshAt: undefined, retryAt: undefined });
+    this.#transport.disconnect();
+    this.#events.emit(state, error);
   }
 
   // --- what the transport reports -----------------------------------------------------------------------------
 
   #handshake(send: (token: string | undefined) => void): void {
     const epoch = this.#epoch;
-    this.tokens.forHandshake().then(
+    this.#tokens.forHandshake().then(
       (info) => {
         if (epoch !== this.#epoch) return;
         this.#presented = info;
@@ -183,16 +199,16 @@ export class Lifecycle implements RefreshHost {
   }
 
   #onConnect(id: string | undefined): void {
-    if (RESTING.has(this.status.state)) return;
+    if (RESTING.has(this.#status.state)) return;
     this.#connection++;
     this.#inForce = this.#presented;
-    this.timers.clear(this.#stableTimer);
-    this.#stableTimer = this.timers.set(STABLE_AFTER_MS, () => {
+    this.#timers.clear(this.#stableTimer);
+    this.#stableTimer = this.#timers.set(STABLE_AFTER_MS, () => {
       this.#stableTimer = undefined;
       this.#attempt = 0;
-      this.status.update({ attempt: 0 });
+      this.#status.update({ attempt: 0 });
     });
-    this.status.update({
+    this.#status.update({
       state: 'authenticated',
       socketId: id,
       expiresAt: this.#inForce?.expiresAt,
@@ -205,34 +221,34 @@ export class Lifecycle implements RefreshHost {
   }
 
   #onRefused(error: AuthError | undefined): void {
-    if (RESTING.has(this.status.state)) return;
-    if (error !== undefined) this.events.emit('error', error);
+    if (RESTING.has(this.#status.state)) return;
+    if (error !== undefined) this.#events.emit('error', error);
     this.#recover(error, this.#presented?.token);
   }
 
   /** `auth:error`: the server is about to disconnect us, and says why. */
   #onCut(payload: unknown): void {
     const error = authErrorFromPayload(payload);
-    if (error === undefined || RESTING.has(this.status.state)) return;
+    if (error === undefined || RESTING.has(this.#status.state)) return;
     this.#cutError = error;
-    this.status.update({ error });
-    this.events.emit('error', error);
+    this.#status.update({ error });
+    this.#events.emit('error', error);
   }
 
   #onDisconnect(reason: string, deliberate: boolean): void {
     this.#connection++;
     this.#inBand.reset();
-    this.timers.clear(this.#stableTimer);
+    this.#timers.clear(this.#stableTimer);
     this.#stableTimer = undefined;
     const cut = this.#cutError;
     this.#cutError = undefined;
-    if (STOPPED.has(this.status.state)) return;
-    this.status.update({ socketId: undefined, refreshAt: undefined, disconnectReason: reason });
+    if (STOPPED.has(this.#status.state)) return;
+    this.#status.update({ socketId: undefined, refreshAt: undefined, disconnectReason: reason });
     if (cut !== undefined) return this.#recover(cut, this.#inForce?.token);
     if (deliberate) {
       // The app closed the connection itself, or the server did without an auth reason: the transport does not
       // reconnect in either case, and neither do we.
-      this.status.update({ state: 'disconnected' });
+      this.#status.update({ state: 'disconnected' });
       return;
     }
     this.#recover(undefined, undefined);
@@ -249,12 +265,12 @@ export class Lifecycle implements RefreshHost {
   #recover(error: AuthError | undefined, rejected: string | undefined): void {
     switch (error?.action) {
       case 'login':
-        return this.stop('unauthenticated', error);
+        return this.#stop('unauthenticated', error);
       case 'none':
-        return this.stop('forbidden', error);
+        return this.#stop('forbidden', error);
       case 'refresh':
-        if (!this.options.autoRefresh) {
-          this.status.update({ state: 'expired', error, retryAt: undefined });
+        if (!this.#options.autoRefresh) {
+          this.#status.update({ state: 'expired', error, retryAt: undefined });
           return;
         }
         void this.#reconnect(error, rejected);
@@ -273,41 +289,41 @@ export class Lifecycle implements RefreshHost {
     const epoch = this.#epoch;
     const expired = error?.action === 'refresh';
     const attempt = this.#attempt++;
-    const { backoff, random } = this.options;
+    const { backoff, random } = this.#options;
     if (attempt >= backoff.maxAttempts) {
-      this.status.update({ state: 'disconnected', error, retryAt: undefined });
+      this.#status.update({ state: 'disconnected', error, retryAt: undefined });
       // Drop the connection attempt for good (Socket.IO: detach from the Manager too, so another socket sharing
       // it cannot reconnect this one behind our back).
-      this.transport.disconnect();
+      this.#transport.disconnect();
       return;
     }
     const delay = expired && attempt === 0 ? 0 : backoffDelay(attempt, backoff, random);
-    this.status.update({ state: expired ? 'expired' : 'connecting', error, attempt: attempt + 1, retryAt: Date.now() + delay });
-    if (!(await this.pause(delay, epoch))) return;
+    this.#status.update({ state: expired ? 'expired' : 'connecting', error, attempt: attempt + 1, retryAt: Date.now() + delay });
+    if (!(await this.#pause(delay, epoch))) return;
     if (expired) {
       try {
-        const fresh = this.tokens.fresh;
+        const fresh = this.#tokens.fresh;
         const needed = fresh === undefined || fresh.token === rejected;
-        const pending = this.tokens.fetching ?? (needed ? this.tokens.fetch() : undefined);
+        const pending = this.#tokens.fetching ?? (needed ? this.#tokens.fetch() : undefined);
         if (pending !== undefined) await pending;
       } catch (refreshError) {
         if (epoch !== this.#epoch) return;
         const authError = toAuthError(refreshError);
-        if (authError !== undefined) this.events.emit('error', authError);
+        if (authError !== undefined) this.#events.emit('error', authError);
         // The backend ended the session (`login`) or refuses this user a token by policy (`none`): no reconnection.
         if (authError?.action === 'login' || authError?.action === 'none') return this.#recover(authError, undefined);
         return this.#reconnect(error, rejected);
       }
       if (epoch !== this.#epoch) return;
     }
-    this.status.update({ state: 'connecting', retryAt: undefined });
-    this.transport.connect();
+    this.#status.update({ state: 'connecting', retryAt: undefined });
+    this.#transport.connect();
   }
 
   /** Abandons pending work (timers, pauses, in-flight continuations) and resets the retry budget. */
   #restart(): number {
     this.#epoch++;
-    this.timers.abandonAll();
+    this.#timers.abandonAll();
     this.#inBand.reset();
     this.#stableTimer = undefined;
     this.#cutError = undefined;
