@@ -24,8 +24,6 @@ export interface RefreshHost {
   connection(): number;
   /** Waits `ms`; `false` if the client restarted or closed meanwhile (`epoch` moved). */
   pause(ms: number, epoch: number): Promise<boolean>;
-  /** The server accepted `info` in band: it is the token in force now. */
-  accepted(info: TokenInfo): void;
   /** The server said `login` to the new token. */
   stop(state: 'unauthenticated', error: AuthError): void;
   /** The refresh gave up (or was told `login`/`none`): the lifecycle decides what state follows. */
@@ -172,7 +170,7 @@ export class InBandRefresh {
       if (!live()) return false;
       const ack = parseRefreshAck(response);
       if (ack?.ok === true) {
-        host.accepted({ ...info, expiresAt: ack.expiresAt });
+        host.tokens.accepted({ ...info, expiresAt: ack.expiresAt });
         host.status.update({ state: 'authenticated', expiresAt: ack.expiresAt, version: ack.version, error: undefined });
         this.schedule();
         host.events.emit('refreshed', { expiresAt: ack.expiresAt, version: ack.version });

@@ -7,8 +7,8 @@ import type { ResolvedOptions } from './options.js';
 import { deniedError } from './protocol.js';
 import { ServerClock } from './schedule.js';
 import { Timers, type Timer } from './timers.js';
-import { TokenSource, toAuthError, type TokenInfo } from './token-source.js';
-import type { ClientTransport, TransportHandlers } from './transport.js';
+import { TokenSource, toAuthError } from './token-source.js';
+import type { ClientTransport } from './transport.js';
 import { Listeners, type AuthClientEvents } from './typed-events.js';
 
 /** A connection that stays up this long ends the current retry sequence (a flapping server still hits the bound). */
@@ -35,10 +35,6 @@ export class Lifecycle {
   #stableTimer: Timer | undefined;
   /** The `auth:error` received before the server's disconnect: why we were cut. */
   #cutError: AuthError | undefined;
-  /** The token presented at the last handshake. */
-  #presented: TokenInfo | undefined;
-  /** The token the server holds for this connection (handshake or last accepted `auth:refresh`). */
-  #inForce: TokenInfo | undefined;
 
   constructor(options: ResolvedOptions, transport: ClientTransport) {
     this.#options = options;
@@ -48,32 +44,26 @@ export class Lifecycle {
       this.#clock.observeIssuedAt(issuedAtSec);
       this.#status.update({});
     });
+    const [status, clock, timers, tokens, events] = [this.#status, this.#clock, this.#timers, this.#tokens, this.#events];
     this.#inBand = new InBandRefresh({
-      options,
-      status: this.#status,
-      clock: this.#clock,
-      timers: this.#timers,
-      tokens: this.#tokens,
-      transport,
-      events: this.#events,
+      options, status, clock, timers, tokens, transport, events,
       epoch: () => this.#epoch,
       connection: () => this.#connection,
       pause: (ms, epoch) => this.#pause(ms, epoch),
-      accepted: (info) => {
-        this.#inForce = info;
-      },
       stop: (state, error) => this.#stop(state, error),
       refreshFailed: (error, restState) => this.#refreshFailed(error, restState),
     });
-    const handlers: TransportHandlers = {
-      handshake: (send) => this.#handshake(send),
+    transport.attach({
+      handshake: (send) => {
+        const epoch = this.#epoch;
+        tokens.present(send, () => epoch === this.#epoch);
+      },
       connected: (id) => this.#onConnect(id),
       refused: (error) => this.#onRefused(error),
       cut: (payload) => this.#onCut(payload),
       disconnected: (reason, deliberate) => this.#onDisconnect(reason, deliberate),
       expiring: (payload) => this.#inBand.expiring(payload),
-    };
-    transport.attach(handlers);
+    });
   }
 
   /** The status, for the app to read and subscribe to. */
@@ -181,27 +171,10 @@ export class Lifecycle {
 
   // --- what the transport reports -----------------------------------------------------------------------------
 
-  #handshake(send: (token: string | undefined) => void): void {
-    const epoch = this.#epoch;
-    this.#tokens.forHandshake().then(
-      (info) => {
-        if (epoch !== this.#epoch) return;
-        this.#presented = info;
-        send(info?.token);
-      },
-      // No token could be had: the server refuses with AUTH_MISSING and the taxonomy takes it from there.
-      () => {
-        if (epoch !== this.#epoch) return;
-        this.#presented = undefined;
-        send(undefined);
-      },
-    );
-  }
-
   #onConnect(id: string | undefined): void {
     if (RESTING.has(this.#status.state)) return;
     this.#connection++;
-    this.#inForce = this.#presented;
+    const inForce = this.#tokens.handshakeAccepted();
     this.#timers.clear(this.#stableTimer);
     this.#stableTimer = this.#timers.set(STABLE_AFTER_MS, () => {
       this.#stableTimer = undefined;
@@ -211,7 +184,7 @@ export class Lifecycle {
     this.#status.update({
       state: 'authenticated',
       socketId: id,
-      expiresAt: this.#inForce?.expiresAt,
+      expiresAt: inForce?.expiresAt,
       version: 1,
       retryAt: undefined,
       error: undefined,
@@ -223,7 +196,7 @@ export class Lifecycle {
   #onRefused(error: AuthError | undefined): void {
     if (RESTING.has(this.#status.state)) return;
     if (error !== undefined) this.#events.emit('error', error);
-    this.#recover(error, this.#presented?.token);
+    this.#recover(error, this.#tokens.presented?.token);
   }
 
   /** `auth:error`: the server is about to disconnect us, and says why. */
@@ -244,7 +217,7 @@ export class Lifecycle {
     this.#cutError = undefined;
     if (STOPPED.has(this.#status.state)) return;
     this.#status.update({ socketId: undefined, refreshAt: undefined, disconnectReason: reason });
-    if (cut !== undefined) return this.#recover(cut, this.#inForce?.token);
+    if (cut !== undefined) return this.#recover(cut, this.#tokens.inForce?.token);
     if (deliberate) {
       // The app closed the connection itself, or the server did without an auth reason: the transport does not
       // reconnect in either case, and neither do we.

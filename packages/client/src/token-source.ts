@@ -32,13 +32,17 @@ export function toAuthError(error: unknown): AuthError | undefined {
 }
 
 /**
- * Where tokens come from: the app's `getToken()` and `refresh()`. `refresh()` is never called twice at once
- * (rotating refresh tokens would be seen as reused), and the last token it returned is kept for the next handshake
- * in case the app did not store it.
+ * The tokens the client knows, and where they come from: the app's `getToken()` and `refresh()`. `refresh()` is
+ * never called twice at once (rotating refresh tokens would be seen as reused), and the last token it returned is
+ * kept for the next handshake in case the app did not store it.
  */
 export class TokenSource {
   #fetching: Promise<TokenInfo> | undefined;
   #fresh: TokenInfo | undefined;
+  /** The token presented at the last handshake. */
+  #presented: TokenInfo | undefined;
+  /** The token the server holds for this connection (handshake or last accepted `auth:refresh`). */
+  #inForce: TokenInfo | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -54,6 +58,45 @@ export class TokenSource {
   /** The `refresh()` call under way, if any. */
   get fetching(): Promise<TokenInfo> | undefined {
     return this.#fetching;
+  }
+
+  /** The token presented at the last handshake. */
+  get presented(): TokenInfo | undefined {
+    return this.#presented;
+  }
+
+  /** The token the server holds for this connection. */
+  get inForce(): TokenInfo | undefined {
+    return this.#inForce;
+  }
+
+  /** The handshake was accepted: the token it presented is in force. */
+  handshakeAccepted(): TokenInfo | undefined {
+    return (this.#inForce = this.#presented);
+  }
+
+  /** The server accepted `info` in band. */
+  accepted(info: TokenInfo): void {
+    this.#inForce = info;
+  }
+
+  /**
+   * Gets the token for a handshake and `send`s it (`undefined` when none could be had: the server then refuses
+   * with AUTH_MISSING and the taxonomy takes it from there), unless `current()` says the handshake was abandoned.
+   */
+  present(send: (token: string | undefined) => void, current: () => boolean): void {
+    this.forHandshake().then(
+      (info) => {
+        if (!current()) return;
+        this.#presented = info;
+        send(info?.token);
+      },
+      () => {
+        if (!current()) return;
+        this.#presented = undefined;
+        send(undefined);
+      },
+    );
   }
 
   /** Drops the fresh token: it belongs to a session that ended. */
