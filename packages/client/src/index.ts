@@ -1,15 +1,6 @@
-export {
-  AuthClient,
-  createAuthClient,
-  type AckEmitter,
-  type AckResponse,
-  type AuthClientEvents,
-  type AuthClientState,
-  type AuthClientStatus,
-  type DefaultEventsMap,
-  type EmitArgs,
-  type EventsMap,
-} from './auth-client.js';
+export { AuthClient, createAuthClient } from './auth-client.js';
+export type { AuthClientState, AuthClientStatus } from './client-state.js';
+export type { AckEmitter, AckResponse, AuthClientEvents, DefaultEventsMap, EmitArgs, EventsMap } from './typed-events.js';
 export { EmitError, type EmitFailure } from './emit-error.js';
 export { idempotencyKey } from './idempotency.js';
 export {

@@ -1,0 +1,44 @@
+/**
+ * Size of `@sockauth/client` in a browser app: `packages/client/src/index.ts` bundled by esbuild as an app's
+ * bundler would (`--bundle --minify --format=esm --platform=browser`, socket.io-client external since the app
+ * ships it anyway), raw and gzip. Beside it, `jose`'s `decodeJwt` alone, what the client's token decoding pulls in
+ * from jose when tree-shaken. Seconds-long, no servers.
+ *
+ *   npx tsx bench/client-bundle.ts
+ */
+import { gzipSync } from 'node:zlib';
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import { ROOT } from './lib/fork.js';
+
+interface Size {
+  readonly raw: number;
+  readonly gzip: number;
+}
+
+async function bundle(stdin: string, label: string): Promise<Size> {
+  const result = await build({
+    stdin: { contents: stdin, resolveDir: resolve(ROOT, 'packages/client'), loader: 'ts', sourcefile: `${label}.ts` },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    // From the sources, as the workspaces resolve each other; the published build is the same code.
+    conditions: ['@sockauth/source'],
+    external: ['socket.io-client'],
+    write: false,
+    logLevel: 'error',
+  });
+  const code = result.outputFiles[0]!.contents;
+  return { raw: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+}
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KiB`;
+
+const client = await bundle(`export * from './src/index.ts';`, 'client');
+const decodeJwt = await bundle(`export { decodeJwt } from 'jose';`, 'jose-decode-jwt');
+console.log('\n## @sockauth/client browser bundle (esbuild, minified ESM, socket.io-client external)\n');
+console.log('| bundle | raw | gzip |');
+console.log('| --- | --- | --- |');
+console.log(`| \`@sockauth/client\` (everything its index exports) | ${kib(client.raw)} | ${kib(client.gzip)} |`);
+console.log(`| \`jose\`'s \`decodeJwt\` alone | ${kib(decodeJwt.raw)} | ${kib(decodeJwt.gzip)} |`);
