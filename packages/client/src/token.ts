@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose/jwt/decode';
+import { decodeJwt } from '@sockauth/core/jose';
 
 /** What a token says about its own lifetime, read WITHOUT verification: for scheduling only, never for trust. */
 export interface TokenTimes {

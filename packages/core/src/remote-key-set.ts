@@ -6,7 +6,7 @@ import {
   type FlattenedJWSInput,
   type JWSHeaderParameters,
   type RemoteJWKSet,
-} from 'jose';
+} from './jose.js';
 import { causeOf } from './error-cause.js';
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import { AuthUnavailableError, type AuthErrorCause } from './errors.js';

@@ -84,7 +84,11 @@ export interface TestIssuer {
   verifierOptions(): VerifierOptions;
   /** Verifier options that fetch this issuer's keys from its JWKS server (asymmetric issuers; starts the server). */
   remoteVerifierOptions(): Promise<VerifierOptions>;
-  /** Mints a token. `iat` defaults to now and `exp` to now + ttl; `permissions` becomes the `permissions` claim. */
+  /**
+   * Mints a token. `iat` defaults to now, to the millisecond (a fractional NumericDate, so two tokens minted one
+   * after another are ordered for the re-auth rules), and `exp` to now + ttl in whole seconds; `permissions` becomes
+   * the `permissions` claim.
+   */
   mint(claims?: MintClaims): Promise<string>;
   /** Mints a token that expired `agoSec` seconds ago (default 60). */
   mintExpired(claims?: MintClaims, agoSec?: number): Promise<string>;
@@ -176,12 +180,16 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   async function mint(claims: MintClaims = {}): Promise<string> {
     const { permissions, ttlSec, ...rest } = claims;
     const payload: JWTPayload = { ...rest, ...(permissions !== undefined && { permissions: [...permissions] }) };
+    // To the millisecond (a NumericDate may be fractional): tokens minted one after another are ordered, so a
+    // re-auth with a later one that grants more is not refused as a same-`iat` token (AUTH_STALE).
+    const now = Date.now() / 1000;
     const jwt = new SignJWT(payload)
       .setProtectedHeader({ alg, typ: 'JWT', ...(!symmetric && { kid: current.kid }) })
       .setIssuer(typeof rest.iss === 'string' ? rest.iss : issuer)
       .setAudience(rest.aud ?? audience)
-      .setIssuedAt(typeof rest.iat === 'number' ? rest.iat : nowSec())
-      .setExpirationTime(typeof rest.exp === 'number' ? rest.exp : nowSec() + (ttlSec ?? defaultTtlSec));
+      .setIssuedAt(typeof rest.iat === 'number' ? rest.iat : now)
+      // Whole seconds, as issuers usually do: tokens minted in one second share one `exp` (expiry-storm tests).
+      .setExpirationTime(typeof rest.exp === 'number' ? rest.exp : Math.floor(now) + (ttlSec ?? defaultTtlSec));
     return jwt.sign(current.privateKey);
   }
 
@@ -221,6 +229,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         ...(context.sessionId !== undefined && { sid: context.sessionId }),
         ...(!hasPermissionClaims && { permissions: context.permissions.toArray() }),
         iat,
+        // From this iat's second, as mint() does from now's: the lifetime is exactly the ttl.
+        ...(claims.exp === undefined && { exp: Math.floor(iat) + (claims.ttlSec ?? defaultTtlSec) }),
         ...claims,
       });
     },

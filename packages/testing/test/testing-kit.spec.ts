@@ -17,7 +17,8 @@ describe('createTestIssuer', () => {
     const verifier = createVerifier(issuer.verifierOptions());
     const { payload } = await verifier.verify(await issuer.mint({ sub: 'alice', permissions: ['chat:read'], ttlSec: 30 }));
     expect(payload).toMatchObject({ sub: 'alice', permissions: ['chat:read'], iss: 'sockauth-test', aud: 'sockauth-test' });
-    expect(payload.exp! - payload.iat!).toBe(30);
+    // iat to the millisecond, exp in whole seconds: exp is iat's second + ttl.
+    expect(payload.exp! - Math.floor(payload.iat!)).toBe(30);
     expect(issuer.secret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
   });
 
@@ -90,11 +91,11 @@ describe('createTestIssuer', () => {
       exp: expect.any(Number),
     });
     expect(fresh.iat!).toBeGreaterThan(past);
-    expect(fresh.exp! - fresh.iat!).toBe(300);
+    expect(fresh.exp! - Math.floor(fresh.iat!)).toBe(300);
 
     const overridden = await mintedFor({ jti: context.tokenId, ttlSec: 30 });
     expect(overridden).toMatchObject({ jti: 'j1', tenant: 'acme' });
-    expect(overridden.exp! - overridden.iat!).toBe(30);
+    expect(overridden.exp! - Math.floor(overridden.iat!)).toBe(30);
     expect(await mintedFor({ tenant: undefined })).not.toHaveProperty('tenant');
     const bare = await mintedFor({}, { keepClaims: false });
     expect(bare).toEqual({ sub: 'alice', sid: 's1', permissions: ['chat:read'], iss: 'sockauth-test', aud: 'sockauth-test', iat: expect.any(Number), exp: expect.any(Number) });
