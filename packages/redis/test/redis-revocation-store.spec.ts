@@ -408,6 +408,9 @@ describe('RedisRevocationStore: propagation and cache', () => {
     expect(() => new RedisRevocationStore({ url: redis.url, failMode: 'maybe' as 'open' })).toThrow(TypeError);
     expect(() => new RedisRevocationStore({ url: redis.url, retentionSec: 0 })).toThrow(TypeError);
     expect(() => new RedisRevocationStore({ url: redis.url, channel: '' })).toThrow(TypeError);
+    // No hash tag can be derived from an empty prefix (and it would write bare `log`, `seq` keys).
+    expect(() => new RedisRevocationStore({ url: redis.url, keyPrefix: '' })).toThrow(TypeError);
+    expect(() => new RedisRevocationStore({ url: redis.url, now: 'Date.now' as unknown as () => number })).toThrow(TypeError);
   });
 });
 
