@@ -1,7 +1,3 @@
 export { RedisRevocationStore } from './redis-revocation-store.js';
-export type {
-  DuplicableRedisClient,
-  RedisFailMode,
-  RedisRevocationStoreOptions,
-  RedisStoreStatus,
-} from './redis-revocation-store.js';
+export type { DuplicableRedisClient, RedisFailMode, RedisRevocationStoreOptions } from './options.js';
+export type { RedisStoreStatus } from './status.js';

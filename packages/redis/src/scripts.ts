@@ -3,8 +3,10 @@ import type { RevocationKind } from '@sockauth/core';
 
 /**
  * The Redis side of the store: two Lua scripts (each one atomic on the server) and the formats they write.
+ * Every key a script reads or writes is passed in KEYS (none is built inside a script), and all of them share
+ * the prefix's hash tag (keys.ts), so both scripts run on Redis Cluster.
  *
- * Keys, all under the store's `keyPrefix` (`P`):
+ * Keys, all under the store's hash-tagged prefix (`P`, e.g. `{sockauth}:`):
  * - `P rev:<kind>:<id>`: one revocation, the string `since|until|seq`, with a PX TTL that ends at `until`.
  * - `P log`: sorted set, member `<kind>:<id>`, score = `seq` of the record's latest write. Resync reads it.
  * - `P exp`: sorted set, member `<kind>:<id>`, score = `until`. Expired members are pruned from both sets on
@@ -50,7 +52,12 @@ redis.call('PUBLISH', ARGV[7], epoch .. '|' .. fmt(seq) .. '|' .. ARGV[2] .. '|'
 return { epoch, fmt(seq), fmt(since), fmt(untilMs) }
 `;
 
-/** Reads one page of the log after a sequence number, with the records it points to. */
+/**
+ * Reads one page of the log after a sequence number: `epoch, counter, count, lastScore, member…`. It does not
+ * read the records: their keys are only known once the page is read, and a script may touch only the keys it
+ * was given. The caller reads them with one `MGET` (same slot); a record rewritten in between is read newer,
+ * which is safe (records only widen, and delivery is at least once).
+ */
 const SYNC_SCRIPT = `
 redis.call('SETNX', KEYS[3], ARGV[3])
 local epoch = redis.call('GET', KEYS[3])
@@ -59,11 +66,7 @@ local page = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHS
 local out = { epoch, counter, tostring(#page / 2), '0' }
 for i = 1, #page, 2 do
   out[4] = page[i + 1]
-  local value = redis.call('GET', ARGV[4] .. page[i])
-  if value then
-    out[#out + 1] = page[i]
-    out[#out + 1] = value
-  end
+  out[#out + 1] = page[i]
 end
 return out
 `;
@@ -81,35 +84,17 @@ function script(source: string): Script {
 export const WRITE = script(WRITE_SCRIPT);
 export const SYNC = script(SYNC_SCRIPT);
 
-/** Key names derived from a prefix. */
-export interface KeyNames {
-  /** Prefix of record keys: `P rev:`; a record key is this plus `<kind>:<id>`. */
-  readonly record: string;
-  readonly log: string;
-  readonly exp: string;
-  readonly seq: string;
-  readonly epoch: string;
-}
-
-export function keyNames(prefix: string): KeyNames {
-  return Object.freeze({
-    record: `${prefix}rev:`,
-    log: `${prefix}log`,
-    exp: `${prefix}exp`,
-    seq: `${prefix}seq`,
-    epoch: `${prefix}epoch`,
-  });
-}
-
-/** The member of a record in the log and expiry sets (and the suffix of its key). */
-export function memberOf(kind: RevocationKind, id: string): string {
-  return `${kind}:${id}`;
-}
-
 const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['subject', 'session', 'token']);
 
+/** A record as stored: `since|until|seq`. */
+export interface StoredValue {
+  readonly since: number;
+  readonly until: number;
+  readonly seq: number;
+}
+
 /** A record as stored (`since|until|seq`), or undefined when the value is not one. */
-export function parseStoredValue(value: string): { since: number; until: number; seq: number } | undefined {
+export function parseStoredValue(value: string): StoredValue | undefined {
   const match = /^(\d+)\|(\d+)\|(\d+)$/.exec(value);
   if (match === null) return undefined;
   return { since: Number(match[1]), until: Number(match[2]), seq: Number(match[3]) };

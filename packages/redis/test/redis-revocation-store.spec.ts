@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { AuthUnavailableError, MemoryRevocationStore, isAuthError, type RevocationRecord, type RevocationSubject } from '@sockauth/core';
 import { RedisRevocationStore, type RedisRevocationStoreOptions, type RedisStoreStatus } from '@sockauth/redis';
-import { WRITE, keyNames } from '../src/scripts.js';
+import { keyNames } from '../src/keys.js';
+import { WRITE } from '../src/scripts.js';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../../../test/support/redis.js';
 
 /**
  * The store against a real redis-server (started by the test on a free loopback port). Every test uses its own
- * key prefix, so tests never see each other's records.
+ * hash-tagged key prefix, so tests never see each other's records.
  */
 
 /** A plain client for inspecting Redis (RESP2: plain arrays and strings). */
@@ -91,8 +92,9 @@ function nextRecord(store: RedisRevocationStore, match: (record: RevocationRecor
   );
 }
 
+/** A hash-tagged prefix (used as is), so every test runs the store as it runs on Redis Cluster. */
 function uniquePrefix(): string {
-  return `t-${randomUUID().slice(0, 8)}:`;
+  return `{t-${randomUUID().slice(0, 8)}}:`;
 }
 
 async function open(options: Partial<RedisRevocationStoreOptions> = {}): Promise<RedisRevocationStore> {
@@ -406,6 +408,9 @@ describe('RedisRevocationStore: propagation and cache', () => {
     expect(() => new RedisRevocationStore({ url: redis.url, failMode: 'maybe' as 'open' })).toThrow(TypeError);
     expect(() => new RedisRevocationStore({ url: redis.url, retentionSec: 0 })).toThrow(TypeError);
     expect(() => new RedisRevocationStore({ url: redis.url, channel: '' })).toThrow(TypeError);
+    // No hash tag can be derived from an empty prefix (and it would write bare `log`, `seq` keys).
+    expect(() => new RedisRevocationStore({ url: redis.url, keyPrefix: '' })).toThrow(TypeError);
+    expect(() => new RedisRevocationStore({ url: redis.url, now: 'Date.now' as unknown as () => number })).toThrow(TypeError);
   });
 });
 
