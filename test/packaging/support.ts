@@ -196,7 +196,20 @@ export function createProject(dir: string, type: 'module' | 'commonjs', fields: 
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** `npm install`s tarballs, registry specs and flags (e.g. `-D`) into the project at `dir` (no lockfile, no install scripts). */
+/**
+ * `npm install`s tarballs, registry specs and flags (e.g. `-D`) into the project at `dir` (no lockfile, no install
+ * scripts). Registry metadata comes from npm's cache when it is there (`--prefer-offline`: an install takes seconds
+ * instead of tens of seconds); when the cached metadata predates a requested version (ETARGET), the install is
+ * run once more with `--prefer-online`.
+ */
 export function installInto(dir: string, specs: readonly string[]): void {
-  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', ...specs], dir, INSTALL_TIMEOUT_MS);
+  const install = (metadata: '--prefer-offline' | '--prefer-online'): void => {
+    run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', metadata, ...specs], dir, INSTALL_TIMEOUT_MS);
+  };
+  try {
+    install('--prefer-offline');
+  } catch (error) {
+    if (!/\bETARGET\b/.test((error as Error).message)) throw error;
+    install('--prefer-online');
+  }
 }
