@@ -6,6 +6,7 @@
  */
 import { adminToken, mint, post, uniqueRoom, uniqueUser } from '../contract/helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
+import { within } from '../support/async';
 import { cleanup } from '../support/cleanup';
 import { client, connect, connectOutcome, nextEvent, refused, type ClientSocket } from '../support/clients';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../support/redis';
@@ -53,16 +54,6 @@ afterAll(async () => {
     console.info(`cluster: POST /auth/revoke on A → disconnect on other processes: ${summary}`);
   }
 }, 30_000);
-
-function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 interface Cut {
   /** `code` of the `auth:error` that came before the disconnect, if any. */
@@ -128,7 +119,7 @@ describe('three processes on one Redis', () => {
     // The same user on all three nodes (two sockets each), and someone else on each node who must stay.
     const targets = await Promise.all([a, a, b, b, c, c].map((node) => connectAs(node.url, token)));
     const others = await Promise.all([a, b, c].map((node) => connectAs(node.url, otherToken)));
-    const cuts = targets.map((socket) => within(whenCut(socket), 'a revoked socket to be cut'));
+    const cuts = targets.map((socket) => within(whenCut(socket), 'a revoked socket to be cut', WAIT_MS));
 
     const admin = await adminToken();
     const sentAt = Date.now();
@@ -157,7 +148,7 @@ describe('three processes on one Redis', () => {
     const room = uniqueRoom();
     const sockets = await Promise.all([a, b, c].map(async (node) => connectAs(node.url, await userToken(uniqueUser('chat')))));
     for (const socket of sockets) expect(await socket.timeout(WAIT_MS).emitWithAck('chat:join', { room })).toEqual({ ok: true });
-    const received = sockets.slice(1).map((socket) => within(nextEvent<{ text: string }>(socket, 'chat:message'), 'chat:message'));
+    const received = sockets.slice(1).map((socket) => within(nextEvent<{ text: string }>(socket, 'chat:message'), 'chat:message', WAIT_MS));
     expect(await sockets[0]!.timeout(WAIT_MS).emitWithAck('chat:send', { room, text: 'hello from A' })).toMatchObject({ ok: true });
     for (const message of await Promise.all(received)) expect(message).toMatchObject({ room, text: 'hello from A' });
   }, 30_000);
@@ -167,7 +158,7 @@ describe('three processes on one Redis', () => {
     const token = await userToken(before);
     const onB = await connectAs(b.url, token);
     const onC = await connectAs(c.url, token);
-    const cuts = [onB, onC].map((socket, i) => within(whenCut(socket), `the revoked socket on ${'BC'[i]} to be cut after the restart`));
+    const cuts = [onB, onC].map((socket, i) => within(whenCut(socket), `the revoked socket on ${'BC'[i]} to be cut after the restart`, WAIT_MS));
 
     await redis.restart(); // no persistence: Redis comes back empty
 
@@ -180,7 +171,7 @@ describe('three processes on one Redis', () => {
     const after = uniqueUser('restart2');
     const token2 = await userToken(after);
     const sockets = await Promise.all([a, c].map((node) => connectWhenAvailable(node.url, token2)));
-    const cuts2 = sockets.map((socket) => within(whenCut(socket), 'a socket revoked from B'));
+    const cuts2 = sockets.map((socket) => within(whenCut(socket), 'a socket revoked from B', WAIT_MS));
     const answer2 = await revokeWhenAvailable(b.url, { subject: after });
     expect(answer2.status).toBe(200);
     for (const cut of await Promise.all(cuts2)) expect(cut).toMatchObject({ code: 'AUTH_REVOKED' });
@@ -191,8 +182,8 @@ describe('three processes on one Redis', () => {
     const token = await userToken(user);
     const onA = await connectWhenAvailable(a.url, token);
     const onC = await connectWhenAvailable(c.url, token);
-    const cutOnA = within(whenCut(onA), 'the socket on A to be cut');
-    const cutOnC = within(whenCut(onC), 'the socket on C to be cut once C is back');
+    const cutOnA = within(whenCut(onA), 'the socket on A to be cut', WAIT_MS);
+    const cutOnC = within(whenCut(onC), 'the socket on C to be cut once C is back', WAIT_MS);
 
     proxy.cut(); // C alone loses Redis (its store, its adapter); A and B still reach it.
 
@@ -206,6 +197,7 @@ describe('three processes on one Redis', () => {
         }
       })(),
       'C to refuse handshakes with AUTH_UNAVAILABLE',
+      WAIT_MS,
     );
     expect(unavailable.data).toEqual({ code: 'AUTH_UNAVAILABLE', action: 'retry' });
 

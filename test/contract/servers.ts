@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { captureOutput } from '../support/child-processes';
 
 /**
  * The servers the demo contract suite drives (shared DEMO-CONTRACT.md). Each one is started exactly like a user
@@ -73,10 +74,7 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
  */
 export function spawnServer(command: string, args: readonly string[], env: Record<string, string>): Promise<RunningServer> {
   const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const output = captureOutput(child);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -94,14 +92,14 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
     const fail = (why: string): void => {
       cleanupListeners();
       void stop();
-      rejectStart(new Error(`${[command, ...args].join(' ')}: ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
+      rejectStart(new Error(`${[command, ...args].join(' ')}: ${why}\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`));
     };
     const timer = setTimeout(() => fail(`no "listening on http://..." line within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
     const onData = (): void => {
-      const match = LISTENING.exec(stdout);
+      const match = LISTENING.exec(output.stdout);
       if (match === null) return;
       cleanupListeners();
-      resolveStart({ url: match[1]!, stdout: () => stdout, stop });
+      resolveStart({ url: match[1]!, stdout: () => output.stdout, stop });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       // Let the last stderr chunk arrive before reporting it.

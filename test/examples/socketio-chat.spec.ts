@@ -2,12 +2,12 @@
  * What examples/socketio-chat does beyond the shared demo contract (which test/contract covers black-box):
  * configuration, the token CLI, HTTP edge cases, payload validation and the idempotency memory.
  */
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { createChatServer, type ChatServer } from '../../examples/socketio-chat/src/app';
 import { RecentIds } from '../../examples/socketio-chat/src/chat-gateway';
 import { ConfigError, loadConfig } from '../../examples/socketio-chat/src/config';
+import { runToEnd } from '../support/child-processes';
 import { cleanup } from '../support/cleanup';
 import { connect } from '../support/clients';
 import { freePort } from '../support/redis';
@@ -22,18 +22,7 @@ function run(script: 'main' | 'mint-token', env: Record<string, string>, args: s
   for (const name of ['PORT', 'JWT_SECRET', 'REDIS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE']) {
     if (!(name in env)) delete childEnv[name];
   }
-  const child = spawn(TSX, ['--conditions=@sockauth/source', `examples/socketio-chat/src/${script}.ts`, ...args], {
-    cwd: ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) =>
-    child.once('close', (code) => done({ code, stdout, stderr })),
-  );
+  return runToEnd(TSX, ['--conditions=@sockauth/source', `examples/socketio-chat/src/${script}.ts`, ...args], { cwd: ROOT, env: childEnv });
 }
 
 describe('socketio-chat configuration', () => {

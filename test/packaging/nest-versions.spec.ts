@@ -10,49 +10,25 @@
  *
  * Needs `npm run build` first (it packs dist/) and the npm registry. SOCKAUTH_PACKAGING_KEEP=1 keeps the projects.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import {
+  assertBuilt,
+  createProject,
+  installInto,
+  makeWorkDir,
+  packPackages,
+  removeWorkDir,
+  run,
+  withSockauthDependencies,
+  REPO_ROOT,
+  type Packed,
+} from './support';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
-const INSTALL_TIMEOUT_MS = 240_000;
+/** Compiling and running the Nest app's tests: slower than support.ts's default on a loaded machine. */
+const APP_TIMEOUT_MS = 120_000;
 
 jest.setTimeout(600_000);
-
-// TODO(lead): move to support.ts (the pack/install helpers of packaging.spec.ts are being extracted there).
-/** The environment of child npm/node processes, without the npm_* variables that would point them at the monorepo. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_(package|lifecycle|config_(local_prefix|prefix|workspaces?|include_workspace_root|global))/i.test(key)) continue;
-    if (key === 'INIT_CWD' || key === 'NODE_ENV' || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
-  }
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-}
-
-// TODO(lead): move to support.ts
-/** Runs a command; a failure throws with the command, its exit status, stdout and stderr. */
-function run(command: string, args: readonly string[], cwd: string, timeout = 120_000): string {
-  try {
-    return execFileSync(command, args, { cwd, env: childEnv(), timeout, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const e = error as { status?: number | null; signal?: string | null; stdout?: string; stderr?: string };
-    throw new Error(
-      `\`${command} ${args.join(' ')}\` failed (${e.signal ?? `exit ${e.status}`}) in ${cwd}\n` +
-        `--- stdout ---\n${(e.stdout ?? '').trim()}\n--- stderr ---\n${(e.stderr ?? '').trim()}`,
-    );
-  }
-}
-
-// TODO(lead): move to support.ts
-/** Packs the given packages/* directories into `destination`: package name → tarball path. */
-function pack(dirNames: readonly string[], destination: string): Map<string, string> {
-  const output = run('npm', ['pack', '--json', '--pack-destination', destination, ...dirNames.flatMap((dir) => ['-w', `packages/${dir}`])], REPO_ROOT);
-  const results = JSON.parse(output.slice(output.indexOf('['))) as { name: string; filename: string }[];
-  return new Map(results.map((result) => [result.name, path.join(destination, result.filename)]));
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The install lines, as the package READMEs document them (the README test below checks they are there).
@@ -85,32 +61,29 @@ const BASELINE = {
   nest12: ['@nestjs/common@12', '@nestjs/core@12', '@nestjs/platform-express@12', '@nestjs/jwt@12', 'reflect-metadata', 'rxjs', 'typescript@7.0.2', '@types/node@20'],
 };
 
-/** The `@sockauth/*` packages each package needs at run time (so their tarballs go beside it). */
-const SOCKAUTH_DEPENDENCIES: Record<string, readonly string[]> = {
-  '@sockauth/core': [],
-  '@sockauth/socket.io': ['@sockauth/core'],
-  '@sockauth/client': ['@sockauth/core'],
-  '@sockauth/nestjs': ['@sockauth/core', '@sockauth/socket.io'],
-  '@sockauth/testing': ['@sockauth/core'],
-};
-
-/** `npm install …` with `@sockauth/x` replaced by its tarball, plus the tarballs of its `@sockauth/*` dependencies. */
-function installArgs(line: string, tarballs: ReadonlyMap<string, string>): string[] {
-  const words = line.split(' ').slice(2);
-  const ours = words.filter((word) => word.startsWith('@sockauth/'));
-  const beside = [...new Set(ours.flatMap((name) => SOCKAUTH_DEPENDENCIES[name] ?? []))].filter((name) => !ours.includes(name));
-  const tarball = (name: string): string => {
-    const file = tarballs.get(name);
-    if (file === undefined) throw new Error(`no tarball for ${name}`);
-    return file;
-  };
-  return ['install', '--no-audit', '--no-fund', '--prefer-offline', ...words.map((word) => (word.startsWith('@sockauth/') ? tarball(word) : word)), ...beside.map(tarball)];
+/** The `@sockauth/*` packages an install line names. */
+function sockauthNames(line: string): string[] {
+  return line.split(' ').filter((word) => word.startsWith('@sockauth/'));
 }
 
+/**
+ * Runs an install line in the project at `dir`: its words after `npm install`, with the `@sockauth/*` names
+ * replaced by their tarballs and the tarballs of their `@sockauth/*` dependencies beside them.
+ */
+function installLine(dir: string, line: string, tarballs: ReadonlyMap<string, Packed>): void {
+  const words = line.split(' ').slice(2).filter((word) => !word.startsWith('@sockauth/'));
+  const ours = withSockauthDependencies(sockauthNames(line)).map((pkg) => {
+    const packed = tarballs.get(pkg.name);
+    if (packed === undefined) throw new Error(`no tarball for ${pkg.name}`);
+    return packed.tarball;
+  });
+  installInto(dir, [...words, ...ours]);
+}
+
+/** A fresh project at `dir` with what the app already had (`baseline`) installed. */
 function project(dir: string, type: 'module' | 'commonjs', baseline: readonly string[]): string {
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), private: true, type }, null, 2));
-  if (baseline.length > 0) run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...baseline], dir, INSTALL_TIMEOUT_MS);
+  createProject(dir, type);
+  if (baseline.length > 0) installInto(dir, baseline);
   return dir;
 }
 
@@ -256,10 +229,10 @@ function buildAndTestNestApp(dir: string): { pass: number; fail: number; output:
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), content);
   }
-  run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], dir);
+  run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], dir, APP_TIMEOUT_MS);
   let output: string;
   try {
-    output = run('node', ['--test', '--test-reporter=tap', 'dist/test/'], dir);
+    output = run('node', ['--test', '--test-reporter=tap', 'dist/test/'], dir, APP_TIMEOUT_MS);
   } catch (error) {
     output = (error as Error).message;
   }
@@ -269,21 +242,16 @@ function buildAndTestNestApp(dir: string): { pass: number; fail: number; output:
 
 describe('NestJS 11 and 12, and the README install lines, from the tarballs', () => {
   let workDir = '';
-  let tarballs = new Map<string, string>();
+  let tarballs = new Map<string, Packed>();
 
   beforeAll(() => {
-    const unbuilt = ['core', 'socket.io', 'nestjs', 'client', 'testing'].filter((dir) => !fs.existsSync(path.join(REPO_ROOT, 'packages', dir, 'dist')));
-    if (unbuilt.length > 0) throw new Error(`No dist/ in packages/${unbuilt.join(', packages/')}: run \`npm run build\` first.`);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockauth-nest-versions-'));
-    fs.mkdirSync(path.join(workDir, 'tarballs'));
-    tarballs = pack(['core', 'socket.io', 'nestjs', 'client', 'testing'], path.join(workDir, 'tarballs'));
+    const packages = withSockauthDependencies(Object.values(INSTALL_LINES).flatMap(sockauthNames));
+    assertBuilt(packages);
+    workDir = makeWorkDir('nest-versions');
+    tarballs = packPackages(packages, path.join(workDir, 'tarballs'));
   });
 
-  afterAll(() => {
-    if (!workDir) return;
-    if (process.env.SOCKAUTH_PACKAGING_KEEP) console.log(`nest-versions: kept ${workDir}`);
-    else fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  afterAll(() => removeWorkDir(workDir));
 
   test('every install line is in the README of its package', () => {
     const missing = Object.entries(INSTALL_LINES).filter(
@@ -294,7 +262,7 @@ describe('NestJS 11 and 12, and the README install lines, from the tarballs', ()
 
   test('the Socket.IO app line installs alone and the adapter runs with the core beside it', () => {
     const dir = project(path.join(workDir, 'socketio-app'), 'module', []);
-    run('npm', installArgs(INSTALL_LINES.socketIoApp, tarballs), dir, INSTALL_TIMEOUT_MS);
+    installLine(dir, INSTALL_LINES.socketIoApp, tarballs);
     const script = `import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { sockAuth } from '@sockauth/socket.io';
@@ -309,14 +277,14 @@ io.close();`;
 
   test('the browser client line installs alone', () => {
     const dir = project(path.join(workDir, 'browser-client'), 'module', []);
-    run('npm', installArgs(INSTALL_LINES.browserClient, tarballs), dir, INSTALL_TIMEOUT_MS);
+    installLine(dir, INSTALL_LINES.browserClient, tarballs);
     fs.writeFileSync(path.join(dir, 'client.mjs'), `import { createAuthClient } from '@sockauth/client';\nconsole.log(typeof createAuthClient);`);
     expect(run('node', ['client.mjs'], dir).trim()).toBe('function');
   });
 
   test('the tests line installs alone: createTestIssuer mints a token', () => {
     const dir = project(path.join(workDir, 'tests'), 'module', []);
-    run('npm', installArgs(INSTALL_LINES.tests, tarballs), dir, INSTALL_TIMEOUT_MS);
+    installLine(dir, INSTALL_LINES.tests, tarballs);
     fs.writeFileSync(
       path.join(dir, 'mint.mjs'),
       `import { createTestIssuer } from '@sockauth/testing';\nconst issuer = await createTestIssuer();\nconsole.log((await issuer.mint({ sub: 'a' })).split('.').length);`,
@@ -329,8 +297,8 @@ io.close();`;
     ['12', 'module', BASELINE.nest12, INSTALL_LINES.nestApp12, INSTALL_LINES.nestTests12],
   ] as const)('a NestJS %s app (%s) installs with the README lines and its gateway test passes', (major, type, baseline, appLine, testsLine) => {
     const dir = project(path.join(workDir, `nest${major}-${type}`), type, baseline);
-    run('npm', installArgs(appLine, tarballs), dir, INSTALL_TIMEOUT_MS);
-    run('npm', installArgs(testsLine, tarballs), dir, INSTALL_TIMEOUT_MS);
+    installLine(dir, appLine, tarballs);
+    installLine(dir, testsLine, tarballs);
     for (const nest of ['@nestjs/common', '@nestjs/core', '@nestjs/websockets', '@nestjs/platform-socket.io', '@nestjs/testing']) {
       expect([nest, installedVersion(dir, nest).split('.')[0]]).toEqual([nest, major]);
     }

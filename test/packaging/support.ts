@@ -26,6 +26,8 @@ export interface PackageInfo {
   subpaths: string[];
   /** Non-optional peer dependencies, name → range. */
   peers: Record<string, string>;
+  /** The `@sockauth/*` packages in `dependencies`, by name. */
+  sockauthDependencies: string[];
 }
 
 export interface PackResult {
@@ -51,6 +53,7 @@ export function discoverPackages(only: readonly string[] = []): PackageInfo[] {
       version: string;
       private?: boolean;
       exports?: Record<string, unknown>;
+      dependencies?: Record<string, string>;
       peerDependencies?: Record<string, string>;
       peerDependenciesMeta?: Record<string, { optional?: boolean }>;
     };
@@ -62,9 +65,28 @@ export function discoverPackages(only: readonly string[] = []): PackageInfo[] {
     for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
       if (!manifest.peerDependenciesMeta?.[peer]?.optional) peers[peer] = range;
     }
-    found.push({ dirName, dir, name: manifest.name, version: manifest.version, subpaths, peers });
+    const sockauthDependencies = Object.keys(manifest.dependencies ?? {}).filter((dep) => dep.startsWith('@sockauth/'));
+    found.push({ dirName, dir, name: manifest.name, version: manifest.version, subpaths, peers, sockauthDependencies });
   }
   return found;
+}
+
+/**
+ * The packages named in `names` (package names) and every `@sockauth/*` package they depend on, directly or
+ * not: the tarballs a registry install of `names` needs beside them. An unknown name throws.
+ */
+export function withSockauthDependencies(names: Iterable<string>): PackageInfo[] {
+  const all = discoverPackages();
+  const wanted = new Set<string>();
+  const visit = (name: string): void => {
+    if (wanted.has(name)) return;
+    const pkg = all.find((candidate) => candidate.name === name);
+    if (pkg === undefined) throw new Error(`${name} is not a publishable package under packages/`);
+    wanted.add(name);
+    pkg.sockauthDependencies.forEach(visit);
+  };
+  for (const name of names) visit(name);
+  return all.filter((pkg) => wanted.has(pkg.name));
 }
 
 /** Throws, naming them, when packages have no dist/: the packaging specs test the build, never src/. */
@@ -175,7 +197,20 @@ export function createProject(dir: string, type: 'module' | 'commonjs', fields: 
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** `npm install`s tarballs and registry specs into the project at `dir` (no lockfile, no install scripts). */
+/**
+ * `npm install`s tarballs, registry specs and flags (e.g. `-D`) into the project at `dir` (no lockfile, no install
+ * scripts). Registry metadata comes from npm's cache when it is there (`--prefer-offline`: an install takes seconds
+ * instead of tens of seconds); when the cached metadata predates a requested version (ETARGET), the install is
+ * run once more with `--prefer-online`.
+ */
 export function installInto(dir: string, specs: readonly string[]): void {
-  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', ...specs], dir, INSTALL_TIMEOUT_MS);
+  const install = (metadata: '--prefer-offline' | '--prefer-online'): void => {
+    run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', metadata, ...specs], dir, INSTALL_TIMEOUT_MS);
+  };
+  try {
+    install('--prefer-offline');
+  } catch (error) {
+    if (!/\bETARGET\b/.test((error as Error).message)) throw error;
+    install('--prefer-online');
+  }
 }

@@ -14,15 +14,14 @@ import path from 'node:path';
 import {
   assertBuilt,
   createProject,
-  discoverPackages,
   installInto,
   makeWorkDir,
   packPackages,
   removeWorkDir,
   run,
+  withSockauthDependencies,
   INSTALL_TIMEOUT_MS,
   REPO_ROOT,
-  type PackageInfo,
 } from './support';
 
 jest.setTimeout(180_000);
@@ -58,24 +57,6 @@ function readSnippets(): Snippets {
   return { installs: [...installs], projects };
 }
 
-/** The sockauth packages the install lines name, with the sockauth packages they depend on. */
-function sockauthPackagesFor(installs: readonly string[]): PackageInfo[] {
-  const all = discoverPackages();
-  const wanted = new Set(installs.filter((spec) => spec.startsWith('@sockauth/')));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const pkg of all.filter((p) => wanted.has(p.name))) {
-      const manifest = JSON.parse(fs.readFileSync(path.join(pkg.dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-      for (const dep of Object.keys(manifest.dependencies ?? {})) {
-        if (!dep.startsWith('@sockauth/') || wanted.has(dep)) continue;
-        wanted.add(dep);
-        grew = true;
-      }
-    }
-  }
-  return all.filter((pkg) => wanted.has(pkg.name));
-}
-
 /**
  * A type-only file next to the project's test, with the test's own imports (so the same `expect`): a matcher
  * that is not declared is TS2339, and a matcher typed `any` leaves the @ts-expect-error unused. Not a test file.
@@ -102,7 +83,7 @@ describe('user test set-ups from the testing README, with the packed packages', 
 
   beforeAll(() => {
     expect(projectNames).toEqual(EXPECTED_PROJECTS);
-    const packages = sockauthPackagesFor(snippets.installs);
+    const packages = withSockauthDependencies(snippets.installs.filter((spec) => spec.startsWith('@sockauth/')));
     assertBuilt(packages);
     workDir = makeWorkDir('user-test-setups');
     depsDir = path.join(workDir, 'node-modules-of-every-project');

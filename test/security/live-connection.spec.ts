@@ -8,7 +8,7 @@
 import { MemoryRevocationStore, type RevocationStore } from '@sockauth/core';
 import { compactVerify } from 'jose';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { deferred, quietPeriod, settle } from '../support/async';
+import { deferred, quietPeriod, settle, until } from '../support/async';
 import { connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
 import { SEC_AUDIENCE, SEC_ISSUER, claimsFor, highS, hsVerifier, nowSec, signHs, signWith, unsigned } from '../support/hostile-tokens';
 import { rawSocket } from '../support/raw-socket';
@@ -23,15 +23,6 @@ function denied(code: Parameters<typeof refusal>[0]) {
 }
 function refreshRefused(code: Parameters<typeof refusal>[0]) {
   return { ok: false, error: { ...refusal(code), message: expect.any(String) } };
-}
-
-/** Resolves once `predicate` holds, turning the event loop meanwhile (for state reached through I/O). */
-async function until(predicate: () => boolean, withinMs = 3_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await settle();
-  }
 }
 
 describe.each(ADAPTERS)('%s: before the handshake completes', (_name, start) => {

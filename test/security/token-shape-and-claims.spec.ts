@@ -6,11 +6,9 @@
  * when disabled, a cookie from a foreign origin, two different tokens, another namespace.
  */
 import { randomBytes } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { AuthErrorCode } from '@sockauth/core';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { settle } from '../support/async';
+import { heapUsed } from '../support/gc';
 import { rawSocket } from '../support/raw-socket';
 import {
   SEC_AUDIENCE,
@@ -26,21 +24,9 @@ import { expectRefusedHandshake, refusal, useHarness } from './harness';
 
 const h = useHarness();
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
 /** A flat copy of a string (a V8 slice keeps its parent alive). */
 function flat(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
-}
-
-/** heapUsed once garbage is collected (twice: weak references and finalizers need a second pass). */
-async function heapUsed(): Promise<number> {
-  await settle();
-  gc();
-  await settle();
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 describe.each(ADAPTERS)('%s: token size, nesting and type', (_name, start) => {

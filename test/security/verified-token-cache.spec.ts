@@ -8,19 +8,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { createVerifier, isAuthError, type AuthErrorCode, type Verifier } from '@sockauth/core';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { settle } from '../support/async';
+import { collectGarbage } from '../support/gc';
 import { SEC_AUDIENCE, SEC_ISSUER, claimsFor, hsVerifier, nowSec, signHs, signWith } from '../support/hostile-tokens';
 import { refusal, useHarness } from './harness';
 
 const h = useHarness();
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 /** The claims object the server's context holds for its `index`-th connection. */
 function claimsOf(server: AdapterServer, index: number): object {
@@ -163,10 +158,7 @@ describe('the verified-token cache at the verifier', () => {
       const token = h.secret(await signHs(h.keys, claimsFor(`user-${i}`)));
       refs.push(new WeakRef((await verifier.verify(token)).payload));
     }
-    await settle();
-    gc();
-    await settle();
-    gc();
+    await collectGarbage();
     const alive = refs.filter((ref) => ref.deref() !== undefined).length;
     expect(alive).toBeLessThanOrEqual(50);
     // The youngest are the ones kept.

@@ -48,3 +48,14 @@ export async function until(predicate: () => boolean, withinMs = 5_000): Promise
     await settle();
   }
 }
+
+/** `promise`, or a rejection naming `what` once `ms` have passed first (the timer is cleared either way). */
+export function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

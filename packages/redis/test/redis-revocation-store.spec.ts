@@ -4,6 +4,7 @@ import { AuthUnavailableError, MemoryRevocationStore, isAuthError, type Revocati
 import { RedisRevocationStore, type RedisRevocationStoreOptions, type RedisStoreStatus } from '@sockauth/redis';
 import { keyNames } from '../src/keys.js';
 import { WRITE } from '../src/scripts.js';
+import { within } from '../../../test/support/async.js';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../../../test/support/redis.js';
 
 /**
@@ -63,19 +64,10 @@ function statusWatcher(): { onStatusChange: (status: RedisStoreStatus) => void; 
       return within(
         new Promise<void>((resolve) => waiters.push({ status, resolve })),
         `status ${status} (seen: ${seen.join(' → ')})`,
+        WAIT_MS,
       );
     },
   };
-}
-
-function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves with the next record delivered to a listener of `store` for which `match` holds. */
@@ -89,6 +81,7 @@ function nextRecord(store: RedisRevocationStore, match: (record: RevocationRecor
       });
     }),
     'a revocation record',
+    WAIT_MS,
   );
 }
 
@@ -203,7 +196,7 @@ describe('RedisRevocationStore: records in Redis', () => {
     const before = await commandCalls();
     await store.revokeSubject('erin');
     const after = await commandCalls();
-    const seen = await within(seenOnChannel, 'the publication');
+    const seen = await within(seenOnChannel, 'the publication', WAIT_MS);
     await watcher.close();
     expect(seen.value).toMatch(/^\d+\|\d+\|\d+$/);
     expect(seen.ttl).toBeGreaterThan(0);
@@ -282,6 +275,7 @@ describe('RedisRevocationStore: propagation and cache', () => {
         else b.subscribe((r) => r.id === 'marker' && resolve());
       }),
       'the marker',
+      WAIT_MS,
     );
     expect(onA.map((r) => r.id)).toEqual(['frank', 'marker']);
     expect(onB.map((r) => r.id)).toEqual(['frank', 'marker']);
@@ -361,6 +355,7 @@ describe('RedisRevocationStore: propagation and cache', () => {
         while (store.status !== 'synced') await new Promise((resolve) => setTimeout(resolve, 20));
       })(),
       'back in sync',
+      WAIT_MS,
     );
     expect(delivered.map((r) => r.id)).toEqual(['after-noise']);
     expect(await store.isRevoked(token('mallory'))).toBe(false);
