@@ -11,23 +11,39 @@ export function currentContext(context: ExecutionContext): CoreAuthContext | und
 }
 
 /**
- * Injects the `AuthContext` in force when the message is handled (after any re-auth): subject, permissions,
- * claims, expiry, version, and `user` when one was mapped. `undefined` in a public namespace.
+ * Injects the `AuthContext` (core's type, re-exported by this package) in force when the message is handled
+ * (after any re-auth): subject, permissions, claims, expiry, version, and `user` when one was mapped. `undefined`
+ * in a public namespace.
  *
  * @example
  * ```ts
+ * import { SockAuthContext, type AuthContext } from '@sockauth/nestjs';
+ *
  * @SubscribeMessage('whoami')
- * whoami(@AuthContext() ctx: AuthContext) {
+ * whoami(@SockAuthContext() ctx: AuthContext) {
  *   return { subject: ctx.subject, permissions: ctx.permissions.toArray(), expiresAt: ctx.expiresAt, version: ctx.version };
  * }
  * ```
  */
-export const AuthContext = createParamDecorator<undefined, CoreAuthContext | undefined>((_data, context) =>
+export const SockAuthContext = createParamDecorator<undefined, CoreAuthContext | undefined>((_data, context) =>
   currentContext(context),
 );
 
 /**
- * The context type, under the decorator's name, so `@AuthContext() ctx: AuthContext` needs one import;
- * `AuthContext<AppClaims>` types its claims (a declaration: validate them in `mapClaims`).
+ * @deprecated The decorator's former name, kept so existing `@AuthContext()` handlers compile; use
+ * {@link SockAuthContext}. It will be removed in the next major version.
+ *
+ * @example
+ * ```ts
+ * whoami(@AuthContext() ctx: AuthContext) {} // before
+ * whoami(@SockAuthContext() ctx: AuthContext) {} // now
+ * ```
+ */
+export const AuthContext = SockAuthContext;
+
+/**
+ * Core's `AuthContext` type, unchanged (a transparent alias: `@sockauth/core`'s and this one are the same type).
+ * It is declared here, next to the deprecated decorator of the same name, because a module cannot export a value
+ * and a re-exported type under one name from two declarations.
  */
 export type AuthContext<TClaims extends JWTPayload = JWTPayload> = CoreAuthContext<TClaims>;
