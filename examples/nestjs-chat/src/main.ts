@@ -4,9 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, formatUrl, loadConfig, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { RedisModeError, connectRedisMode, type RedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { MAX_BODY_BYTES } from '@sockauth/example-chat-common/http-api';
 import { revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 import { AppModule } from './app.module.js';
+import { configureHttp } from './configure-http.js';
 import { RedisSockAuthIoAdapter } from './redis-io.adapter.js';
 import { StderrLogger } from './stderr.logger.js';
 
@@ -46,9 +46,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, redis?.revocationStore), {
     logger: new StderrLogger({ logLevels: ['error', 'warn'] }),
   });
-  // Nest's JSON body parser, with the demos' body limit (a larger body is a 413, rendered by ApiExceptionFilter).
-  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
-  app.disable('x-powered-by');
+  configureHttp(app);
   if (redis !== undefined) app.useWebSocketAdapter(new RedisSockAuthIoAdapter(app, redis.adapter));
   try {
     await app.listen(config.port, config.host);
