@@ -1,7 +1,7 @@
 import { connect as connectTcp, createServer, type Server as NetServer, type Socket as NetSocket } from 'node:net';
 import { createAuthClient, type AuthClient, type AuthClientOptions, type AuthClientState } from '@sockauth/client';
 import { createChatServer, type ChatServer } from '../../examples/socketio-chat/src/app';
-import { loadConfig } from '../../examples/socketio-chat/src/config';
+import { loadConfig } from '../../examples/chat-common/src/config';
 import { trackClient, trackServer } from '../support/cleanup';
 
 export const SECRET = 'sockauth-client-integration-secret-0123456789';

@@ -5,8 +5,8 @@
 import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { createChatServer, type ChatServer } from '../../examples/socketio-chat/src/app';
-import { RecentIds } from '../../examples/socketio-chat/src/chat-gateway';
-import { ConfigError, loadConfig } from '../../examples/socketio-chat/src/config';
+import { RecentIds } from '../../examples/chat-common/src/recent-ids';
+import { ConfigError, loadConfig } from '../../examples/chat-common/src/config';
 import { runToEnd } from '../support/child-processes';
 import { cleanup } from '../support/cleanup';
 import { connect } from '../support/clients';

@@ -12,13 +12,14 @@ import {
 } from '@nestjs/websockets';
 import { AuthForbiddenError } from '@sockauth/core';
 import {
-  AuthContext,
   AuthUser,
   Public,
   RequireAnyPermission,
   RequirePermissions,
+  SockAuthContext,
   SockAuthService,
   WsAuthGuard,
+  type AuthContext,
 } from '@sockauth/nestjs';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Socket } from 'socket.io';
@@ -48,7 +49,7 @@ export class LobbyGateway extends RecordingGateway {
   }
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() ctx: AuthContext) {
+  whoami(@SockAuthContext() ctx: AuthContext) {
     return describeContext(ctx);
   }
 }
@@ -61,7 +62,7 @@ export class AdminGateway extends RecordingGateway {
   }
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() ctx: AuthContext) {
+  whoami(@SockAuthContext() ctx: AuthContext) {
     return describeContext(ctx);
   }
 }
@@ -81,7 +82,7 @@ export class StatusGateway extends RecordingGateway {
   }
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() ctx: AuthContext | undefined) {
+  whoami(@SockAuthContext() ctx: AuthContext | undefined) {
     return { context: ctx === undefined ? null : ctx.subject };
   }
 
@@ -143,12 +144,12 @@ export class ChatGateway {
   }
 
   @SubscribeMessage('context')
-  context(@AuthContext() ctx: AuthContext) {
+  context(@SockAuthContext() ctx: AuthContext) {
     return describeContext(ctx);
   }
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() ctx: AuthContext) {
+  whoami(@SockAuthContext() ctx: AuthContext) {
     return describeContext(ctx);
   }
 
@@ -189,7 +190,7 @@ export class GloballyGuardedGateway {
   }
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() ctx: AuthContext) {
+  whoami(@SockAuthContext() ctx: AuthContext) {
     return describeContext(ctx);
   }
 }
@@ -258,7 +259,7 @@ export class ProfileGateway {
   }
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() ctx: AuthContext) {
+  whoami(@SockAuthContext() ctx: AuthContext) {
     return describeContext(ctx);
   }
 

@@ -84,7 +84,7 @@ describe('WsAuthGuard on a gateway', () => {
     await expect(alice.emitWithAck('me:subject')).resolves.toBe('alice');
   });
 
-  test('@AuthContext() gives the context in force', async () => {
+  test('@SockAuthContext() gives the context in force', async () => {
     const { url, issuer } = await startChat();
     const alice = await connectAs(url, { sub: 'alice', scope: 'chat:read', sid: 'session-1' }, { issuer });
     const described = await alice.emitWithAck('context');

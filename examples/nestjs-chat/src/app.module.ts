@@ -1,17 +1,17 @@
 import { Inject, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { RecentIds } from '@sockauth/example-socketio-chat/chat-gateway';
-import type { ChatConfig } from '@sockauth/example-socketio-chat/config';
-import { DemoIdentityProvider } from '@sockauth/example-socketio-chat/identity-provider';
-import { loadDemoPage } from '@sockauth/example-socketio-chat/page';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-socketio-chat/revocation';
+import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
+import type { ChatConfig } from '@sockauth/example-chat-common/config';
+import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
+import { loadDemoPage } from '@sockauth/example-chat-common/page';
+import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-chat-common/revocation';
 import type { RevocationStore } from '@sockauth/core';
 import { prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
 import client from 'prom-client';
 import { AuthController } from './auth.controller.js';
 import { ChatGateway } from './chat.gateway.js';
-import { HttpErrorFilter } from './http-error.js';
+import { ApiExceptionFilter } from './api-exception.filter.js';
 import { MetricsController } from './metrics.controller.js';
 import { PageController } from './page.controller.js';
 import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS } from './tokens.js';
@@ -26,7 +26,7 @@ export class AppModule implements OnModuleDestroy {
 
   /**
    * `revocationStore`: the shared Redis store in cluster mode (`REDIS_URL`); default in memory. Either way it keeps
-   * revocations as long as the demo's longest token (see the Socket.IO example's `revocation.ts`).
+   * revocations as long as the demo's longest token (see chat-common's `revocation.ts`).
    */
   static forRoot(config: ChatConfig, revocationStore?: RevocationStore): DynamicModule {
     // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
@@ -55,7 +55,7 @@ export class AppModule implements OnModuleDestroy {
       providers: [
         { provide: CHAT_CONFIG, useValue: config },
         { provide: METRICS_REGISTRY, useValue: metrics },
-        // The Socket.IO example's browser page, shared as is (its script bundled in memory by esbuild).
+        // The demos' shared browser page (its script bundled in memory by esbuild).
         { provide: DEMO_PAGE, useFactory: () => loadDemoPage() },
         { provide: RECENT_IDS, useFactory: () => new RecentIds() },
         {
@@ -70,7 +70,7 @@ export class AppModule implements OnModuleDestroy {
               onSessionCompromised: (sessionId) => sockAuth.revoke({ sessionId }),
             }),
         },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
         ChatGateway,
       ],
     };

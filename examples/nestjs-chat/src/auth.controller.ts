@@ -1,25 +1,38 @@
-import type { IncomingMessage } from 'node:http';
-import { All, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { isAuthError } from '@sockauth/core';
 import {
-  ADMIN_PERMISSION,
-  parseLoginRequest,
-  parseRevokeRequest,
-  readJsonObject,
-  revokeOrHttpError,
-} from '@sockauth/example-socketio-chat/http-routes';
+  All,
+  Body,
+  Controller,
+  Header,
+  HttpCode,
+  Inject,
+  InternalServerErrorException,
+  Post,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
+import { isAuthError, type RevocationTarget } from '@sockauth/core';
 import {
+  DEFAULT_SCOPES,
+  DEFAULT_TTL_SEC,
   RefreshError,
   type DemoIdentityProvider,
   type TokenSet,
-} from '@sockauth/example-socketio-chat/identity-provider';
+} from '@sockauth/example-chat-common/identity-provider';
 import { SockAuthService } from '@sockauth/nestjs';
-import { HttpError, badRequest, methodNotAllowed } from './http-error.js';
+import { AdminGuard } from './admin.guard.js';
+import { MethodNotAllowedException } from './api-exception.filter.js';
+import { validBody } from './body-validation.pipe.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RefreshDto } from './dto/refresh.dto.js';
+import { RevocationTargetPipe } from './revocation-target.pipe.js';
 import { IDENTITY_PROVIDER } from './tokens.js';
 
 /**
- * The demo identity endpoints (DEMO-CONTRACT "HTTP"): login and refresh through the Socket.IO example's demo
- * identity provider, and revocation through {@link SockAuthService}, which cuts the matching live sockets.
+ * The demo identity endpoints (DEMO-CONTRACT "HTTP"): login and refresh through the shared demo identity
+ * provider, and revocation through {@link SockAuthService}, which cuts the matching live sockets. Bodies arrive
+ * through Nest's JSON body parser and are validated by pipes (400 `BAD_REQUEST`); errors are `HttpException`s
+ * that `ApiExceptionFilter` renders as `{ error: { code, message } }`.
  */
 @Controller('auth')
 export class AuthController {
@@ -32,61 +45,51 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async login(@Req() req: IncomingMessage): Promise<TokenSet> {
-    return this.idp.login(parseLoginRequest(await readJsonObject(req)));
+  login(@Body(validBody(LoginDto)) body: LoginDto): Promise<TokenSet> {
+    return this.idp.login({
+      user: body.user,
+      scopes: body.scopes === undefined ? DEFAULT_SCOPES : [...new Set(body.scopes)],
+      ttlSec: body.ttlSec ?? DEFAULT_TTL_SEC,
+    });
   }
 
   /** `{ refreshToken }` → a new pair; the presented refresh token stops working (reuse revokes the session). */
   @Post('refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async refresh(@Req() req: IncomingMessage): Promise<TokenSet> {
-    const body = await readJsonObject(req);
-    const refreshToken = body['refreshToken'];
-    if (typeof refreshToken !== 'string' || refreshToken === '' || refreshToken.length > 512) {
-      throw badRequest('"refreshToken" must be a non-empty string');
-    }
+  async refresh(@Body(validBody(RefreshDto)) { refreshToken }: RefreshDto): Promise<TokenSet> {
     try {
       return await this.idp.refresh(refreshToken);
     } catch (error) {
       if (!(error instanceof RefreshError)) throw error;
       const code = error.reason === 'reused' ? 'AUTH_REVOKED' : error.reason === 'expired' ? 'AUTH_EXPIRED' : 'AUTH_INVALID';
-      throw new HttpError(401, code, error.message);
+      throw new UnauthorizedException({ code, message: error.message });
     }
   }
 
   /**
-   * `Authorization: Bearer <token with chat:admin>` and one of `{ subject }`, `{ sessionId }`, `{ tokenId }` →
-   * `{ disconnected }` once the matching live sockets are cut. 401 without a valid token, 403 without chat:admin.
+   * `Authorization: Bearer <token with chat:admin>` ({@link AdminGuard}) and one of `{ subject }`, `{ sessionId }`,
+   * `{ tokenId }` → `{ disconnected }` once the matching live sockets are cut.
    */
   @Post('revoke')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async revoke(@Req() req: IncomingMessage): Promise<{ disconnected: number }> {
-    await this.#requireAdmin(req);
-    const target = parseRevokeRequest(await readJsonObject(req));
+  @UseGuards(AdminGuard)
+  async revoke(@Body(RevocationTargetPipe) target: RevocationTarget): Promise<{ disconnected: number }> {
     // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
     if (target.tokenId === undefined) this.idp.endSessions(target as { subject: string } | { sessionId: string });
-    return revokeOrHttpError(() => this.sockAuth.revoke(target));
+    try {
+      return await this.sockAuth.revoke(target);
+    } catch (error) {
+      if (!isAuthError(error)) throw error;
+      // A shared store (REDIS_URL) that could not confirm it: the admin retries (revocation is idempotent).
+      const body = { code: error.code, message: error.message };
+      throw error.code === 'AUTH_UNAVAILABLE' ? new ServiceUnavailableException(body) : new InternalServerErrorException(body);
+    }
   }
 
   @All(['login', 'refresh', 'revoke'])
   wrongMethod(): never {
-    throw methodNotAllowed(['POST']);
-  }
-
-  /** The same verification as the sockets (signature, claims, revocation), then `chat:admin`. */
-  async #requireAdmin(req: IncomingMessage): Promise<void> {
-    const header = req.headers['authorization'];
-    const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
-    if (token === undefined) throw new HttpError(401, 'AUTH_MISSING', 'an "Authorization: Bearer" admin token is required');
-    let permitted: boolean;
-    try {
-      permitted = (await this.sockAuth.authenticate(token)).permissions.has(ADMIN_PERMISSION);
-    } catch (error) {
-      if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 401, error.code, error.message);
-      throw error;
-    }
-    if (!permitted) throw new HttpError(403, 'AUTH_FORBIDDEN', `"${ADMIN_PERMISSION}" is required`);
+    throw new MethodNotAllowedException(['POST']);
   }
 }

@@ -9,9 +9,9 @@ import {
   room,
   text,
   type BadRequestAck,
-  type RecentIds,
-} from '@sockauth/example-socketio-chat/chat-gateway';
-import { AuthContext, AuthUser, RequirePermissions } from '@sockauth/nestjs';
+} from '@sockauth/example-chat-common/chat-payloads';
+import type { RecentIds } from '@sockauth/example-chat-common/recent-ids';
+import { AuthUser, RequirePermissions, SockAuthContext, type AuthContext } from '@sockauth/nestjs';
 import type { Server, Socket } from 'socket.io';
 import { RECENT_IDS } from './tokens.js';
 
@@ -47,7 +47,7 @@ export class ChatGateway {
   constructor(@Inject(RECENT_IDS) private readonly recent: RecentIds) {}
 
   @SubscribeMessage('whoami')
-  whoami(@AuthContext() context: AuthContext) {
+  whoami(@SockAuthContext() context: AuthContext) {
     return {
       subject: context.subject,
       permissions: context.permissions.toArray(),

@@ -2,16 +2,16 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { formatUrl } from '@sockauth/example-socketio-chat/app';
-import { ConfigError, loadConfig, type ChatConfig } from '@sockauth/example-socketio-chat/config';
-import { RedisModeError, connectRedisMode, type RedisMode } from '@sockauth/example-socketio-chat/redis-mode';
-import { revocationRetentionSec } from '@sockauth/example-socketio-chat/revocation';
+import { ConfigError, formatUrl, loadConfig, type ChatConfig } from '@sockauth/example-chat-common/config';
+import { RedisModeError, connectRedisMode, type RedisMode } from '@sockauth/example-chat-common/redis-mode';
+import { revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 import { AppModule } from './app.module.js';
+import { configureHttp } from './configure-http.js';
 import { RedisSockAuthIoAdapter } from './redis-io.adapter.js';
 import { StderrLogger } from './stderr.logger.js';
 
 /**
- * `npm run demo:nest`: reads the environment (exactly as the Socket.IO example does), starts the Nest application
+ * `npm run demo:nest`: reads the environment (the demos' shared `loadConfig`), starts the Nest application
  * and prints exactly one line to stdout, `listening on http://HOST:PORT`. Logs and errors go to stderr; exit
  * code 1 on a configuration error.
  */
@@ -45,10 +45,8 @@ async function main(): Promise<void> {
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, redis?.revocationStore), {
     logger: new StderrLogger({ logLevels: ['error', 'warn'] }),
-    // The auth controller reads its JSON bodies itself, with the Socket.IO example's limits and error format.
-    bodyParser: false,
   });
-  app.disable('x-powered-by');
+  configureHttp(app);
   if (redis !== undefined) app.useWebSocketAdapter(new RedisSockAuthIoAdapter(app, redis.adapter));
   try {
     await app.listen(config.port, config.host);

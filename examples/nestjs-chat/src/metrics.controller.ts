@@ -1,6 +1,6 @@
 import { All, Controller, Get, Header, Inject } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { methodNotAllowed } from './http-error.js';
+import { MethodNotAllowedException } from './api-exception.filter.js';
 import { METRICS_REGISTRY } from './tokens.js';
 
 /**
@@ -21,6 +21,6 @@ export class MetricsController {
 
   @All()
   wrongMethod(): never {
-    throw methodNotAllowed(['GET', 'HEAD']);
+    throw new MethodNotAllowedException(['GET', 'HEAD']);
   }
 }

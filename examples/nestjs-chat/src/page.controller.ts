@@ -1,9 +1,9 @@
 import { All, Controller, Get, Header, Inject } from '@nestjs/common';
-import { PAGE_CSP, type DemoPage } from '@sockauth/example-socketio-chat/page';
-import { methodNotAllowed } from './http-error.js';
+import { PAGE_CSP, type DemoPage } from '@sockauth/example-chat-common/page';
+import { MethodNotAllowedException } from './api-exception.filter.js';
 import { DEMO_PAGE } from './tokens.js';
 
-/** `GET /` and `GET /app.js`: the Socket.IO example's browser page (it talks to whichever server serves it). */
+/** `GET /` and `GET /app.js`: the demos' shared browser page (it talks to whichever server serves it). */
 @Controller()
 export class PageController {
   private readonly html: string;
@@ -35,6 +35,6 @@ export class PageController {
 
   @All(['/', 'app.js'])
   wrongMethod(): never {
-    throw methodNotAllowed(['GET', 'HEAD']);
+    throw new MethodNotAllowedException(['GET', 'HEAD']);
   }
 }

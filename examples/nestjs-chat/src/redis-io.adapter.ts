@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import type { RedisMode } from '@sockauth/example-socketio-chat/redis-mode';
+import type { RedisMode } from '@sockauth/example-chat-common/redis-mode';
 import { SockAuthIoAdapter } from '@sockauth/nestjs';
 
 type IoServerOptions = Parameters<SockAuthIoAdapter['createIOServer']>[1];

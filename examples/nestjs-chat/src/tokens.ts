@@ -3,7 +3,7 @@
  * constructor dependency names its token explicitly with `@Inject(...)`.
  */
 
-/** The resolved `ChatConfig` (from the Socket.IO example's environment parsing). */
+/** The resolved `ChatConfig` (from the demos' shared environment parsing). */
 export const CHAT_CONFIG = Symbol('CHAT_CONFIG');
 /** The demo identity provider (`POST /auth/login`, `/auth/refresh`). */
 export const IDENTITY_PROVIDER = Symbol('IDENTITY_PROVIDER');

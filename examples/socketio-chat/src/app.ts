@@ -5,12 +5,12 @@ import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
 import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
-import type { ChatConfig } from './config.js';
+import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { createHttpHandler } from './http-routes.js';
-import { DemoIdentityProvider } from './identity-provider.js';
-import { loadDemoPage } from './page.js';
-import { connectRedisMode } from './redis-mode.js';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from './revocation.js';
+import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
+import { loadDemoPage } from '@sockauth/example-chat-common/page';
+import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
+import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -23,10 +23,6 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** `http://host:port`, with IPv6 literals bracketed. */
-export function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
 
 /**
  * Starts the demo chat server: HTTP routes, Socket.IO with sockauth on every namespace, the chat gateway and the

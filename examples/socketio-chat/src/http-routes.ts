@@ -1,5 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createAuthContext, isAuthError, parseRevocationTarget, type AuthErrorCode, type RevocationTarget } from '@sockauth/core';
+import { createAuthContext, isAuthError, type AuthErrorCode, type RevocationTarget } from '@sockauth/core';
+import {
+  ADMIN_PERMISSION,
+  MAX_BODY_BYTES,
+  MAX_REFRESH_TOKEN_LENGTH,
+  MAX_USER_LENGTH,
+  authErrorStatus,
+  revocationTargetOf,
+  type HttpErrorCode,
+} from '@sockauth/example-chat-common/http-api';
 import type { SockAuth } from '@sockauth/socket.io';
 import {
   DEFAULT_SCOPES,
@@ -9,26 +18,10 @@ import {
   MIN_TTL_SEC,
   RefreshError,
   type DemoIdentityProvider,
-} from './identity-provider.js';
-import { PAGE_CSP, PAGE_SCRIPT_PATH } from './page.js';
+} from '@sockauth/example-chat-common/identity-provider';
+import { PAGE_CSP, PAGE_SCRIPT_PATH } from '@sockauth/example-chat-common/page';
 
-/** Request bodies larger than this get 413. */
-export const MAX_BODY_BYTES = 16 * 1024;
-/** Longest accepted user name. */
-export const MAX_USER_LENGTH = 64;
-/** The permission `POST /auth/revoke` needs. */
-export const ADMIN_PERMISSION = 'chat:admin';
-
-/** Error codes of the HTTP API: the sockauth taxonomy for authentication, plain HTTP names otherwise. */
-export type HttpErrorCode =
-  | AuthErrorCode
-  | 'BAD_REQUEST'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INTERNAL';
-
-/** An HTTP error with the code and safe message the client sees as `{ error: { code, message } }`. Shared with nestjs-chat. */
+/** An HTTP error with the code and safe message the client sees as `{ error: { code, message } }`. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -184,8 +177,7 @@ async function login(req: IncomingMessage, res: ServerResponse, { idp }: HttpRou
 
 /**
  * Validates a `POST /auth/login` body: `user` (no control characters: the name ends up in other users' chat
- * messages), optional `scopes` (only the grantable ones) and `ttlSec`. Throws a 400 {@link HttpError}. Shared with
- * nestjs-chat.
+ * messages), optional `scopes` (only the grantable ones) and `ttlSec`. Throws a 400 {@link HttpError}.
  */
 export function parseLoginRequest(body: Record<string, unknown>): { user: string; scopes: readonly string[]; ttlSec: number } {
   const user = body['user'];
@@ -218,7 +210,7 @@ export function parseLoginRequest(body: Record<string, unknown>): { user: string
 async function refresh(req: IncomingMessage, res: ServerResponse, { idp }: HttpRoutesOptions): Promise<void> {
   const body = await readJsonObject(req);
   const refreshToken = body['refreshToken'];
-  if (typeof refreshToken !== 'string' || refreshToken === '' || refreshToken.length > 512) {
+  if (typeof refreshToken !== 'string' || refreshToken === '' || refreshToken.length > MAX_REFRESH_TOKEN_LENGTH) {
     throw badRequest('"refreshToken" must be a non-empty string');
   }
   try {
@@ -243,22 +235,19 @@ async function revoke(req: IncomingMessage, res: ServerResponse, { auth, idp }: 
 
 /**
  * Validates a `POST /auth/revoke` body: exactly one of `subject`, `sessionId`, `tokenId` (core's own rule,
- * `parseRevocationTarget`). Throws a 400 {@link HttpError}. Shared with nestjs-chat.
+ * `parseRevocationTarget`). Throws a 400 {@link HttpError}.
  */
 export function parseRevokeRequest(body: Record<string, unknown>): RevocationTarget {
-  let parsed: ReturnType<typeof parseRevocationTarget>;
   try {
-    parsed = parseRevocationTarget({ subject: body['subject'], sessionId: body['sessionId'], tokenId: body['tokenId'] });
+    return revocationTargetOf(body);
   } catch (error) {
-    throw badRequest((error as Error).message.replace(/^revoke: /, ''));
+    throw badRequest((error as Error).message);
   }
-  const { kind, id } = parsed;
-  return kind === 'subject' ? { subject: id } : kind === 'session' ? { sessionId: id } : { tokenId: id };
 }
 
 /**
  * Runs a revocation; a shared store (REDIS_URL) that could not confirm it becomes 503 (the admin retries: it is
- * idempotent), any other sockauth error 500. Shared with nestjs-chat.
+ * idempotent), any other sockauth error 500.
  */
 export async function revokeOrHttpError(revoke: () => Promise<{ disconnected: number }>): Promise<{ disconnected: number }> {
   try {
@@ -283,7 +272,7 @@ async function requireAdmin(req: IncomingMessage, auth: SockAuth): Promise<void>
     permitted = context.permissions.has(ADMIN_PERMISSION);
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 401, error.code, error.message);
+    if (isAuthError(error)) throw new HttpError(authErrorStatus(error.code), error.code, error.message);
     throw error;
   }
   if (!permitted) throw new HttpError(403, 'AUTH_FORBIDDEN', `"${ADMIN_PERMISSION}" is required`);

@@ -1,6 +1,6 @@
 import { createChatServer } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { RedisModeError } from './redis-mode.js';
+import { ConfigError, loadConfig } from '@sockauth/example-chat-common/config';
+import { RedisModeError } from '@sockauth/example-chat-common/redis-mode';
 
 /**
  * `npm run demo`: reads the environment, starts the chat server and prints exactly one line to stdout,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ConfigError, readIssuerAudience, readSecret } from './config.js';
-import { MAX_TTL_SEC, hs256Key, signAccessToken } from './identity-provider.js';
+import { ConfigError, readIssuerAudience, readSecret } from '@sockauth/example-chat-common/config';
+import { MAX_TTL_SEC, hs256Key, signAccessToken } from '@sockauth/example-chat-common/identity-provider';
 
 const USAGE = `Usage: npm run -s demo:token -- --sub <subject> [--scope "<space separated>"] [--ttl <seconds>] [--sid <id>] [--jti <id>]
 

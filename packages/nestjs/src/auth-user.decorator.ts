@@ -1,5 +1,5 @@
 import { createParamDecorator } from '@nestjs/common';
-import { currentContext } from './auth-context.decorator.js';
+import { currentContext } from './sockauth-context.decorator.js';
 
 /** The default user when no `mapClaims` (or passport `validate()`) produced one. */
 export interface AuthUser {

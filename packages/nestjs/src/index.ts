@@ -3,6 +3,7 @@ export type {
   DelegatedVerifierPolicy,
   SockAuthModuleAsyncOptions,
   SockAuthModuleOptions,
+  SockAuthOptionsFactory,
   SockAuthPassportOptions,
 } from './sockauth-options.interface.js';
 export { SockAuthService } from './sockauth.service.js';
@@ -13,5 +14,5 @@ export { RequirePermissions, RequirePermissionsMetadata } from './require-permis
 export { RequireAnyPermission, RequireAnyPermissionMetadata } from './require-any-permission.decorator.js';
 export { Public, PublicMetadata } from './public.decorator.js';
 export { AuthUser } from './auth-user.decorator.js';
-export { AuthContext } from './auth-context.decorator.js';
+export { SockAuthContext, AuthContext } from './sockauth-context.decorator.js';
 export { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';

@@ -116,7 +116,29 @@ export interface SockAuthModuleOptions<TClaims extends JWTPayload = JWTPayload>
 }
 
 /**
- * Options of {@link SockAuthModule.forRootAsync}.
+ * What `useClass` / `useExisting` of {@link SockAuthModule.forRootAsync} provide: a provider that builds the
+ * module options (as `@nestjs/jwt`'s `JwtOptionsFactory`).
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class SockAuthConfig implements SockAuthOptionsFactory {
+ *   constructor(@Inject(ConfigService) private readonly config: ConfigService) {}
+ *   createSockAuthOptions(): SockAuthModuleOptions {
+ *     return { verifier: { algorithms: ['HS256'], secret: this.config.getOrThrow('JWT_SECRET') } };
+ *   }
+ * }
+ * SockAuthModule.forRootAsync({ imports: [ConfigModule], useClass: SockAuthConfig });
+ * ```
+ */
+export interface SockAuthOptionsFactory<TClaims extends JWTPayload = JWTPayload> {
+  /** Builds the options; may be async. */
+  createSockAuthOptions(): SockAuthModuleOptions<TClaims> | Promise<SockAuthModuleOptions<TClaims>>;
+}
+
+/**
+ * Options of {@link SockAuthModule.forRootAsync}: exactly one of `useFactory`, `useClass`, `useExisting` (Nest's
+ * `ConfigurableModuleBuilder` forms), plus `imports`, `inject` (for `useFactory`) and `global`.
  *
  * @example
  * ```ts
@@ -130,11 +152,15 @@ export interface SockAuthModuleOptions<TClaims extends JWTPayload = JWTPayload>
  * ```
  */
 export interface SockAuthModuleAsyncOptions<TClaims extends JWTPayload = JWTPayload> extends Pick<ModuleMetadata, 'imports'> {
-  /** Builds the options; may be async. */
-  readonly useFactory: (...args: any[]) => SockAuthModuleOptions<TClaims> | Promise<SockAuthModuleOptions<TClaims>>;
+  /** Builds the options; may be async. Its parameters are the providers named in `inject`. */
+  readonly useFactory?: (...args: any[]) => SockAuthModuleOptions<TClaims> | Promise<SockAuthModuleOptions<TClaims>>;
   /** Providers passed to `useFactory`. */
   readonly inject?: readonly (string | symbol | Type<unknown> | Function)[];
-  /** Register the module globally (default `false`). `global` returned by the factory is ignored. */
+  /** A class the module instantiates (with its own dependencies) and asks `createSockAuthOptions()`. */
+  readonly useClass?: Type<SockAuthOptionsFactory<TClaims>>;
+  /** An existing provider (of `imports`, or global) asked `createSockAuthOptions()`. */
+  readonly useExisting?: string | symbol | Type<SockAuthOptionsFactory<TClaims>> | Function;
+  /** Register the module globally (default `false`). `global` in the built options is ignored. */
   readonly global?: boolean;
 }
 
@@ -159,6 +185,8 @@ export const SOCKAUTH_MODULE_ASYNC_OPTION_KEYS = {
   imports: true,
   useFactory: true,
   inject: true,
+  useClass: true,
+  useExisting: true,
   global: true,
 } as const satisfies KnownKeys<SockAuthModuleAsyncOptions>;
 

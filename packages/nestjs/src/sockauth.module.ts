@@ -15,6 +15,7 @@ import {
   type SockAuthModuleAsyncOptions,
   type SockAuthModuleOptions,
 } from './sockauth-options.interface.js';
+import { SockAuthConfigurableModule } from './sockauth.module-definition.js';
 import type { JWTPayload } from '@sockauth/core';
 import { SockAuthService, internalsOf } from './sockauth.service.js';
 import { WsAuthExceptionFilter } from './ws-auth-exception.filter.js';
@@ -85,7 +86,10 @@ export class SockAuthModule implements OnApplicationBootstrap {
   }
 
   /**
-   * Registers the module with options built by a factory, e.g. from `ConfigService`.
+   * Registers the module with options built at start-up, the three ways of Nest's `ConfigurableModuleBuilder`
+   * (as `JwtModule.registerAsync`): `useFactory` (with `inject`), `useClass` or `useExisting` (a
+   * {@link SockAuthOptionsFactory}). Exactly one of the three, or a `TypeError` naming them; unknown keys are a
+   * `TypeError` too. The built options are checked like `forRoot`'s when the module starts.
    *
    * @example
    * ```ts
@@ -96,17 +100,16 @@ export class SockAuthModule implements OnApplicationBootstrap {
    *     verifier: { algorithms: ['HS256'], secret: config.getOrThrow<string>('JWT_SECRET') },
    *   }),
    * })
+   * // or: SockAuthModule.forRootAsync({ imports: [ConfigModule], useClass: SockAuthConfig })
    * ```
    */
   static forRootAsync<TClaims extends JWTPayload = JWTPayload>(options: SockAuthModuleAsyncOptions<TClaims>): DynamicModule {
-    if (typeof options?.useFactory !== 'function') throw new TypeError('sockauth: forRootAsync needs "useFactory"');
-    assertKnownKeys('SockAuthModule.forRootAsync options', options, SOCKAUTH_MODULE_ASYNC_OPTION_KEYS);
-    const provider: Provider = {
-      provide: SOCKAUTH_MODULE_OPTIONS,
-      useFactory: options.useFactory,
-      inject: [...(options.inject ?? [])] as never[],
-    };
-    return buildModule(options.global === true, [provider], options.imports ?? []);
+    assertAsyncOptions(options);
+    const definition = SockAuthConfigurableModule.forRootAsync({
+      ...options,
+      inject: options.inject === undefined ? undefined : [...options.inject],
+    } as Parameters<typeof SockAuthConfigurableModule.forRootAsync>[0]);
+    return buildModule(definition.global === true, definition.providers ?? [], definition.imports ?? []);
   }
 
   /**
@@ -141,6 +144,33 @@ function buildModule(global: boolean, optionProviders: Provider[], imports: Dyna
     providers: [...optionProviders, SockAuthService, WsAuthGuard],
     exports: [SockAuthService, WsAuthGuard, SOCKAUTH_MODULE_OPTIONS],
   };
+}
+
+const ASYNC_FORMS = ['useFactory', 'useClass', 'useExisting'] as const;
+
+/** Exactly one of the three forms, each of the right type, and no unknown key: a TypeError naming them otherwise. */
+function assertAsyncOptions(options: SockAuthModuleAsyncOptions<any>): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('sockauth: SockAuthModule.forRootAsync needs an options object');
+  }
+  assertKnownKeys('SockAuthModule.forRootAsync options', options, SOCKAUTH_MODULE_ASYNC_OPTION_KEYS);
+  const given = ASYNC_FORMS.filter((form) => options[form] !== undefined);
+  if (given.length !== 1) {
+    throw new TypeError(
+      `sockauth: SockAuthModule.forRootAsync needs exactly one of "useFactory", "useClass", "useExisting" (${
+        given.length === 0 ? 'none was given' : `got ${given.map((form) => `"${form}"`).join(' and ')}`
+      })`,
+    );
+  }
+  if (options.useFactory !== undefined && typeof options.useFactory !== 'function') {
+    throw new TypeError('sockauth: SockAuthModule.forRootAsync "useFactory" must be a function');
+  }
+  if (options.useClass !== undefined && typeof options.useClass?.prototype?.createSockAuthOptions !== 'function') {
+    throw new TypeError('sockauth: SockAuthModule.forRootAsync "useClass" must be a class with a createSockAuthOptions() method');
+  }
+  if (options.inject !== undefined && (!Array.isArray(options.inject) || options.useFactory === undefined)) {
+    throw new TypeError('sockauth: SockAuthModule.forRootAsync "inject" must be an array, and goes with "useFactory"');
+  }
 }
 
 /** Adds the filter as the gateway's first class-level filter: Nest tries filters last-declared first. */

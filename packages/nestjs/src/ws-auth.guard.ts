@@ -1,6 +1,15 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthForbiddenError, authorizeAction, mapVerificationError, satisfies, type AuthContext } from '@sockauth/core';
+import {
+  AuthForbiddenError,
+  AuthUnavailableError,
+  authorizeAction,
+  isAuthError,
+  satisfies,
+  type AuthContext,
+  type AuthError,
+  type CompiledRequirement,
+} from '@sockauth/core';
 import type { Socket } from 'socket.io';
 import { missingContextError } from './decorator-enforcement.js';
 import { handlerRequirement, type HandlerRequirement } from './handler-requirement.js';
@@ -25,6 +34,12 @@ import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.
  *
  * Non-WebSocket contexts pass through untouched, so it can be a global `APP_GUARD` next to HTTP controllers.
  *
+ * Extension points (protected, for a subclass; the module recognises subclasses as this guard):
+ * {@link WsAuthGuard.getRequirement} (what a handler needs), {@link WsAuthGuard.authorize} (whether the context in
+ * force may run it) and {@link WsAuthGuard.onDenied} (what happens besides the refusal). A subclass can narrow or
+ * widen the decision; it cannot turn a refusal into success from `onDenied`, and an error other than a sockauth
+ * error thrown by its `authorize` refuses the message as `AUTH_UNAVAILABLE` (as the `authorize` hook's do).
+ *
  * @example
  * ```ts
  * @UseGuards(WsAuthGuard)
@@ -34,6 +49,21 @@ import { internalsOf, reportFailure, serviceOfSocket } from './sockauth.service.
  *   @RequirePermissions('chat:write') // overrides the gateway's requirement for this handler
  *   @SubscribeMessage('chat:send')
  *   send(@MessageBody() body: { text: string }) { return { ok: true }; }
+ * }
+ * ```
+ *
+ * @example A subclass: tenant-bound rooms and an audit line per refusal.
+ * ```ts
+ * @Injectable()
+ * export class TenantGuard extends WsAuthGuard {
+ *   protected override authorize(context: ExecutionContext, auth: AuthContext, requirement: CompiledRequirement) {
+ *     const body = context.switchToWs().getData<{ room?: string }>();
+ *     if (body?.room !== undefined && !body.room.startsWith(`${auth.claims['tenant']}:`)) return false;
+ *     return super.authorize(context, auth, requirement);
+ *   }
+ *   protected override onDenied(context: ExecutionContext, error: AuthError) {
+ *     audit.warn({ event: context.switchToWs().getPattern(), code: error.code });
+ *   }
  * }
  * ```
  */
@@ -49,36 +79,98 @@ export class WsAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'ws') return true;
-    const handler = context.getHandler();
-    const gateway = context.getClass();
-    const requirement = this.#compiled(handler, gateway);
+    const requirement = this.getRequirement(context);
     if (requirement === 'public') return true;
 
     const ws = context.switchToWs();
     const socket = ws.getClient<Socket>();
-    const pattern = String(ws.getPattern() ?? handler.name);
-    const service = serviceOfSocket(socket);
-    const fail = (error: unknown): never => {
-      const authError = mapVerificationError(error);
+    const pattern = patternOf(context);
+    const deny = (error: unknown): never => {
+      const authError = isAuthError(error)
+        ? error
+        : new AuthUnavailableError('authorization policy failed', { cause: { name: 'AuthorizeHookError' } });
+      const service = serviceOfSocket(socket);
       if (service !== undefined) reportFailure(service, authError, socket, pattern);
+      try {
+        this.onDenied(context, authError);
+      } catch {
+        // onDenied observes a refusal; whatever it does, the refusal below stands.
+      }
       throw authError;
     };
-    const authorize = service === undefined ? undefined : internalsOf(service).options.authorize;
     try {
-      const current = contextNow(socket);
+      const verdict = this.authorize(context, contextNow(socket), requirement);
       // Without a live hook the decision is synchronous: no promise per message.
-      if (authorize === undefined) {
-        if (!satisfies(current, requirement)) throw new AuthForbiddenError(`"${pattern}" is not allowed`);
+      if (typeof verdict === 'boolean') {
+        if (!verdict) throw forbidden(pattern); // denied once, by the catch below
         return true;
       }
-      return authorizeAction(current, requirement, pattern, messageArgs(ws.getData()), authorize).then(() => {
-        contextNow(socket); // the deadline may have passed, or a revocation landed, while the hook ran
+      return verdict.then((allowed) => {
+        if (allowed !== true) return deny(forbidden(pattern));
+        contextNow(socket); // the deadline may have passed, or a revocation landed, while the decision ran
         return true;
-      }, fail);
+      }, deny);
     } catch (error) {
-      return fail(error);
+      return deny(error);
     }
   }
+
+  /**
+   * What the message's handler needs: `'public'` (nothing, not even a context) or a compiled requirement, by
+   * default from `@Public()`, `@RequirePermissions()` and `@RequireAnyPermission()` (handler over gateway), read
+   * once per handler. Override to derive requirements another way; build them with core's `compileRequirement`.
+   *
+   * @example
+   * ```ts
+   * protected override getRequirement(context: ExecutionContext) {
+   *   const pattern = String(context.switchToWs().getPattern());
+   *   return pattern.startsWith('admin:') ? compileRequirement('chat:admin') : super.getRequirement(context);
+   * }
+   * ```
+   */
+  protected getRequirement(context: ExecutionContext): 'public' | CompiledRequirement {
+    return this.#compiled(context.getHandler(), context.getClass());
+  }
+
+  /**
+   * Whether `auth`, the socket's context in force now, may run the message: by default `requirement`, then the
+   * module's live `authorize(ctx, pattern, args)` hook when one is configured. `false` refuses with
+   * `AUTH_FORBIDDEN`; a thrown sockauth error refuses with its code. Return a boolean when you can decide
+   * synchronously (no promise per message); after an asynchronous decision the context is checked again.
+   *
+   * @example
+   * ```ts
+   * protected override authorize(context: ExecutionContext, auth: AuthContext, requirement: CompiledRequirement) {
+   *   return auth.claims['suspended'] !== true && super.authorize(context, auth, requirement);
+   * }
+   * ```
+   */
+  protected authorize(
+    context: ExecutionContext,
+    auth: AuthContext,
+    requirement: CompiledRequirement,
+  ): boolean | Promise<boolean> {
+    const socket = context.switchToWs().getClient<Socket>();
+    const service = serviceOfSocket(socket);
+    const hook = service === undefined ? undefined : internalsOf(service).options.authorize;
+    if (hook === undefined) return satisfies(auth, requirement);
+    const args = messageArgs(context.switchToWs().getData());
+    return authorizeAction(auth, requirement, patternOf(context), args, hook).then(() => true);
+  }
+
+  /**
+   * Called once per refusal, after it was reported to the `onAuthFailure` hook and before the error is thrown
+   * (and acked by {@link WsAuthExceptionFilter}): for logging or metrics of your own. The refusal stands whatever
+   * it does; what it throws is ignored. Default: nothing.
+   *
+   * @example
+   * ```ts
+   * protected override onDenied(context: ExecutionContext, error: AuthError) {
+   *   this.logger.warn(`${String(context.switchToWs().getPattern())} refused: ${error.code}`);
+   * }
+   * ```
+   */
+  protected onDenied(_context: ExecutionContext, _error: AuthError): void {}
 
   /**
    * The compiled requirement of a handler, read from metadata once: decorators are static, so per message this is
@@ -93,6 +185,14 @@ export class WsAuthGuard implements CanActivate {
     byGateway.set(gateway, compiled);
     return compiled;
   }
+}
+
+function patternOf(context: ExecutionContext): string {
+  return String(context.switchToWs().getPattern() ?? context.getHandler().name);
+}
+
+function forbidden(pattern: string): AuthForbiddenError {
+  return new AuthForbiddenError(`"${pattern}" is not allowed`);
 }
 
 /** The context in force for `socket` now, or the error explaining why there is none. */

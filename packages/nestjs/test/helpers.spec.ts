@@ -83,3 +83,10 @@ describe('messageArgs', () => {
     expect(messageArgs([first, 'second'])).toEqual([first, 'second']);
   });
 });
+
+describe('the deprecated @AuthContext() decorator', () => {
+  test('is the very same decorator as @SockAuthContext()', async () => {
+    const { AuthContext, SockAuthContext } = await import('../src/index.js');
+    expect(AuthContext).toBe(SockAuthContext);
+  });
+});

@@ -138,3 +138,8 @@ export function loadConfig(env: Env = process.env): ChatConfig {
     ...(redisUrl !== undefined && { redisUrl }),
   });
 }
+
+/** `http://host:port`, with IPv6 literals bracketed. */
+export function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
