@@ -121,6 +121,13 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
       expect(decodeJwt(first.accessToken)['sid']).not.toBe(decodeJwt(second.accessToken)['sid']);
     });
 
+    it.each(['application/x-www-form-urlencoded', 'text/plain'])('reads a JSON body sent as %s too (curl -d), like the other demo', async (type) => {
+      const user = uniqueUser();
+      const { status, body } = await post(main.url, '/auth/login', { user }, { 'content-type': type });
+      expect(status).toBe(200);
+      expect(decodeJwt(body.accessToken).sub).toBe(user);
+    });
+
     it.each([[['chat:admin']], [['chat:read', 'chat:admin']], [['root']]])('refuses scopes %j with 400', async (scopes) => {
       const { status } = await post(main.url, '/auth/login', { user: uniqueUser(), scopes, ttlSec: 60 });
       expect(status).toBe(400);

@@ -13,6 +13,8 @@ import { MAX_BODY_BYTES } from '@sockauth/example-chat-common/http-api';
  * ```
  */
 export function configureHttp(app: NestExpressApplication): void {
-  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  // Every body is read as JSON whatever its Content-Type, as the Socket.IO demo does: the contract drives both demos
+  // black-box, and `curl -d '{...}'` (form-encoded by default) must get the same answer from each.
+  app.useBodyParser('json', { limit: MAX_BODY_BYTES, type: () => true });
   app.disable('x-powered-by');
 }
