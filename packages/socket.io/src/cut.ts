@@ -1,20 +1,5 @@
 import type { Socket } from 'socket.io';
-
-/**
- * Engine.IO 6 and ws 8 internals used to write a cut's two packets in one system call. Every member is checked
- * before use; where one is missing or differs, the cut takes Socket.IO's ordinary path.
- */
-interface EngineConnection {
-  readonly transport?: {
-    readonly name?: unknown;
-    writable?: unknown;
-    readonly perMessageDeflate?: unknown;
-    /** The ws WebSocket, whose `_socket` is the TCP socket. */
-    readonly socket?: { readonly _socket?: { cork?: unknown; uncork?: unknown } };
-  };
-  readonly writeBuffer?: unknown;
-  flush?: unknown;
-}
+import { corkedWrite } from './socket-io-internals.js';
 
 /**
  * Tells the client why and disconnects it: `event` with `payload`, then Socket.IO's disconnect packet (the client
@@ -22,39 +7,15 @@ interface EngineConnection {
  * Engine.IO otherwise writes the second one only once the first write's callback ran, which doubles the cost of
  * every cut (a system call, a write request and their callbacks) and, in an expiry storm, leaves thousands of
  * disconnect packets queued until the storm is over.
+ *
+ * `onUnsupported` is called when the connection is a plain WebSocket whose Engine.IO or ws internals are not the
+ * expected ones: the cut then takes Socket.IO's ordinary path (the same packets, in more writes), which is safe, and
+ * the caller says so once.
  */
-export function cutSocket(socket: Socket, event: string, payload: unknown): void {
-  const conn = socket.conn as unknown as EngineConnection;
-  const transport = conn.transport;
-  const tcp = transport?.socket?._socket;
-  const batched =
-    transport?.name === 'websocket' &&
-    transport.writable === true &&
-    // Compressed frames are written asynchronously anyway.
-    !transport.perMessageDeflate &&
-    Array.isArray(conn.writeBuffer) &&
-    conn.writeBuffer.length === 0 &&
-    typeof conn.flush === 'function' &&
-    typeof tcp?.cork === 'function' &&
-    typeof tcp.uncork === 'function';
-  if (!batched) {
+export function cutSocket(socket: Socket, event: string, payload: unknown, onUnsupported: (socket: Socket) => void): void {
+  const outcome = corkedWrite(socket, () => {
     socket.emit(event, payload);
     socket.disconnect();
-    return;
-  }
-  // Engine.IO queues packets while its transport is not writable: queue both, then flush them together into a
-  // corked TCP socket, so ws's two frames go out in one writev.
-  transport.writable = false;
-  try {
-    socket.emit(event, payload);
-    socket.disconnect();
-  } finally {
-    transport.writable = true;
-  }
-  (tcp.cork as () => void).call(tcp);
-  try {
-    (conn.flush as () => void).call(conn);
-  } finally {
-    (tcp.uncork as () => void).call(tcp);
-  }
+  });
+  if (outcome === 'unsupported') onUnsupported(socket);
 }

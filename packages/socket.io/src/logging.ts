@@ -35,7 +35,8 @@ export interface SockAuthLogRecord {
     | 'revoked'
     | 'expired'
     | 'rate-limited'
-    | 'retention-too-short';
+    | 'retention-too-short'
+    | 'internals-unsupported';
   readonly socketId: string;
   readonly namespace: string;
   /** Where a refusal happened. */
