@@ -35,8 +35,7 @@ export interface SockAuthLogRecord {
     | 'revoked'
     | 'expired'
     | 'rate-limited'
-    | 'retention-too-short'
-    | 'internals-unsupported';
+    | 'retention-too-short';
   readonly socketId: string;
   readonly namespace: string;
   /** Where a refusal happened. */

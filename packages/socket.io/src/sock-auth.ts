@@ -163,8 +163,6 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   #closed = false;
   /** Whether the warning about tokens outliving the store's retention was logged (once per controller). */
   #warnedRetention = false;
-  /** Whether the warning about cuts not corked was logged (once per controller). */
-  #warnedUncorked = false;
 
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
@@ -490,19 +488,9 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   #disconnect(socket: Socket, error: AuthError): void {
     this.#release(socket, RELEASE_REASONS[error.code] ?? 'disconnect');
     if (!socket.connected) return;
-    cutSocket(socket, ERROR_EVENT, error.toJSON(), this.#warnUncorked);
+    cutSocket(socket, ERROR_EVENT, error.toJSON());
   }
 
-  /** Says once per controller that cuts take Socket.IO's ordinary write path (see `corkedWrite`). */
-  readonly #warnUncorked = (socket: Socket): void => {
-    if (this.#warnedUncorked) return;
-    this.#warnedUncorked = true;
-    this.#reporter.log(
-      'warn',
-      { sockauth: 'internals-unsupported', ...where(socket) },
-      'sockauth: this Engine.IO/ws version does not expose the members a corked cut uses: cuts take the ordinary write path (safe, slower in an expiry storm)',
-    );
-  };
 
 }
 

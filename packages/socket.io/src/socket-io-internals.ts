@@ -4,14 +4,14 @@ import { dirname, join } from 'node:path';
 import { Socket as SocketClass, type Namespace, type Server, type Socket } from 'socket.io';
 
 /**
- * The one place where the Socket.IO adapter touches private members of Socket.IO, Engine.IO and ws objects. Every
+ * The one place where the Socket.IO adapter touches private members of Socket.IO and Engine.IO objects. Every
  * other file calls the named operations below. `assertSupportedInternals` runs at `attach()` and refuses to attach
  * (throws) when a member the adapter's security relies on is missing or changed shape: a silent fallback there would
  * reopen a hole (an application middleware running before sockauth on a child namespace, a recovered socket
- * connected without verification). Only the corked cut has a fallback: it is a pure optimisation, so it degrades to
- * Socket.IO's ordinary write path, with a one-time warning (see {@link corkedWrite}).
+ * connected without verification). The one fallback is {@link useOnlyPacketMiddleware}'s: a memory optimisation whose
+ * fallback (`socket.use`) behaves the same, so nothing is lost and nothing needs saying.
  *
- * Written against socket.io 4.8 (engine.io 6.6, ws 8); `test/packaging/socket-io-versions.spec.ts` runs the feature
+ * Written against socket.io 4.8 (engine.io 6.6); `test/packaging/socket-io-versions.spec.ts` runs the feature
  * test of this file on the lowest and the newest socket.io the peer range accepts.
  */
 
@@ -221,70 +221,6 @@ export function useOnlyPacketMiddleware(socket: Socket, check: (packet: unknown[
   const internals = socket as unknown as SocketInternals;
   if (Array.isArray(internals.fns) && internals.fns.length === 0) internals.fns = [check];
   else socket.use(check as Parameters<Socket['use']>[0]);
-}
-
-/** Engine.IO 6 and ws 8 members a corked write uses. */
-interface EngineConnection {
-  readonly transport?: {
-    readonly name?: unknown;
-    writable?: unknown;
-    readonly perMessageDeflate?: unknown;
-    /** The ws WebSocket, whose `_socket` is the TCP socket. */
-    readonly socket?: { readonly _socket?: { cork?: unknown; uncork?: unknown } };
-  };
-  readonly writeBuffer?: unknown;
-  flush?: unknown;
-}
-
-/**
- * What {@link corkedWrite} did: `corked` (one write), `not-applicable` (a polling or compressed transport, or one
- * already busy: Socket.IO's path, nothing unusual) or `unsupported` (a plain WebSocket whose Engine.IO or ws members
- * are not the expected ones: Socket.IO's path, and worth a warning).
- */
-export type CorkOutcome = 'corked' | 'not-applicable' | 'unsupported';
-
-/**
- * Runs `write` (which queues packets on `socket`) so that every packet it queues leaves in one system call when the
- * connection is an idle plain WebSocket. Engine.IO queues packets while its transport is not writable: queue them,
- * then flush them together into a corked TCP socket, so ws's frames go out in one writev. Otherwise `write` runs
- * as is. This fallback is safe (the same packets, in the same order, in more writes).
- */
-export function corkedWrite(socket: Socket, write: () => void): CorkOutcome {
-  const conn = socket.conn as unknown as EngineConnection;
-  const transport = conn.transport;
-  // Compressed frames are written asynchronously anyway; a busy transport queues on its own.
-  if (transport?.name !== 'websocket' || transport.perMessageDeflate || transport.writable === false) {
-    write();
-    return 'not-applicable';
-  }
-  const tcp = transport.socket?._socket;
-  const supported =
-    transport.writable === true &&
-    Array.isArray(conn.writeBuffer) &&
-    typeof conn.flush === 'function' &&
-    typeof tcp?.cork === 'function' &&
-    typeof tcp.uncork === 'function';
-  if (!supported) {
-    write();
-    return 'unsupported';
-  }
-  if (conn.writeBuffer.length !== 0) {
-    write();
-    return 'not-applicable';
-  }
-  transport.writable = false;
-  try {
-    write();
-  } finally {
-    transport.writable = true;
-  }
-  (tcp.cork as () => void).call(tcp);
-  try {
-    (conn.flush as () => void).call(conn);
-  } finally {
-    (tcp.uncork as () => void).call(tcp);
-  }
-  return 'corked';
 }
 
 /** The query Engine.IO parsed from the handshake request (`req._query`), which `socket.handshake.query` shares. */
