@@ -163,6 +163,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   #closed = false;
   /** Whether the warning about tokens outliving the store's retention was logged (once per controller). */
   #warnedRetention = false;
+  /** Whether the warning about an optimisation's private member was logged (once per controller). */
+  #warnedInternals = false;
 
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
@@ -416,6 +418,17 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     );
   }
 
+  /** Says once per controller that an optimisation's private member was not the expected one (its fallback is safe). */
+  #warnInternals(socket: Socket, member: string): void {
+    if (this.#warnedInternals) return;
+    this.#warnedInternals = true;
+    this.#reporter.log(
+      'warn',
+      { sockauth: 'internals-unsupported', ...where(socket), member },
+      `sockauth: socket.io's ${member} is not the expected one: sockets take the ordinary path (safe, more memory per connection)`,
+    );
+  }
+
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
     const previous = this.#states.get(socket);
     previous?.auth.close();
@@ -427,7 +440,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
     this.#registry.set(socket, auth.context!);
     if (previous === undefined) {
-      useOnlyPacketMiddleware(socket, this.#checkPacket.bind(socket));
+      if (!useOnlyPacketMiddleware(socket, this.#checkPacket.bind(socket))) this.#warnInternals(socket, 'Socket#fns');
       // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
       socket.on('disconnecting', this.#onDisconnecting);
     }

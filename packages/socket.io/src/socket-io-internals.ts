@@ -9,7 +9,7 @@ import { Socket as SocketClass, type Namespace, type Server, type Socket } from 
  * (throws) when a member the adapter's security relies on is missing or changed shape: a silent fallback there would
  * reopen a hole (an application middleware running before sockauth on a child namespace, a recovered socket
  * connected without verification). The one fallback is {@link useOnlyPacketMiddleware}'s: a memory optimisation whose
- * fallback (`socket.use`) behaves the same, so nothing is lost and nothing needs saying.
+ * fallback (`socket.use`) behaves the same; it reports an unexpected shape so that the caller can say so once.
  *
  * Written against socket.io 4.8 (engine.io 6.6); `test/packaging/socket-io-versions.spec.ts` runs the feature
  * test of this file on the lowest and the newest socket.io the peer range accepts.
@@ -214,13 +214,16 @@ export function refuseSocket(socket: Socket, error: { message: string; data: unk
 
 /**
  * `socket.use(check)` for a socket with no middleware yet, in a one-element array: Socket.IO keeps a socket's
- * middlewares in an array that a first `push` grows to 17 slots. Falls back to `socket.use` (same behaviour, the
- * memory aside) when the array is not the expected one.
+ * middlewares in an array that a first `push` grows to 17 slots (~115 B more per connection, bench/README.md). Falls
+ * back to `socket.use` (same behaviour, the memory aside) when the socket already has middlewares, and when `fns` is
+ * not an array: then it returns false (Socket.IO changed; worth a warning, not a refusal).
  */
-export function useOnlyPacketMiddleware(socket: Socket, check: (packet: unknown[], next: (err?: Error) => void) => void): void {
+export function useOnlyPacketMiddleware(socket: Socket, check: (packet: unknown[], next: (err?: Error) => void) => void): boolean {
   const internals = socket as unknown as SocketInternals;
-  if (Array.isArray(internals.fns) && internals.fns.length === 0) internals.fns = [check];
+  const supported = Array.isArray(internals.fns);
+  if (supported && (internals.fns as unknown[]).length === 0) internals.fns = [check];
   else socket.use(check as Parameters<Socket['use']>[0]);
+  return supported;
 }
 
 /** The query Engine.IO parsed from the handshake request (`req._query`), which `socket.handshake.query` shares. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Namespace, Server, Socket, type ServerOptions } from 'socket.io';
 import { client, connect, connectOutcome, nextEvent, refused } from '../../../test/support/clients.js';
 import { cleanup, trackServer } from '../../../test/support/cleanup.js';
+import { installApp } from '../../../test/support/app.js';
 import { startServer } from '../../../test/support/servers.js';
 import { mint } from '../../../test/support/tokens.js';
 import {
@@ -173,12 +174,14 @@ describe('sockets and connections', () => {
   test('useOnlyPacketMiddleware runs the check for every event, then the handler', async () => {
     const { io, url } = await bareServer();
     const order: unknown[] = [];
+    const supported: boolean[] = [];
     io.on('connection', (socket) => {
-      useOnlyPacketMiddleware(socket, (packet, next) => {
+      if (order.length > 0) (socket as unknown as { fns: unknown }).fns = new MiddlewareList();
+      supported.push(useOnlyPacketMiddleware(socket, (packet, next) => {
         order.push(packet[0]);
         if (packet[0] === 'denied') return next(new Error('denied'));
         next();
-      });
+      }));
       socket.on('error', () => order.push('error'));
       socket.on('allowed', (ack: (value: string) => void) => {
         order.push('handler');
@@ -192,6 +195,10 @@ describe('sockets and connections', () => {
     // Socket.IO emits a refused packet's 'error' on the next tick.
     expect(order.filter((step) => step !== 'error')).toEqual(['denied', 'allowed', 'handler']);
     expect(order).toContain('error');
+    // A socket whose middleware list is not an array: the check still runs, and the caller is told.
+    expect(await (await connect(url)).emitWithAck('allowed')).toBe('ok');
+    expect(supported).toEqual([true, false]);
+    expect(order.slice(-2)).toEqual(['allowed', 'handler']);
   });
 
   test('engineQueryOf is the query object the handshake shares', async () => {
@@ -305,4 +312,25 @@ test('over the wire: on a socket.io whose middlewares are not an array, attach r
   } finally {
     delete (proto as Record<string, unknown>)['_fns'];
   }
+});
+
+test('over the wire: a socket whose packet-middleware list is not an array is still checked, and sockauth warns once', async () => {
+  const warnings: object[] = [];
+  const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (record: object) => warnings.push(record) };
+  const server = await startServer({
+    auth: { logger, events: { whoami: null } },
+    beforeAttach: (io) => io.use((socket, next) => {
+      (socket as unknown as { fns: unknown }).fns = new MiddlewareList();
+      next();
+    }),
+  });
+  installApp(server.io, server.auth);
+  const token = await mint({ sub: 'alice' });
+
+  for (const socket of [await connect(server.url, { auth: { token } }), await connect(server.url, { auth: { token } })]) {
+    expect((await socket.emitWithAck('whoami')).subject).toBe('alice');
+    expect((await socket.timeout(5_000).emitWithAck('unlisted')).error.code).toBe('AUTH_FORBIDDEN');
+  }
+
+  expect(warnings).toEqual([expect.objectContaining({ sockauth: 'internals-unsupported', member: 'Socket#fns' })]);
 });
