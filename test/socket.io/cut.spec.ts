@@ -1,11 +1,9 @@
 /**
  * How a socket is cut (expiry, revocation, flood): `auth:error` then Socket.IO's disconnect packet, in that order,
- * whatever the transport. Over a plain WebSocket both leave in one write; where that cannot be done safely
- * (packets already queued, long-polling, compression) the ordinary path keeps the same order.
+ * whatever the transport (WebSocket, packets already queued, long-polling, compression).
  */
 import { MemoryRevocationStore } from '@sockauth/core';
 import { connectAs, type ClientSocket } from '@sockauth/testing';
-import type { Socket } from 'socket.io';
 import { cleanup } from '../support/cleanup';
 import { client, connectOutcome, nextEvent, record, type ClientOptions } from '../support/clients';
 import { startServer, type StartServerOptions } from '../support/servers';
@@ -31,36 +29,6 @@ function gone(socket: ClientSocket): Promise<unknown> {
   return nextEvent(socket, 'disconnect');
 }
 
-interface TcpSocket {
-  _write(...args: unknown[]): void;
-  _writev(...args: unknown[]): void;
-}
-
-/** The server-side TCP socket under a WebSocket connection (Engine.IO transport → ws → net.Socket). */
-function tcpOf(serverSocket: Socket): TcpSocket {
-  return (serverSocket.conn as unknown as { transport: { socket: { _socket: TcpSocket } } }).transport.socket._socket;
-}
-
-test('over a WebSocket, auth:error and the disconnect packet leave in one write, in that order', async () => {
-  const { store, socket, serverSocket, log } = await connected();
-  const tcp = tcpOf(serverSocket);
-  const writev = jest.spyOn(tcp, '_writev');
-  const write = jest.spyOn(tcp, '_write');
-  const disconnected = gone(socket);
-
-  await store.revokeSubject('alice');
-
-  expect(write).not.toHaveBeenCalled();
-  expect(writev).toHaveBeenCalledTimes(1);
-  const chunks = (writev.mock.calls[0]![0] as { chunk: Buffer }[]).map(({ chunk }) => Buffer.from(chunk).toString('latin1'));
-  const bytes = chunks.join('');
-  expect(bytes.indexOf('42["auth:error"')).toBeGreaterThan(-1);
-  expect(bytes.indexOf('41')).toBeGreaterThan(bytes.indexOf('42["auth:error"'));
-  expect(await disconnected).toBe('io server disconnect');
-  expect(log.map((entry) => entry.kind)).toEqual(['auth:error', 'disconnect']);
-  expect(log[0]!.args[0]).toEqual(REVOKED);
-});
-
 test('packets queued before the cut are delivered first, then auth:error, then the disconnect', async () => {
   const { store, socket, serverSocket, log } = await connected();
   const disconnected = gone(socket);
@@ -80,6 +48,7 @@ test('packets queued before the cut are delivered first, then auth:error, then t
 });
 
 test.each<[string, ClientOptions, StartServerOptions]>([
+  ['over a WebSocket', {}, {}],
   ['over HTTP long-polling', { transports: ['polling'] }, {}],
   ['with permessage-deflate', {}, { io: { perMessageDeflate: { threshold: 0 } } }],
 ])('%s, the client is told and disconnected the same way', async (_name, clientOptions, serverOptions) => {

@@ -1,28 +1,20 @@
 import { AuthIdentityMismatchError, type AuthContext, type AuthError } from '@sockauth/core';
 import type { Namespace, Socket } from 'socket.io';
+import {
+  discardSocket,
+  interceptRecovery,
+  recoveryOptionsOf,
+  refuseSocket,
+  sendEventPacket,
+  sessionIdOf,
+} from './socket-io-internals.js';
 
-/** Internal Socket.IO members used to re-verify sockets restored by connection state recovery (Socket.IO 4.x). */
-interface NamespaceInternals {
-  _doConnect(socket: Socket, fn?: unknown): void;
-  _createSocket?(client: unknown, auth: Record<string, unknown>): Promise<Socket>;
-}
-interface SocketInternals {
-  _cleanup(): void;
-  _error(err: { message: string; data: unknown }): void;
-  packet(packet: { type: number; data: unknown }): void;
-  client: { conn: { readyState: string } };
-}
 interface RestoredSession {
   readonly missedPackets: unknown[];
 }
-interface RecoveryOptions {
-  readonly maxDisconnectionDuration?: number;
-}
-interface AdapterInternals {
+interface AdapterWithSessions {
   restoreSession(pid: string, offset: string): Promise<RestoredSession | null> | RestoredSession | null;
 }
-/** socket.io-parser `PacketType.EVENT`. */
-const EVENT_PACKET = 2;
 
 /** Key in `socket.data` under which the identity of a disconnected socket survives for connection state recovery. */
 const RECOVERY_IDENTITY = 'sockauthRecoveryIdentity';
@@ -71,24 +63,13 @@ export class ConnectionRecovery {
   }
 
   /**
-   * Installs the interception on a namespace (Socket.IO 4.x internals; a no-op where they are missing, and where
-   * the server does not restore sessions: nothing to intercept, and no cost per handshake).
+   * Installs the interception on a namespace (a no-op where the server does not restore sessions: nothing to
+   * intercept, and no cost per handshake). `attach()` checked the internals it wraps.
    */
   guard(nsp: Namespace): void {
-    const internals = nsp as unknown as NamespaceInternals;
-    if (typeof internals._doConnect !== 'function' || !restoresSessions(nsp)) return;
-    const doConnect = internals._doConnect.bind(nsp);
-    const connect = (socket: Socket, fn?: unknown): void => {
-      const held = this.#heldPackets.get(socket);
-      if (held !== undefined) {
-        this.#heldPackets.delete(socket);
-        for (const data of held) (socket as unknown as SocketInternals).packet({ type: EVENT_PACKET, data });
-      }
-      doConnect(socket, fn);
-    };
-    if (typeof internals._createSocket === 'function') {
-      const createSocket = internals._createSocket.bind(nsp);
-      internals._createSocket = async (client, auth) => {
+    if (!restoresSessions(nsp)) return;
+    interceptRecovery(nsp, {
+      createSocket: (createSocket) => async (client, auth) => {
         this.#holdMissedPackets(nsp);
         const pid = typeof auth?.['pid'] === 'string' ? auth['pid'] : undefined;
         let socket: Socket;
@@ -103,31 +84,40 @@ export class ConnectionRecovery {
         }
         if (held !== undefined && socket.recovered) this.#heldPackets.set(socket, held);
         return socket;
-      };
-    }
-    internals._doConnect = (socket: Socket, fn?: unknown): void => {
-      if (!socket.recovered || this.#host.isAuthenticated(socket)) return connect(socket, fn);
-      const s = socket as unknown as SocketInternals;
-      this.#host.authenticate(socket).then(
-        () => {
-          if (s.client.conn.readyState !== 'open') {
-            this.#host.release(socket);
+      },
+      doConnect: (doConnect) => {
+        const connect = (socket: Socket, fn?: unknown): void => {
+          const held = this.#heldPackets.get(socket);
+          if (held !== undefined) {
             this.#heldPackets.delete(socket);
-            s._cleanup();
-            return;
+            for (const data of held) sendEventPacket(socket, data);
           }
-          connect(socket, fn);
-        },
-        (error: AuthError) => {
-          delete (socket.data as { auth?: unknown } | undefined)?.auth;
-          this.#heldPackets.delete(socket);
-          s._cleanup();
-          if (s.client.conn.readyState === 'open') {
-            s._error({ message: error.message, data: { code: error.code, action: error.action } });
-          }
-        },
-      );
-    };
+          doConnect(socket, fn);
+        };
+        return (socket, fn) => {
+          if (!socket.recovered || this.#host.isAuthenticated(socket)) return connect(socket, fn);
+          this.#host.authenticate(socket).then(
+            () => {
+              if (socket.client.conn.readyState !== 'open') {
+                this.#host.release(socket);
+                this.#heldPackets.delete(socket);
+                discardSocket(socket);
+                return;
+              }
+              connect(socket, fn);
+            },
+            (error: AuthError) => {
+              delete (socket.data as { auth?: unknown } | undefined)?.auth;
+              this.#heldPackets.delete(socket);
+              discardSocket(socket);
+              if (socket.client.conn.readyState === 'open') {
+                refuseSocket(socket, { message: error.message, data: { code: error.code, action: error.action } });
+              }
+            },
+          );
+        };
+      },
+    });
   }
 
   /**
@@ -161,8 +151,8 @@ export class ConnectionRecovery {
 
   /** Forgets the session of `socket` on this node: the next attempt with its pid starts a fresh session. */
   #refuseSession(socket: Socket): void {
-    const pid = (socket as unknown as { pid?: unknown }).pid;
-    if (typeof pid !== 'string') return;
+    const pid = sessionIdOf(socket);
+    if (pid === undefined) return;
     const now = Date.now();
     // Insertion order is expiry order (one duration for every entry): drop the expired ones from the front.
     for (const [refused, until] of this.#refusedPids) {
@@ -184,7 +174,7 @@ export class ConnectionRecovery {
 
   /** Wraps the namespace adapter's `restoreSession` (once per adapter instance) to hold missed packets back. */
   #holdMissedPackets(nsp: Namespace): void {
-    const adapter = nsp.adapter as unknown as AdapterInternals;
+    const adapter = nsp.adapter as unknown as AdapterWithSessions;
     if (this.#restoring.has(adapter) || typeof adapter.restoreSession !== 'function') return;
     this.#restoring.add(adapter);
     const restore = adapter.restoreSession.bind(adapter);
@@ -200,19 +190,13 @@ export class ConnectionRecovery {
   }
 }
 
-/** The server's `connectionStateRecovery` options, when it restores sessions. */
-function recoveryOptions(nsp: Namespace | undefined): RecoveryOptions | undefined {
-  const server = nsp?.server as unknown as { opts?: { connectionStateRecovery?: RecoveryOptions } } | undefined;
-  return server?.opts?.connectionStateRecovery || undefined;
-}
-
 /** True when the namespace's server has connection state recovery on (`new Server({ connectionStateRecovery })`). */
 function restoresSessions(nsp: Namespace | undefined): boolean {
-  return recoveryOptions(nsp) !== undefined;
+  return nsp !== undefined && recoveryOptionsOf(nsp.server) !== undefined;
 }
 
 /** How long a disconnected session may be restored (Socket.IO's default: 2 minutes). */
 function recoveryWindowMs(nsp: Namespace): number {
-  const duration = recoveryOptions(nsp)?.maxDisconnectionDuration;
+  const duration = recoveryOptionsOf(nsp.server)?.maxDisconnectionDuration;
   return typeof duration === 'number' && duration > 0 ? duration : 2 * 60_000;
 }

@@ -35,7 +35,8 @@ export interface SockAuthLogRecord {
     | 'revoked'
     | 'expired'
     | 'rate-limited'
-    | 'retention-too-short';
+    | 'retention-too-short'
+    | 'internals-unsupported';
   readonly socketId: string;
   readonly namespace: string;
   /** Where a refusal happened. */
@@ -56,6 +57,8 @@ export interface SockAuthLogRecord {
   readonly version?: number;
   /** For `retention-too-short`: the revocation store's retention (seconds). */
   readonly retentionSec?: number;
+  /** For `internals-unsupported`: the private Socket.IO member that was not the expected one (`Socket#fns`). */
+  readonly member?: string;
 }
 
 /** Checks the `logger` option at start-up. */

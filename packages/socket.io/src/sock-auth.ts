@@ -30,7 +30,6 @@ import { EventPolicy } from './event-policy.js';
 import { EventRateLimiter } from './event-rate-limit.js';
 import { matchesAnyNamespace, validateNamespaceRules, type NamespaceRule } from './namespace-rules.js';
 import { validateLogger } from './logging.js';
-import { isChildNamespace, onSocketForgotten, useFirstMiddleware } from './namespace-hooks.js';
 import {
   SOCK_AUTH_HOOK_KEYS,
   SOCK_AUTH_OPTION_KEYS,
@@ -44,6 +43,14 @@ import { Reauth } from './reauth.js';
 import { Reporter, safely, where } from './reporter.js';
 import { RevocationCuts } from './revocation-cuts.js';
 import { SETTLED, type SocketState } from './socket-state.js';
+import {
+  assertSupportedInternals,
+  isChildNamespace,
+  namespacesOf,
+  onSocketRemoved,
+  prependMiddleware,
+  useOnlyPacketMiddleware,
+} from './socket-io-internals.js';
 import { extractToken, resolveExtraction, type EngineRequestLike, type HandshakeLike, type TokenExtraction } from './token-extraction.js';
 
 /** A Socket.IO middleware `(socket, next) => void`. */
@@ -156,6 +163,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   #closed = false;
   /** Whether the warning about tokens outliving the store's retention was logged (once per controller). */
   #warnedRetention = false;
+  /** Whether the warning about an optimisation's private member was logged (once per controller). */
+  #warnedInternals = false;
 
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
@@ -247,6 +256,9 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    * function) namespace start with the parent's middlewares, which must never see a raw token or a refused
    * handshake.
    *
+   * Throws an `Error` naming the socket.io version and the member, and attaches nothing, when the private Socket.IO
+   * members these guarantees rely on are not the expected ones (a socket.io outside the peer range).
+   *
    * @example
    * ```ts
    * const auth = createSockAuth({ verifier: { algorithms: ['HS256'], secret } });
@@ -257,13 +269,14 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     const install = (nsp: Namespace, first: boolean): void => {
       if (this.#attached.has(nsp) || matchesAnyNamespace(this.#skip, nsp.name)) return;
       this.#attached.add(nsp);
-      if (first) useFirstMiddleware(nsp, this.middleware);
+      if (first) prependMiddleware(nsp, this.middleware);
       else nsp.use(this.middleware);
-      onSocketForgotten(nsp, this.#onForgotten);
+      onSocketRemoved(nsp, this.#onForgotten);
       this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
     };
-    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp, isChildNamespace(nsp));
+    assertSupportedInternals(io);
+    for (const nsp of namespacesOf(io)) install(nsp, isChildNamespace(nsp));
     io.on('new_namespace', (nsp: Namespace) => install(nsp, true));
     return this;
   }
@@ -405,6 +418,17 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     );
   }
 
+  /** Says once per controller that an optimisation's private member was not the expected one (its fallback is safe). */
+  #warnInternals(socket: Socket, member: string): void {
+    if (this.#warnedInternals) return;
+    this.#warnedInternals = true;
+    this.#reporter.log(
+      'warn',
+      { sockauth: 'internals-unsupported', ...where(socket), member },
+      `sockauth: socket.io's ${member} is not the expected one: sockets take the ordinary path (safe, more memory per connection)`,
+    );
+  }
+
   #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
     const previous = this.#states.get(socket);
     previous?.auth.close();
@@ -416,7 +440,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
     this.#registry.set(socket, auth.context!);
     if (previous === undefined) {
-      useFirst(socket, this.#checkPacket.bind(socket));
+      if (!useOnlyPacketMiddleware(socket, this.#checkPacket.bind(socket))) this.#warnInternals(socket, 'Socket#fns');
       // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
       socket.on('disconnecting', this.#onDisconnecting);
     }
@@ -480,6 +504,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     cutSocket(socket, ERROR_EVENT, error.toJSON());
   }
 
+
 }
 
 /**
@@ -495,17 +520,6 @@ function validateHooks(hooks: SockAuthHooks | undefined): SockAuthHooks {
     if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`sockauth: hook "${name}" must be a function`);
   }
   return hooks;
-}
-
-/**
- * `socket.use(check)` for a socket with no middleware yet, at a fraction of the memory: Socket.IO 4 keeps a
- * socket's middlewares in an array that a first `push` grows to 17 slots (152 bytes, for one function); a
- * one-element array holds the same. Falls back to `socket.use` when the internals are not the expected ones.
- */
-function useFirst(socket: Socket, check: (packet: unknown[], next: (err?: Error) => void) => void): void {
-  const internals = socket as unknown as { fns?: unknown };
-  if (Array.isArray(internals.fns) && internals.fns.length === 0) internals.fns = [check];
-  else socket.use(check as Parameters<Socket['use']>[0]);
 }
 
 /** Why a socket cut with an error leaves the live set. */

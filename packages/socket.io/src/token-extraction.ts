@@ -1,5 +1,6 @@
 import { AuthInvalidError, AuthMissingError, assertKnownKeys, assertPlainObject, redactUrl, type KnownKeys } from '@sockauth/core';
 import type { SockAuthOptions } from './options.js';
+import { engineQueryOf } from './socket-io-internals.js';
 
 /**
  * A custom handshake token source: returns the token found in `handshake`, or `undefined`/`null` when there is
@@ -177,7 +178,7 @@ function ownCopies(handshake: HandshakeLike, request: EngineRequestLike, extract
   if (original !== undefined) {
     if (original.url !== undefined) handshake.url = original.url;
     handshake.query = { ...original.query };
-  } else if (handshake.query === request._query && handshake.query?.[extraction.queryParam] !== undefined) {
+  } else if (handshake.query === engineQueryOf(request) && handshake.query?.[extraction.queryParam] !== undefined) {
     handshake.query = { ...handshake.query };
   }
 }
@@ -185,7 +186,8 @@ function ownCopies(handshake: HandshakeLike, request: EngineRequestLike, extract
 /** Redacts the token from the Engine.IO request's URL and parsed query, keeping the path and every other value. */
 function redactRequest(request: EngineRequestLike, extraction: TokenExtraction): void {
   if (originals.has(request)) return;
-  const { url, _query: query } = request;
+  const url = request.url;
+  const query = engineQueryOf(request);
   const redactedUrl = typeof url === 'string' ? redactUrl(url, [extraction.queryParam]) : url;
   const inQuery = query !== undefined && query !== null && query[extraction.queryParam] !== undefined;
   if (redactedUrl === url && !inQuery) return;
