@@ -18,23 +18,11 @@ export {
 } from './errors.js';
 export type { AuthAction, AuthErrorCause, AuthErrorCode, AuthErrorOptions, AuthErrorPayload } from './errors.js';
 
-export {
-  DEFAULT_CLOCK_TOLERANCE_SEC,
-  DEFAULT_MAX_TOKEN_BYTES,
-  MAX_CLOCK_TOLERANCE_SEC,
-  createVerifier,
-  isVerifier,
-  mapVerificationError,
-} from './verifier.js';
-export type {
-  Algorithm,
-  AsymmetricAlgorithm,
-  CustomVerifyFunction,
-  SymmetricAlgorithm,
-  VerifiedToken,
-  Verifier,
-  VerifierOptions,
-} from './verifier.js';
+export { createVerifier, isVerifier } from './verifier.js';
+export type { VerifiedToken, Verifier } from './verifier.js';
+export { DEFAULT_CLOCK_TOLERANCE_SEC, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_TOLERANCE_SEC } from './verifier-options.js';
+export type { Algorithm, AsymmetricAlgorithm, CustomVerifyFunction, SymmetricAlgorithm, VerifierOptions } from './verifier-options.js';
+export { mapVerificationError } from './verification-errors.js';
 export type { RemoteJwksOptions } from './remote-key-set.js';
 export { DEFAULT_CACHE_MAX_AGE_SEC, DEFAULT_CACHE_MAX_ENTRIES } from './verified-token-cache.js';
 export type { VerifiedTokenCacheOptions } from './verified-token-cache.js';

@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { errors as joseErrors, type JWTPayload } from './jose.js';
 import { deepFreeze } from './auth-context.js';
 import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 
@@ -148,42 +147,6 @@ export class VerifiedTokenCache<T> {
     this.#entries.clear();
     this.#queue = [];
     this.#head = 0;
-  }
-}
-
-/**
- * Re-applies, for a cached result, every check of `jwtVerify` that depends on the current time, exactly as jose
- * does (`validateClaimsSet`): `nbf` (with tolerance), `exp` (with tolerance), and with `maxTokenAge` the age of
- * `iat` both ways, in that order, throwing jose's own errors so they map to the same {@link AuthError}s. The
- * other checks (signature, alg, iss, aud, typ, required claims, duplicate members) depend only on the token's
- * bytes and the verifier's fixed configuration, so they cannot change between two presentations.
- * @internal
- */
-export function recheckTimeClaims(
-  payload: JWTPayload,
-  nowMs: number,
-  toleranceSec: number,
-  maxTokenAgeSec: number | undefined,
-): void {
-  // jose's `epoch(currentDate)`: whole seconds, rounded down.
-  const now = Math.floor(nowMs / 1000);
-  const { nbf, exp, iat } = payload;
-  if (nbf !== undefined && nbf > now + toleranceSec) {
-    throw new joseErrors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', payload, 'nbf', 'check_failed');
-  }
-  if (exp !== undefined && exp <= now - toleranceSec) {
-    throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
-  }
-  if (maxTokenAgeSec !== undefined) {
-    const age = now - iat!;
-    if (age - toleranceSec > maxTokenAgeSec) {
-      throw new joseErrors.JWTExpired('"iat" claim timestamp check failed (too far in the past)', payload, 'iat', 'check_failed');
-    }
-    if (age < -toleranceSec) {
-      throw new joseErrors.JWTClaimValidationFailed(
-        '"iat" claim timestamp check failed (it should be in the past)', payload, 'iat', 'check_failed',
-      );
-    }
   }
 }
 

@@ -12,10 +12,10 @@ import {
 import {
   VerifiedTokenCache,
   deepFreeze,
-  recheckTimeClaims,
   resolveCacheOptions,
   tokenDigest,
 } from '../src/verified-token-cache.js';
+import { recheckTimeClaims } from '../src/claim-checks.js';
 import { verifierPayloadsAreFresh } from '../src/verifier.js';
 import { NOW_MS, NOW_SEC, SECRET, SECRET_BYTES, claims, rejectionOf, sign } from './support.js';
 
