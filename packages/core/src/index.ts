@@ -27,7 +27,7 @@ export type { RemoteJwksOptions } from './remote-key-set.js';
 export { DEFAULT_CACHE_MAX_AGE_SEC, DEFAULT_CACHE_MAX_ENTRIES } from './verified-token-cache.js';
 export type { VerifiedTokenCacheOptions } from './verified-token-cache.js';
 
-export { createAuthContext, defaultMapClaims, describe } from './auth-context.js';
+export { createAuthContext, defaultMapClaims, describe, describeContext } from './auth-context.js';
 export type { AuthContext, ClaimsMapper, ContextDescription, MappedIdentity } from './auth-context.js';
 /** jose's claims type, the bound of every claims generic (`AuthContext<TClaims>`): extend it for your own claims. */
 export type { JWTPayload } from 'jose';
@@ -52,7 +52,7 @@ export type {
   UnlistedRoomPolicy,
 } from './room-policy.js';
 
-export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken, outlivesRetention } from './connection-auth.js';
+export { ConnectionAuth, authenticateToken, outlivesRetention } from './connection-auth.js';
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
 
