@@ -41,6 +41,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
       'AUTH_ERROR_CODES',
       'isAuthError',
       'createAuthContext',
+      'describeContext',
       'PermissionSet',
       'compileRoomPolicies',
       'ConnectionAuth',

@@ -147,10 +147,10 @@ export interface ContextDescription {
  *
  * @example
  * ```ts
- * logger.info({ auth: describe(ctx) }, 'socket authenticated');
+ * logger.info({ auth: describeContext(ctx) }, 'socket authenticated');
  * ```
  */
-export function describe(context: AuthContext): ContextDescription {
+export function describeContext(context: AuthContext): ContextDescription {
   return {
     subject: context.subject,
     ...(context.sessionId !== undefined && { sessionId: context.sessionId }),
@@ -160,3 +160,14 @@ export function describe(context: AuthContext): ContextDescription {
     version: context.version,
   };
 }
+
+/**
+ * @deprecated Use {@link describeContext}: the same function under a name that does not shadow jest's global
+ * `describe` when imported. Kept because the README documented it; to be removed in the next major.
+ *
+ * @example
+ * ```ts
+ * logger.info({ auth: describeContext(ctx) }, 'socket authenticated'); // instead of describe(ctx)
+ * ```
+ */
+export const describe = describeContext;

@@ -17,8 +17,6 @@ import type { RevocationRecord, RevocationStore } from './revocation.js';
 import { RevocationWatch } from './revocation-watch.js';
 import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
 
-export { MAX_TIMER_DELAY_MS };
-
 /**
  * - `pending`: authenticated, timers not started yet (the socket is not connected yet).
  * - `active`: the context is in force.

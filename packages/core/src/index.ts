@@ -18,28 +18,16 @@ export {
 } from './errors.js';
 export type { AuthAction, AuthErrorCause, AuthErrorCode, AuthErrorOptions, AuthErrorPayload } from './errors.js';
 
-export {
-  DEFAULT_CLOCK_TOLERANCE_SEC,
-  DEFAULT_MAX_TOKEN_BYTES,
-  MAX_CLOCK_TOLERANCE_SEC,
-  createVerifier,
-  isVerifier,
-  mapVerificationError,
-} from './verifier.js';
-export type {
-  Algorithm,
-  AsymmetricAlgorithm,
-  CustomVerifyFunction,
-  SymmetricAlgorithm,
-  VerifiedToken,
-  Verifier,
-  VerifierOptions,
-} from './verifier.js';
+export { createVerifier, isVerifier } from './verifier.js';
+export type { VerifiedToken, Verifier } from './verifier.js';
+export { DEFAULT_CLOCK_TOLERANCE_SEC, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_TOLERANCE_SEC } from './verifier-options.js';
+export type { Algorithm, AsymmetricAlgorithm, CustomVerifyFunction, SymmetricAlgorithm, VerifierOptions } from './verifier-options.js';
+export { mapVerificationError } from './verification-errors.js';
 export type { RemoteJwksOptions } from './remote-key-set.js';
 export { DEFAULT_CACHE_MAX_AGE_SEC, DEFAULT_CACHE_MAX_ENTRIES } from './verified-token-cache.js';
 export type { VerifiedTokenCacheOptions } from './verified-token-cache.js';
 
-export { createAuthContext, defaultMapClaims, describe } from './auth-context.js';
+export { createAuthContext, defaultMapClaims, describe, describeContext } from './auth-context.js';
 export type { AuthContext, ClaimsMapper, ContextDescription, MappedIdentity } from './auth-context.js';
 /** jose's claims type, the bound of every claims generic (`AuthContext<TClaims>`): extend it for your own claims. */
 export type { JWTPayload } from 'jose';
@@ -64,7 +52,7 @@ export type {
   UnlistedRoomPolicy,
 } from './room-policy.js';
 
-export { ConnectionAuth, MAX_TIMER_DELAY_MS, authenticateToken, outlivesRetention } from './connection-auth.js';
+export { ConnectionAuth, authenticateToken, outlivesRetention } from './connection-auth.js';
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
 

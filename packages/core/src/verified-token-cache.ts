@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { errors as joseErrors, type JWTPayload } from './jose.js';
+import { LRUCache } from 'lru-cache';
 import { deepFreeze } from './auth-context.js';
 import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 
@@ -62,49 +62,43 @@ export function tokenDigest(token: string): string {
   return hash('sha256', token, 'binary');
 }
 
-class Entry<T> {
-  constructor(
-    readonly digest: string,
-    readonly value: T,
-    /** When the entry stops being served, in ms (never later than `exp` + tolerance, nor `maxAgeSec` after it was verified). */
-    readonly until: number,
-  ) {}
+/** A cached value and when it stops being served, in the verifier's clock. */
+interface Entry<T> {
+  readonly value: T;
+  /** In ms: never later than `exp` + tolerance, nor `maxAgeSec` after it was verified. */
+  readonly until: number;
 }
 
-/** How many expired entries one insertion may sweep from the old end: bounded work per handshake. */
-const SWEEP_PER_INSERT = 4;
-
 /**
- * A bounded map from token digests to verification results. Entries leave when they pass their `until`, when the
- * map is full (the oldest goes), or all at once on {@link clear} (e.g. a new key set). Lookups do not refresh an
- * entry: its lifetime runs from the signature check that produced it.
+ * A bounded map from token digests to verification results, on `lru-cache`. Entries leave when they pass their
+ * `until`, when the map is full (the oldest goes), or all at once on {@link clear} (e.g. a new key set). Lookups do
+ * not refresh an entry, neither its lifetime nor its place in the eviction order (`peek`, never `get`): its lifetime
+ * runs from the signature check that produced it, and a token presented again and again cannot keep itself cached.
  *
- * The insertion order is kept in a queue of its own rather than read from the `Map`: a `Map` leaves a hole per
- * deleted entry until it is rehashed, and finding its oldest entry skips them all (6-8 µs per insertion once
- * full, measured). Entries replaced or dropped early stay in the queue as stale slots until they reach its head.
+ * Time is the verifier's clock (`nowMs`, injectable), checked here against each entry's `until`. Expired entries are
+ * not swept (no timer per entry, no scan): they are dropped when looked up or evicted when the map is full, so memory
+ * stays bounded by `maxEntries`.
  * @internal
  */
 export class VerifiedTokenCache<T> {
-  readonly #entries = new Map<string, Entry<T>>();
-  /** Entries in insertion order from {@link #head}; slots before it are spent. */
-  #queue: Entry<T>[] = [];
-  #head = 0;
-  readonly #maxEntries: number;
+  readonly #entries: LRUCache<string, Entry<T>>;
   readonly #maxAgeMs: number;
 
   constructor(options: ResolvedCacheOptions) {
-    this.#maxEntries = options.maxEntries;
     this.#maxAgeMs = options.maxAgeMs;
+    // No `ttl`: each entry's `until` already holds `maxAgeMs` in the verifier's clock; lru-cache's TTL would read a
+    // second clock on every lookup and allocate two `max`-sized arrays up front, for a bound that is already kept.
+    this.#entries = new LRUCache<string, Entry<T>>({ max: options.maxEntries });
   }
 
-  /** The number of entries held (expired ones included until they are swept or looked up). */
+  /** The number of entries held (expired ones included until they are looked up or evicted). */
   get size(): number {
     return this.#entries.size;
   }
 
   /** The value cached under `digest`, unless it has reached its `until` at `nowMs` (then it is dropped). */
   get(digest: string, nowMs: number): T | undefined {
-    const entry = this.#entries.get(digest);
+    const entry = this.#entries.peek(digest);
     if (entry === undefined) return undefined;
     // `nowMs` below the time it was stored (a clock set back) is fine: the caller re-checks nbf/iat anyway.
     if (nowMs < entry.until) return entry.value;
@@ -116,74 +110,13 @@ export class VerifiedTokenCache<T> {
   set(digest: string, value: T, nowMs: number, validUntilMs: number): void {
     const until = Math.min(nowMs + this.#maxAgeMs, validUntilMs);
     if (!(nowMs < until)) return;
-    const entries = this.#entries;
-    const queue = this.#queue;
-    // A token verified again (two handshakes raced, or its entry aged out) gets a new entry at the young end; its
-    // old slot becomes stale.
-    entries.delete(digest);
-    let swept = 0;
-    while (this.#head < queue.length) {
-      const oldest = queue[this.#head]!;
-      const live = entries.get(oldest.digest) === oldest;
-      // Evict while full, and sweep a few stale or expired slots, so idle claims do not linger until the map fills.
-      // The queue is bounded too: stale slots piling up behind a live one (tokens verified again and again) may
-      // evict that one early, a lost hit rather than unbounded memory.
-      const full = entries.size >= this.#maxEntries || queue.length - this.#head >= 2 * this.#maxEntries;
-      if (!full && (swept >= SWEEP_PER_INSERT || (live && nowMs < oldest.until))) break;
-      if (live) entries.delete(oldest.digest);
-      queue[this.#head++] = undefined as never;
-      swept++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > queue.length) {
-      this.#queue = queue.slice(this.#head);
-      this.#head = 0;
-    }
-    const entry = new Entry(digest, value, until);
-    entries.set(digest, entry);
-    this.#queue.push(entry);
+    // A token verified again (two handshakes raced, or its entry aged out) goes to the young end with a new lifetime.
+    this.#entries.set(digest, { value, until });
   }
 
   /** Forgets everything (the keys that verified the entries may be gone). */
   clear(): void {
     this.#entries.clear();
-    this.#queue = [];
-    this.#head = 0;
-  }
-}
-
-/**
- * Re-applies, for a cached result, every check of `jwtVerify` that depends on the current time, exactly as jose
- * does (`validateClaimsSet`): `nbf` (with tolerance), `exp` (with tolerance), and with `maxTokenAge` the age of
- * `iat` both ways, in that order, throwing jose's own errors so they map to the same {@link AuthError}s. The
- * other checks (signature, alg, iss, aud, typ, required claims, duplicate members) depend only on the token's
- * bytes and the verifier's fixed configuration, so they cannot change between two presentations.
- * @internal
- */
-export function recheckTimeClaims(
-  payload: JWTPayload,
-  nowMs: number,
-  toleranceSec: number,
-  maxTokenAgeSec: number | undefined,
-): void {
-  // jose's `epoch(currentDate)`: whole seconds, rounded down.
-  const now = Math.floor(nowMs / 1000);
-  const { nbf, exp, iat } = payload;
-  if (nbf !== undefined && nbf > now + toleranceSec) {
-    throw new joseErrors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', payload, 'nbf', 'check_failed');
-  }
-  if (exp !== undefined && exp <= now - toleranceSec) {
-    throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
-  }
-  if (maxTokenAgeSec !== undefined) {
-    const age = now - iat!;
-    if (age - toleranceSec > maxTokenAgeSec) {
-      throw new joseErrors.JWTExpired('"iat" claim timestamp check failed (too far in the past)', payload, 'iat', 'check_failed');
-    }
-    if (age < -toleranceSec) {
-      throw new joseErrors.JWTClaimValidationFailed(
-        '"iat" claim timestamp check failed (it should be in the past)', payload, 'iat', 'check_failed',
-      );
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { AuthForbiddenError, PermissionSet, authenticateToken, createAuthContext, createVerifier, defaultMapClaims, describe as describeContext, isAuthError } from '../src/index.js';
+import { AuthForbiddenError, PermissionSet, authenticateToken, createAuthContext, createVerifier, defaultMapClaims, describeContext, isAuthError } from '../src/index.js';
 import type { AuthContext, ClaimsMapper } from '../src/index.js';
 import type { JWTPayload } from 'jose';
 import { NOW_SEC, claims } from './support.js';

@@ -2,13 +2,13 @@ import type { JWTPayload } from 'jose';
 import {
   AuthForbiddenError,
   ConnectionAuth,
-  MAX_TIMER_DELAY_MS,
   MemoryRevocationStore,
   authenticateToken,
   createAuthContext,
   createVerifier,
   isAuthError,
 } from '../src/index.js';
+import { MAX_TIMER_DELAY_MS } from '../src/deadline-scheduler.js';
 import type {
   AuthContext,
   AuthErrorCode,

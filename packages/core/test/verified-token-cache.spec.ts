@@ -12,10 +12,10 @@ import {
 import {
   VerifiedTokenCache,
   deepFreeze,
-  recheckTimeClaims,
   resolveCacheOptions,
   tokenDigest,
 } from '../src/verified-token-cache.js';
+import { recheckTimeClaims } from '../src/claim-checks.js';
 import { verifierPayloadsAreFresh } from '../src/verifier.js';
 import { NOW_MS, NOW_SEC, SECRET, SECRET_BYTES, claims, rejectionOf, sign } from './support.js';
 
@@ -108,14 +108,23 @@ describe('VerifiedTokenCache', () => {
     expect([c.get('a', 30), c.get('b', 30), c.get('c', 30)]).toEqual(['A2', undefined, 'C']);
   });
 
-  it('sweeps expired entries from the old end when storing, a few at a time', () => {
-    const c = cache(100, 1_000);
-    for (let i = 0; i < 10; i++) c.set(`old-${i}`, 'x', 0, Infinity);
-    c.set('new-1', 'y', 5_000, Infinity);
-    expect(c.size).toBe(7); // 4 swept, 1 added
-    c.set('new-2', 'y', 5_000, Infinity);
-    c.set('new-3', 'y', 5_000, Infinity);
+  it('never serves an expired entry, and expired entries count against maxEntries until looked up or evicted', () => {
+    const c = cache(3, 1_000);
+    for (const key of ['a', 'b', 'c']) c.set(key, 'x', 0, Infinity);
+    expect(c.get('a', 5_000)).toBeUndefined();
+    expect(c.size).toBe(2); // 'a' dropped when looked up; 'b' and 'c' stay until evicted (no sweeping timer)
+    for (const key of ['d', 'e', 'f']) c.set(key, 'y', 5_000, Infinity);
     expect(c.size).toBe(3);
+    expect([c.get('b', 5_001), c.get('c', 5_001), c.get('f', 5_001)]).toEqual([undefined, undefined, 'y']);
+  });
+
+  it('does not move an entry when it is read: eviction follows the order of storing', () => {
+    const c = cache(2);
+    c.set('a', 'A', 0, Infinity);
+    c.set('b', 'B', 0, Infinity);
+    expect(c.get('a', 1)).toBe('A');
+    c.set('c', 'C', 2, Infinity);
+    expect([c.get('a', 3), c.get('b', 3), c.get('c', 3)]).toEqual([undefined, 'B', 'C']);
   });
 
   it('keeps its bounds and answers only what was last stored and has not expired, whatever the operations', () => {

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { CompactSign, base64url } from 'jose';
-import { createAuthContext, createVerifier, describe as describeContext, isAuthError } from '../src/index.js';
+import { createAuthContext, createVerifier, describeContext, isAuthError } from '../src/index.js';
 import { NOW_MS, NOW_SEC, SECRET, SECRET_BYTES, rejectionOf } from './support.js';
 
 const verifier = createVerifier({ algorithms: ['HS256'], secret: SECRET, now: () => NOW_MS });

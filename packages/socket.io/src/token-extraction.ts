@@ -1,4 +1,5 @@
 import { AuthInvalidError, AuthMissingError, assertKnownKeys, assertPlainObject, redactUrl, type KnownKeys } from '@sockauth/core';
+import { parse as parseCookie } from 'cookie';
 import type { SockAuthOptions } from './options.js';
 import { engineQueryOf } from './socket-io-internals.js';
 
@@ -78,20 +79,23 @@ function bearer(header: unknown): string | undefined {
   return match?.[1];
 }
 
+/**
+ * The value of cookie `name` in a `Cookie` header, parsed by the `cookie` package (whitespace trimmed, percent-decoded
+ * when valid, as it was set with `encodeURIComponent`). A name sent twice with different values is refused: a browser
+ * sends every cookie the path and domain match, so a sibling subdomain or a more specific path can plant a second
+ * `name` cookie ahead of the real one ("cookie tossing"); taking either one would let that cookie pick the identity.
+ */
 function readCookie(header: unknown, name: string): string | undefined {
   if (typeof header !== 'string') return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    const raw = part.slice(eq + 1).trim();
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
+  let value: string | undefined;
+  // `parse` keeps only the first of several same-named cookies: one pair per call, to see every occurrence.
+  for (const pair of header.split(';')) {
+    const found = parseCookie(pair)[name];
+    if (found === undefined) continue;
+    if (value !== undefined && found !== value) throw new AuthInvalidError('cookie sent twice with different values');
+    value = found;
   }
-  return undefined;
+  return value;
 }
 
 function originAllowed(origin: unknown, allowed: CookieTokenOptions['allowedOrigins']): boolean {
