@@ -1,4 +1,5 @@
 import type { AuthContext } from './auth-context.js';
+import { assertKnownKeys, assertPlainObject, isPlainObject, type KnownKeys } from './option-keys.js';
 import { AuthForbiddenError, isAuthError, AuthUnavailableError, type AuthError } from './errors.js';
 import {
   authorizeAction,
@@ -222,7 +223,12 @@ const REFUSALS: Readonly<Record<Refusal, string>> = {
 };
 
 const AUTHENTICATED = compileRequirement(null);
-const OPTION_KEYS = new Set(['option', 'unlistedRooms', 'maxRoomNameLength']);
+/** Every option of {@link RoomPolicyOptions}: the typecheck fails if the two drift apart. */
+const ROOM_POLICY_OPTION_KEYS = {
+  option: true,
+  unlistedRooms: true,
+  maxRoomNameLength: true,
+} as const satisfies KnownKeys<RoomPolicyOptions>;
 
 class CompiledRoomPolicy implements RoomPolicy {
   readonly unlistedRooms: UnlistedRoomPolicy;
@@ -311,12 +317,6 @@ function asAuthError(error: unknown): AuthError {
   return isAuthError(error) ? error : new AuthUnavailableError('room policy failed', { cause: { name: 'RoomPolicyError' } });
 }
 
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
-
 /**
  * Validates room rules once, at start-up, and compiles them into a {@link RoomPolicy}. Throws `TypeError` naming
  * the option and the key for every mistake: a non-object, a symbol key, an empty pattern, `*` anywhere but at the
@@ -347,10 +347,8 @@ function isPlainObject(value: unknown): boolean {
  * ```
  */
 export function compileRoomPolicies(policies: RoomPolicies, options: RoomPolicyOptions = {}): RoomPolicy {
-  if (!isPlainObject(options)) throw new TypeError('sockauth: room policy options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`sockauth: unknown room policy option ${JSON.stringify(key)}`);
-  }
+  assertPlainObject('room policy options', options as unknown);
+  assertKnownKeys('room policy options', options, ROOM_POLICY_OPTION_KEYS);
   const option = options.option ?? 'roomPolicies';
   if (typeof option !== 'string' || option.length === 0) {
     throw new TypeError('sockauth: room policy option "option" must be a non-empty string');
