@@ -25,7 +25,7 @@ import { startNestApp } from '../support/nest';
 import { startServer } from '../support/servers';
 import { mint } from '../support/tokens';
 import { reach } from '../client/support';
-import { JwtStrategy, ProfileGateway } from '../nestjs/fixtures';
+import { JwtStrategy, ProfileGateway } from '../../packages/nestjs/test/fixtures';
 import { refusal, useHarness, type Harness } from './harness';
 
 const h = useHarness();

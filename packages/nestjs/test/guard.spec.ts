@@ -8,8 +8,8 @@ import {
   WsAuthGuard,
   type SockAuthModuleOptions,
 } from '@sockauth/nestjs';
-import { cleanup } from '../support/cleanup';
-import { record } from '../support/clients';
+import { cleanup } from '../../../test/support/cleanup';
+import { record } from '../../../test/support/clients';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import { ChatGateway, GloballyGuardedGateway, HandlerGuardedGateway, HealthController } from './fixtures';
 

@@ -7,9 +7,9 @@ import {
   type SockAuthOptionsFactory,
 } from '@sockauth/nestjs';
 import { connectAs } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { startNestApp } from '../support/nest';
-import { ISSUER, SECRET, hs256Verifier, mint } from '../support/tokens';
+import { cleanup } from '../../../test/support/cleanup';
+import { startNestApp } from '../../../test/support/nest';
+import { ISSUER, SECRET, hs256Verifier, mint } from '../../../test/support/tokens';
 import { LobbyGateway } from './fixtures';
 
 afterEach(cleanup);

@@ -3,7 +3,7 @@ import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websock
 import { compileRequirement, type AuthError, type CompiledRequirement } from '@sockauth/core';
 import { RequirePermissions, WsAuthGuard, type AuthContext } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
+import { cleanup } from '../../../test/support/cleanup';
 
 afterEach(cleanup);
 

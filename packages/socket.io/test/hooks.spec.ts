@@ -4,11 +4,11 @@
  */
 import type { SockAuthHooks } from '@sockauth/socket.io';
 import { connectAs, waitForExpiry } from '@sockauth/testing';
-import { installApp, leakedTokenFragments } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { refused } from '../support/clients';
-import { startServer } from '../support/servers';
-import { expAtLeast, mint, nowSec } from '../support/tokens';
+import { installApp, leakedTokenFragments } from '../../../test/support/app';
+import { cleanup } from '../../../test/support/cleanup';
+import { refused } from '../../../test/support/clients';
+import { startServer } from '../../../test/support/servers';
+import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
 afterEach(cleanup);
 

@@ -4,10 +4,10 @@
  */
 import { MemoryRevocationStore } from '@sockauth/core';
 import { connectAs, type ClientSocket } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { client, connectOutcome, nextEvent, record, type ClientOptions } from '../support/clients';
-import { startServer, type StartServerOptions } from '../support/servers';
-import { expAtLeast, mint } from '../support/tokens';
+import { cleanup } from '../../../test/support/cleanup';
+import { client, connectOutcome, nextEvent, record, type ClientOptions } from '../../../test/support/clients';
+import { startServer, type StartServerOptions } from '../../../test/support/servers';
+import { expAtLeast, mint } from '../../../test/support/tokens';
 
 afterEach(cleanup);
 

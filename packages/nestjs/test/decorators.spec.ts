@@ -16,11 +16,11 @@ import {
   type SockAuthModuleOptions,
 } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
-import { deferred, settle } from '../support/async';
-import { cleanup } from '../support/cleanup';
-import { nextEvent } from '../support/clients';
-import { createNestApp } from '../support/nest';
-import { expAtLeast, hs256Verifier, nowSec } from '../support/tokens';
+import { deferred, settle } from '../../../test/support/async';
+import { cleanup } from '../../../test/support/cleanup';
+import { nextEvent } from '../../../test/support/clients';
+import { createNestApp } from '../../../test/support/nest';
+import { expAtLeast, hs256Verifier, nowSec } from '../../../test/support/tokens';
 
 afterEach(cleanup);
 

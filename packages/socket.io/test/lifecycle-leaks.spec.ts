@@ -5,12 +5,12 @@
 import { MemoryRevocationStore, type RevocationSubject } from '@sockauth/core';
 import { connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { deferred, settle } from '../support/async';
-import { cleanup, trackClient } from '../support/cleanup';
-import { client, connect, connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
-import { startServer, type TestServer } from '../support/servers';
-import { activeTimeouts, TimerTracker } from '../support/timers';
-import { mint } from '../support/tokens';
+import { deferred, settle } from '../../../test/support/async';
+import { cleanup, trackClient } from '../../../test/support/cleanup';
+import { client, connect, connectOutcome, nextEvent, type ClientSocket } from '../../../test/support/clients';
+import { startServer, type TestServer } from '../../../test/support/servers';
+import { activeTimeouts, TimerTracker } from '../../../test/support/timers';
+import { mint } from '../../../test/support/tokens';
 
 afterEach(cleanup);
 

@@ -4,10 +4,10 @@
  */
 import { connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { installApp } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { startServer } from '../support/servers';
-import { mint } from '../support/tokens';
+import { installApp } from '../../../test/support/app';
+import { cleanup } from '../../../test/support/cleanup';
+import { startServer } from '../../../test/support/servers';
+import { mint } from '../../../test/support/tokens';
 
 afterEach(cleanup);
 

@@ -6,10 +6,10 @@ import { AuthForbiddenError, isAuthError } from '@sockauth/core';
 import { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from '@sockauth/socket.io';
 import * as client from '@sockauth/client';
 import { SignJWT } from 'jose';
-import { cleanup } from '../support/cleanup';
-import { connect } from '../support/clients';
-import { quietPeriod } from '../support/async';
-import { Session, SECRET, TcpProxy, authClient, reach, recordStates, startChat } from './support';
+import { cleanup } from '../../../test/support/cleanup';
+import { connect } from '../../../test/support/clients';
+import { quietPeriod } from '../../../test/support/async';
+import { Session, SECRET, TcpProxy, authClient, reach, recordStates, startChat } from '../../../test/client/support';
 
 afterEach(cleanup);
 

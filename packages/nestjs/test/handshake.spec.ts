@@ -1,8 +1,8 @@
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SockAuthIoAdapter, type SockAuthModuleOptions } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp, createTestIssuer } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { refused } from '../support/clients';
+import { cleanup } from '../../../test/support/cleanup';
+import { refused } from '../../../test/support/clients';
 import { AdminGateway, LobbyGateway, PublicRootGateway, StatusGateway } from './fixtures';
 
 afterEach(cleanup);
