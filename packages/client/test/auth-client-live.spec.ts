@@ -5,10 +5,10 @@
 import { AuthForbiddenError, isAuthError } from '@sockauth/core';
 import { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from '@sockauth/socket.io';
 import * as client from '@sockauth/client';
-import { SignJWT } from 'jose';
 import { cleanup } from '../../../test/support/cleanup';
 import { connect } from '../../../test/support/clients';
 import { quietPeriod } from '../../../test/support/async';
+import { mint } from '../../../test/contract/helpers';
 import { Session, SECRET, TcpProxy, authClient, reach, recordStates, startChat } from '../../../test/client/support';
 
 afterEach(cleanup);
@@ -16,14 +16,7 @@ afterEach(cleanup);
 const user = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 async function adminToken(): Promise<string> {
-  return new SignJWT({ scope: 'chat:admin' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('root')
-    .setIssuer('sockauth-demo')
-    .setAudience('sockauth-demo')
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(SECRET));
+  return mint({ sub: 'root', scope: 'chat:admin' }, { secret: SECRET, ttlSec: 300 });
 }
 
 it('speaks the server protocol: same event names as @sockauth/socket.io', () => {
