@@ -5,13 +5,13 @@
 import { AuthForbiddenError, isAuthError } from '@sockauth/core';
 import { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from '@sockauth/socket.io';
 import * as client from '@sockauth/client';
-import { cleanup } from '../../../test/support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { connect } from '../../../test/support/clients';
 import { quietPeriod } from '../../../test/support/async';
 import { mint } from '../../../test/contract/helpers';
 import { Session, SECRET, TcpProxy, authClient, reach, recordStates, startChat } from '../../../test/client/support';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const user = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 

@@ -8,12 +8,12 @@ import type { Socket } from 'socket.io';
 import type { Packet } from 'socket.io-parser';
 import { serverSocket, whoami } from '../../../test/support/app';
 import { deferred, quietPeriod } from '../../../test/support/async';
-import { cleanup } from '../../../test/support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connectOutcome, nextEvent } from '../../../test/support/clients';
 import { startServer, type StartServerOptions } from '../../../test/support/servers';
 import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 10_000, skipMiddlewares: true } };
 
