@@ -1,8 +1,8 @@
 import { createAuthClient, isAuthError } from '@sockauth/client';
-import { cleanup } from '../support/cleanup';
-import { startChat } from './support'; // the demo chat (examples/socketio-chat) on a free loopback port
+import { closeAll } from '@sockauth/testing';
+import { startChat } from '../../../test/client/support'; // the demo chat (examples/socketio-chat) on a free loopback port
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 // The app's session, from its identity provider (here the demo's POST /auth/login and /auth/refresh).
 let tokens: { accessToken: string; refreshToken: string; expiresAt: number };
