@@ -1,5 +1,5 @@
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
-import type { SockAuthHooks } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks } from '@sockauth/core';
 import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, OTEL_METRIC_NAMES, type METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
 

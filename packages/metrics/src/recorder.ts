@@ -1,5 +1,5 @@
 import type { AuthErrorCode } from '@sockauth/core';
-import type { SockAuthHooks, VerifyStage } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks, VerifyInfo } from '@sockauth/core';
 
 /** Labels (Prometheus) or attributes (OpenTelemetry) of one measurement: always short, known strings. */
 export type MetricLabels = Record<string, string>;
@@ -52,7 +52,7 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
   if (options.verifyLatency === false) return hooks;
   return {
     ...hooks,
-    onVerify: (info: { stage: VerifyStage; durationMs: number; outcome: 'accepted' | 'refused' }) =>
+    onVerify: (info: VerifyInfo) =>
       recorder.verified(info.durationMs / 1000, { stage: info.stage, outcome: info.outcome }),
   };
 }
