@@ -74,6 +74,8 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
     eventRefusals: counter('eventRefusals'),
     expiries: counter('expiries'),
     revocations: counter('revocations'),
+    roomEvictions: counter('roomEvictions'),
+    roomJoinRefusals: counter('roomJoinRefusals'),
   };
   const live = meter.createUpDownCounter(otelName(prefix, 'authenticatedSockets'), {
     description: METRIC_HELP.authenticatedSockets,

@@ -99,6 +99,8 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
     eventRefusals: metric('eventRefusals', (c) => new client.Counter(c), ['code']),
     expiries: metric('expiries', (c) => new client.Counter(c)),
     revocations: metric('revocations', (c) => new client.Counter(c), ['kind']),
+    roomEvictions: metric('roomEvictions', (c) => new client.Counter(c), ['code']),
+    roomJoinRefusals: metric('roomJoinRefusals', (c) => new client.Counter(c), ['code']),
   };
   const live = metric('authenticatedSockets', (c) => new client.Gauge(c));
   const latency =

@@ -6,7 +6,10 @@ export type MetricLabels = Record<string, string>;
 
 /** What an exporter records; {@link hooksFor} turns sockauth hooks into these calls. */
 export interface MetricsRecorder {
-  count(metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations', labels?: MetricLabels): void;
+  count(
+    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals',
+    labels?: MetricLabels,
+  ): void;
   /** +1 when a socket becomes live, -1 when it is released. */
   live(delta: 1 | -1): void;
   /** Verification time in seconds. */
@@ -43,11 +46,15 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
         case 'event':
           recorder.count('eventRefusals', { code: info.code });
           break;
+        case 'join':
+          recorder.count('roomJoinRefusals', { code: info.code });
+          break;
       }
     },
     onReauth: () => recorder.count('reauths', { outcome: 'accepted' }),
     onExpire: () => recorder.count('expiries'),
     onRevoke: (info) => recorder.count('revocations', { kind: info.kind }),
+    onRoomLeft: (info) => recorder.count('roomEvictions', { code: info.code }),
   };
   if (options.verifyLatency === false) return hooks;
   return {
