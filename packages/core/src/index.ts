@@ -75,3 +75,6 @@ export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
 
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';
+
+export { AUDIT_SCHEMA_VERSION, createAuditTrail } from './audit-trail.js';
+export type { AuditEvent, AuditHooks, AuditLogger, AuditRecord, AuditSink, AuditTrailOptions } from './audit-trail.js';
