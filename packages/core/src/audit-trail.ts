@@ -1,6 +1,6 @@
 import type { AuthErrorCode } from './errors.js';
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
-import { redactToken } from './redaction.js';
+import { redactTokenLike } from './redaction.js';
 import type { RevocationKind } from './revocation.js';
 
 /** The version of {@link AuditRecord}'s schema, in every record: bumped when a field changes meaning or goes away. */
@@ -62,12 +62,9 @@ export interface AuditRecord {
   readonly expiresAt?: number;
   /** For `reauth.accepted`: the context's new version (1 at the handshake, +1 per re-auth). */
   readonly contextVersion?: number;
-  /**
-   * For `event.refused`: the refused event's name. Client-chosen, so a name over 100 characters, with a run of 24
-   * base64url characters mixing upper and lower case and digits, `eyJ` or a control character is replaced by its `redactToken` fingerprint.
-   */
+  /** For `event.refused`: the refused event's name. Client-chosen, so passed through `redactTokenLike`. */
   readonly eventName?: string;
-  /** For `room.left` and `join.refused`: the room (client-chosen: fingerprinted by the rule of `eventName`). */
+  /** For `room.left` and `join.refused`: the room (client-chosen: passed through `redactTokenLike`). */
   readonly room?: string;
 }
 
@@ -125,27 +122,10 @@ const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
 
 /** Identifiers sockauth got from a verified token or the transport: bounded, never inspected further. */
 const MAX_IDENTIFIER_LENGTH = 256;
-/** Client-chosen names (events, rooms) longer than this are fingerprinted, never cut: a cut name could still hold a token. */
-const MAX_CLIENT_NAME_LENGTH = 100;
-/** A run of base64url characters this long that mixes cases and digits is token-shaped (any part of a JWT is). */
-const TOKEN_RUN = /[A-Za-z0-9_-]{24,}/g;
-/** `eyJ` starts every JSON header or payload in base64url; control and format characters never belong in a name. */
-const NEVER_IN_A_NAME = /eyJ[A-Za-z0-9_-]|[\p{Cc}\p{Cf}]/u;
 
-function tokenShaped(name: string): boolean {
-  if (NEVER_IN_A_NAME.test(name)) return true;
-  for (const [run] of name.matchAll(TOKEN_RUN)) if (/[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run)) return true;
-  return false;
-}
-
-/**
- * A client-chosen name (an event name, a room) as recorded: as is when it is short and name-like; otherwise, a
- * fingerprint (`redactToken`), so a client that puts its token in an event name cannot write it to the audit log.
- * Checked whole, before any bound (a truncated name could still hold part of a token).
- */
-function clientName(name: unknown): string | undefined {
-  if (typeof name !== 'string') return undefined;
-  return name.length > MAX_CLIENT_NAME_LENGTH || tokenShaped(name) ? redactToken(name) : name;
+/** A client-chosen name (event, room), fingerprinted when token-shaped. */
+function clientName(value: unknown): string | undefined {
+  return typeof value === 'string' ? redactTokenLike(value) : undefined;
 }
 
 function identifier(value: unknown): string | undefined {

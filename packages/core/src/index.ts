@@ -71,7 +71,7 @@ export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js'
 export { assertKnownKeys, assertPlainObject, isPlainObject } from './option-keys.js';
 export type { KnownKeys } from './option-keys.js';
 
-export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
+export { SENSITIVE_QUERY_PARAMS, redactToken, redactTokenLike, redactUrl } from './redaction.js';
 
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';
