@@ -47,6 +47,8 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
       'ConnectionAuth',
       'ConnectionRegistry',
       'MemoryRevocationStore',
+      'createAuditTrail',
+      'AUDIT_SCHEMA_VERSION',
     ],
     './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
     './protocol': ['REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT', 'ROOM_LEFT_EVENT', 'roomLeftPayload'],

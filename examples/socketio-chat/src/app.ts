@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { prometheusHooks } from '@sockauth/metrics';
+import { combineHooks, prometheusHooks } from '@sockauth/metrics';
 import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
 import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
+import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { createHttpHandler } from './http-routes.js';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
@@ -45,7 +46,8 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
   const auth = createSockAuth({
-    hooks: prometheusHooks({ client, registry: metrics }),
+    // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
+    hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
     verifier: {
       algorithms: ['HS256'],
       secret: config.secret,

@@ -71,7 +71,7 @@ export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js'
 export { assertKnownKeys, assertPlainObject, isPlainObject } from './option-keys.js';
 export type { KnownKeys } from './option-keys.js';
 
-export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
+export { SENSITIVE_QUERY_PARAMS, redactToken, redactTokenLike, redactUrl } from './redaction.js';
 
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, deniedAck, roomLeftPayload } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';
@@ -100,3 +100,5 @@ export { causeOf } from './auth-logger.js';
 export type { AuthLogRecord, AuthLogger, LogLevel } from './auth-logger.js';
 export type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
 export type { EventRateLimitOptions } from './event-rate-limit.js';
+export { AUDIT_SCHEMA_VERSION, createAuditTrail } from './audit-trail.js';
+export type { AuditEvent, AuditHooks, AuditLogger, AuditRecord, AuditSink, AuditTrailOptions } from './audit-trail.js';
