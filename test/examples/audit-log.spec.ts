@@ -53,7 +53,7 @@ describe.each(contractServers.map((server) => [server.name, server] as const))('
     expect(records).toContainEqual(expect.objectContaining({ event: 'handshake.refused', code: 'AUTH_INVALID', namespace: '/' }));
     expect(records.filter((record) => record['socketId'] === socketId).map((record) => [record['event'], record['subject'], record['code']])).toEqual([
       ['handshake.accepted', user, undefined],
-      ['event.refused', undefined, 'AUTH_FORBIDDEN'],
+      ['event.refused', user, 'AUTH_FORBIDDEN'], // the context in force refused it
       ['cut.revoked', user, 'AUTH_REVOKED'],
       ['released', user, undefined],
     ]);

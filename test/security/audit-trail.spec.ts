@@ -159,30 +159,32 @@ describe.each(ADAPTERS)('%s: audit trail', (_name, start) => {
       { event: 'handshake.refused', namespace: '/', code: 'AUTH_INVALID' },
       { event: 'handshake.refused', namespace: '/', code: 'AUTH_EXPIRED' },
     ]);
+    const aliceIds = { subject: 'alice', sessionId: 's-a', tokenId: 'a-1' };
     expect(trail(aliceId)).toEqual([
-      { event: 'handshake.accepted', namespace: '/', subject: 'alice' },
-      { event: 'event.refused', namespace: '/', code: 'AUTH_FORBIDDEN', eventName: 'admin:kick' },
+      { event: 'handshake.accepted', namespace: '/', ...aliceIds, expiresAt: expect.any(Number) },
+      // Refusals after the handshake name the context in force.
+      { event: 'event.refused', namespace: '/', ...aliceIds, code: 'AUTH_FORBIDDEN', eventName: 'admin:kick' },
       // The event named with a token: fingerprinted.
-      { event: 'event.refused', namespace: '/', code: 'AUTH_FORBIDDEN', eventName: expect.stringMatching(/^\[token sha256:[0-9a-f]{8}, \d+ bytes\]$/) },
-      { event: 'reauth.refused', namespace: '/', code: 'AUTH_IDENTITY_MISMATCH' },
-      { event: 'reauth.accepted', subject: 'alice', contextVersion: 2 },
-      { event: 'released', namespace: '/', subject: 'alice', reason: 'disconnect' },
+      { event: 'event.refused', namespace: '/', ...aliceIds, code: 'AUTH_FORBIDDEN', eventName: expect.stringMatching(/^\[token sha256:[0-9a-f]{8}, \d+ bytes\]$/) },
+      { event: 'reauth.refused', namespace: '/', ...aliceIds, code: 'AUTH_IDENTITY_MISMATCH' },
+      { event: 'reauth.accepted', namespace: '/', ...aliceIds, tokenId: 'a-2', contextVersion: 2, expiresAt: expect.any(Number) },
+      { event: 'released', namespace: '/', ...aliceIds, tokenId: 'a-2', reason: 'disconnect' },
     ]);
     expect(trail(daveId)).toEqual([
-      { event: 'handshake.accepted', namespace: '/', subject: 'dave' },
-      { event: 'cut.revoked', subject: 'dave', code: 'AUTH_REVOKED', revocation: 'token' },
-      { event: 'released', namespace: '/', subject: 'dave', reason: 'revoked' },
+      { event: 'handshake.accepted', namespace: '/', subject: 'dave', tokenId: 'd-1', expiresAt: expect.any(Number) },
+      { event: 'cut.revoked', namespace: '/', subject: 'dave', tokenId: 'd-1', code: 'AUTH_REVOKED', revocation: 'token', revokedAt: expect.any(Number) },
+      { event: 'released', namespace: '/', subject: 'dave', tokenId: 'd-1', reason: 'revoked' },
     ]);
     expect(trail(erinId).map((r) => [r['event'], r['code'], r['reason']])).toEqual([
       ['handshake.accepted', undefined, undefined],
-      // Cut first, then reported: the release comes out before the cut's own record.
-      ['released', undefined, 'expired'],
+      // Cut, then released: the same order as a revocation.
       ['cut.expired', 'AUTH_EXPIRED', undefined],
+      ['released', undefined, 'expired'],
     ]);
     for (const { id, sub } of fuzzed) {
       expect(trail(id).map((r) => [r['event'], r['subject'] ?? null])).toEqual([
         ['handshake.accepted', sub],
-        ['event.refused', null],
+        ['event.refused', sub],
         ['released', sub],
       ]);
     }

@@ -2,6 +2,7 @@ import type { AuthErrorCode } from './errors.js';
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import { redactTokenLike } from './redaction.js';
 import type { RevocationKind } from './revocation.js';
+import type { ConnectionIdentity, ConnectionWhere, SessionHooks } from './session-hooks.js';
 
 /** The version of {@link AuditRecord}'s schema, in every record: bumped when a field changes meaning or goes away. */
 export const AUDIT_SCHEMA_VERSION = 1;
@@ -68,35 +69,11 @@ export interface AuditRecord {
   readonly room?: string;
 }
 
-/** The identifiers every payload may carry; the hooks give what they have. */
-interface Identified {
-  readonly socketId: string;
-  readonly namespace?: string;
-  readonly subject?: string;
-  readonly sessionId?: string;
-  readonly tokenId?: string;
-}
+/** The identifiers every payload carries (the hooks give what they have). */
+type Identified = ConnectionWhere & Partial<ConnectionIdentity>;
 
-/**
- * The observability hooks an audit trail implements: structurally the adapters' hooks (`SockAuthHooks`), with the
- * identifiers an incident needs as optional members, recorded as soon as a payload carries them.
- */
-export interface AuditHooks {
-  onAuthFailure?(
-    info: Identified & {
-      readonly code: AuthErrorCode;
-      readonly stage: 'handshake' | 'recovery' | 'event' | 'reauth' | 'join';
-      readonly event?: string;
-      readonly room?: string;
-    },
-  ): void;
-  onAuthenticated?(info: Identified & { readonly stage: 'handshake' | 'recovery'; readonly expiresAt?: number }): void;
-  onReauth?(info: Identified & { readonly version: number; readonly expiresAt?: number }): void;
-  onRoomLeft?(info: Identified & { readonly room: string; readonly code: AuthErrorCode }): void;
-  onExpire?(info: Identified): void;
-  onRevoke?(info: Identified & { readonly kind: RevocationKind; readonly revokedAt?: number }): void;
-  onRelease?(info: Identified & { readonly reason: string }): void;
-}
+/** The hooks an audit trail implements: core's {@link SessionHooks}, the same on every adapter. */
+export type AuditHooks = SessionHooks;
 
 /** A pino-compatible logger: the audit trail calls one method (`info` unless `level` says otherwise) as `(obj, msg)`. */
 export interface AuditLogger {

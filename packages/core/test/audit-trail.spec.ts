@@ -14,10 +14,10 @@ describe('createAuditTrail: one record per decision', () => {
   test('handshake and recovery accepted', () => {
     const { records, hooks } = recording();
     hooks.onAuthenticated!({ ...ids, stage: 'handshake', expiresAt: NOW + 60_000 });
-    hooks.onAuthenticated!({ socketId: 'sock-1', namespace: '/chat', subject: 'alice', stage: 'recovery' });
+    hooks.onAuthenticated!({ socketId: 'sock-1', namespace: '/chat', subject: 'alice', stage: 'recovery', expiresAt: NOW + 1 });
     expect(records).toEqual([
       { ...base, event: 'handshake.accepted', subject: 'alice', sessionId: 's-1', tokenId: 'j-1', expiresAt: NOW + 60_000 },
-      { ...base, event: 'recovery.accepted', subject: 'alice' },
+      { ...base, event: 'recovery.accepted', subject: 'alice', expiresAt: NOW + 1 },
     ]);
   });
 
@@ -55,27 +55,12 @@ describe('createAuditTrail: one record per decision', () => {
     ]);
   });
 
-  test('payloads as the adapters send them today (no namespace, session or token id on some hooks)', () => {
-    const { records, hooks } = recording();
-    hooks.onRevoke!({ socketId: 'sock-1', subject: 'alice', kind: 'token' });
-    hooks.onExpire!({ socketId: 'sock-1', subject: 'alice' });
-    hooks.onReauth!({ socketId: 'sock-1', subject: 'alice', version: 3 });
-    const { namespace: _, ...noNamespace } = base;
-    expect(records).toEqual([
-      { ...noNamespace, event: 'cut.revoked', subject: 'alice', code: 'AUTH_REVOKED', revocation: 'token' },
-      { ...noNamespace, event: 'cut.expired', subject: 'alice', code: 'AUTH_EXPIRED' },
-      { ...noNamespace, event: 'reauth.accepted', subject: 'alice', contextVersion: 3 },
-    ]);
-  });
-});
-
-describe('createAuditTrail: identifiers only', () => {
   test('copies only the documented fields: whatever else a payload carries never reaches the sink', () => {
     const { records, hooks } = recording();
     const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU';
-    const payload = { ...ids, stage: 'handshake' as const, token, claims: { sub: 'alice', email: 'a@example.com' }, headers: { cookie: 'sid=secret' } };
+    const payload = { ...ids, stage: 'handshake' as const, expiresAt: NOW, token, claims: { sub: 'alice', email: 'a@example.com' }, headers: { cookie: 'sid=secret' } };
     hooks.onAuthenticated!(payload);
-    expect(Object.keys(records[0]!).sort()).toEqual(['audit', 'event', 'namespace', 'schemaVersion', 'sessionId', 'socketId', 'subject', 'time', 'tokenId']);
+    expect(Object.keys(records[0]!).sort()).toEqual(['audit', 'event', 'expiresAt', 'namespace', 'schemaVersion', 'sessionId', 'socketId', 'subject', 'time', 'tokenId']);
     expect(JSON.stringify(records)).not.toMatch(/eyJ|secret|example\.com/);
   });
 
@@ -101,7 +86,7 @@ describe('createAuditTrail: identifiers only', () => {
 
   test('identifiers are bounded', () => {
     const { records, hooks } = recording();
-    hooks.onAuthenticated!({ ...ids, subject: 'a'.repeat(1_000), stage: 'handshake' });
+    hooks.onAuthenticated!({ ...ids, subject: 'a'.repeat(1_000), stage: 'handshake', expiresAt: NOW });
     expect(records[0]!.subject).toBe(`${'a'.repeat(256)}…`);
   });
 });
