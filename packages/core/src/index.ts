@@ -75,3 +75,19 @@ export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
 
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';
+
+export { bearerToken, cookieToken, pickToken, queryToken, resolveRequestTokenOptions, tokenValue } from './request-token.js';
+export type { CookieTokenOptions, QueryTokenOption, RequestHeaders, RequestTokenOptions } from './request-token.js';
+
+export { MAX_CLOSE_REASON_BYTES, WS_CLOSE_CODES, closeCodeAction, closeCodeFor, closeReason } from './ws-close-codes.js';
+export {
+  ACK_TYPE,
+  BAD_REQUEST,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  badRequest,
+  decodeFrame,
+  encodeAck,
+  encodeFrame,
+  isEnvelopeId,
+} from './ws-envelope.js';
+export type { AckEnvelope, BadRequestAck, DecodedFrame, Envelope, EnvelopeId } from './ws-envelope.js';
