@@ -1,0 +1,1 @@
+export { WS_CLOSE_CODES, closeCodeFor, closeReason } from '@sockauth/core';
