@@ -7,15 +7,13 @@ import {
   AuthRevokedError,
   AuthSessions,
   AuthUnavailableError,
-  MemoryRevocationStore,
+  adapterSessionOptions,
   assertKnownKeys,
   badRequest,
-  createVerifier,
   deniedAck,
   encodeAck,
   encodeFrame,
   isAuthError,
-  isVerifier,
   mapVerificationError,
   type AuthContext,
   type AuthError,
@@ -125,30 +123,17 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     const options = typedOptions as unknown as WsAuthOptions;
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: createWsAuth options are required');
     assertKnownKeys('createWsAuth options', options, WS_AUTH_OPTION_KEYS);
-    if (options.verifier === undefined) throw new TypeError('sockauth: createWsAuth options.verifier is required');
-    this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
-    this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
+    const base = adapterSessionOptions<WsConnection>('createWsAuth options', options);
+    this.verifier = base.verifier;
+    this.revocationStore = base.revocationStore;
     this.#extraction = resolveUpgradeTokens(options);
     const { maxPayload, envelope } = resolveWsOptions(options);
     this.#maxPayload = maxPayload;
     this.#envelope = envelope;
-    const {
-      verifier: _verifier,
-      revocationStore: _store,
-      tokenSources: _sources,
-      cookie: _cookie,
-      allowQueryToken: _query,
-      maxPayload: _max,
-      handleProtocols,
-      envelope: _envelope,
-      eventGate,
-      onContextChange,
-      ...shared
-    } = options;
+    const { eventGate, onContextChange, handleProtocols } = options;
+    // The application's hooks take the WebSocket, the session's the connection that holds it.
     const session: SessionOptions<WsConnection> = {
-      ...shared,
-      verifier: this.verifier,
-      revocationStore: this.revocationStore,
+      ...base,
       ...(eventGate !== undefined && { eventGate: onSocket(eventGate, 'eventGate') as EventGate<WsConnection> }),
       ...(onContextChange !== undefined && { onContextChange: onSocket(onContextChange, 'onContextChange') as OnContextChange<WsConnection> }),
     };
