@@ -490,6 +490,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     const connection = upgrade.connection;
     connection.ws = ws;
     this.#sockets.set(ws, connection);
+    // Shut down while this upgrade was being verified: nothing would check its messages.
+    if (this.#closed) this.#sessions.release(connection, 'closed');
     this.#open.add(connection);
     ws.once('close', () => {
       this.#open.delete(connection);

@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { AuthForbiddenError, MemoryRevocationStore, WS_CLOSE_CODES, defaultMapClaims, type AuthErrorCode } from '@sockauth/core';
 import { createWsAuth } from '../src/index';
 import { TestClient, connectWs, refusal, startWsServer } from './support';
+import { deferred } from '../../../test/support/async';
 import { cleanup, trackServer } from '../../../test/support/cleanup';
 import { hs256Verifier, mint, nowSec, unsignedToken } from '../../../test/support/tokens';
 
@@ -132,6 +133,29 @@ describe('ws upgrade: refusals complete the upgrade, then close with the code an
     expect((await open.closed).code).toBe(WS_CLOSE_CODES.AUTH_UNAVAILABLE);
     const close = await refusal(new TestClient(url, { headers: { authorization: `Bearer ${await mint({ sub: 'alice' })}` } }));
     expect(close.code).toBe(WS_CLOSE_CODES.AUTH_UNAVAILABLE);
+  });
+  test('close() while an upgrade is being verified: that upgrade is refused 4301 too, never admitted', async () => {
+    const release = deferred();
+    const verifying = deferred();
+    const { url, wsAuth } = await startWsServer({
+      verifier: {
+        algorithms: ['HS256'],
+        verify: async () => {
+          verifying.resolve();
+          await release.promise;
+          return { sub: 'alice', exp: nowSec() + 60, iat: nowSec() };
+        },
+      },
+    });
+    let admitted = 0;
+    wsAuth.onConnection(() => admitted++);
+    const client = new TestClient(url, { headers: { authorization: 'Bearer opaque' } });
+    await verifying.promise;
+    wsAuth.close();
+    release.resolve();
+    const close = await refusal(client);
+    expect(close.reason).toEqual({ code: 'AUTH_UNAVAILABLE', action: 'retry' });
+    expect(admitted).toBe(0);
   });
 });
 
