@@ -71,6 +71,8 @@ describe('ws adapter: hostile upgrades', () => {
     server.wsAuth.on('whoami', () => ++handled);
     const verdicts: boolean[] = [];
     server.wss.on('connection', (ws) => {
+      // An application listener that greets every connection: a refused one is already closing, nothing reaches it.
+      ws.send(JSON.stringify({ type: 'welcome' }));
       void server.wsAuth.check(ws, 'whoami').then((verdict) => verdicts.push(verdict.ok));
     });
     const client = new TestClient(server.url, { protocols: ['sockauth', 'sockauth.bearer.not-a-token'] });
