@@ -1,7 +1,8 @@
 import { AuthForbiddenError } from '@sockauth/core';
+import { createWsAuth } from '../src/index';
 import { connectWs, startWsServer } from './support';
 import { cleanup } from '../../../test/support/cleanup';
-import { mint } from '../../../test/support/tokens';
+import { hs256Verifier, mint } from '../../../test/support/tokens';
 
 afterEach(cleanup);
 
@@ -135,6 +136,9 @@ describe('ws check() for an application’s own protocol', () => {
       });
     });
     expect(() => server.wsAuth.on('x', () => undefined)).toThrow(TypeError);
+    const other = createWsAuth({ verifier: hs256Verifier() });
+    expect(() => other.on('auth:refresh', () => undefined)).toThrow(/auth:refresh/);
+    other.close();
     const client = await connectWs(server.url, await mint({ sub: 'alice', scope: 'chat:read' }));
     client.sendRaw('whoami|');
     await client.next((frame) => frame.type === 'done');
