@@ -1,10 +1,10 @@
 import { AuthForbiddenError } from '@sockauth/core';
 import { createWsAuth } from '../src/index';
 import { connectWs, startWsServer } from './support';
-import { cleanup } from '../../../test/support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { hs256Verifier, mint } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS = { whoami: null, 'chat:send': 'chat:write', 'admin:announce': 'chat:admin', 'shout:*': 'chat:write' };
 
