@@ -20,6 +20,8 @@ export interface RunningServer {
   readonly url: string;
   /** Everything the process wrote to stdout so far. */
   stdout(): string;
+  /** Everything the process wrote to stderr so far (its logs). */
+  stderr(): string;
   /** Stops the process and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -99,7 +101,7 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
       const match = LISTENING.exec(output.stdout);
       if (match === null) return;
       cleanupListeners();
-      resolveStart({ url: match[1]!, stdout: () => output.stdout, stop });
+      resolveStart({ url: match[1]!, stdout: () => output.stdout, stderr: () => output.stderr, stop });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       // Let the last stderr chunk arrive before reporting it.

@@ -1,0 +1,135 @@
+import { createAuthClient } from '@sockauth/client';
+import { authErrorFromPayload, type AuthErrorPayload } from '@sockauth/core/errors';
+import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
+import { Manager, io, type Socket } from 'socket.io-client';
+import type { ConformanceConnection, ConformanceDriver, ConnectionEnd, EarlyMessageOutcome } from './driver.js';
+
+/** Options of {@link socketIoDriver}. */
+export interface SocketIoDriverOptions {
+  /** The Socket.IO path on the server (default `/socket.io`). */
+  readonly path?: string;
+  /** The namespace under test (default `/`). */
+  readonly namespace?: string;
+}
+
+const SOCKET_IO_DRIVER_OPTION_KEYS = { path: true, namespace: true } as const satisfies KnownKeys<SocketIoDriverOptions>;
+
+/** Socket.IO packet types (socket.io-parser). */
+const CONNECT = 0;
+const ACK = 3;
+const CONNECT_ERROR = 4;
+
+function connection(socket: Socket): ConformanceConnection {
+  let lastError: AuthErrorPayload | undefined;
+  let closedByUs = false;
+  socket.on('auth:error', (payload: AuthErrorPayload) => (lastError = payload));
+  const ended = new Promise<ConnectionEnd>((resolve) => {
+    socket.once('disconnect', (reason: string) =>
+      resolve({ error: lastError, reason, at: Date.now(), byServer: !closedByUs && reason !== 'io client disconnect' }),
+    );
+  });
+  return {
+    get connected() {
+      return socket.connected;
+    },
+    request({ event, payload }, timeoutMs = 5_000) {
+      return socket.timeout(timeoutMs).emitWithAck(event, payload);
+    },
+    on(event, listener) {
+      socket.on(event, listener);
+    },
+    ended,
+    close() {
+      closedByUs = true;
+      socket.close();
+    },
+  };
+}
+
+/**
+ * The Socket.IO wire for the conformance suite: `socket.io-client` connections (WebSocket transport, token in
+ * `auth.token`), raw Engine.IO packets for the message sent before the handshake is answered, and a
+ * `@sockauth/client` on `socket.io-client`.
+ *
+ * @example
+ * ```ts
+ * describeConformance({ driver: socketIoDriver({ namespace: '/chat' }), ...options });
+ * ```
+ */
+export function socketIoDriver(options: SocketIoDriverOptions = {}): ConformanceDriver {
+  assertKnownKeys('socketIoDriver options', options, SOCKET_IO_DRIVER_OPTION_KEYS);
+  const { path, namespace = '/' } = options;
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) {
+    throw new TypeError('socketIoDriver: "path" must be a string starting with "/"');
+  }
+  if (typeof namespace !== 'string' || !namespace.startsWith('/')) {
+    throw new TypeError('socketIoDriver: "namespace" must be a string starting with "/"');
+  }
+  const nsp = namespace === '/' ? '' : namespace;
+  const base = { transports: ['websocket'], reconnection: false, forceNew: true, ...(path !== undefined && { path }) };
+
+  return {
+    name: 'socket.io',
+    connect(url, token, { timeoutMs }) {
+      const socket = io(`${url.replace(/\/$/, '')}${nsp}`, { ...base, auth: token === undefined ? {} : { token }, timeout: timeoutMs });
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          socket.close();
+          reject(new Error(`no answer to the handshake within ${timeoutMs} ms`));
+        }, timeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          socket.off('connect_error');
+          resolve(connection(socket));
+        });
+        socket.once('connect_error', (error: Error & { data?: unknown }) => {
+          clearTimeout(timer);
+          socket.close();
+          reject(authErrorFromPayload({ ...(error.data as object), message: error.message }) ?? error);
+        });
+      });
+    },
+    sendBeforeHandshake(url, token, { event, payload }, { timeoutMs, quietMs }) {
+      const manager = new Manager(url, { ...base, autoConnect: false });
+      const prefix = nsp === '' ? '' : `${nsp},`;
+      return new Promise<EarlyMessageOutcome>((resolve, reject) => {
+        const acks: unknown[] = [];
+        let handshake: EarlyMessageOutcome['handshake'] | undefined;
+        let done = false;
+        const finish = (): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          manager.engine?.close();
+          resolve({ handshake: handshake ?? { accepted: false, code: undefined }, acks });
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        manager.on('packet', (packet: { type: number; nsp: string; id?: number; data?: unknown }) => {
+          if (packet.nsp !== namespace) return;
+          if (packet.type === ACK && packet.id === 0) acks.push(packet.data);
+          if (handshake !== undefined) return;
+          if (packet.type === CONNECT) handshake = { accepted: true };
+          else if (packet.type === CONNECT_ERROR) handshake = { accepted: false, code: (packet.data as { data?: { code?: string } })?.data?.code };
+          else return;
+          // Acks already sent behind the handshake answer arrive within the quiet period.
+          clearTimeout(timer);
+          setTimeout(finish, quietMs);
+        });
+        manager.on('close', () => setTimeout(finish, 0));
+        manager.open((error) => {
+          if (error) {
+            clearTimeout(timer);
+            reject(error);
+            return;
+          }
+          // Both packets go out at once: the event is on the wire before the server could answer the handshake.
+          manager.engine.write(`40${prefix}${JSON.stringify(token === undefined ? {} : { token })}`);
+          manager.engine.write(`42${prefix}0${JSON.stringify([event, ...(payload === undefined ? [] : [payload])])}`);
+        });
+      });
+    },
+    createClient(url, clientOptions) {
+      return createAuthClient({ ...clientOptions, url: `${url.replace(/\/$/, '')}${nsp}`, io: base });
+    },
+  };
+}
