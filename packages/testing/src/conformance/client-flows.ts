@@ -1,4 +1,5 @@
 import type { AuthClient, AuthClientStatus } from '@sockauth/client';
+import { CUT_SLACK_MS } from './expiry-flows.js';
 import { ConformanceFailure } from './failure.js';
 import { TIMED_OUT, quiet, within, type FlowContext } from './flow-context.js';
 import type { FlowDefinition } from './flow.js';
@@ -7,10 +8,11 @@ import { isSkip, type ObservedEffects, type ResolvedConformanceOptions } from '.
 /** The retry policy the client flows give `@sockauth/client`: small, so the flows stay short. */
 const BACKOFF = { baseMs: 200, capMs: 800, maxAttempts: 3 } as const;
 /**
- * Calls of `refresh()` the client may make while the endpoint is down: one in-band attempt plus its retries, then
- * the reconnection sequence after the expiry cut, and one spare.
+ * Calls of `refresh()` the client may make while the endpoint is down: an in-band attempt plus its retries when
+ * the refresh window opens, the same again when `auth:expiring` arrives, then the reconnection sequence after the
+ * expiry cut. Bounded by the retry budget, whatever the token's lifetime: a loop would go past it.
  */
-const MAX_REFRESH_CALLS = 2 * (BACKOFF.maxAttempts + 1) + 1;
+const MAX_REFRESH_CALLS = 3 * (BACKOFF.maxAttempts + 1);
 /** What a refresh endpoint that is down throws: an error without a sockauth code, i.e. transient. */
 const UNAVAILABLE = 'refresh endpoint unavailable (conformance suite)';
 
@@ -156,8 +158,16 @@ export const idempotentResend: FlowDefinition = {
     const first = await client.emitWithAck(event, payload).catch((error: Error) => error);
     if (!options.ran(first)) throw new ConformanceFailure('PRECONDITION', `the first send was not handled (${JSON.stringify(first)})`, 'check "privileged"');
 
-    const cut = await until(client, (status) => status.state !== 'authenticated' && status.state !== 'refreshing', clientTimeout(options));
-    const back = cut === TIMED_OUT ? TIMED_OUT : await until(client, (status) => status.state === 'authenticated', clientTimeout(options));
+    const deadline = context.expiresAt(current) + options.timings.clockToleranceSec * 1000 + CUT_SLACK_MS;
+    const cut = await until(client, (status) => status.state !== 'authenticated' && status.state !== 'refreshing', deadline - Date.now());
+    if (cut === TIMED_OUT) {
+      throw new ConformanceFailure(
+        'NOT_CUT_AT_EXPIRY',
+        'the client\'s socket was not cut at exp although its token could not be refreshed, so a reconnection could not follow',
+        'disconnect a socket at exp + clockTolerance with auth:error AUTH_EXPIRED (action refresh)',
+      );
+    }
+    const back = await until(client, (status) => status.state === 'authenticated', clientTimeout(options));
     if (back === TIMED_OUT) {
       throw new ConformanceFailure('PRECONDITION', `the client did not reconnect after the refresh endpoint recovered (state ${client.state})`, 'cut expired sockets with AUTH_EXPIRED and accept the fresh token at the next handshake');
     }

@@ -63,8 +63,9 @@ export interface ConformanceDriver {
    */
   connect(url: string, token: string | undefined, options: { readonly timeoutMs: number }): Promise<ConformanceConnection>;
   /**
-   * Opens a connection, sends the handshake with `token` and `request` right behind it (before the server answered
-   * the handshake), and reports, after the handshake answer and `quietMs` more, every ack of `request`.
+   * Sends the handshake with `token` and `request` right behind it (before the server answered the handshake), and,
+   * on a second connection, `request` the moment the handshake is accepted (before the server could finish a check
+   * it runs after accepting); reports, after each handshake answer and `quietMs` more, every ack of `request`.
    */
   sendBeforeHandshake(
     url: string,

@@ -14,8 +14,9 @@ export interface SocketIoDriverOptions {
 
 const SOCKET_IO_DRIVER_OPTION_KEYS = { path: true, namespace: true } as const satisfies KnownKeys<SocketIoDriverOptions>;
 
-/** Socket.IO packet types (socket.io-parser). */
+/** Socket.IO packet types (socket.io-parser), written as Engine.IO messages (which add their own `4`). */
 const CONNECT = 0;
+const EVENT = 2;
 const ACK = 3;
 const CONNECT_ERROR = 4;
 
@@ -89,44 +90,58 @@ export function socketIoDriver(options: SocketIoDriverOptions = {}): Conformance
         });
       });
     },
-    sendBeforeHandshake(url, token, { event, payload }, { timeoutMs, quietMs }) {
-      const manager = new Manager(url, { ...base, autoConnect: false });
+    async sendBeforeHandshake(url, token, { event, payload }, { timeoutMs, quietMs }) {
       const prefix = nsp === '' ? '' : `${nsp},`;
-      return new Promise<EarlyMessageOutcome>((resolve, reject) => {
-        const acks: unknown[] = [];
-        let handshake: EarlyMessageOutcome['handshake'] | undefined;
-        let done = false;
-        const finish = (): void => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          manager.engine?.close();
-          resolve({ handshake: handshake ?? { accepted: false, code: undefined }, acks });
-        };
-        const timer = setTimeout(finish, timeoutMs);
-        manager.on('packet', (packet: { type: number; nsp: string; id?: number; data?: unknown }) => {
-          if (packet.nsp !== namespace) return;
-          if (packet.type === ACK && packet.id === 0) acks.push(packet.data);
-          if (handshake !== undefined) return;
-          if (packet.type === CONNECT) handshake = { accepted: true };
-          else if (packet.type === CONNECT_ERROR) handshake = { accepted: false, code: (packet.data as { data?: { code?: string } })?.data?.code };
-          else return;
-          // Acks already sent behind the handshake answer arrive within the quiet period.
-          clearTimeout(timer);
-          setTimeout(finish, quietMs);
-        });
-        manager.on('close', () => setTimeout(finish, 0));
-        manager.open((error) => {
-          if (error) {
+      const eventJson = JSON.stringify([event, ...(payload === undefined ? [] : [payload])]);
+      const attempt = (when: 'with-handshake' | 'on-accept'): Promise<EarlyMessageOutcome> => {
+        const manager = new Manager(url, { ...base, autoConnect: false });
+        return new Promise<EarlyMessageOutcome>((resolve, reject) => {
+          const acks: unknown[] = [];
+          let handshake: EarlyMessageOutcome['handshake'] | undefined;
+          let done = false;
+          const finish = (): void => {
+            if (done) return;
+            done = true;
             clearTimeout(timer);
-            reject(error);
-            return;
-          }
-          // Both packets go out at once: the event is on the wire before the server could answer the handshake.
-          manager.engine.write(`40${prefix}${JSON.stringify(token === undefined ? {} : { token })}`);
-          manager.engine.write(`42${prefix}0${JSON.stringify([event, ...(payload === undefined ? [] : [payload])])}`);
+            manager.engine?.close();
+            resolve({ handshake: handshake ?? { accepted: false, code: undefined }, acks });
+          };
+          const timer = setTimeout(finish, timeoutMs);
+          manager.on('packet', (packet: { type: number; nsp: string; id?: number; data?: unknown }) => {
+            if (packet.nsp !== namespace) return;
+            // An ack carries the handler's arguments: the first is the answer.
+            if (packet.type === ACK && packet.id === 0) acks.push(Array.isArray(packet.data) ? packet.data[0] : packet.data);
+            if (handshake !== undefined) return;
+            if (packet.type === CONNECT) {
+              handshake = { accepted: true };
+              if (when === 'on-accept') manager.engine.write(`${EVENT}${prefix}0${eventJson}`);
+            } else if (packet.type === CONNECT_ERROR) {
+              handshake = { accepted: false, code: (packet.data as { data?: { code?: string } } | undefined)?.data?.code };
+            } else {
+              return;
+            }
+            // Acks already on their way behind the handshake answer arrive within the quiet period.
+            clearTimeout(timer);
+            setTimeout(finish, quietMs);
+          });
+          manager.on('close', () => setTimeout(finish, 0));
+          manager.open((error) => {
+            if (error) {
+              clearTimeout(timer);
+              reject(error);
+              return;
+            }
+            manager.engine.write(`${CONNECT}${prefix}${JSON.stringify(token === undefined ? {} : { token })}`);
+            if (when === 'with-handshake') manager.engine.write(`${EVENT}${prefix}0${eventJson}`);
+          });
         });
-      });
+      };
+      // Right behind the handshake (Socket.IO itself closes a connection that sends to a namespace it has not
+      // joined yet), then the moment the server says "connected" (a server that accepts first and verifies the
+      // token afterwards handles it).
+      const early = await attempt('with-handshake');
+      const onAccept = await attempt('on-accept');
+      return { handshake: onAccept.handshake, acks: [...early.acks, ...onAccept.acks] };
     },
     createClient(url, clientOptions) {
       return createAuthClient({ ...clientOptions, url: `${url.replace(/\/$/, '')}${nsp}`, io: base });
