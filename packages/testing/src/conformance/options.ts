@@ -1,4 +1,4 @@
-import { assertKnownKeys, assertPlainObject, type KnownKeys } from '@sockauth/core';
+import { assertKnownKeys, assertPlainObject, isPlainObject, type KnownKeys } from '@sockauth/core';
 import type { TestIssuer, TestIssuerOptions } from '../test-issuer.js';
 import type { ConformanceDriver, ConformanceRequest } from './driver.js';
 import type { FlowId } from './flow-ids.js';
@@ -159,9 +159,9 @@ function text(value: unknown, name: string): void {
   if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${WHERE}: "${name}" must be a non-empty string`);
 }
 
-/** A value that is either `{ skip: reason }` or the options `check` validates. */
-function skipOr(value: unknown, name: string, check: (value: Record<string, unknown>) => void): void {
-  assertPlainObject(`${WHERE}.${name}`, value);
+/** A value that is either `{ skip: reason }` or the options `check` validates (`shape` says which, for the error). */
+function skipOr(value: unknown, name: string, shape: string, check: (value: Record<string, unknown>) => void): void {
+  if (!isPlainObject(value)) throw new TypeError(`${WHERE}: "${name}" must be ${shape} or { skip: 'why' } (a skip is never implicit)`);
   if (isSkip(value)) {
     assertKnownKeys(`${WHERE}.${name}`, value, SKIP_KEYS);
     text(value.skip, `${name}.skip`);
@@ -210,18 +210,18 @@ export function resolveConformanceOptions(options: ConformanceOptions): Resolved
   assertPlainObject(`${WHERE}.harmless`, options.harmless as unknown);
   assertKnownKeys(`${WHERE}.harmless`, options.harmless, REQUEST_KEYS);
   text(options.harmless.event, 'harmless.event');
-  skipOr(options.observe, 'observe', (observe) => {
+  skipOr(options.observe, 'observe', '{ subscribe, event, keyOf }', (observe) => {
     assertKnownKeys(`${WHERE}.observe`, observe, OBSERVE_KEYS);
     fn(observe['subscribe'], 'observe.subscribe');
     text(observe['event'], 'observe.event');
     fn(observe['keyOf'], 'observe.keyOf');
   });
-  skipOr(options.rooms, 'rooms', (rooms) => {
+  skipOr(options.rooms, 'rooms', '{ permission }', (rooms) => {
     assertKnownKeys(`${WHERE}.rooms`, rooms, ROOM_KEYS);
     text(rooms['permission'], 'rooms.permission');
     if (isSkip(options.observe)) throw new TypeError(`${WHERE}: "rooms" needs "observe" (how a socket joins a room and sees what is sent to it)`);
   });
-  if (typeof options.restrict !== 'function') skipOr(options.restrict, 'restrict', () => fn(options.restrict, 'restrict'));
+  if (typeof options.restrict !== 'function') skipOr(options.restrict, 'restrict', 'a function', () => fn(options.restrict, 'restrict'));
   for (const needed of [options.privileged.permission, ...(isSkip(options.rooms) ? [] : [options.rooms.permission])]) {
     if (!options.permissions.includes(needed)) {
       throw new TypeError(`${WHERE}: "permissions" must include ${JSON.stringify(needed)} (a full user needs it)`);
