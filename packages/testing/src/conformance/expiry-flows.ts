@@ -1,4 +1,5 @@
 import { ConformanceFailure } from './failure.js';
+import type { ConformanceConnection } from './driver.js';
 import { TIMED_OUT, within, type FlowContext } from './flow-context.js';
 import type { FlowDefinition } from './flow.js';
 import type { ResolvedConformanceOptions } from './options.js';
@@ -27,22 +28,28 @@ function expectExpiredCut(end: { error: { code: string } | undefined; reason: st
   }
 }
 
+/** A connection whose token expires after the expiry flows' lifetime, and when the server must have cut it. */
+async function connectExpiring(context: FlowContext): Promise<{ connection: ConformanceConnection; deadline: number }> {
+  const token = await context.token(context.user());
+  return { connection: await context.connect(token), deadline: cutDeadline(context.options, context.expiresAt(token)) };
+}
+
+function notCut(deadline: number): ConformanceFailure {
+  return new ConformanceFailure(
+    'NOT_CUT_AT_EXPIRY',
+    `the socket was still connected ${Math.round((Date.now() - deadline) / 100) / 10} s after its token's exp (plus the clock tolerance)`,
+    'arm a timer per connection at exp + clockTolerance that sends auth:error AUTH_EXPIRED and disconnects it (sockauth: the adapter does it; a hand-written server must not rely on the handshake check alone)',
+  );
+}
+
 export const expiryIdle: FlowDefinition = {
   id: 'expiry-idle',
   title: 'expiry: a token that expires while the socket is idle gets the socket cut at exp with auth:error AUTH_EXPIRED',
   timeoutMs: expiryTimeout,
   async run(context: FlowContext) {
-    const token = await context.token(context.user());
-    const connection = await context.connect(token);
-    const deadline = cutDeadline(context.options, context.expiresAt(token));
+    const { connection, deadline } = await connectExpiring(context);
     const end = await within(connection.ended, deadline + CUT_SLACK_MS - Date.now());
-    if (end === TIMED_OUT) {
-      throw new ConformanceFailure(
-        'NOT_CUT_AT_EXPIRY',
-        `the socket was still connected ${Math.round((Date.now() - deadline) / 100) / 10} s after its token's exp (plus the clock tolerance)`,
-        'arm a timer per connection at exp + clockTolerance that disconnects it (sockauth: the adapter does it; a hand-written server must not rely on the handshake check alone)',
-      );
-    }
+    if (end === TIMED_OUT) throw notCut(deadline);
     expectExpiredCut(end);
   },
 };
@@ -52,9 +59,7 @@ export const expiryActive: FlowDefinition = {
   title: 'expiry: nothing is handled after exp during an active exchange',
   timeoutMs: expiryTimeout,
   async run(context: FlowContext) {
-    const token = await context.token(context.user());
-    const connection = await context.connect(token);
-    const deadline = cutDeadline(context.options, context.expiresAt(token));
+    const { connection, deadline } = await connectExpiring(context);
     const late: { sentAt: number; ack: unknown }[] = [];
     const pending: Promise<void>[] = [];
     let ended = false;
@@ -79,9 +84,7 @@ export const expiryActive: FlowDefinition = {
       );
     }
     const end = await within(connection.ended, 0);
-    if (end === TIMED_OUT) {
-      throw new ConformanceFailure('NOT_CUT_AT_EXPIRY', 'the socket refused events after exp but was never cut', 'disconnect a socket at exp + clockTolerance with auth:error AUTH_EXPIRED');
-    }
+    if (end === TIMED_OUT) throw notCut(deadline);
     expectExpiredCut(end);
   },
 };
