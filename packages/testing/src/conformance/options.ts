@@ -4,12 +4,26 @@ import type { ConformanceDriver, ConformanceRequest } from './driver.js';
 import type { FlowId } from './flow-ids.js';
 import { FLOW_IDS } from './flow-ids.js';
 
-/** An explicit skip: the reason is printed in the skipped test's name. */
+/**
+ * An explicit skip: the reason is printed in the skipped test's name.
+ *
+ * @example
+ * ```ts
+ * restrict: { skip: 'no admin API to withhold a permission yet' },
+ * ```
+ */
 export interface ConformanceSkip {
   readonly skip: string;
 }
 
-/** The claims of a token the suite needs minted. */
+/**
+ * The claims of a token the suite needs minted (`ttlSec` may be negative: an already expired token).
+ *
+ * @example
+ * ```ts
+ * mint: ({ subject, sessionId, permissions, ttlSec }) => idp.issue({ sub: subject, sid: sessionId, scope: permissions.join(' '), ttlSec }),
+ * ```
+ */
 export interface ConformanceClaims {
   readonly subject: string;
   /** The session (`sid`): two tokens with the same one are two tabs of one login. */
@@ -25,7 +39,14 @@ export interface ConformanceRevocation {
   readonly sessionId: string;
 }
 
-/** A started server under test. */
+/**
+ * A started server under test, as `start()` resolves it.
+ *
+ * @example
+ * ```ts
+ * start: async () => ({ url: `http://127.0.0.1:${port}`, stop: () => server.close(), logs: () => captured.join('\n') }),
+ * ```
+ */
 export interface ConformanceServer {
   /** Base URL, e.g. `http://127.0.0.1:53211`. */
   readonly url: string;
@@ -41,7 +62,15 @@ export interface ConformanceStartContext {
   readonly issuer: TestIssuer | undefined;
 }
 
-/** The event that needs a permission; its ack proves it ran. */
+/**
+ * The event that needs a permission; its ack proves it ran (the observable side effect the expiry, role-loss and
+ * pre-handshake flows look for).
+ *
+ * @example
+ * ```ts
+ * privileged: { permission: 'orders:write', request: (id, scope) => ({ event: 'order:place', payload: { id, book: scope } }) },
+ * ```
+ */
 export interface PrivilegedEvent {
   /** The permission it needs. */
   readonly permission: string;
@@ -54,7 +83,14 @@ export interface PrivilegedEvent {
   ran?(ack: unknown): boolean;
 }
 
-/** How a connection watches side effects: subscribe to a scope, then count pushes of `event` by key. */
+/**
+ * How a connection watches side effects: subscribe to a scope, then count pushes of `event` by key.
+ *
+ * @example
+ * ```ts
+ * observe: { subscribe: (room) => ({ event: 'chat:join', payload: { room } }), event: 'chat:message', keyOf: (m) => (m as { id: string }).id },
+ * ```
+ */
 export interface ObservedEffects {
   /** The message that subscribes a connection to `scope` (e.g. joining a room); its ack must not be an error. */
   subscribe(scope: string): ConformanceRequest;
@@ -70,7 +106,14 @@ export interface RoomRules {
   readonly permission: string;
 }
 
-/** Server timings the flows must know (the server's configuration, not the suite's wishes). */
+/**
+ * Server timings the flows must know (the server's configuration, not the suite's wishes).
+ *
+ * @example
+ * ```ts
+ * timings: { ttlSec: 3, clockToleranceSec: 0, warnBeforeSec: 2 }, // the server runs with warnBeforeSec: 2
+ * ```
+ */
 export interface ConformanceTimings {
   /** Lifetime of the tokens of the expiry flows (default 3 s). */
   readonly ttlSec?: number;
@@ -82,7 +125,25 @@ export interface ConformanceTimings {
   readonly skewMinutes?: number;
 }
 
-/** Options of the lifecycle conformance suite: what only the server's owner knows. */
+/**
+ * Options of the lifecycle conformance suite: what only the server's owner knows. Strict: an unknown key, a
+ * missing function or an implicit skip is a `TypeError` naming the option when the suite is defined.
+ *
+ * @example
+ * ```ts
+ * const options: ConformanceOptions = {
+ *   start: async ({ issuer }) => startServer({ jwtSecret: issuer!.secret }),
+ *   permissions: ['chat:read', 'chat:write'],
+ *   privileged: { permission: 'chat:write', request: (id, room) => ({ event: 'chat:send', payload: { room, text: 'hi', id } }) },
+ *   harmless: { event: 'whoami' },
+ *   observe: { skip: 'no broadcast to watch' },
+ *   rooms: { skip: 'no rooms' },
+ *   revoke: ({ sessionId }) => admin.revokeSession(sessionId),
+ *   restrict: { skip: 'no live restriction' },
+ *   timings: { warnBeforeSec: 2 },
+ * };
+ * ```
+ */
 export interface ConformanceOptions {
   /** Title of the generated `describe` (default `sockauth lifecycle conformance (<driver>)`). */
   readonly name?: string;

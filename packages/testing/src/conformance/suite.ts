@@ -120,7 +120,15 @@ export function conformanceFlows(options: ConformanceOptions): ConformanceSuite 
 
 type Body = () => Promise<void> | void;
 
-/** The runner functions the suite is generated with: jest's, Vitest's, or any with the same shape. */
+/**
+ * The runner functions the suite is generated with: jest's, Vitest's, or any with the same shape.
+ *
+ * @example
+ * ```ts
+ * import { afterAll, beforeAll, describe, it } from 'vitest';
+ * const runner: ConformanceRunner = { describe, it, beforeAll, afterAll };
+ * ```
+ */
 export interface ConformanceRunner {
   describe(name: string, body: () => void): unknown;
   it: ((name: string, body: Body, timeoutMs?: number) => unknown) & { skip(name: string, body: Body): unknown };
