@@ -1,4 +1,5 @@
 import type { AuthClient, AuthClientStatus } from '@sockauth/client';
+import type { ConformanceRequest } from './driver.js';
 import { CUT_SLACK_MS } from './expiry-flows.js';
 import { ConformanceFailure } from './failure.js';
 import { TIMED_OUT, quiet, within, type FlowContext } from './flow-context.js';
@@ -28,6 +29,11 @@ function until(client: AuthClient, accept: (status: AuthClientStatus) => boolean
     unsubscribe = client.subscribe((status) => accept(status) && resolve(status));
   });
   return within(reached, ms).finally(() => unsubscribe());
+}
+
+/** Sends `request` through the client and resolves with its ack (no payload: no argument). */
+function send(client: AuthClient, { event, payload }: ConformanceRequest): Promise<unknown> {
+  return client.emitWithAck(event, ...(payload === undefined ? [] : [payload]));
 }
 
 export const refreshUnavailable: FlowDefinition = {
@@ -154,8 +160,8 @@ export const idempotentResend: FlowDefinition = {
       throw new ConformanceFailure('PRECONDITION', `the client did not connect (state ${client.state})`, 'check the token the suite mints is accepted');
     }
     const key = context.key();
-    const { event, payload } = options.privileged.request(key, context.scope);
-    const first = await client.emitWithAck(event, payload).catch((error: Error) => error);
+    const request = options.privileged.request(key, context.scope);
+    const first = await send(client, request).catch((error: Error) => error);
     if (!options.ran(first)) throw new ConformanceFailure('PRECONDITION', `the first send was not handled (${JSON.stringify(first)})`, 'check "privileged"');
 
     const deadline = context.expiresAt(current) + options.timings.clockToleranceSec * 1000 + CUT_SLACK_MS;
@@ -172,10 +178,10 @@ export const idempotentResend: FlowDefinition = {
       throw new ConformanceFailure('PRECONDITION', `the client did not reconnect after the refresh endpoint recovered (state ${client.state})`, 'cut expired sockets with AUTH_EXPIRED and accept the fresh token at the next handshake');
     }
     // The ack of the first send was "lost": the client sends the same payload, same key, again.
-    await client.emitWithAck(event, payload).catch(() => undefined);
+    await send(client, request).catch(() => undefined);
     const marker = context.key();
     const markerSeen = new Promise<void>((resolve) => watcher.on(observe.event, (p) => observe.keyOf(p) === marker && resolve()));
-    await client.emitWithAck(options.privileged.request(marker, context.scope).event, options.privileged.request(marker, context.scope).payload).catch(() => undefined);
+    await send(client, options.privileged.request(marker, context.scope)).catch(() => undefined);
     await within(markerSeen, 5_000);
     const count = effects.filter((seen) => seen === key).length;
     if (count !== 1) {

@@ -34,7 +34,9 @@ function connection(socket: Socket): ConformanceConnection {
       return socket.connected;
     },
     request({ event, payload }, timeoutMs = 5_000) {
-      return socket.timeout(timeoutMs).emitWithAck(event, payload);
+      // No payload means no argument at all (not a `null`): the handler's first argument is then its ack.
+      const args = payload === undefined ? [] : [payload];
+      return socket.timeout(timeoutMs).emitWithAck(event, ...args);
     },
     on(event, listener) {
       socket.on(event, listener);
