@@ -53,6 +53,11 @@ it.each<[Flaw, Partial<Record<FlowId, ConformanceFailureCode>>]>([
   // Accepting first and verifying later also lets a revoked session in, if only for a moment.
   ['pre-handshake-events', { 'pre-handshake-events': 'HANDLED_BEFORE_HANDSHAKE', 'revoked-reconnect': 'REVOKED_SESSION_RECONNECTED' }],
   ['revoked-reconnect', { 'revoked-reconnect': 'REVOKED_SESSION_RECONNECTED' }],
+  ['permissions-from-handshake', { 'role-loss-reauth': 'PERMISSION_KEPT', 'role-loss-restrict': 'PERMISSION_KEPT' }],
+  ['revoke-one-tab', { 'logout-other-tab': 'TAB_NOT_CUT' }],
+  ['dedupe-per-connection', { 'idempotent-resend': 'DUPLICATE_SIDE_EFFECT' }],
+  // Without the warning the client cannot measure the skew: one way its refresh comes too late, the other never.
+  ['no-expiry-warning', { 'clock-skew-ahead': 'REFRESH_TOO_LATE', 'clock-skew-behind': 'REFRESH_TOO_LATE' }],
 ])('a server with the flaw %s fails exactly the flows that catch it', async (flaw, expected) => {
   expect(await failures([flaw])).toEqual(expected);
 }, FLOW_TIMEOUT_MS);

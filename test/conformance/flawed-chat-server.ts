@@ -20,7 +20,15 @@ export type Flaw =
   /** The connection is accepted first and the token verified afterwards (as after a slow key fetch). */
   | 'pre-handshake-events'
   /** Revocations cut live sockets but are not checked at the handshake. */
-  | 'revoked-reconnect';
+  | 'revoked-reconnect'
+  /** Events are checked against the permissions of the handshake's token, whatever happened since. */
+  | 'permissions-from-handshake'
+  /** A revocation cuts the first live socket of the session only. */
+  | 'revoke-one-tab'
+  /** Idempotency keys are remembered per connection, so a re-send after a reconnection repeats the effect. */
+  | 'dedupe-per-connection'
+  /** No `auth:expiring`: a client whose clock is off cannot learn when the server expires its token. */
+  | 'no-expiry-warning';
 
 export interface FlawedChatServer {
   readonly url: string;
@@ -61,6 +69,8 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
   const revokedSessions = new Set<string>();
   const restrictions = new Map<string, readonly string[]>();
   const contexts = new Map<Socket, Context>();
+  /** The context each socket had at its handshake (what the permissions-from-handshake flaw checks against). */
+  const initialContexts = new WeakMap<Socket, Context>();
   const timers = new Map<Socket, ReturnType<typeof setTimeout>[]>();
   const sentIds = new Set<string>();
   const secret = new TextEncoder().encode(issuer.secret!);
@@ -86,8 +96,8 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
     version,
   });
 
-  function permissionsOf(context: Context): string[] {
-    const denied = restrictions.get(context.subject) ?? [];
+  function permissionsOf(context: Context, withRestrictions = true): string[] {
+    const denied = withRestrictions ? (restrictions.get(context.subject) ?? []) : [];
     const granted = Array.isArray(context.claims['permissions']) ? (context.claims['permissions'] as string[]) : [];
     return granted.filter((permission) => !denied.includes(permission));
   }
@@ -100,8 +110,9 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
   function arm(socket: Socket, context: Context): void {
     for (const timer of timers.get(socket) ?? []) clearTimeout(timer);
     const left = context.expiresAt - Date.now();
+    const warn = (): void => void socket.emit('auth:expiring', { expiresAt: context.expiresAt, inMs: context.expiresAt - Date.now() });
     timers.set(socket, [
-      setTimeout(() => socket.emit('auth:expiring', { expiresAt: context.expiresAt, inMs: context.expiresAt - Date.now() }), Math.max(0, left - WARN_BEFORE_MS)),
+      ...(has('no-expiry-warning') ? [] : [setTimeout(warn, Math.max(0, left - WARN_BEFORE_MS))]),
       ...(has('no-expiry-cut') ? [] : [setTimeout(() => cut(socket, 'AUTH_EXPIRED', 'refresh'), Math.max(0, left))]),
     ]);
   }
@@ -120,7 +131,8 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
     const context = contexts.get(socket);
     if (context === undefined) return { error: { code: 'AUTH_MISSING', action: 'login', message: 'no context' } };
     if (!has('no-expiry-cut') && Date.now() >= context.expiresAt) return { error: { code: 'AUTH_EXPIRED', action: 'refresh', message: 'expired' } };
-    if (permission !== undefined && !permissionsOf(context).includes(permission)) {
+    const granted = has('permissions-from-handshake') ? permissionsOf(initialContexts.get(socket) ?? context, false) : permissionsOf(context);
+    if (permission !== undefined && !granted.includes(permission)) {
       return { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: `needs ${permission}` } };
     }
     return context;
@@ -143,7 +155,7 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
       ack({ ok: true });
     });
     on('chat:send', 'chat:write', (context, { room, text, id }, ack) => {
-      const key = `${context.subject}\n${id}`;
+      const key = `${has('dedupe-per-connection') ? socket.id : context.subject}\n${id}`;
       if (!sentIds.has(key)) {
         sentIds.add(key);
         io.to(String(room)).emit('chat:message', { room, text, from: context.subject, id });
@@ -209,6 +221,7 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
       handlers(socket);
       arm(socket, contexts.get(socket)!);
     }
+    initialContexts.set(socket, contexts.get(socket)!);
     lines.push(`connected ${contexts.get(socket)!.subject}`);
     socket.on('disconnect', () => {
       for (const timer of timers.get(socket) ?? []) clearTimeout(timer);
@@ -223,7 +236,8 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
     logs: () => lines.join('\n'),
     revoke(sessionId) {
       revokedSessions.add(sessionId);
-      for (const [socket, context] of contexts) if (context.sessionId === sessionId) cut(socket, 'AUTH_REVOKED', 'login');
+      const matching = [...contexts].filter(([, context]) => context.sessionId === sessionId);
+      for (const [socket] of has('revoke-one-tab') ? matching.slice(0, 1) : matching) cut(socket, 'AUTH_REVOKED', 'login');
     },
     restrict(subject, deny) {
       restrictions.set(subject, deny);
