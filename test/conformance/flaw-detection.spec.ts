@@ -58,6 +58,19 @@ it.each<[Flaw, Partial<Record<FlowId, ConformanceFailureCode>>]>([
   ['dedupe-per-connection', { 'idempotent-resend': 'DUPLICATE_SIDE_EFFECT' }],
   // Without the warning the client cannot measure the skew: one way its refresh comes too late, the other never.
   ['no-expiry-warning', { 'clock-skew-ahead': 'REFRESH_TOO_LATE', 'clock-skew-behind': 'REFRESH_TOO_LATE' }],
+  // A cut without a reason: the client cannot tell an expiry (refresh) from anything else, so it neither reconnects
+  // nor tells the app why.
+  [
+    'silent-cut',
+    {
+      'expiry-idle': 'CUT_WITHOUT_REASON',
+      'expiry-active': 'CUT_WITHOUT_REASON',
+      'logout-other-tab': 'CUT_WITHOUT_REASON',
+      'refresh-unavailable': 'APP_NOT_TOLD',
+      'idempotent-resend': 'CUT_WITHOUT_REASON',
+    },
+  ],
+  ['silent-eviction', { 'rooms-left': 'ROOM_NOT_LEFT' }],
 ])('a server with the flaw %s fails exactly the flows that catch it', async (flaw, expected) => {
   expect(await failures([flaw])).toEqual(expected);
 }, FLOW_TIMEOUT_MS);

@@ -28,7 +28,11 @@ export type Flaw =
   /** Idempotency keys are remembered per connection, so a re-send after a reconnection repeats the effect. */
   | 'dedupe-per-connection'
   /** No `auth:expiring`: a client whose clock is off cannot learn when the server expires its token. */
-  | 'no-expiry-warning';
+  | 'no-expiry-warning'
+  /** Sockets are cut (expiry, revocation) without the `auth:error` that says why. */
+  | 'silent-cut'
+  /** Rooms are left on a context change, but the client is not told `auth:room-left`. */
+  | 'silent-eviction';
 
 export interface FlawedChatServer {
   readonly url: string;
@@ -103,7 +107,7 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
   }
 
   function cut(socket: Socket, code: string, action: string): void {
-    socket.emit('auth:error', { code, action, message: code });
+    if (!has('silent-cut')) socket.emit('auth:error', { code, action, message: code });
     socket.disconnect(true);
   }
 
@@ -122,7 +126,7 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
     if (has('stale-rooms') || permissionsOf(context).includes(ROOM_PERMISSION)) return;
     for (const room of [...socket.rooms].filter((room) => room !== socket.id)) {
       void socket.leave(room);
-      socket.emit('auth:room-left', { room, code: 'AUTH_FORBIDDEN', action: 'none' });
+      if (!has('silent-eviction')) socket.emit('auth:room-left', { room, code: 'AUTH_FORBIDDEN', action: 'none' });
     }
   }
 

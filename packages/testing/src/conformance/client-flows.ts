@@ -174,6 +174,13 @@ export const idempotentResend: FlowDefinition = {
         'disconnect a socket at exp + clockTolerance with auth:error AUTH_EXPIRED (action refresh)',
       );
     }
+    if (cut.state === 'disconnected' && cut.error === undefined) {
+      throw new ConformanceFailure(
+        'CUT_WITHOUT_REASON',
+        `the client's socket was disconnected (${cut.disconnectReason ?? 'no reason'}) without auth:error, so the client could not know to refresh and reconnect`,
+        'send auth:error { code: "AUTH_EXPIRED", action: "refresh" } right before disconnecting an expired socket',
+      );
+    }
     const back = await until(client, (status) => status.state === 'authenticated', clientTimeout(options));
     if (back === TIMED_OUT) {
       throw new ConformanceFailure('PRECONDITION', `the client did not reconnect after the refresh endpoint recovered (state ${client.state})`, 'cut expired sockets with AUTH_EXPIRED and accept the fresh token at the next handshake');
