@@ -71,6 +71,7 @@ it.each<[Flaw, Partial<Record<FlowId, ConformanceFailureCode>>]>([
     },
   ],
   ['silent-eviction', { 'rooms-left': 'ROOM_NOT_LEFT' }],
+  ['early-cut', { 'expiry-idle': 'PREMATURE_EXPIRY', 'clock-skew-ahead': 'PREMATURE_EXPIRY', 'clock-skew-behind': 'PREMATURE_EXPIRY' }],
 ])('a server with the flaw %s fails exactly the flows that catch it', async (flaw, expected) => {
   expect(await failures([flaw])).toEqual(expected);
 }, FLOW_TIMEOUT_MS);

@@ -32,7 +32,9 @@ export type Flaw =
   /** Sockets are cut (expiry, revocation) without the `auth:error` that says why. */
   | 'silent-cut'
   /** Rooms are left on a context change, but the client is not told `auth:room-left`. */
-  | 'silent-eviction';
+  | 'silent-eviction'
+  /** The expiry cut comes just after `auth:expiring`, before `exp` (a tolerance subtracted instead of added). */
+  | 'early-cut';
 
 export interface FlawedChatServer {
   readonly url: string;
@@ -53,6 +55,8 @@ interface Context {
 type Ack = (response: unknown) => void;
 
 const WARN_BEFORE_MS = 2_000;
+/** How early the early-cut flaw cuts: after the warning, before any client could refresh (the earliest is 80% of it). */
+const EARLY_CUT_MS = 1_900;
 /** Rooms need `chat:read` to stay in. */
 const ROOM_PERMISSION = 'chat:read';
 
@@ -117,7 +121,7 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
     const warn = (): void => void socket.emit('auth:expiring', { expiresAt: context.expiresAt, inMs: context.expiresAt - Date.now() });
     timers.set(socket, [
       ...(has('no-expiry-warning') ? [] : [setTimeout(warn, Math.max(0, left - WARN_BEFORE_MS))]),
-      ...(has('no-expiry-cut') ? [] : [setTimeout(() => cut(socket, 'AUTH_EXPIRED', 'refresh'), Math.max(0, left))]),
+      ...(has('no-expiry-cut') ? [] : [setTimeout(() => cut(socket, 'AUTH_EXPIRED', 'refresh'), Math.max(0, has('early-cut') ? left - EARLY_CUT_MS : left))]),
     ]);
   }
 

@@ -1,6 +1,6 @@
 import type { AuthClient, AuthClientStatus } from '@sockauth/client';
 import type { ConformanceRequest } from './driver.js';
-import { CUT_SLACK_MS } from './expiry-flows.js';
+import { CUT_SLACK_MS, EARLY_TOLERANCE_MS } from './expiry-flows.js';
 import { ConformanceFailure } from './failure.js';
 import { TIMED_OUT, quiet, within, type FlowContext } from './flow-context.js';
 import type { FlowDefinition } from './flow.js';
@@ -105,7 +105,7 @@ function clockSkew(direction: 'ahead' | 'behind'): FlowDefinition {
       client.on('refreshed', () => refreshedAt.push(Date.now()));
       const refreshed = await until(client, (status) => status.version === 2 || status.state === 'expired' || status.state === 'disconnected', firstExpiresAt + 3_000 - Date.now());
       // Told the token expired while, on the server's clock, it had not.
-      const premature = errors.find(({ code, at }) => code === 'AUTH_EXPIRED' && at < firstExpiresAt);
+      const premature = errors.find(({ code, at }) => code === 'AUTH_EXPIRED' && at < firstExpiresAt - EARLY_TOLERANCE_MS);
       if (premature !== undefined) {
         throw new ConformanceFailure(
           'PREMATURE_EXPIRY',

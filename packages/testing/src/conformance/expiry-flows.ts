@@ -6,6 +6,8 @@ import type { ResolvedConformanceOptions } from './options.js';
 
 /** How late after `exp + tolerance` a cut may come on a loaded machine before it counts as missing. */
 export const CUT_SLACK_MS = 2_000;
+/** How much before `exp` a cut may be seen and still count as at `exp` (timer and clock granularity). */
+export const EARLY_TOLERANCE_MS = 50;
 /** Pause between two sends of the active exchange. */
 const EXCHANGE_EVERY_MS = 100;
 
@@ -29,9 +31,10 @@ function expectExpiredCut(end: { error: { code: string } | undefined; reason: st
 }
 
 /** A connection whose token expires after the expiry flows' lifetime, and when the server must have cut it. */
-async function connectExpiring(context: FlowContext): Promise<{ connection: ConformanceConnection; deadline: number }> {
+async function connectExpiring(context: FlowContext): Promise<{ connection: ConformanceConnection; expiresAt: number; deadline: number }> {
   const token = await context.token(context.user());
-  return { connection: await context.connect(token), deadline: cutDeadline(context.options, context.expiresAt(token)) };
+  const expiresAt = context.expiresAt(token);
+  return { connection: await context.connect(token), expiresAt, deadline: cutDeadline(context.options, expiresAt) };
 }
 
 function notCut(deadline: number): ConformanceFailure {
@@ -47,10 +50,17 @@ export const expiryIdle: FlowDefinition = {
   title: 'expiry: a token that expires while the socket is idle gets the socket cut at exp with auth:error AUTH_EXPIRED',
   timeoutMs: expiryTimeout,
   async run(context: FlowContext) {
-    const { connection, deadline } = await connectExpiring(context);
+    const { connection, expiresAt, deadline } = await connectExpiring(context);
     const end = await within(connection.ended, deadline + CUT_SLACK_MS - Date.now());
     if (end === TIMED_OUT) throw notCut(deadline);
     expectExpiredCut(end);
+    if (end.at < expiresAt - EARLY_TOLERANCE_MS) {
+      throw new ConformanceFailure(
+        'PREMATURE_EXPIRY',
+        `the socket was cut for expiry ${expiresAt - end.at} ms before its token's exp`,
+        'cut at exp + clockTolerance on the server\'s clock, never before exp: a client that refreshes in the last seconds (auth:expiring) must get the chance',
+      );
+    }
   },
 };
 

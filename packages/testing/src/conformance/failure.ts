@@ -9,7 +9,7 @@
  * - `ROOM_STILL_DELIVERED`: a socket that lost a room's permission still received what was sent to the room.
  * - `REFRESH_LOOP`: the client called the refresh endpoint without bound.
  * - `APP_NOT_TOLD`: the client never reached a state that tells the app it gave up.
- * - `PREMATURE_EXPIRY`: a client with a skewed clock was cut or refused for expiry before `exp`.
+ * - `PREMATURE_EXPIRY`: a socket was cut for expiry before `exp` (the idle socket, or a client with a skewed clock).
  * - `REFRESH_TOO_LATE`: a client with a skewed clock did not re-authenticate before `exp`.
  * - `DUPLICATE_SIDE_EFFECT`: a re-sent event (same idempotency key) took effect twice.
  * - `HANDLED_BEFORE_HANDSHAKE`: an event sent before the handshake was answered was handled.
