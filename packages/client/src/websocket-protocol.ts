@@ -1,0 +1,75 @@
+import { authErrorFromPayload, type AuthError } from '@sockauth/core/errors';
+
+/**
+ * The plain-WebSocket wire of sockauth, as a client reads and writes it: JSON text frames `{ type, id?, data }`,
+ * acks `{ type: 'ack', id, data }`, pushes `{ type, data }`, the subprotocols that carry a browser's token, and the
+ * close codes. Browser-safe: no Node imports.
+ */
+
+/** The subprotocol a sockauth server selects (it never echoes the one that carries the token). */
+export const SUBPROTOCOL = 'sockauth';
+/** Prefix of the subprotocol that carries the token: `sockauth.bearer.<token>`. */
+export const BEARER_SUBPROTOCOL_PREFIX = 'sockauth.bearer.';
+/** The `type` of an ack frame. */
+export const ACK_TYPE = 'ack';
+
+/** One frame from the server: an ack of request `id`, or a push of `type`. */
+export type ServerFrame =
+  | { readonly kind: 'ack'; readonly id: number | string; readonly data: unknown }
+  | { readonly kind: 'push'; readonly type: string; readonly data: unknown };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A client → server frame. `id` asks for an ack; `data` is omitted when `undefined`. */
+export function encodeFrame(type: string, id: number | undefined, data: unknown): string {
+  return JSON.stringify(id === undefined ? { type, data } : { type, id, data });
+}
+
+/**
+ * A server frame, or `undefined` when it is not one (binary, not JSON, no string `type`, an ack without an id): a
+ * misbehaving server is ignored, never trusted.
+ */
+export function parseFrame(raw: unknown): ServerFrame | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value) || typeof value['type'] !== 'string') return undefined;
+  if (value['type'] === ACK_TYPE) {
+    const id = value['id'];
+    return typeof id === 'number' || typeof id === 'string' ? { kind: 'ack', id, data: value['data'] } : undefined;
+  }
+  return { kind: 'push', type: value['type'], data: value['data'] };
+}
+
+/**
+ * The sockauth reason of a close: a code in 4000–4999 whose reason is the JSON `{ code, action, … }` with a code of
+ * the taxonomy. Anything else (a normal close, a network loss, an app's own 4xxx code) is not an auth decision.
+ */
+export function closeError(code: number, reason: string): AuthError | undefined {
+  if (!Number.isInteger(code) || code < 4000 || code > 4999 || reason === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(reason);
+  } catch {
+    return undefined;
+  }
+  return isObject(value) ? authErrorFromPayload(value) : undefined;
+}
+
+/**
+ * Close codes after which a reconnection may succeed: the server is going away or restarting (1001, 1012), failed
+ * (1011), is overloaded (1013), a proxy failed (1014), or the connection was lost without a close frame (1006) or
+ * its TLS failed (1015). Every other close came from a server that closed on purpose (1000, a protocol or policy
+ * violation, a frame too big, an app's own code): like Socket.IO's `io server disconnect`, the client does not
+ * reconnect by itself.
+ */
+const TRANSIENT_CLOSE_CODES: ReadonlySet<number> = new Set([1001, 1006, 1011, 1012, 1013, 1014, 1015]);
+
+/** Whether a close without a sockauth reason was the server's deliberate choice (no automatic reconnection). */
+export function isDeliberateClose(code: number): boolean {
+  return !TRANSIENT_CLOSE_CODES.has(code);
+}
