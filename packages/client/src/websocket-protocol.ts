@@ -45,31 +45,41 @@ export function parseFrame(raw: unknown): ServerFrame | undefined {
   return { kind: 'push', type: value['type'], data: value['data'] };
 }
 
-/**
- * The sockauth reason of a close: a code in 4000–4999 whose reason is the JSON `{ code, action, … }` with a code of
- * the taxonomy. Anything else (a normal close, a network loss, an app's own 4xxx code) is not an auth decision.
- */
-export function closeError(code: number, reason: string): AuthError | undefined {
-  if (!Number.isInteger(code) || code < 4000 || code > 4999 || reason === '') return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(reason);
-  } catch {
-    return undefined;
-  }
-  return isObject(value) ? authErrorFromPayload(value) : undefined;
+/** What a close means to the client. */
+export interface CloseMeaning {
+  /** The sockauth error of a 4000–4999 close whose reason is `{ code, action }` with a code of the taxonomy. */
+  readonly error: AuthError | undefined;
+  /** The server closed on purpose without an auth reason: like Socket.IO's `io server disconnect`, no reconnection. */
+  readonly deliberate: boolean;
 }
 
 /**
  * Close codes after which a reconnection may succeed: the server is going away or restarting (1001, 1012), failed
  * (1011), is overloaded (1013), a proxy failed (1014), or the connection was lost without a close frame (1006) or
- * its TLS failed (1015). Every other close came from a server that closed on purpose (1000, a protocol or policy
- * violation, a frame too big, an app's own code): like Socket.IO's `io server disconnect`, the client does not
- * reconnect by itself.
+ * its TLS failed (1015).
  */
 const TRANSIENT_CLOSE_CODES: ReadonlySet<number> = new Set([1001, 1006, 1011, 1012, 1013, 1014, 1015]);
 
-/** Whether a close without a sockauth reason was the server's deliberate choice (no automatic reconnection). */
-export function isDeliberateClose(code: number): boolean {
-  return !TRANSIENT_CLOSE_CODES.has(code);
+/**
+ * Reads a close: a code in 4000–4999 whose reason is the JSON `{ code, action, … }` is an auth decision. One whose
+ * code the client does not know (a newer server) is treated like a network failure, as on Socket.IO: bounded
+ * retries, never a stop for good on something the client does not understand. Any other close is a plain
+ * disconnection: reconnected after the transient codes above, not after one the server chose (1000, a protocol or
+ * policy violation, a frame too big, an app's own 4xxx code).
+ */
+export function readClose(code: number, reason: string): CloseMeaning {
+  const payload = code >= 4000 && code <= 4999 ? parseObject(reason) : undefined;
+  if (payload !== undefined && typeof payload['code'] === 'string') {
+    return { error: authErrorFromPayload(payload), deliberate: false };
+  }
+  return { error: undefined, deliberate: !TRANSIENT_CLOSE_CODES.has(code) };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@ import { EmitError } from './emit-error.js';
 import { ERROR_EVENT, EXPIRING_EVENT, ROOM_LEFT_EVENT } from './protocol.js';
 import type { ClientTransport, TransportHandlers } from './transport.js';
 import { invoke } from './typed-events.js';
-import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL, closeError, encodeFrame, isDeliberateClose, parseFrame } from './websocket-protocol.js';
+import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL, encodeFrame, parseFrame, readClose } from './websocket-protocol.js';
 
 /**
  * The part of a WebSocket the client uses: the browser's `WebSocket` and the `ws` package's both fit.
@@ -234,12 +234,12 @@ export class WebSocketTransport implements ClientTransport {
     this.#socket = undefined;
     this.#removeListeners();
     this.#failInFlight();
-    const error = closeError(code, reason);
+    const { error, deliberate } = readClose(code, reason);
     // Closed before the upgrade completed (network, an HTTP refusal): a handshake failure, with its reason if any.
     if (!wasOpen) return this.#handlers.refused(error);
     // A refused handshake (closed before any message) or a cut the server did not announce: the close says why.
     if (error !== undefined && !this.#cutAnnounced) this.#handlers.cut(error.toJSON());
-    this.#handlers.disconnected(`close ${code}`, error === undefined && !this.#cutAnnounced && isDeliberateClose(code));
+    this.#handlers.disconnected(`close ${code}`, deliberate && !this.#cutAnnounced);
   }
 
   #send(request: Request): void {

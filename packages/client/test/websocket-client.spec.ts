@@ -166,6 +166,15 @@ describe('after the handshake', () => {
     expect(h.server.handshakes).toHaveLength(2);
   });
 
+  it('a 4xxx close with a code the client does not know (a newer server) is retried within the budget, never a stop', async () => {
+    const server = await FakeWsServer.start();
+    server.verdict = () => ({ close: 4150, code: 'AUTH_SOMETHING_NEW', action: 'login' });
+    const h = await setup({}, server);
+    await reach(h.client, 'disconnected');
+    expect(server.handshakes).toHaveLength(4); // the first attempt and maxAttempts (3) retries
+    expect(h.states).not.toContain('unauthenticated');
+  });
+
   it('a denied event rejects with its AuthError; the connection stays', async () => {
     const h = await setup();
     h.server.answer = (frame) => (frame.type === 'admin:announce' ? { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: 'no' } } : { ok: true });
