@@ -6,7 +6,7 @@ import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
-import { createHttpHandler } from './http-routes.js';
+import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
