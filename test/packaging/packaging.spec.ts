@@ -59,6 +59,9 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
   '@sockauth/socket.io': {
     '.': ['sockAuth', 'createSockAuth', 'SockAuth', 'REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
   },
+  '@sockauth/ws': {
+    '.': ['createWsAuth', 'WsAuth', 'SUBPROTOCOL', 'WS_AUTH_OPTION_KEYS', 'closeCodeFor', 'WS_CLOSE_CODES'],
+  },
   // Names from DESIGN.md; only checked once packages/nestjs has a src/index.ts.
   '@sockauth/nestjs': {
     '.': ['SockAuthModule', 'WsAuthGuard', 'RequirePermissions', 'Public', 'AuthUser'],
