@@ -1,31 +1,43 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createVerifier, revokeTarget, type RevocationTarget } from '@sockauth/core';
+import { CHAT_EVENTS } from '@sockauth/example-chat-common/chat-events';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
-import { createHttpHandler, type HttpAuth } from '@sockauth/example-chat-common/http-routes';
+import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
+import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
+import { prometheusHooks } from '@sockauth/metrics';
+import { createWsAuth, type WsAuth } from '@sockauth/ws';
+import client from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { CHAT_ROOMS, installChatHandlers } from './chat-handlers.js';
+
+/** Where the chat's WebSocket endpoint is: `ws://HOST:PORT/ws`. */
+export const WS_PATH = '/ws';
 
 /** A running chat server. */
 export interface ChatServer {
   /** `http://HOST:PORT` with the real port. */
   readonly url: string;
+  /** `ws://HOST:PORT/ws`. */
+  readonly wsUrl: string;
   readonly port: number;
+  readonly wsAuth: WsAuth;
   /** Closes every connection and stops listening. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Starts the demo chat on plain WebSockets: the shared HTTP routes (`GET /` with the page on the WebSocket
- * flavour of `@sockauth/client`, `/auth/login`, `/auth/refresh`, `/auth/revoke`) and the demo identity provider.
- * Resolves once it is listening.
+ * Starts the demo chat on plain WebSockets (DEMO-CONTRACT "Plain WebSocket"): `@sockauth/ws` on a `ws` server at
+ * `/ws`, the chat's message handlers, and the HTTP routes, identity provider and page every demo shares (the page
+ * on the WebSocket flavour of `@sockauth/client`). Resolves once it is listening. With `config.redisUrl`,
+ * revocations go through Redis, so every node cuts its own connections.
  *
  * @example
  * ```ts
  * const server = await createChatServer(loadConfig({ PORT: '0', JWT_SECRET: secret }));
- * // ... drive server.url ...
+ * // ... drive server.wsUrl ...
  * await server.close();
  * ```
  */
@@ -33,32 +45,49 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   const page = await loadDemoPage('websocket');
   const redis =
     config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
-  const verifier = createVerifier({
-    algorithms: ['HS256'],
-    secret: config.secret,
-    issuer: config.issuer,
-    audience: config.audience,
-    clockToleranceSec: config.clockToleranceSec,
-  });
-  const revocationStore = redis?.revocationStore ?? demoMemoryStore(config);
-  // Until the WebSocket endpoint is wired to @sockauth/ws there is no live connection to cut: a revocation is
-  // recorded, and refuses the revoked tokens at every later admin check.
-  const auth: HttpAuth = {
-    verifier,
-    revocationStore,
-    revoke: async (target: RevocationTarget) => {
-      await revokeTarget(revocationStore, target);
-      return { disconnected: 0 };
+  // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
+  const metrics = new client.Registry();
+  const wsAuth = createWsAuth({
+    hooks: prometheusHooks({ client, registry: metrics }),
+    verifier: {
+      algorithms: ['HS256'],
+      secret: config.secret,
+      issuer: config.issuer,
+      audience: config.audience,
+      clockToleranceSec: config.clockToleranceSec,
     },
-  };
+    events: CHAT_EVENTS,
+    rooms: CHAT_ROOMS,
+    warnBeforeSec: config.warnBeforeSec,
+    allowQueryToken: config.allowQueryToken,
+    revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
+    issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
+  });
   const idp = new DemoIdentityProvider({
     secret: config.secret,
     issuer: config.issuer,
     audience: config.audience,
-    onSessionCompromised: (sessionId) => auth.revoke({ sessionId }),
+    onSessionCompromised: (sessionId) => wsAuth.revoke({ sessionId }),
   });
-  const http = createServer(createHttpHandler({ idp, auth, indexHtml: page.html, pageScript: page.script }));
+  const http = createServer(
+    createHttpHandler({ idp, auth: wsAuth, indexHtml: page.html, pageScript: page.script, metrics }),
+  );
+  // The ws server answers upgrades at /ws before the routes above; other paths get 400 from ws.
+  const wss = new WebSocketServer({ server: http, path: WS_PATH, ...wsAuth.serverOptions });
+  wsAuth.attach(wss);
+  const handlers = installChatHandlers(wsAuth, wss);
 
+  const closeAll = async (): Promise<void> => {
+    handlers.close();
+    idp.close();
+    // Closes the live connections (4301) and stops the timers; then the servers.
+    wsAuth.close();
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await redis?.close();
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -68,21 +97,18 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
       });
     });
   } catch (error) {
-    idp.close();
-    await redis?.close();
+    await closeAll().catch(() => undefined);
     throw error;
   }
   const port = (http.address() as AddressInfo).port;
+  const url = formatUrl(config.host, port);
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      idp.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await redis?.close();
-    })();
-    return closing;
+  return {
+    url,
+    wsUrl: `${url.replace(/^http/, 'ws')}${WS_PATH}`,
+    port,
+    wsAuth,
+    close: () => (closing ??= closeAll()),
   };
-  return { url: formatUrl(config.host, port), port, close };
 }
