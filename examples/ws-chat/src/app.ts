@@ -1,17 +1,19 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import { CHAT_EVENTS } from '@sockauth/example-chat-common/chat-events';
+import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
+import { demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 import { prometheusHooks } from '@sockauth/metrics';
 import { createWsAuth, type WsAuth } from '@sockauth/ws';
 import client from 'prom-client';
 import { WebSocketServer } from 'ws';
-import { CHAT_ROOMS, installChatHandlers } from './chat-handlers.js';
+import { installChatHandlers } from './chat-handlers.js';
 
 /** Where the chat's WebSocket endpoint is: `ws://HOST:PORT/ws`. */
 export const WS_PATH = '/ws';
@@ -48,20 +50,10 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
   const wsAuth = createWsAuth({
+    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config)),
     hooks: prometheusHooks({ client, registry: metrics }),
-    verifier: {
-      algorithms: ['HS256'],
-      secret: config.secret,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockToleranceSec: config.clockToleranceSec,
-    },
     events: CHAT_EVENTS,
     rooms: CHAT_ROOMS,
-    warnBeforeSec: config.warnBeforeSec,
-    allowQueryToken: config.allowQueryToken,
-    revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
-    issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
   });
   const idp = new DemoIdentityProvider({
     secret: config.secret,

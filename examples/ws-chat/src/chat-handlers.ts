@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { isAuthError, type RoomPolicies } from '@sockauth/core';
+import { isAuthError } from '@sockauth/core';
 import { BadRequest, MAX_MESSAGE_ID_LENGTH, MAX_TEXT_LENGTH, object, room, text } from '@sockauth/example-chat-common/chat-payloads';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
 import type { WsAuth, WsMessageHandler } from '@sockauth/ws';
 import type { WebSocketServer } from 'ws';
-
-/**
- * Who may be in which room (DEMO-CONTRACT "Rooms follow current authorization"): every room needs `chat:read`, a
- * room whose name starts with `staff-` also `chat:admin`. sockauth checks it at every join and after every change
- * of a connection's context, evicting it (`auth:room-left`) from rooms it may no longer be in.
- */
-export const CHAT_ROOMS: RoomPolicies = Object.freeze({
-  '*': 'chat:read',
-  'staff-*': ['chat:read', 'chat:admin'],
-});
 
 /**
  * A handler whose malformed payload ({@link BadRequest}) is acked `{ ok: false, error: { code: 'BAD_REQUEST' } }`
