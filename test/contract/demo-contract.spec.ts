@@ -21,7 +21,7 @@ import {
   type TokenSet,
 } from './helpers';
 import { describeHttpContract } from './http-contract';
-import { SERVER_HOOK_TIMEOUT_MS, contractServers, startAll, type RunningServer } from './servers';
+import { SERVER_HOOK_TIMEOUT_MS, contractServers, startContractServers, type RunningServer } from './servers';
 
 /** `{ error: { code: 'AUTH_FORBIDDEN', action: 'none', message } }`, exactly. */
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
@@ -36,11 +36,7 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
   let noSecret: RunningServer;
 
   beforeAll(async () => {
-    [main, queryToken, noSecret] = await startAll([
-      () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
-      () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
-      () => server.start({ JWT_SECRET: '' }),
-    ]);
+    ({ main, queryToken, noSecret } = await startContractServers(server));
   }, SERVER_HOOK_TIMEOUT_MS);
 
   afterEach(cleanup);

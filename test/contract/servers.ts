@@ -119,7 +119,7 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
 }
 
 /** Starts every server of a describe in parallel; stops the ones that started if any fails. */
-export async function startAll<T extends readonly (() => Promise<RunningServer>)[]>(
+async function startAll<T extends readonly (() => Promise<RunningServer>)[]>(
   starts: readonly [...T],
 ): Promise<{ -readonly [K in keyof T]: RunningServer }> {
   const results = await Promise.allSettled(starts.map((start) => start()));
@@ -131,6 +131,22 @@ export async function startAll<T extends readonly (() => Promise<RunningServer>)
   return results.map((result) => (result as PromiseFulfilledResult<RunningServer>).value) as {
     -readonly [K in keyof T]: RunningServer;
   };
+}
+
+/**
+ * The three processes each contract suite drives a demo with: `main` (short expiry timings: WARN_BEFORE_SEC=3,
+ * CLOCK_TOLERANCE_SEC=0), `queryToken` (ALLOW_QUERY_TOKEN=1, other timings at their defaults) and `noSecret` (no
+ * JWT_SECRET: a random one per process), started in parallel.
+ */
+export async function startContractServers(
+  server: ContractServer,
+): Promise<{ main: RunningServer; queryToken: RunningServer; noSecret: RunningServer }> {
+  const [main, queryToken, noSecret] = await startAll([
+    () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
+    () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
+    () => server.start({ JWT_SECRET: '' }),
+  ]);
+  return { main, queryToken, noSecret };
 }
 
 /** The demos on Socket.IO: demo-contract.spec.ts drives them over socket.io-client. */

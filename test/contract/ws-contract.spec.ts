@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose';
 import { WebSocket } from 'ws';
 import { adminToken, login, mint, nowSec, post, postRevoke, refresh, uniqueRoom, uniqueUser, type TokenSet } from './helpers';
 import { describeHttpContract } from './http-contract';
-import { SERVER_HOOK_TIMEOUT_MS, startAll, wsContractServers, type RunningServer } from './servers';
+import { SERVER_HOOK_TIMEOUT_MS, startContractServers, wsContractServers, type RunningServer } from './servers';
 
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 const CHAT_SCOPES = ['chat:read', 'chat:write'];
@@ -96,11 +96,7 @@ describe.each(wsContractServers)('$name honours the demo contract on plain WebSo
   let noSecret: RunningServer;
 
   beforeAll(async () => {
-    [main, queryToken, noSecret] = await startAll([
-      () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
-      () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
-      () => server.start({ JWT_SECRET: '' }),
-    ]);
+    ({ main, queryToken, noSecret } = await startContractServers(server));
   }, SERVER_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
