@@ -1,17 +1,16 @@
 import { authErrorFromPayload, type AuthError } from '@sockauth/core/errors';
+import { ACK_TYPE } from '@sockauth/core/protocol';
 
 /**
- * The plain-WebSocket wire of sockauth, as a client reads and writes it: JSON text frames `{ type, id?, data }`,
- * acks `{ type: 'ack', id, data }`, pushes `{ type, data }`, the subprotocols that carry a browser's token, and the
- * close codes. Browser-safe: no Node imports.
+ * The plain-WebSocket wire of sockauth, as a client reads it: acks `{ type: 'ack', id, data }` and pushes
+ * `{ type, data }` (frames are encoded with core's `encodeFrame`, the envelope the server decodes), the
+ * subprotocols that carry a browser's token, and what a close means. Browser-safe: no Node imports.
  */
 
 /** The subprotocol a sockauth server selects (it never echoes the one that carries the token). */
 export const SUBPROTOCOL = 'sockauth';
 /** Prefix of the subprotocol that carries the token: `sockauth.bearer.<token>`. */
 export const BEARER_SUBPROTOCOL_PREFIX = 'sockauth.bearer.';
-/** The `type` of an ack frame. */
-export const ACK_TYPE = 'ack';
 
 /** One frame from the server: an ack of request `id`, or a push of `type`. */
 export type ServerFrame =
@@ -19,11 +18,6 @@ export type ServerFrame =
   | { readonly kind: 'push'; readonly type: string; readonly data: unknown };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A client → server frame. `id` asks for an ack; `data` is omitted when `undefined`. */
-export function encodeFrame(type: string, id: number | undefined, data: unknown): string {
-  return JSON.stringify(id === undefined ? { type, data } : { type, id, data });
-}
 
 /**
  * A server frame, or `undefined` when it is not one (binary, not JSON, no string `type`, an ack without an id): a

@@ -1,8 +1,9 @@
+import { encodeFrame } from '@sockauth/core/protocol';
 import { EmitError } from './emit-error.js';
 import { ERROR_EVENT, EXPIRING_EVENT, ROOM_LEFT_EVENT } from './protocol.js';
 import type { ClientTransport, TransportHandlers } from './transport.js';
 import { invoke } from './typed-events.js';
-import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL, encodeFrame, parseFrame, readClose } from './websocket-protocol.js';
+import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL, parseFrame, readClose } from './websocket-protocol.js';
 
 /**
  * The part of a WebSocket the client uses: the browser's `WebSocket` and the `ws` package's both fit.
@@ -158,7 +159,7 @@ export class WebSocketTransport implements ClientTransport {
         this.#forget(request);
         reject(new EmitError(this.connected ? 'timeout' : 'disconnected', event));
       }, timeoutMs);
-      const request: Request = { id, event, frame: encodeFrame(event, id, args[0]), resolve, reject, timer };
+      const request: Request = { id, event, frame: encodeFrame(event, args[0], id), resolve, reject, timer };
       if (this.connected) this.#send(request);
       else this.#queue.push(request);
     });

@@ -1,3 +1,5 @@
+import { encodeFrame } from '@sockauth/core/protocol';
+
 /** The part of a `ws` WebSocket the kit uses (so its types do not need `@types/ws`). */
 export interface RawWebSocket {
   readonly readyState: number;
@@ -97,7 +99,7 @@ export class WsClientSocket {
 
   /** Sends `{ type, data }` (no id: the server answers nothing). */
   emit(type: string, data?: unknown): this {
-    this.raw.send(JSON.stringify({ type, data }));
+    this.raw.send(encodeFrame(type, data));
     return this;
   }
 
@@ -106,7 +108,8 @@ export class WsClientSocket {
    * `toBeForbidden()` reads). Rejects if the connection closes first or after `timeoutMs` (default 5 000).
    */
   emitWithAck<T = any>(type: string, data?: unknown, { timeoutMs = 5_000 }: { timeoutMs?: number } = {}): Promise<T> {
-    return this.request(JSON.stringify({ type, id: ++this.#nextId, data }), this.#nextId, timeoutMs) as Promise<T>;
+    const id = ++this.#nextId;
+    return this.request(encodeFrame(type, data, id), id, timeoutMs) as Promise<T>;
   }
 
   /** Sends a raw text `frame` and resolves with the `data` of the ack whose id is `id`. */
