@@ -71,6 +71,7 @@ export class WebSocketAuthClient<
       WebSocket: webSocketConstructor(options.WebSocket),
       credentials: credentials(options.credentials),
       wsOptions: wsOptions(options.wsOptions),
+      confirmTimeoutMs: resolved.ackTimeoutMs,
     });
     super(resolved, transport);
     this.#transport = transport;

@@ -48,6 +48,8 @@ export interface WebSocketTransportOptions {
   readonly credentials: WebSocketCredentials;
   /** Passed as the constructor's third argument (the `ws` package's client options). */
   readonly wsOptions: Readonly<Record<string, unknown>> | undefined;
+  /** How long an open connection may wait for the server's answer to the probe before it counts as failed. */
+  readonly confirmTimeoutMs: number;
 }
 
 /** A request waiting to be sent (while connecting) or for its ack. */
@@ -60,7 +62,18 @@ interface Request {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
-type Phase = 'idle' | 'handshake' | 'connecting' | 'open';
+/**
+ * `handshake`: waiting for the token; `connecting`: the upgrade under way; `confirming`: upgraded, waiting for the
+ * answer to the probe; `open`: accepted.
+ */
+type Phase = 'idle' | 'handshake' | 'connecting' | 'confirming' | 'open';
+
+/**
+ * The id of the one frame an upgraded connection sends before it counts as accepted: a frame without a `type`,
+ * which a sockauth server answers `BAD_REQUEST` (its envelope check, before any auth hook, rate limit or handler)
+ * once it accepted the connection, and never reads when it refuses it (the refusal closes at once).
+ */
+export const PROBE_ID = 'sockauth:probe';
 type Listener = (data: unknown) => void;
 
 const CONNECTING = 0;
@@ -79,10 +92,9 @@ const NOOP_HANDLERS: TransportHandlers = {
 /**
  * The lifecycle over a plain WebSocket speaking sockauth's JSON frames. The token goes in the subprotocols (or a
  * header, with `ws`) of each new connection. A refused handshake is a completed upgrade that the server closes at
- * once with a code in 4000–4999 and the reason `{ code, action }`: since nothing on the wire tells an accepted
- * upgrade from one about to be refused, the open is reported as connected and such a close as a cut (the same
- * taxonomy follows; only a close before the open is reported as a refusal). A close without a sockauth reason is a
- * plain disconnection. Requests carry a numeric id and wait for `{ type: 'ack', id }`; while connecting they are
+ * once with a code in 4000–4999 and the reason `{ code, action }`, so an open connection is not yet an accepted
+ * one: the transport sends one probe frame ({@link PROBE_ID}) and reports the connection only once the server
+ * answered it; a close before that is the refusal. A close without a sockauth reason is a plain disconnection. Requests carry a numeric id and wait for `{ type: 'ack', id }`; while connecting they are
  * buffered, and a connection that drops fails the ones in flight at once (`disconnected`). Reconnection is the
  * lifecycle's: this transport never reconnects by itself.
  */
@@ -97,6 +109,7 @@ export class WebSocketTransport implements ClientTransport {
   #connections = 0;
   /** The server sent `auth:error` on this connection: its close is the cut it announced. */
   #cutAnnounced = false;
+  #confirmTimer: ReturnType<typeof setTimeout> | undefined;
   #nextId = 0;
   readonly #inFlight = new Map<number, Request>();
   #queue: Request[] = [];
@@ -143,6 +156,7 @@ export class WebSocketTransport implements ClientTransport {
     const socket = this.#socket;
     this.#phase = 'idle';
     this.#socket = undefined;
+    clearTimeout(this.#confirmTimer);
     this.#removeListeners();
     this.#failAll('disconnected');
     if (socket !== undefined) closeQuietly(socket);
@@ -198,9 +212,33 @@ export class WebSocketTransport implements ClientTransport {
     };
   }
 
+  /**
+   * Upgraded, but maybe about to be refused (a refusal is an upgrade the server closes at once): the probe's answer
+   * tells an accepted connection, the close a refused one. No answer in time: a server that does not speak sockauth,
+   * or a dead connection; it is dropped as a failed handshake.
+   */
   #onOpen(): void {
-    this.#phase = 'open';
+    this.#phase = 'confirming';
     this.#cutAnnounced = false;
+    try {
+      this.#socket!.send(JSON.stringify({ id: PROBE_ID }));
+    } catch {
+      // The close that follows reports it.
+      return;
+    }
+    this.#confirmTimer = setTimeout(() => {
+      const socket = this.#socket;
+      this.#phase = 'idle';
+      this.#socket = undefined;
+      this.#removeListeners();
+      if (socket !== undefined) closeQuietly(socket);
+      this.#handlers.refused(undefined);
+    }, this.#options.confirmTimeoutMs);
+  }
+
+  #onAccepted(): void {
+    clearTimeout(this.#confirmTimer);
+    this.#phase = 'open';
     this.#handlers.connected(`ws-${++this.#connections}`);
     // The lifecycle may have closed the connection from its `connected` handler.
     if (this.#phase !== 'open') return;
@@ -213,6 +251,10 @@ export class WebSocketTransport implements ClientTransport {
     const frame = parseFrame(raw);
     if (frame === undefined) return;
     if (frame.kind === 'ack') {
+      if (frame.id === PROBE_ID) {
+        if (this.#phase === 'confirming') this.#onAccepted();
+        return;
+      }
       const request = typeof frame.id === 'number' ? this.#inFlight.get(frame.id) : undefined;
       if (request === undefined) return;
       this.#forget(request);
@@ -233,12 +275,14 @@ export class WebSocketTransport implements ClientTransport {
     const wasOpen = this.#phase === 'open';
     this.#phase = 'idle';
     this.#socket = undefined;
+    clearTimeout(this.#confirmTimer);
     this.#removeListeners();
     this.#failInFlight();
     const { error, deliberate } = readClose(code, reason);
-    // Closed before the upgrade completed (network, an HTTP refusal): a handshake failure, with its reason if any.
+    // Closed before it was accepted: a refused handshake (the close says why), or a failed one (network, an HTTP
+    // refusal, a server that does not speak sockauth).
     if (!wasOpen) return this.#handlers.refused(error);
-    // A refused handshake (closed before any message) or a cut the server did not announce: the close says why.
+    // A cut the server did not announce with auth:error: the close says why.
     if (error !== undefined && !this.#cutAnnounced) this.#handlers.cut(error.toJSON());
     this.#handlers.disconnected(`close ${code}`, deliberate && !this.#cutAnnounced);
   }

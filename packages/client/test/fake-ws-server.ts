@@ -27,7 +27,8 @@ export type Verdict = 'accept' | { readonly close: number; readonly code: string
  * A tiny server speaking sockauth's plain-WebSocket protocol (DEMO-CONTRACT "Plain WebSocket") on a real `ws`
  * server on a free loopback port, so the client is tested over the wire before `@sockauth/ws` exists: the token
  * from the subprotocols or the Authorization header, `sockauth` selected, refusals as a completed upgrade closed at
- * once with 4000–4999 and the JSON reason, `{ type, id, data }` frames answered by the test.
+ * once with 4000–4999 and the JSON reason, a frame without a type acked BAD_REQUEST, `{ type, id, data }` frames
+ * answered by the test. `silent`: accepted connections answer nothing at all (a server that does not speak sockauth).
  */
 export class FakeWsServer {
   readonly handshakes: Handshake[] = [];
@@ -37,6 +38,7 @@ export class FakeWsServer {
   verdict: (handshake: Handshake) => Verdict = () => 'accept';
   /** Answers a frame with an id; `undefined`: no ack (the client times out). */
   answer: (frame: Received) => unknown = (frame) => ({ echo: frame.data });
+  silent = false;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #waiters: Array<() => void> = [];
@@ -119,8 +121,13 @@ export class FakeWsServer {
     }
     this.sockets.push(socket);
     socket.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      if (isBinary || this.silent) return;
       const frame = JSON.parse(data.toString()) as { type: string; id?: unknown; data?: unknown };
+      // Not a message (no string type): BAD_REQUEST when it has an id, as @sockauth/ws answers (the client's probe).
+      if (typeof frame.type !== 'string') {
+        if (frame.id !== undefined) socket.send(JSON.stringify({ type: 'ack', id: frame.id, data: { error: { code: 'BAD_REQUEST', action: 'none', message: 'no type' } } }));
+        return;
+      }
       const received: Received = { type: frame.type, id: frame.id, data: frame.data, socket };
       this.received.push(received);
       if (frame.id !== undefined) {

@@ -94,6 +94,8 @@ describe('handshake', () => {
     expect(unauthenticated.mock.calls[0][0]).toMatchObject({ code: 'AUTH_REVOKED', action: 'login' });
     expect(h.client.status.error?.code).toBe('AUTH_REVOKED');
     expect(server.handshakes).toHaveLength(1);
+    // Upgraded, then closed before the server answered the probe: never reported as authenticated.
+    expect(h.states).toEqual(['connecting', 'unauthenticated']);
     await expect(h.client.emitWithAck('whoami')).rejects.toMatchObject({ code: 'AUTH_REVOKED' });
   });
 
@@ -117,6 +119,16 @@ describe('handshake', () => {
     await reach(h.client, 'forbidden');
     expect(h.refresh).not.toHaveBeenCalled();
     expect(server.handshakes).toHaveLength(1);
+  });
+
+  it('an upgrade the server never confirms (no answer to the probe) is dropped after ackTimeoutMs and retried within the budget', async () => {
+    const server = await FakeWsServer.start();
+    server.silent = true;
+    const h = await setup({ ackTimeoutMs: 150, backoff: { baseMs: 10, capMs: 20, maxAttempts: 1 } }, server);
+    await reach(h.client, 'disconnected');
+    expect(server.handshakes).toHaveLength(2);
+    expect(h.states).not.toContain('authenticated');
+    await server.until(() => server.sockets.every((socket) => socket.readyState === WebSocket.CLOSED));
   });
 
   it('an unreachable server (no upgrade) is retried within the budget, then disconnected', async () => {
