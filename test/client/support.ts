@@ -13,25 +13,25 @@ import { WebSocket } from 'ws';
 import { createChatServer, type ChatServer } from '../../examples/socketio-chat/src/app';
 import { createChatServer as createWsChatServer, type ChatServer as WsChatServer } from '../../examples/ws-chat/src/app';
 import { loadConfig } from '../../examples/chat-common/src/config';
-import { trackClient, trackServer } from '../support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 
 export const SECRET = 'sockauth-client-integration-secret-0123456789';
 
-/** The real demo chat, in process, on a free loopback port; closed by cleanup(). */
+/** The real demo chat, in process, on a free loopback port; closed after each test. */
 export async function startChat(env: Record<string, string> = {}): Promise<ChatServer> {
   const server = await createChatServer(
     loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, CLOCK_TOLERANCE_SEC: '0', WARN_BEFORE_SEC: '1', ...env }),
   );
-  trackServer(() => server.close());
+  closeAfterTest(() => server.close());
   return server;
 }
 
-/** The real demo chat on plain WebSockets (examples/ws-chat), in process, on a free loopback port; closed by cleanup(). */
+/** The real demo chat on plain WebSockets (examples/ws-chat), in process, on a free loopback port; closed after each test. */
 export async function startWsChat(env: Record<string, string> = {}): Promise<WsChatServer> {
   const server = await createWsChatServer(
     loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, CLOCK_TOLERANCE_SEC: '0', WARN_BEFORE_SEC: '1', ...env }),
   );
-  trackServer(() => server.close());
+  closeAfterTest(() => server.close());
   return server;
 }
 
@@ -78,7 +78,7 @@ export class Session {
   };
 }
 
-/** An AuthClient over websocket only (fast in Node), closed by cleanup(). */
+/** An AuthClient over websocket only (fast in Node), closed after each test. */
 export function authClient(url: string, session: Session, options: Partial<AuthClientOptions> = {}): AuthClient {
   const client = createAuthClient({
     url,
@@ -87,14 +87,14 @@ export function authClient(url: string, session: Session, options: Partial<AuthC
     refresh: session.refresh,
     ...options,
   });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   return client;
 }
 
-/** A WebSocketAuthClient over the `ws` package (Node 20 has no global WebSocket), closed by cleanup(). */
+/** A WebSocketAuthClient over the `ws` package (Node 20 has no global WebSocket), closed after each test. */
 export function wsAuthClient(url: string, session: Session, options: Partial<WebSocketAuthClientOptions> = {}): WebSocketAuthClient {
   const client = createWebSocketAuthClient({ url, WebSocket, getToken: session.getToken, refresh: session.refresh, ...options });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   return client;
 }
 
@@ -138,7 +138,7 @@ export class TcpProxy {
   port = 0;
 
   constructor(readonly targetPort: number) {
-    trackServer(() => this.down());
+    closeAfterTest(() => this.down());
   }
 
   get url(): string {

@@ -58,7 +58,7 @@ export interface ConnectionAuthOptions<TClaims extends JWTPayload = JWTPayload> 
 }
 
 /** Every option of {@link ConnectionAuthOptions}: the typecheck fails if the two drift apart. */
-const CONNECTION_AUTH_OPTION_KEYS = {
+export const CONNECTION_AUTH_OPTION_KEYS = {
   verifier: true,
   mapClaims: true,
   revocationStore: true,

@@ -79,6 +79,8 @@ export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeft
 export { AuthSessions } from './auth-sessions.js';
 export type { SessionTransport } from './session-transport.js';
 export { SESSION_OPTION_KEYS } from './session-options.js';
+export { adapterSessionOptions } from './adapter-session-options.js';
+export type { AdapterSessionInput } from './adapter-session-options.js';
 export type { EventGate, EventGateVerdict, OnContextChange, SessionOptions } from './session-options.js';
 export { SESSION_HOOK_KEYS } from './session-hooks.js';
 export type {

@@ -91,16 +91,7 @@ export interface ConnectErrorData {
   readonly action: AuthErrorPayload['action'];
 }
 
-// Plain WebSockets: the close codes and the message envelope, browser-safe like the rest of this module.
-export { MAX_CLOSE_REASON_BYTES, WS_CLOSE_CODES, closeCodeAction, closeCodeFor, closeReason } from './ws-close-codes.js';
-export {
-  ACK_TYPE,
-  BAD_REQUEST,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  badRequest,
-  decodeFrame,
-  encodeAck,
-  encodeFrame,
-  isEnvelopeId,
-} from './ws-envelope.js';
-export type { AckEnvelope, BadRequestAck, DecodedFrame, Envelope, EnvelopeId } from './ws-envelope.js';
+// Plain WebSockets: the close codes and the message envelope (public modules as a whole), browser-safe like the rest
+// of this module.
+export * from './ws-close-codes.js';
+export * from './ws-envelope.js';

@@ -1,6 +1,6 @@
 import type { AuthContext } from './auth-context.js';
 import type { AuthLogger } from './auth-logger.js';
-import type { ConnectionAuthOptions } from './connection-auth.js';
+import { CONNECTION_AUTH_OPTION_KEYS, type ConnectionAuthOptions } from './connection-auth.js';
 import type { AuthError } from './errors.js';
 import type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
 import type { EventRateLimitOptions } from './event-rate-limit.js';
@@ -88,13 +88,7 @@ export interface SessionOptions<H = unknown, TClaims extends JWTPayload = JWTPay
 
 /** Every option of {@link SessionOptions}: the typecheck fails if the two drift apart. */
 export const SESSION_OPTION_KEYS = {
-  verifier: true,
-  mapClaims: true,
-  revocationStore: true,
-  warnBeforeSec: true,
-  graceSec: true,
-  maxReauthsPerMinute: true,
-  issuerClockSkewSec: true,
+  ...CONNECTION_AUTH_OPTION_KEYS,
   events: true,
   unlistedEvents: true,
   authorize: true,

@@ -117,6 +117,10 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   /** Whether the warning about an optimisation's private member was logged (once per controller). */
   #warnedInternals = false;
 
+  /**
+   * @deprecated Create it with {@link createSockAuth} (or {@link sockAuth}, which also attaches it): one way to build
+   * the controller. The constructor stays public for 0.1 code and for subclasses.
+   */
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
     const options = typedOptions as unknown as SockAuthOptions;
@@ -332,10 +336,14 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
 
   /**
    * Reports a refusal decided outside this controller (e.g. by a framework guard such as `@sockauth/nestjs`'s
-   * `WsAuthGuard`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here.
+   * `WsAuthGuard`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here: for
+   * framework integrations whose own pipeline decides some events (a guard), so that every refusal is counted once
+   * and in one place.
    *
-   * @deprecated Framework integrations report through their own session; kept for integrations written against
-   * 0.1.
+   * @example
+   * ```ts
+   * auth.reportEventFailure(socket, new AuthForbiddenError(), 'doc:delete');
+   * ```
    */
   reportEventFailure(socket: Socket, error: AuthError, event: string): void {
     this.#sessions.reportFailure(error, 'event', socket, event);

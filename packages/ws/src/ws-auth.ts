@@ -7,15 +7,14 @@ import {
   AuthRevokedError,
   AuthSessions,
   AuthUnavailableError,
-  MemoryRevocationStore,
+  REFRESH_EVENT,
+  adapterSessionOptions,
   assertKnownKeys,
   badRequest,
-  createVerifier,
   deniedAck,
   encodeAck,
   encodeFrame,
   isAuthError,
-  isVerifier,
   mapVerificationError,
   type AuthContext,
   type AuthError,
@@ -125,30 +124,17 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     const options = typedOptions as unknown as WsAuthOptions;
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: createWsAuth options are required');
     assertKnownKeys('createWsAuth options', options, WS_AUTH_OPTION_KEYS);
-    if (options.verifier === undefined) throw new TypeError('sockauth: createWsAuth options.verifier is required');
-    this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
-    this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
+    const base = adapterSessionOptions<WsConnection>('createWsAuth options', options);
+    this.verifier = base.verifier;
+    this.revocationStore = base.revocationStore;
     this.#extraction = resolveUpgradeTokens(options);
     const { maxPayload, envelope } = resolveWsOptions(options);
     this.#maxPayload = maxPayload;
     this.#envelope = envelope;
-    const {
-      verifier: _verifier,
-      revocationStore: _store,
-      tokenSources: _sources,
-      cookie: _cookie,
-      allowQueryToken: _query,
-      maxPayload: _max,
-      handleProtocols,
-      envelope: _envelope,
-      eventGate,
-      onContextChange,
-      ...shared
-    } = options;
+    const { eventGate, onContextChange, handleProtocols } = options;
+    // The application's hooks take the WebSocket, the session's the connection that holds it.
     const session: SessionOptions<WsConnection> = {
-      ...shared,
-      verifier: this.verifier,
-      revocationStore: this.revocationStore,
+      ...base,
       ...(eventGate !== undefined && { eventGate: onSocket(eventGate, 'eventGate') as EventGate<WsConnection> }),
       ...(onContextChange !== undefined && { onContextChange: onSocket(onContextChange, 'onContextChange') as OnContextChange<WsConnection> }),
     };
@@ -159,7 +145,10 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     );
     this.serverOptions = Object.freeze({
       verifyClient: (info: { req: IncomingMessage }, done: (verified: boolean) => void): void => {
-        void this.#verify(info.req).then(() => done(true));
+        // Completed either way: a refused upgrade is closed with its code once ws hands the socket over, and one
+        // with no verification on record (an internal failure here) is refused AUTH_UNAVAILABLE there.
+        const complete = (): void => done(true);
+        this.#verify(info.req).then(complete, complete);
       },
       handleProtocols: protocolSelector(handleProtocols),
       maxPayload,
@@ -230,6 +219,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     if (!this.#envelope) throw new TypeError('sockauth: on(type, handler) needs the envelope (createWsAuth options.envelope is false: use check())');
     if (typeof type !== 'string' || type.length === 0) throw new TypeError('sockauth: on(type, handler) needs a non-empty type');
     if (typeof handler !== 'function') throw new TypeError('sockauth: on(type, handler) needs a function');
+    if (type === REFRESH_EVENT) throw new TypeError(`sockauth: "${REFRESH_EVENT}" is handled by sockauth (in-band re-auth), not by on()`);
     const stored = handler as WsMessageHandler<never, TClaims>;
     this.#handlers.set(type, stored);
     return () => {
@@ -505,6 +495,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     const connection = upgrade.connection;
     connection.ws = ws;
     this.#sockets.set(ws, connection);
+    // Shut down while this upgrade was being verified: nothing would check its messages.
+    if (this.#closed) this.#sessions.release(connection, 'closed');
     this.#open.add(connection);
     ws.once('close', () => {
       this.#open.delete(connection);

@@ -4,10 +4,11 @@ import { WebSocketServer } from 'ws';
 import { AuthForbiddenError, MemoryRevocationStore, WS_CLOSE_CODES, defaultMapClaims, type AuthErrorCode } from '@sockauth/core';
 import { createWsAuth } from '../src/index';
 import { TestClient, connectWs, refusal, startWsServer } from './support';
-import { cleanup, trackServer } from '../../../test/support/cleanup';
+import { deferred } from '../../../test/support/async';
+import { closeAll, closeAfterTest } from '@sockauth/testing';
 import { hs256Verifier, mint, nowSec, unsignedToken } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const ACTIONS: Record<string, string> = { AUTH_MISSING: 'login', AUTH_INVALID: 'login', AUTH_EXPIRED: 'refresh', AUTH_NOT_YET_VALID: 'retry', AUTH_REVOKED: 'login', AUTH_FORBIDDEN: 'none' };
 
@@ -133,6 +134,29 @@ describe('ws upgrade: refusals complete the upgrade, then close with the code an
     const close = await refusal(new TestClient(url, { headers: { authorization: `Bearer ${await mint({ sub: 'alice' })}` } }));
     expect(close.code).toBe(WS_CLOSE_CODES.AUTH_UNAVAILABLE);
   });
+  test('close() while an upgrade is being verified: that upgrade is refused 4301 too, never admitted', async () => {
+    const release = deferred();
+    const verifying = deferred();
+    const { url, wsAuth } = await startWsServer({
+      verifier: {
+        algorithms: ['HS256'],
+        verify: async () => {
+          verifying.resolve();
+          await release.promise;
+          return { sub: 'alice', exp: nowSec() + 60, iat: nowSec() };
+        },
+      },
+    });
+    let admitted = 0;
+    wsAuth.onConnection(() => admitted++);
+    const client = new TestClient(url, { headers: { authorization: 'Bearer opaque' } });
+    await verifying.promise;
+    wsAuth.close();
+    release.resolve();
+    const close = await refusal(client);
+    expect(close.reason).toEqual({ code: 'AUTH_UNAVAILABLE', action: 'retry' });
+    expect(admitted).toBe(0);
+  });
 });
 
 describe('ws servers: noServer, several paths, configuration', () => {
@@ -153,7 +177,7 @@ describe('ws servers: noServer, several paths, configuration', () => {
     });
     wsAuth.on('whoami', (_data, { context }) => ({ subject: context.subject }));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    trackServer(async () => {
+    closeAfterTest(async () => {
       wsAuth.close();
       for (const wss of [chat, feed]) for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => http.close(() => resolve()));

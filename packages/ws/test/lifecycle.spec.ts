@@ -1,11 +1,12 @@
 import { MemoryRevocationStore, WS_CLOSE_CODES, defaultMapClaims, type JWTPayload } from '@sockauth/core';
 import { RedisRevocationStore } from '@sockauth/redis';
 import { connectWs, startWsServer, type TestClient } from './support';
-import { cleanup, trackServer } from '../../../test/support/cleanup';
+import { until } from '../../../test/support/async';
+import { closeAll, closeAfterTest } from '@sockauth/testing';
 import { startRedis, type RedisServer } from '../../../test/support/redis';
 import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS = { whoami: null, 'chat:join': 'chat:read', 'chat:send': 'chat:write' };
 const ROOMS = { '*': 'chat:read', 'staff-*': ['chat:read', 'chat:admin'] } as const;
@@ -84,7 +85,7 @@ describe('ws revocation', () => {
       const keyPrefix = `ws-${process.pid}-${Date.now()}:`;
       const [here, there] = [0, 1].map(() => {
         const store = new RedisRevocationStore({ url: redis.url, keyPrefix, healthCheckIntervalMs: 0 });
-        trackServer(() => store.close());
+        closeAfterTest(() => store.close());
         return store;
       }) as [RedisRevocationStore, RedisRevocationStore];
       await Promise.all([here.ready(), there.ready()]);
@@ -132,5 +133,50 @@ describe('ws rooms', () => {
     await echoed;
     expect(await alice.request('whoami')).toMatchObject({ permissions: ['chat:read'] });
     expect(alice.frames.some((frame) => frame.type === 'chat:message')).toBe(false);
+  });
+});
+
+describe('ws rate limit, hooks, re-auth evictions', () => {
+  test('a flood past the rate limit is refused AUTH_UNAVAILABLE, then cut with auth:error and 4301', async () => {
+    const { url } = await chatServer({ eventRateLimit: { perSecond: 1, burst: 2, disconnectAfter: 3 } });
+    const client = await connectWs(url, await mint({ sub: 'alice', scope: 'chat:read' }));
+    for (let id = 1; id <= 10; id++) client.sendRaw(JSON.stringify({ type: 'whoami', id }));
+    const close = await client.closed;
+    expect(close).toMatchObject({ code: WS_CLOSE_CODES.AUTH_UNAVAILABLE, reason: { code: 'AUTH_UNAVAILABLE', action: 'retry' } });
+    const acks = client.frames.filter((frame) => frame.type === 'ack');
+    expect(acks.slice(2).every((ack) => (ack.data as { error?: { code: string } }).error?.code === 'AUTH_UNAVAILABLE')).toBe(true);
+    expect(client.frames.at(-1)).toMatchObject({ type: 'auth:error', data: { code: 'AUTH_UNAVAILABLE' } });
+  });
+
+  test('hooks see the connection by id and path (never a token): authenticated, then released once', async () => {
+    const events: unknown[] = [];
+    const { url } = await chatServer({
+      hooks: {
+        onAuthenticated: (info) => events.push(['authenticated', info.namespace, info.subject, info.stage]),
+        onRelease: (info) => events.push(['released', info.namespace, info.subject, info.reason]),
+      },
+    });
+    const client = await connectWs(url, await mint({ sub: 'alice' }));
+    await client.request('whoami');
+    client.ws.close();
+    await client.closed;
+    await until(() => events.length === 2);
+    expect(events).toEqual([
+      ['authenticated', '/ws', 'alice', 'handshake'],
+      ['released', '/ws', 'alice', 'disconnect'],
+    ]);
+  });
+
+  test('a re-auth with fewer permissions leaves the rooms it no longer allows before the refresh ack', async () => {
+    const { url } = await chatServer();
+    const client = await connectWs(url, await mint({ sub: 'alice', scope: 'chat:read chat:admin' }, { iat: nowSec() - 5 }));
+    await client.request('chat:join', { room: 'staff-ops' });
+    await client.request('chat:join', { room: 'lobby' });
+    const ack = await client.request('auth:refresh', { token: await mint({ sub: 'alice', scope: 'chat:read' }) });
+    expect(ack).toMatchObject({ ok: true, version: 2 });
+    const leftAt = client.frames.findIndex((frame) => frame.type === 'auth:room-left');
+    const ackAt = client.frames.findIndex((frame) => frame.type === 'ack' && (frame.data as { version?: number }).version === 2);
+    expect(client.frames[leftAt]).toMatchObject({ data: { room: 'staff-ops', code: 'AUTH_FORBIDDEN' } });
+    expect(leftAt).toBeLessThan(ackAt);
   });
 });

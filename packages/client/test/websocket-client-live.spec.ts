@@ -4,23 +4,18 @@
  * (CLOCK_TOLERANCE_SEC=0, WARN_BEFORE_SEC=1).
  */
 import { isAuthError } from '@sockauth/core';
-import { SignJWT, decodeJwt } from 'jose';
-import { cleanup } from '../support/cleanup';
-import { SECRET, Session, reach, recordStates, startWsChat, wsAuthClient } from './support';
+import { closeAll } from '@sockauth/testing';
+import { decodeJwt } from 'jose';
+import { mint } from '../../../test/contract/helpers';
+import { SECRET, Session, reach, recordStates, startWsChat, wsAuthClient } from '../../../test/client/support';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const user = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
-/** An operator's token, minted with the server's secret. */
-function operatorToken(claims: Record<string, unknown>, ttl: string | number = '5m'): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer('sockauth-demo')
-    .setAudience('sockauth-demo')
-    .setIssuedAt()
-    .setExpirationTime(ttl)
-    .sign(new TextEncoder().encode(SECRET));
+/** An operator's token, minted with the server's secret (valid 5 minutes, or with the given `exp`). */
+function operatorToken(claims: Record<string, unknown>, exp?: number): Promise<string> {
+  return mint(claims, { secret: SECRET, ...(exp === undefined ? { ttlSec: 300 } : { exp }) });
 }
 
 it('login → connect → refreshes in band before expiry on the same connection: version 2 then 3, no reconnect', async () => {
