@@ -6,12 +6,13 @@ import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
 import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
+import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
-import { createHttpHandler } from './http-routes.js';
+import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
+import { demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -46,20 +47,10 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
   const auth = createSockAuth({
+    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config)),
     // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
     hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
-    verifier: {
-      algorithms: ['HS256'],
-      secret: config.secret,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockToleranceSec: config.clockToleranceSec,
-    },
     events: CHAT_EVENTS,
-    warnBeforeSec: config.warnBeforeSec,
-    allowQueryToken: config.allowQueryToken,
-    revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
-    issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
   });
   const idp = new DemoIdentityProvider({
     secret: config.secret,

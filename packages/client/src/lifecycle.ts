@@ -4,7 +4,7 @@ import { RESTING, STOPPED, StatusStore } from './client-state.js';
 import { EmitError } from './emit-error.js';
 import { InBandRefresh } from './in-band-refresh.js';
 import type { ResolvedOptions } from './options.js';
-import { deniedError } from './protocol.js';
+import { deniedError, parseRoomLeft } from './protocol.js';
 import { ServerClock } from './schedule.js';
 import { Timers, type Timer } from './timers.js';
 import { TokenSource, toAuthError } from './token-source.js';
@@ -24,7 +24,7 @@ export class Lifecycle {
   readonly #status: StatusStore;
   readonly #timers = new Timers();
   readonly #tokens: TokenSource;
-  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error']);
+  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error', 'roomLeft']);
   readonly #options: ResolvedOptions;
   readonly #transport: ClientTransport;
   readonly #inBand: InBandRefresh;
@@ -64,6 +64,7 @@ export class Lifecycle {
       cut: (payload) => this.#onCut(payload),
       disconnected: (reason, deliberate) => this.#onDisconnect(reason, deliberate),
       expiring: (payload) => this.#inBand.expiring(payload),
+      roomLeft: (payload) => this.#onRoomLeft(payload),
     });
   }
 
@@ -207,6 +208,12 @@ export class Lifecycle {
     this.#cutError = error;
     this.#status.update({ error });
     this.#events.emit('error', error);
+  }
+
+  /** `auth:room-left`: only the app cares (the connection and its token are fine); a malformed one is ignored. */
+  #onRoomLeft(payload: unknown): void {
+    const info = parseRoomLeft(payload);
+    if (info !== undefined && !RESTING.has(this.#status.state)) this.#events.emit('roomLeft', info);
   }
 
   #onDisconnect(reason: string, deliberate: boolean): void {

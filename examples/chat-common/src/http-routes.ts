@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createAuthContext, isAuthError, type AuthErrorCode, type RevocationTarget } from '@sockauth/core';
+import { createAuthContext, isAuthError, type AuthErrorCode, type RevocationStore, type RevocationTarget, type Verifier } from '@sockauth/core';
 import {
   ADMIN_PERMISSION,
   MAX_BODY_BYTES,
@@ -9,7 +9,6 @@ import {
   revocationTargetOf,
   type HttpErrorCode,
 } from '@sockauth/example-chat-common/http-api';
-import type { SockAuth } from '@sockauth/socket.io';
 import {
   DEFAULT_SCOPES,
   DEFAULT_TTL_SEC,
@@ -35,9 +34,20 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string): HttpError => new HttpError(400, 'BAD_REQUEST', message);
 
+/**
+ * What the routes need from the demo's sockauth adapter, whatever its transport (`@sockauth/socket.io`'s
+ * `SockAuth`, `@sockauth/ws`'s `WsAuth`): the verifier and store that admin tokens are checked with (the same as
+ * the sockets'), and the revocation that cuts the matching live connections.
+ */
+export interface HttpAuth {
+  readonly verifier: Pick<Verifier, 'verify'>;
+  readonly revocationStore: Pick<RevocationStore, 'isRevoked'>;
+  revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
+}
+
 export interface HttpRoutesOptions {
   readonly idp: DemoIdentityProvider;
-  readonly auth: SockAuth;
+  readonly auth: HttpAuth;
   /** The browser page served at `GET /`. */
   readonly indexHtml: Buffer;
   /** The page's bundled script, served at `GET /app.js`. */
@@ -51,7 +61,8 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 /**
  * The plain `node:http` request handler of the demo: `GET /` (and its script, `GET /app.js`), `POST /auth/login`,
  * `POST /auth/refresh`, `POST /auth/revoke`; 404 for unknown paths, 405 for known paths with the wrong method.
- * Socket.IO handles `/socket.io/` before this handler sees anything. Errors are `{ error: { code, message } }`;
+ * The demo's WebSocket server (Socket.IO's `/socket.io/`, plain `ws` upgrades) answers before this handler sees
+ * anything. Errors are `{ error: { code, message } }`;
  * tokens are never logged or echoed.
  */
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -259,7 +270,7 @@ export async function revokeOrHttpError(revoke: () => Promise<{ disconnected: nu
 }
 
 /** `Authorization: Bearer <token>` with `chat:admin`, checked by the same verifier as the sockets. */
-async function requireAdmin(req: IncomingMessage, auth: SockAuth): Promise<void> {
+async function requireAdmin(req: IncomingMessage, auth: HttpAuth): Promise<void> {
   const header = req.headers['authorization'];
   const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
   if (token === undefined) throw new HttpError(401, 'AUTH_MISSING', 'an "Authorization: Bearer" admin token is required');
