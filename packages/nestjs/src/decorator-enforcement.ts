@@ -39,6 +39,10 @@ export class DecoratorEnforcement {
   readonly #report: (socket: Socket, error: AuthError, event: string) => void;
   readonly #gate: DecoratorGate<Socket>;
   readonly #installed = new WeakSet<Namespace>();
+  #covered: GuardCoverage = () => false;
+
+  /** Which handlers `WsAuthGuard` runs for, as the module last said (shared with the `ws` platform's gate). */
+  readonly coverage: GuardCoverage = (handler, gateway) => this.#covered(handler, gateway);
 
   constructor(options: DecoratorEnforcementOptions) {
     this.#gateways = options.gateways;
@@ -50,6 +54,7 @@ export class DecoratorEnforcement {
       contextOf: options.contextOf,
       missingContext: missingContextError,
     });
+    this.#gate.useGuardCoverage(this.coverage);
     this.gate = this.#gate.gate;
   }
 
@@ -61,7 +66,7 @@ export class DecoratorEnforcement {
    * so global guards added after the module was created are seen.
    */
   useGuardCoverage(covered: GuardCoverage): void {
-    this.#gate.useGuardCoverage(covered);
+    this.#covered = covered;
   }
 
   /**
