@@ -1,0 +1,157 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  AuthMissingError,
+  SESSION_OPTION_KEYS,
+  type AuthContext,
+  type RevocationTarget,
+} from '@sockauth/core';
+import type { HandshakeLike, TokenSource } from '@sockauth/socket.io';
+import { createWsAuth, type WsAuth, type WsAuthOptions, type WsTokenSource } from '@sockauth/ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { DecoratorGate, type GateScope } from './decorator-gate.js';
+import type { GatewayInfo } from './gateway.explorer.js';
+import {
+  bindClient,
+  internalsOf,
+  registerPlatform,
+  type SockAuthPlatform,
+  type SockAuthService,
+} from './sockauth.service.js';
+import { WsMessageDispatch } from './ws-message-dispatch.js';
+
+/** One platform per service: every `ws` server of the application shares its session (and its revocations). */
+const platforms = new WeakMap<SockAuthService, WsPlatform>();
+
+/**
+ * The `ws` platform of a {@link SockAuthService}: one `@sockauth/ws` `WsAuth` built from the module options (the
+ * service's verifier and revocation store, so a revocation reaches Socket.IO and `ws` connections alike), the
+ * gateways' permission decorators as its event gate, per server, and Nest's message handlers dispatched from
+ * sockauth's `{ type, id?, data }` envelope. Built by `SockAuthWsAdapter` when it creates its first server.
+ */
+export class WsPlatform implements SockAuthPlatform {
+  readonly wsAuth: WsAuth;
+  readonly dispatch: WsMessageDispatch;
+  readonly #service: SockAuthService;
+  readonly #gateways: readonly GatewayInfo[];
+  /** The scope of each server, then of each admitted client (the server it connected to). */
+  readonly #scopes = new WeakMap<object, GateScope>();
+
+  /** The platform of `service`, built (and registered with it) on first use. */
+  static of(service: SockAuthService): WsPlatform {
+    let platform = platforms.get(service);
+    if (platform === undefined) {
+      platform = new WsPlatform(service);
+      platforms.set(service, platform);
+      registerPlatform(service, platform);
+    }
+    return platform;
+  }
+
+  private constructor(service: SockAuthService) {
+    const { options, resolved, gateways, enforcement } = internalsOf(service);
+    refuseUnsupported(options.skipNamespaces, gateways);
+    this.#service = service;
+    this.#gateways = gateways;
+    const gate = new DecoratorGate<WebSocket>({
+      authorize: options.authorize,
+      scopeOf: (ws) => this.#scopes.get(ws),
+      contextOf: (ws) => this.wsAuth.contextOf(ws),
+      // A ws connection whose context ended (expiry, revocation) is cut by the session: none is left to check.
+      missingContext: () => new AuthMissingError(),
+    });
+    gate.useGuardCoverage(enforcement.coverage);
+    const session: Record<string, unknown> = {};
+    // The session's share of the resolved options; the Socket.IO platform's event gate (for Socket.IO sockets) is not.
+    for (const key of Object.keys(SESSION_OPTION_KEYS)) {
+      if (key === 'eventGate') continue;
+      const value = (resolved as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) session[key] = value;
+    }
+    const wsOptions: WsAuthOptions = {
+      ...(session as Partial<WsAuthOptions>),
+      // The Socket.IO platform's verifier and store: one set of keys, one revocation list, whatever the platform.
+      verifier: service.sockAuth.verifier,
+      revocationStore: service.sockAuth.revocationStore,
+      eventGate: gate.gate as WsAuthOptions['eventGate'],
+      ...(resolved.cookie !== undefined && { cookie: resolved.cookie }),
+      ...(resolved.allowQueryToken !== undefined && { allowQueryToken: resolved.allowQueryToken }),
+      ...(resolved.tokenSources !== undefined && { tokenSources: upgradeSources(resolved.tokenSources) }),
+    };
+    this.wsAuth = createWsAuth(wsOptions);
+    this.dispatch = new WsMessageDispatch(this.wsAuth);
+  }
+
+  /**
+   * Wires a server Nest's `WsAdapter` created (with `wsAuth.serverOptions`) for the gateways of `port` and `path`:
+   * its upgrades are verified, its clients' messages go through the session and the gateways' decorators.
+   */
+  serve(server: WebSocketServer, port: number, path: unknown): void {
+    this.wsAuth.attach(server);
+    const serving = this.#gateways.filter((g) => g.server.port === port && g.server.path === path);
+    this.#scopes.set(server, { key: server, gateways: () => serving });
+  }
+
+  /**
+   * Whether `ws`, a client of `server`, was admitted (its upgrade authenticated, not cut since): only then does Nest
+   * see it. Called from the server's `'connection'` event, after sockauth's own listener.
+   */
+  admit(ws: WebSocket, server: WebSocketServer): boolean {
+    if (this.wsAuth.contextOf(ws) === undefined) return false;
+    const scope = this.#scopes.get(server);
+    if (scope !== undefined) this.#scopes.set(ws, scope);
+    bindClient(ws, this.#service);
+    return true;
+  }
+
+  contextOf(client: object): AuthContext | undefined {
+    return this.wsAuth.contextOf(client as WebSocket);
+  }
+
+  revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
+    return this.wsAuth.revoke(target);
+  }
+
+  reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
+    return this.wsAuth.reevaluate(target);
+  }
+
+  close(): void {
+    this.wsAuth.close();
+  }
+}
+
+/**
+ * What the `ws` platform cannot honour is refused at start-up rather than ignored: `skipNamespaces` names Socket.IO
+ * namespaces, and a `@Public()` gateway class would need a server that skips the upgrade's authentication.
+ */
+function refuseUnsupported(skipNamespaces: unknown, gateways: readonly GatewayInfo[]): void {
+  if (skipNamespaces !== undefined && (!Array.isArray(skipNamespaces) || skipNamespaces.length > 0)) {
+    throw new TypeError('sockauth: "skipNamespaces" names Socket.IO namespaces; SockAuthWsAdapter has none (use @Public() on handlers)');
+  }
+  const open = gateways.filter((g) => g.isPublic);
+  if (open.length > 0) {
+    throw new TypeError(
+      `sockauth: @Public() on gateway class ${open.map((g) => g.metatype.name || 'anonymous gateway').join(', ')} is not ` +
+        'supported with SockAuthWsAdapter (its upgrades would skip authentication); put @Public() on its handlers instead',
+    );
+  }
+}
+
+/**
+ * The module's token sources, in the `ws` upgrade's terms: Socket.IO's `auth` payload is the browser's way to send a
+ * token, which on `ws` is the `sockauth.bearer.<token>` subprotocol; a custom extractor (a passport strategy's, or
+ * yours) sees the upgrade request as a handshake (`auth` empty).
+ */
+function upgradeSources(sources: readonly TokenSource[]): WsTokenSource[] {
+  return sources.map((source): WsTokenSource => {
+    if (source === 'auth') return 'subprotocol';
+    if (typeof source !== 'function') return source;
+    return (req: Readonly<IncomingMessage>) => source(handshakeOf(req));
+  });
+}
+
+function handshakeOf(req: Readonly<IncomingMessage>): HandshakeLike {
+  const url = typeof req.url === 'string' ? req.url : '/';
+  const query = Object.fromEntries(new URL(url, 'http://localhost').searchParams);
+  return { headers: { ...req.headers }, query, auth: {}, url };
+}
