@@ -3,7 +3,7 @@
  * SockAuthWsAdapter, and real `ws` clients speaking sockauth's `{ type, id?, data }` envelope.
  */
 import { Inject, UseGuards, type ModuleMetadata } from '@nestjs/common';
-import { MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import { Ack, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import { WS_CLOSE_CODES } from '@sockauth/core';
 import {
   AuthUser,
@@ -57,6 +57,17 @@ class ChatWsGateway implements OnGatewayConnection {
   @SubscribeMessage('ping')
   ping() {
     return 'pong';
+  }
+
+  @SubscribeMessage('manual')
+  manual(@MessageBody() body: unknown, @Ack() ack: (value: unknown) => void) {
+    ack({ manual: body });
+    return 'not the ack';
+  }
+
+  @SubscribeMessage('notify')
+  notify() {
+    return { event: 'notice', data: { text: 'hi' } };
   }
 
   @UseGuards(WsAuthGuard)
@@ -168,6 +179,17 @@ describe('ws messages', () => {
     expect(await bob.request('ping')).toBe('pong');
     expect(bob.frames.filter((frame) => frame.type !== 'ack')).toEqual([]);
   });
+});
+
+test('@Ack() handlers ack themselves; a returned { event, data } without an id is pushed as { type, data }', async () => {
+  const { base } = await startWsApp();
+  const alice = await connectWs(`${base}/ws`, await mint({ sub: 'alice', scope: 'chat:read' }));
+  expect(await alice.request('manual', 1)).toEqual({ manual: 1 });
+  const notice = alice.push('notice');
+  alice.sendRaw(JSON.stringify({ type: 'notify' }));
+  expect(await notice).toEqual({ text: 'hi' });
+  // With an id, the returned value is the ack, whatever its shape.
+  expect(await alice.request('notify')).toEqual({ event: 'notice', data: { text: 'hi' } });
 });
 
 describe('ws lifecycle', () => {
