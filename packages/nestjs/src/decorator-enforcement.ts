@@ -88,9 +88,9 @@ export class DecoratorEnforcement {
   #checkUnauthenticated(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
     const event = packet[0];
     if (typeof event !== 'string') return next();
-    const entry = this.#gate.entryOf(socket, event);
-    if (entry === undefined || (entry.requirements.length === 0 && !this.#gate.hasAuthorize)) return next();
-    this.#deny(socket, packet, event, new AuthMissingError());
+    const refusal = this.#gate.refuseUnauthenticated(socket, event);
+    if (refusal === undefined) return next();
+    this.#deny(socket, packet, event, refusal);
   }
 
   #deny(socket: Socket, packet: readonly unknown[], event: string, error: AuthError): void {

@@ -1,6 +1,7 @@
 import { Reflector } from '@nestjs/core';
 import {
   AuthForbiddenError,
+  AuthMissingError,
   authorizeAction,
   compileRequirement,
   mapVerificationError,
@@ -82,11 +83,6 @@ export class DecoratorGate<H extends object> {
     this.#missingContext = options.missingContext;
   }
 
-  /** Whether an `authorize` hook runs after the decorators' requirement. */
-  get hasAuthorize(): boolean {
-    return this.#authorize !== undefined;
-  }
-
   /**
    * Tells which handlers `WsAuthGuard` runs for. Read when a scope's table is first built (at its first event), so
    * global guards added after the module was created are seen.
@@ -108,6 +104,17 @@ export class DecoratorGate<H extends object> {
     if (this.#authorize === undefined) return undefined;
     return this.#authorizeInOrder(handle, event, args, entry, this.#authorize);
   };
+
+  /**
+   * The refusal of `event` on an unauthenticated connection (a public gateway's: no context there), or `undefined`
+   * when it may run: refused `AUTH_MISSING` when a handler serving it has permission decorators, or any non-public
+   * handler does with an `authorize` hook.
+   */
+  refuseUnauthenticated(handle: H, event: string): AuthError | undefined {
+    const entry = this.entryOf(handle, event);
+    if (entry === undefined || (entry.requirements.length === 0 && this.#authorize === undefined)) return undefined;
+    return new AuthMissingError();
+  }
 
   /** What `event` needs on `handle`'s scope, or `undefined` when no enforced handler serves it. */
   entryOf(handle: H, event: string): EventEntry | undefined {

@@ -25,8 +25,10 @@ const RESERVED_OPTIONS = ['verifyClient', 'handleProtocols'] as const;
  * would never see a refusal, an `auth:refresh` answer or a handler's result. For the same reason `setMessageParser`
  * throws.
  *
- * The module's options are the same as with Socket.IO; `skipNamespaces` and `@Public()` on a gateway class are
- * refused at start-up (`TypeError`): use `@Public()` on handlers.
+ * The module's options are the same as with Socket.IO. `@Public()` on a gateway class makes its path's server
+ * unauthenticated (its clients have no context; handlers with permission decorators refuse them `AUTH_MISSING`);
+ * a public and a protected gateway on one path, and `skipNamespaces` (Socket.IO namespaces), are refused at start-up
+ * (`TypeError`).
  *
  * @example
  * ```ts
@@ -71,9 +73,10 @@ export class SockAuthWsAdapter extends WsAdapter {
         throw new TypeError(`sockauth: gateway option "${key}" would replace sockauth's; SockAuthWsAdapter sets it (see @sockauth/ws)`);
       }
     }
-    const ours = platform.wsAuth.serverOptions;
+    const ours = platform.serverOptions(port, options.path);
+    const limit = platform.wsAuth.serverOptions.maxPayload;
     const given: unknown = options['maxPayload'];
-    const maxPayload = typeof given === 'number' && given > 0 && given < ours.maxPayload ? given : ours.maxPayload;
+    const maxPayload = typeof given === 'number' && given > 0 && given < limit ? given : limit;
     const server = super.create(port, { ...options, ...ours, maxPayload });
     // attach() refuses a server not created with sockauth's options (a TypeError at start-up).
     platform.serve(server as WebSocketServer, port, options.path);
@@ -90,7 +93,7 @@ export class SockAuthWsAdapter extends WsAdapter {
 
   /** Messages are read by sockauth (envelope, session checks, decorators), then run by Nest's handlers. */
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[], transform: ResultTransform): void {
-    this.#resolve().dispatch.bind(client, handlers, transform);
+    this.#resolve().bindHandlers(client, handlers, transform);
   }
 
   /** Refused: frames are sockauth's envelope (see the class documentation). */

@@ -20,6 +20,7 @@ import { exploreGateways, type GatewayInfo } from './gateway.explorer.js';
 import { jwtServiceVerify, type DelegatedVerify } from './jwt-service.verifier.js';
 import { passportVerify } from './passport.verifier.js';
 import { publicNamespaceRule } from './public-namespaces.js';
+import type { NamespaceRule } from '@sockauth/socket.io';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
 import {
   DELEGATED_VERIFIER_POLICY_KEYS,
@@ -119,6 +120,8 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   readonly #delegated: DelegatedVerify | undefined;
   /** Whether a Socket.IO server was attached: then its sockets count in revocations and re-evaluations. */
   #ioAttached = false;
+  /** Why the gateways cannot be served by Socket.IO (thrown by {@link attach}). */
+  #namespaceError: TypeError | undefined;
 
   constructor(
     @Inject(SOCKAUTH_MODULE_OPTIONS) options: SockAuthModuleOptions,
@@ -161,7 +164,16 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
     }
     this.#mapClaims = mapClaims;
 
-    const publicRule = publicNamespaceRule(gateways);
+    let publicRule: NamespaceRule | undefined;
+    try {
+      publicRule = publicNamespaceRule(gateways);
+    } catch (error) {
+      // Public and protected gateways sharing a Socket.IO namespace: refused when a Socket.IO server is attached
+      // (at start-up), not here: on the ws platform, where every gateway is at namespace "/", paths tell them apart.
+      // Meanwhile no namespace is public (fail closed).
+      if (!(error instanceof TypeError)) throw error;
+      this.#namespaceError = error;
+    }
     // SockAuth validates skipNamespaces (a TypeError at start-up): anything but an array is passed on for it to refuse.
     const userSkip = options.skipNamespaces ?? [];
     const skip = publicRule !== undefined && Array.isArray(userSkip) ? [...userSkip, publicRule] : userSkip;
@@ -224,6 +236,7 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
    * ```
    */
   attach<T extends Server>(server: T): T {
+    if (this.#namespaceError !== undefined) throw this.#namespaceError;
     this.sockAuth.attach(server);
     internalsOf(this).enforcement.attach(server);
     servicesByServer.set(server, this);

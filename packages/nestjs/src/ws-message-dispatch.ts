@@ -1,8 +1,8 @@
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { badRequest } from '@sockauth/core';
+import { badRequest, decodeFrame, deniedAck, encodeAck, encodeFrame, isAuthError, type AuthError } from '@sockauth/core';
 import type { WsAuth } from '@sockauth/ws';
 import type { Observable } from 'rxjs';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 
 /** Nest's `transform` of a handler's result (a value, a promise or an observable) into an observable. */
 export type ResultTransform = (result: unknown) => Observable<unknown>;
@@ -23,6 +23,9 @@ interface ClientHandlers {
  * - Otherwise the first value the handler produces is the ack. Without an `id` nothing is acked; a produced
  *   `{ event, data }` (Nest's `WsResponse`) is pushed as `{ type: event, data }`, as Nest's `WsAdapter` sends it.
  * - A type with no handler on the client's server is acked `BAD_REQUEST` (when it has an `id`).
+ *
+ * Clients of a `@Public()` gateway's server have no session: {@link bindUnauthenticated} reads their frames
+ * (the same envelope, decoded by core) and refuses what needs a context before Nest's handler runs.
  */
 export class WsMessageDispatch {
   readonly #wsAuth: WsAuth;
@@ -52,11 +55,56 @@ export class WsMessageDispatch {
       const client = this.#clients.get(ws);
       const handler = client?.handlers.get(type);
       if (client === undefined || handler === undefined) return badRequest('no handler for this type');
-      return this.#run(ws, handler, client.transform, data, id !== undefined);
+      const push = (event: string, payload: unknown) => void this.#wsAuth.send(ws, event, payload);
+      return this.#run(handler, client.transform, data, id !== undefined, push);
     });
   }
 
-  #run(ws: WebSocket, handler: MessageMappingProperties, transform: ResultTransform, data: unknown, acked: boolean): Promise<unknown> {
+  /**
+   * Binds the handlers of `client`, a client of an unauthenticated server: each `{ type, id?, data }` frame is
+   * checked with `refuse` (a requirement no context can meet: `AUTH_MISSING`), then run as above. A malformed frame
+   * is acked `BAD_REQUEST` when its id can be read; a handler's `AuthError` is acked `{ error }`; anything else it
+   * throws stays on the server (Nest's exception filters saw it).
+   */
+  bindUnauthenticated(
+    client: WebSocket,
+    handlers: readonly MessageMappingProperties[],
+    transform: ResultTransform,
+    refuse: (type: string) => AuthError | undefined,
+  ): void {
+    const byType = new Map<string, MessageMappingProperties>();
+    for (const handler of handlers) if (typeof handler.message === 'string') byType.set(handler.message, handler);
+    const send = (text: string): void => {
+      if (client.readyState === client.OPEN) client.send(text);
+    };
+    const push = (event: string, payload: unknown): void => send(encodeFrame(event, payload));
+    client.on('message', (raw: RawData, isBinary: boolean) => {
+      const frame = decodeFrame(textOf(raw), isBinary);
+      if (!frame.ok) {
+        if (frame.id !== undefined) send(encodeAck(frame.id, badRequest(frame.message)));
+        return;
+      }
+      const { type, id, data } = frame.envelope;
+      const ack = (value: unknown): void => {
+        if (id !== undefined) send(encodeAck(id, value === undefined ? null : value));
+      };
+      const refusal = refuse(type);
+      if (refusal !== undefined) return ack(deniedAck(refusal));
+      const handler = byType.get(type);
+      if (handler === undefined) return ack(badRequest('no handler for this type'));
+      this.#run(handler, transform, data, id !== undefined, push).then(ack, (error: unknown) => {
+        if (isAuthError(error)) ack(deniedAck(error));
+      });
+    });
+  }
+
+  #run(
+    handler: MessageMappingProperties,
+    transform: ResultTransform,
+    data: unknown,
+    acked: boolean,
+    push: (event: string, data: unknown) => void,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const ack = (payload?: unknown): void => {
@@ -78,7 +126,7 @@ export class WsMessageDispatch {
       const manual = handler.isAckHandledManually === true;
       results.subscribe({
         next: (value) => {
-          if ((!acked || settled) && isWsResponse(value)) this.#wsAuth.send(ws, value.event, value.data);
+          if ((!acked || settled) && isWsResponse(value)) push(value.event, value.data);
           if (!manual) ack(value);
         },
         error: fail,
@@ -92,4 +140,10 @@ export class WsMessageDispatch {
 
 function isWsResponse(value: unknown): value is { event: string; data: unknown } {
   return typeof value === 'object' && value !== null && typeof (value as { event?: unknown }).event === 'string' && 'data' in value;
+}
+
+/** A frame as `ws` delivers it (a `Buffer`, fragments, or an `ArrayBuffer`), as text. */
+function textOf(raw: RawData): string {
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  return (Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)).toString('utf8');
 }

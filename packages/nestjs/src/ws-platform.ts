@@ -6,7 +6,8 @@ import {
   type RevocationTarget,
 } from '@sockauth/core';
 import type { HandshakeLike, TokenSource } from '@sockauth/socket.io';
-import { createWsAuth, type WsAuth, type WsAuthOptions, type WsTokenSource } from '@sockauth/ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { createWsAuth, type WsAuth, type WsAuthOptions, type WsServerOptions, type WsTokenSource } from '@sockauth/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { DecoratorGate, type GateScope } from './decorator-gate.js';
 import type { GatewayInfo } from './gateway.explorer.js';
@@ -17,7 +18,7 @@ import {
   type SockAuthPlatform,
   type SockAuthService,
 } from './sockauth.service.js';
-import { WsMessageDispatch } from './ws-message-dispatch.js';
+import { WsMessageDispatch, type ResultTransform } from './ws-message-dispatch.js';
 
 /** One platform per service: every `ws` server of the application shares its session (and its revocations). */
 const platforms = new WeakMap<SockAuthService, WsPlatform>();
@@ -33,8 +34,11 @@ export class WsPlatform implements SockAuthPlatform {
   readonly dispatch: WsMessageDispatch;
   readonly #service: SockAuthService;
   readonly #gateways: readonly GatewayInfo[];
+  readonly #gate: DecoratorGate<WebSocket>;
   /** The scope of each server, then of each admitted client (the server it connected to). */
   readonly #scopes = new WeakMap<object, GateScope>();
+  /** Servers of `@Public()` gateways (no upgrade authentication), then their clients. */
+  readonly #unauthenticated = new WeakSet<object>();
 
   /** The platform of `service`, built (and registered with it) on first use. */
   static of(service: SockAuthService): WsPlatform {
@@ -49,7 +53,7 @@ export class WsPlatform implements SockAuthPlatform {
 
   private constructor(service: SockAuthService) {
     const { options, resolved, gateways, enforcement } = internalsOf(service);
-    refuseUnsupported(options.skipNamespaces, gateways);
+    refuseSkipNamespaces(options.skipNamespaces);
     this.#service = service;
     this.#gateways = gateways;
     const gate = new DecoratorGate<WebSocket>({
@@ -60,6 +64,7 @@ export class WsPlatform implements SockAuthPlatform {
       missingContext: () => new AuthMissingError(),
     });
     gate.useGuardCoverage(enforcement.coverage);
+    this.#gate = gate;
     const session: Record<string, unknown> = {};
     // The session's share of the resolved options; the Socket.IO platform's event gate (for Socket.IO sockets) is not.
     for (const key of Object.keys(SESSION_OPTION_KEYS)) {
@@ -82,12 +87,34 @@ export class WsPlatform implements SockAuthPlatform {
   }
 
   /**
-   * Wires a server Nest's `WsAdapter` created (with `wsAuth.serverOptions`) for the gateways of `port` and `path`:
-   * its upgrades are verified, its clients' messages go through the session and the gateways' decorators.
+   * What to give `ws` for the server of `port` and `path`: `wsAuth.serverOptions`, or, for the server of
+   * `@Public()` gateways, all of them but `verifyClient` (the token subprotocol is still never echoed, frames still
+   * limited). A public and a protected gateway cannot share a server: a `TypeError` at start-up.
+   */
+  serverOptions(port: number, path: unknown): Partial<WsServerOptions> {
+    const serving = this.#serving(port, path);
+    const open = serving.filter((g) => g.isPublic);
+    if (open.length === 0) return this.wsAuth.serverOptions;
+    if (open.length < serving.length) {
+      throw new TypeError(
+        `sockauth: @Public() gateway ${nameOf(open[0]!)} and protected gateway ${nameOf(serving.find((g) => !g.isPublic)!)} ` +
+          `share the ws server of port ${port} and path ${String(path ?? '/')}; a public gateway's server skips upgrade ` +
+          'authentication, so give it a path of its own',
+      );
+    }
+    const { verifyClient: _verifyClient, ...rest } = this.wsAuth.serverOptions;
+    return rest;
+  }
+
+  /**
+   * Wires a server Nest's `WsAdapter` created with {@link serverOptions} for the gateways of `port` and `path`: its
+   * upgrades are verified, its clients' messages go through the session and the gateways' decorators. The server
+   * of `@Public()` gateways is not attached: its clients have no context.
    */
   serve(server: WebSocketServer, port: number, path: unknown): void {
-    this.wsAuth.attach(server);
-    const serving = this.#gateways.filter((g) => g.server.port === port && g.server.path === path);
+    const serving = this.#serving(port, path);
+    if (serving.length > 0 && serving.every((g) => g.isPublic)) this.#unauthenticated.add(server);
+    else this.wsAuth.attach(server);
     this.#scopes.set(server, { key: server, gateways: () => serving });
   }
 
@@ -96,11 +123,18 @@ export class WsPlatform implements SockAuthPlatform {
    * see it. Called from the server's `'connection'` event, after sockauth's own listener.
    */
   admit(ws: WebSocket, server: WebSocketServer): boolean {
-    if (this.wsAuth.contextOf(ws) === undefined) return false;
+    if (this.#unauthenticated.has(server)) this.#unauthenticated.add(ws);
+    else if (this.wsAuth.contextOf(ws) === undefined) return false;
     const scope = this.#scopes.get(server);
     if (scope !== undefined) this.#scopes.set(ws, scope);
     bindClient(ws, this.#service);
     return true;
+  }
+
+  /** Binds Nest's handlers of an admitted client: through the session, or (public gateways) unauthenticated. */
+  bindHandlers(ws: WebSocket, handlers: readonly MessageMappingProperties[], transform: ResultTransform): void {
+    if (!this.#unauthenticated.has(ws)) return this.dispatch.bind(ws, handlers, transform);
+    this.dispatch.bindUnauthenticated(ws, handlers, transform, (type) => this.#gate.refuseUnauthenticated(ws, type));
   }
 
   contextOf(client: object): AuthContext | undefined {
@@ -118,23 +152,22 @@ export class WsPlatform implements SockAuthPlatform {
   close(): void {
     this.wsAuth.close();
   }
+
+  /** The gateways Nest serves from the server of `port` and `path` (its key for a server, the options as given). */
+  #serving(port: number, path: unknown): readonly GatewayInfo[] {
+    return this.#gateways.filter((g) => g.server.port === port && g.server.path === path);
+  }
 }
 
-/**
- * What the `ws` platform cannot honour is refused at start-up rather than ignored: `skipNamespaces` names Socket.IO
- * namespaces, and a `@Public()` gateway class would need a server that skips the upgrade's authentication.
- */
-function refuseUnsupported(skipNamespaces: unknown, gateways: readonly GatewayInfo[]): void {
+/** `skipNamespaces` names Socket.IO namespaces: refused at start-up rather than ignored. */
+function refuseSkipNamespaces(skipNamespaces: unknown): void {
   if (skipNamespaces !== undefined && (!Array.isArray(skipNamespaces) || skipNamespaces.length > 0)) {
-    throw new TypeError('sockauth: "skipNamespaces" names Socket.IO namespaces; SockAuthWsAdapter has none (use @Public() on handlers)');
+    throw new TypeError('sockauth: "skipNamespaces" names Socket.IO namespaces; SockAuthWsAdapter has none (use @Public() on a gateway)');
   }
-  const open = gateways.filter((g) => g.isPublic);
-  if (open.length > 0) {
-    throw new TypeError(
-      `sockauth: @Public() on gateway class ${open.map((g) => g.metatype.name || 'anonymous gateway').join(', ')} is not ` +
-        'supported with SockAuthWsAdapter (its upgrades would skip authentication); put @Public() on its handlers instead',
-    );
-  }
+}
+
+function nameOf(gateway: GatewayInfo): string {
+  return gateway.metatype.name || 'anonymous gateway';
 }
 
 /**

@@ -88,6 +88,28 @@ class FeedWsGateway {
   }
 }
 
+/** A public gateway: its path's upgrades are not authenticated, its clients have no context. */
+@Public()
+@WebSocketGateway({ path: '/status' })
+class StatusWsGateway implements OnGatewayConnection {
+  constructor(@Inject(SockAuthService) private readonly sockAuth: SockAuthService) {}
+
+  handleConnection(ws: WebSocket): void {
+    connections.push(`status:${this.sockAuth.contextOf(ws)?.subject ?? '(no context)'}`);
+  }
+
+  @SubscribeMessage('ping')
+  ping(@AuthUser() user: unknown) {
+    return { pong: true, user: user ?? null };
+  }
+
+  @RequirePermissions('status:write')
+  @SubscribeMessage('status:set')
+  set() {
+    return { ok: true };
+  }
+}
+
 const VERIFIER = { algorithms: ['HS256'], secret: SECRET, issuer: ISSUER, audience: AUDIENCE } as const;
 
 function metadata(options: Partial<SockAuthModuleOptions> = {}, providers: ModuleMetadata['providers'] = [ChatWsGateway, FeedWsGateway]): ModuleMetadata {
@@ -192,6 +214,22 @@ test('@Ack() handlers ack themselves; a returned { event, data } without an id i
   expect(await alice.request('notify')).toEqual({ event: 'notice', data: { text: 'hi' } });
 });
 
+test('@Public() gateway: its path takes clients without a token (no context); decorated handlers refuse them AUTH_MISSING', async () => {
+  const nest = await startNestApp(metadata({}, [ChatWsGateway, StatusWsGateway]), {
+    configure: (app) => app.useWebSocketAdapter(new SockAuthWsAdapter(app)),
+  });
+  const base = nest.url.replace(/^http/, 'ws');
+  const anonymous = new TestClient(`${base}/status`);
+  await anonymous.opened;
+  expect(await anonymous.request('ping')).toEqual({ pong: true, user: null });
+  expect(await anonymous.request('status:set')).toEqual({ error: expect.objectContaining({ code: 'AUTH_MISSING', action: 'login' }) });
+  expect(await anonymous.request('auth:refresh', { token: 'x' })).toEqual({ error: expect.objectContaining({ code: 'BAD_REQUEST' }) });
+  expect(connections).toEqual(['status:(no context)']);
+  // The protected path next to it still refuses an upgrade without a token.
+  expect((await refusal(new TestClient(`${base}/ws`))).reason).toMatchObject({ code: 'AUTH_MISSING' });
+  expect(connections).toEqual(['status:(no context)']);
+});
+
 describe('ws lifecycle', () => {
   test('auth:expiring, then auth:error and close 4200 at expiry', async () => {
     const { base } = await startWsApp({ warnBeforeSec: 1, verifier: { ...VERIFIER, clockToleranceSec: 0 } });
@@ -263,17 +301,15 @@ describe('ws start-up refusals', () => {
     await expect(init(metadata({ skipNamespaces: ['/status'] }))).rejects.toThrow(TypeError);
   });
 
-  test('@Public() on a gateway class is a TypeError (its upgrades would skip authentication)', async () => {
-    @Public()
+  test('a @Public() and a protected gateway on one path is a TypeError (the server cannot both skip and check)', async () => {
     @WebSocketGateway({ path: '/status' })
-    class StatusWsGateway {
-      @SubscribeMessage('ping')
-      ping() {
-        return 'pong';
+    class ProtectedStatusGateway {
+      @SubscribeMessage('secret')
+      secret() {
+        return 'secret';
       }
     }
-    // Alone: next to a protected gateway, the Socket.IO namespace rule refuses the pair already (both at '/').
-    await expect(init(metadata({}, [StatusWsGateway]))).rejects.toThrow(TypeError);
+    await expect(init(metadata({}, [StatusWsGateway, ProtectedStatusGateway]))).rejects.toThrow(TypeError);
   });
 
   test("a gateway's own verifyClient is a TypeError", async () => {
