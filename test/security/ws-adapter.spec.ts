@@ -8,16 +8,16 @@ import { connect, type Socket } from 'node:net';
 import { WS_CLOSE_CODES, type SessionHooks } from '@sockauth/core';
 import { TestClient, connectWs, refusal, startWsServer } from '../../packages/ws/test/support';
 import { leakedTokenFragments } from '../support/app';
-import { cleanup, trackClient } from '../support/cleanup';
+import { closeAll, closeAfterTest } from '@sockauth/testing';
 import { expAtLeast, mint } from '../support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** Sends a raw upgrade request and resolves with the HTTP response head (status line and headers). */
 function rawUpgrade(url: string, headers: Record<string, string>): Promise<string> {
   const { hostname, port, pathname } = new URL(url);
   const socket: Socket = connect(Number(port), hostname);
-  trackClient(() => void socket.destroy());
+  closeAfterTest(() => void socket.destroy());
   const lines = [
     `GET ${pathname} HTTP/1.1`,
     `Host: ${hostname}:${port}`,
@@ -71,6 +71,8 @@ describe('ws adapter: hostile upgrades', () => {
     server.wsAuth.on('whoami', () => ++handled);
     const verdicts: boolean[] = [];
     server.wss.on('connection', (ws) => {
+      // An application listener that greets every connection: a refused one is already closing, nothing reaches it.
+      ws.send(JSON.stringify({ type: 'welcome' }));
       void server.wsAuth.check(ws, 'whoami').then((verdict) => verdicts.push(verdict.ok));
     });
     const client = new TestClient(server.url, { protocols: ['sockauth', 'sockauth.bearer.not-a-token'] });

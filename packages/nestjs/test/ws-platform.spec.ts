@@ -17,13 +17,13 @@ import {
   type SockAuthModuleOptions,
 } from '@sockauth/nestjs';
 import { SockAuthWsAdapter } from '@sockauth/nestjs/ws';
+import { closeAll } from '@sockauth/testing';
 import type { WebSocket } from 'ws';
 import { TestClient, connectWs, refusal } from '../../ws/test/support';
-import { cleanup } from '../../../test/support/cleanup';
 import { createNestApp, startNestApp } from '../../../test/support/nest';
 import { AUDIENCE, ISSUER, SECRET, expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** Which clients reached `handleConnection`, with the subject each had there. */
 const connections: string[] = [];

@@ -7,6 +7,7 @@ import {
   AuthRevokedError,
   AuthSessions,
   AuthUnavailableError,
+  REFRESH_EVENT,
   adapterSessionOptions,
   assertKnownKeys,
   badRequest,
@@ -144,7 +145,10 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     );
     this.serverOptions = Object.freeze({
       verifyClient: (info: { req: IncomingMessage }, done: (verified: boolean) => void): void => {
-        void this.#verify(info.req).then(() => done(true));
+        // Completed either way: a refused upgrade is closed with its code once ws hands the socket over, and one
+        // with no verification on record (an internal failure here) is refused AUTH_UNAVAILABLE there.
+        const complete = (): void => done(true);
+        this.#verify(info.req).then(complete, complete);
       },
       handleProtocols: protocolSelector(handleProtocols),
       maxPayload,
@@ -215,6 +219,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     if (!this.#envelope) throw new TypeError('sockauth: on(type, handler) needs the envelope (createWsAuth options.envelope is false: use check())');
     if (typeof type !== 'string' || type.length === 0) throw new TypeError('sockauth: on(type, handler) needs a non-empty type');
     if (typeof handler !== 'function') throw new TypeError('sockauth: on(type, handler) needs a function');
+    if (type === REFRESH_EVENT) throw new TypeError(`sockauth: "${REFRESH_EVENT}" is handled by sockauth (in-band re-auth), not by on()`);
     const stored = handler as WsMessageHandler<never, TClaims>;
     this.#handlers.set(type, stored);
     return () => {

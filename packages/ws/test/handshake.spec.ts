@@ -5,10 +5,10 @@ import { AuthForbiddenError, MemoryRevocationStore, WS_CLOSE_CODES, defaultMapCl
 import { createWsAuth } from '../src/index';
 import { TestClient, connectWs, refusal, startWsServer } from './support';
 import { deferred } from '../../../test/support/async';
-import { cleanup, trackServer } from '../../../test/support/cleanup';
+import { closeAll, closeAfterTest } from '@sockauth/testing';
 import { hs256Verifier, mint, nowSec, unsignedToken } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const ACTIONS: Record<string, string> = { AUTH_MISSING: 'login', AUTH_INVALID: 'login', AUTH_EXPIRED: 'refresh', AUTH_NOT_YET_VALID: 'retry', AUTH_REVOKED: 'login', AUTH_FORBIDDEN: 'none' };
 
@@ -177,7 +177,7 @@ describe('ws servers: noServer, several paths, configuration', () => {
     });
     wsAuth.on('whoami', (_data, { context }) => ({ subject: context.subject }));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    trackServer(async () => {
+    closeAfterTest(async () => {
       wsAuth.close();
       for (const wss of [chat, feed]) for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => http.close(() => resolve()));

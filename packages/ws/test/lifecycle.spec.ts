@@ -2,11 +2,11 @@ import { MemoryRevocationStore, WS_CLOSE_CODES, defaultMapClaims, type JWTPayloa
 import { RedisRevocationStore } from '@sockauth/redis';
 import { connectWs, startWsServer, type TestClient } from './support';
 import { until } from '../../../test/support/async';
-import { cleanup, trackServer } from '../../../test/support/cleanup';
+import { closeAll, closeAfterTest } from '@sockauth/testing';
 import { startRedis, type RedisServer } from '../../../test/support/redis';
 import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS = { whoami: null, 'chat:join': 'chat:read', 'chat:send': 'chat:write' };
 const ROOMS = { '*': 'chat:read', 'staff-*': ['chat:read', 'chat:admin'] } as const;
@@ -85,7 +85,7 @@ describe('ws revocation', () => {
       const keyPrefix = `ws-${process.pid}-${Date.now()}:`;
       const [here, there] = [0, 1].map(() => {
         const store = new RedisRevocationStore({ url: redis.url, keyPrefix, healthCheckIntervalMs: 0 });
-        trackServer(() => store.close());
+        closeAfterTest(() => store.close());
         return store;
       }) as [RedisRevocationStore, RedisRevocationStore];
       await Promise.all([here.ready(), there.ready()]);

@@ -1,9 +1,10 @@
 import { AuthForbiddenError } from '@sockauth/core';
+import { createWsAuth } from '../src/index';
 import { connectWs, startWsServer } from './support';
-import { cleanup } from '../../../test/support/cleanup';
-import { mint } from '../../../test/support/tokens';
+import { closeAll } from '@sockauth/testing';
+import { hs256Verifier, mint } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS = { whoami: null, 'chat:send': 'chat:write', 'admin:announce': 'chat:admin', 'shout:*': 'chat:write' };
 
@@ -135,6 +136,9 @@ describe('ws check() for an application’s own protocol', () => {
       });
     });
     expect(() => server.wsAuth.on('x', () => undefined)).toThrow(TypeError);
+    const other = createWsAuth({ verifier: hs256Verifier() });
+    expect(() => other.on('auth:refresh', () => undefined)).toThrow(/auth:refresh/);
+    other.close();
     const client = await connectWs(server.url, await mint({ sub: 'alice', scope: 'chat:read' }));
     client.sendRaw('whoami|');
     await client.next((frame) => frame.type === 'done');

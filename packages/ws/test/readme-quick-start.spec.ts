@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { createChat } from './readme-quick-start';
 import { connectWs } from './support';
-import { cleanup, trackServer } from '../../../test/support/cleanup';
+import { closeAll, closeAfterTest } from '@sockauth/testing';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const SECRET = 'readme-quick-start-secret-0123456789abcdef';
 const sign = (sub: string, scope: string) =>
@@ -22,7 +22,7 @@ test('the README quick start runs: join, send, a refused staff room, revocation'
   const server = createServer();
   const { wsAuth, wss, revokeAlice } = createChat(server, SECRET);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  trackServer(async () => {
+  closeAfterTest(async () => {
     wsAuth.close();
     for (const ws of wss.clients) ws.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createWsAuth, type WsAuth, type WsAuthOptions } from '../src/index';
-import { trackClient, trackServer } from '../../../test/support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 import { hs256Verifier } from '../../../test/support/tokens';
 
 export interface WsTestServer {
@@ -41,7 +41,7 @@ export async function startWsServer(auth: Partial<WsAuthOptions> = {}): Promise<
   }
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
-  trackServer(async () => {
+  closeAfterTest(async () => {
     wsAuth.close();
     for (const client of wss.clients) client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -77,7 +77,7 @@ export class TestClient {
 
   constructor(url: string, options: { protocols?: string[]; headers?: Record<string, string>; maxPayload?: number } = {}) {
     this.ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} });
-    trackClient(() => this.ws.terminate());
+    closeAfterTest(() => this.ws.terminate());
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
