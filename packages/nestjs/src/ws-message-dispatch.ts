@@ -1,5 +1,5 @@
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { badRequest, decodeFrame, deniedAck, encodeAck, encodeFrame, isAuthError, type AuthError } from '@sockauth/core';
+import { REFRESH_EVENT, badRequest, decodeFrame, deniedAck, encodeAck, encodeFrame, isAuthError, type AuthError } from '@sockauth/core';
 import type { WsAuth } from '@sockauth/ws';
 import type { Observable } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
@@ -40,7 +40,8 @@ export class WsMessageDispatch {
   bind(client: WebSocket, handlers: readonly MessageMappingProperties[], transform: ResultTransform): void {
     const byType = new Map<string, MessageMappingProperties>();
     for (const handler of handlers) {
-      if (typeof handler.message !== 'string') continue;
+      // auth:refresh never reaches a handler (the session answers it); the platform refuses such gateways at start-up.
+      if (typeof handler.message !== 'string' || handler.message === REFRESH_EVENT) continue;
       byType.set(handler.message, handler);
       this.#listen(handler.message);
     }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
   AuthMissingError,
+  REFRESH_EVENT,
   SESSION_OPTION_KEYS,
   type AuthContext,
   type RevocationTarget,
@@ -54,6 +55,7 @@ export class WsPlatform implements SockAuthPlatform {
   private constructor(service: SockAuthService) {
     const { options, resolved, gateways, enforcement } = internalsOf(service);
     refuseSkipNamespaces(options.skipNamespaces);
+    refuseRefreshHandlers(gateways);
     this.#service = service;
     this.#gateways = gateways;
     const gate = new DecoratorGate<WebSocket>({
@@ -163,6 +165,14 @@ export class WsPlatform implements SockAuthPlatform {
 function refuseSkipNamespaces(skipNamespaces: unknown): void {
   if (skipNamespaces !== undefined && (!Array.isArray(skipNamespaces) || skipNamespaces.length > 0)) {
     throw new TypeError('sockauth: "skipNamespaces" names Socket.IO namespaces; SockAuthWsAdapter has none (use @Public() on a gateway)');
+  }
+}
+
+/** `auth:refresh` is the session's own message (in-band re-auth): a gateway handler for it would never run. */
+function refuseRefreshHandlers(gateways: readonly GatewayInfo[]): void {
+  const handling = gateways.find((g) => g.patterns.includes(REFRESH_EVENT));
+  if (handling !== undefined) {
+    throw new TypeError(`sockauth: ${nameOf(handling)} subscribes to "${REFRESH_EVENT}", which sockauth handles itself (in-band re-auth)`);
   }
 }
 

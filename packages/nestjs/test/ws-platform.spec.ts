@@ -312,6 +312,17 @@ describe('ws start-up refusals', () => {
     await expect(init(metadata({}, [StatusWsGateway, ProtectedStatusGateway]))).rejects.toThrow(TypeError);
   });
 
+  test('a gateway handler for auth:refresh (the session answers it) is a TypeError', async () => {
+    @WebSocketGateway({ path: '/ws' })
+    class RefreshGateway {
+      @SubscribeMessage('auth:refresh')
+      refresh() {
+        return { ok: true };
+      }
+    }
+    await expect(init(metadata({}, [RefreshGateway]))).rejects.toThrow(TypeError);
+  });
+
   test("a gateway's own verifyClient is a TypeError", async () => {
     @WebSocketGateway({ path: '/raw', verifyClient: () => true })
     class RawGateway {}
