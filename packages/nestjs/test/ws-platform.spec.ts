@@ -230,6 +230,18 @@ test('@Public() gateway: its path takes clients without a token (no context); de
   expect(connections).toEqual(['status:(no context)']);
 });
 
+test("the module's hooks see the ws platform: refused upgrades and decorator refusals, by code and stage", async () => {
+  const failures: { code: string; stage: string; event?: string }[] = [];
+  const { base } = await startWsApp({ hooks: { onAuthFailure: ({ code, stage, event }) => void failures.push({ code, stage, ...(event !== undefined && { event }) }) } });
+  await refusal(new TestClient(`${base}/ws`));
+  const alice = await connectWs(`${base}/ws`, await mint({ sub: 'alice', scope: 'chat:read' }));
+  await alice.request('chat:send', { text: 'x' });
+  expect(failures).toEqual([
+    { code: 'AUTH_MISSING', stage: 'handshake' },
+    { code: 'AUTH_FORBIDDEN', stage: 'event', event: 'chat:send' },
+  ]);
+});
+
 describe('ws lifecycle', () => {
   test('auth:expiring, then auth:error and close 4200 at expiry', async () => {
     const { base } = await startWsApp({ warnBeforeSec: 1, verifier: { ...VERIFIER, clockToleranceSec: 0 } });
