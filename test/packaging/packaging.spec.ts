@@ -67,6 +67,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
   // Names from DESIGN.md; only checked once packages/nestjs has a src/index.ts.
   '@sockauth/nestjs': {
     '.': ['SockAuthModule', 'WsAuthGuard', 'RequirePermissions', 'Public', 'AuthUser'],
+    './ws': ['SockAuthWsAdapter'],
   },
   '@sockauth/client': {
     '.': [
@@ -104,6 +105,9 @@ const FRAMEWORK_ONLY_SUBPATHS: Record<string, readonly string[]> = {
 const PRELOAD: Record<string, readonly string[]> = {
   '@sockauth/nestjs': ['reflect-metadata'],
 };
+
+/** Optional peers a subpath needs (`@sockauth/nestjs/ws` is the @nestjs/platform-ws adapter): installed too. */
+const OPTIONAL_PEERS_OF_SUBPATHS = ['@nestjs/platform-ws@^12.0.0'];
 
 /** Files every tarball must contain (paths relative to the package root). */
 const REQUIRED_FILES = ['package.json', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/package.json'];
@@ -355,6 +359,7 @@ describe('packaging: the packed tarballs work for ESM, CJS and TypeScript consum
     installInto(projectDir, [
       ...packages.map((pkg) => packed.get(pkg.name)!.tarball),
       ...peerSpecs(packages),
+      ...OPTIONAL_PEERS_OF_SUBPATHS,
       `typescript@${TYPESCRIPT_VERSION}`,
       `@types/node@${TYPES_NODE_VERSION}`,
     ]);

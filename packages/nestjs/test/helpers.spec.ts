@@ -9,6 +9,7 @@ const gateway = (name: string, namespace: string | RegExp, isPublic: boolean): G
   namespace,
   isPublic,
   patterns: [],
+  server: { port: 0, path: undefined },
 });
 
 describe('publicNamespaceRule', () => {
