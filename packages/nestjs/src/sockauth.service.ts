@@ -43,6 +43,8 @@ export interface SockAuthPlatform {
   contextOf(client: object): AuthContext | undefined;
   revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
   reevaluate(target: RevocationTarget): Promise<{ affected: number }>;
+  /** Reports a refusal decided by Nest's pipeline (the guard) for one of its clients, like its own; ignores others. */
+  reportFailure?(client: object, error: AuthError, event: string): void;
   close(): void;
 }
 
@@ -82,9 +84,12 @@ export function bindClient(client: object, service: SockAuthService): void {
  * same way `SockAuth` reports its own. Never throws.
  */
 export function reportFailure(service: SockAuthService, error: AuthError, socket: Socket, event: string): void {
-  // A client of another platform is not a Socket.IO socket: SockAuth would describe it wrongly.
-  if (servicesByClient.has(socket)) return;
   try {
+    // A client of another platform is not a Socket.IO socket: its platform reports it.
+    if (servicesByClient.has(socket)) {
+      for (const platform of internalsOf(service).platforms) platform.reportFailure?.(socket, error, event);
+      return;
+    }
     service.sockAuth.reportEventFailure(socket, error, event);
   } catch {
     // Observability must never break authorization.

@@ -4,6 +4,7 @@ import {
   REFRESH_EVENT,
   SESSION_OPTION_KEYS,
   type AuthContext,
+  type AuthError,
   type RevocationTarget,
 } from '@sockauth/core';
 import type { HandshakeLike, TokenSource } from '@sockauth/socket.io';
@@ -141,6 +142,10 @@ export class WsPlatform implements SockAuthPlatform {
 
   contextOf(client: object): AuthContext | undefined {
     return this.wsAuth.contextOf(client as WebSocket);
+  }
+
+  reportFailure(client: object, error: AuthError, event: string): void {
+    this.wsAuth.reportEventFailure(client as WebSocket, error, event);
   }
 
   revoke(target: RevocationTarget): Promise<{ disconnected: number }> {

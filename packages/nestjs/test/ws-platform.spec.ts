@@ -230,15 +230,18 @@ test('@Public() gateway: its path takes clients without a token (no context); de
   expect(connections).toEqual(['status:(no context)']);
 });
 
-test("the module's hooks see the ws platform: refused upgrades and decorator refusals, by code and stage", async () => {
+test("the module's hooks see the ws platform: refused upgrades, decorator and guard refusals, by code and stage", async () => {
   const failures: { code: string; stage: string; event?: string }[] = [];
   const { base } = await startWsApp({ hooks: { onAuthFailure: ({ code, stage, event }) => void failures.push({ code, stage, ...(event !== undefined && { event }) }) } });
   await refusal(new TestClient(`${base}/ws`));
   const alice = await connectWs(`${base}/ws`, await mint({ sub: 'alice', scope: 'chat:read' }));
   await alice.request('chat:send', { text: 'x' });
+  // Decided by WsAuthGuard (Nest's pipeline), reported like the module's own refusals.
+  expect(await alice.request('admin:announce', { text: 'x' })).toMatchObject({ error: { code: 'AUTH_FORBIDDEN' } });
   expect(failures).toEqual([
     { code: 'AUTH_MISSING', stage: 'handshake' },
     { code: 'AUTH_FORBIDDEN', stage: 'event', event: 'chat:send' },
+    { code: 'AUTH_FORBIDDEN', stage: 'event', event: 'admin:announce' },
   ]);
 });
 

@@ -368,6 +368,22 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     return connection === undefined || connection === null ? undefined : this.#sessions.contextOf(connection);
   }
 
+  /**
+   * Reports a refusal decided outside this adapter (a framework guard, e.g. `@sockauth/nestjs`'s `WsAuthGuard` on
+   * `@nestjs/platform-ws`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here. A
+   * socket this adapter did not authenticate is ignored.
+   *
+   * @example
+   * ```ts
+   * wsAuth.reportEventFailure(ws, new AuthForbiddenError(), 'doc:delete');
+   * ```
+   */
+  reportEventFailure(ws: WebSocket, error: AuthError, event: string): void {
+    const connection = this.#sockets.get(ws);
+    if (connection === undefined || connection === null) return;
+    this.#sessions.reportFailure(error, 'event', connection, event);
+  }
+
   /** Number of authenticated connections on this node. */
   get size(): number {
     return this.#sessions.size;
