@@ -84,7 +84,9 @@ test('every hook is called with its documented info and none ever sees any part 
     { socketId: shortId, namespace: '/', subject: 'bob', stage: 'handshake' },
   ]);
   expect(of('onReauth')).toEqual([{ socketId, subject: 'alice', version: 2 }]);
-  expect(of('onRevoke')).toEqual([{ socketId, subject: 'alice', kind: 'subject' }]);
+  expect(of('onRevoke')).toEqual([{ socketId, subject: 'alice', kind: 'subject', revokedAt: expect.any(Number) }]);
+  // When the revocation was made (the issuer's clock skew taken off again): in this test, just now.
+  expect(Math.abs(Date.now() - (of('onRevoke')[0] as { revokedAt: number }).revokedAt)).toBeLessThan(10_000);
   expect(of('onExpire')).toEqual([{ socketId: shortId, subject: 'bob' }]);
 
   expect(tokens).toHaveLength(7);

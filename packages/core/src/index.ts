@@ -83,5 +83,30 @@ export type { KnownKeys } from './option-keys.js';
 
 export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
 
-export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
+export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, deniedAck, roomLeftPayload } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';
+
+export { AuthSessions } from './auth-sessions.js';
+export type { SessionTransport } from './session-transport.js';
+export { SESSION_OPTION_KEYS } from './session-options.js';
+export type { EventGate, EventGateVerdict, OnContextChange, SessionOptions } from './session-options.js';
+export { SESSION_HOOK_KEYS } from './session-hooks.js';
+export type {
+  AuthFailureInfo,
+  AuthenticatedInfo,
+  ConnectionWhere,
+  ExpireInfo,
+  FailureStage,
+  ReauthInfo,
+  ReleaseInfo,
+  ReleaseReason,
+  RevokeInfo,
+  RoomLeftInfo,
+  SessionHooks,
+  VerifyInfo,
+  VerifyStage,
+} from './session-hooks.js';
+export { causeOf } from './auth-logger.js';
+export type { AuthLogRecord, AuthLogger, LogLevel } from './auth-logger.js';
+export type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
+export type { EventRateLimitOptions } from './event-rate-limit.js';

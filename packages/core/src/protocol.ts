@@ -43,6 +43,19 @@ export interface DeniedAck {
 }
 
 /**
+ * The ack of a refused event, built in this one place for every adapter (the event check, framework guards and
+ * exception filters): `{ error: { code, action, message } }`.
+ *
+ * @example
+ * ```ts
+ * ack(deniedAck(new AuthForbiddenError()));
+ * ```
+ */
+export function deniedAck(error: { toJSON(): AuthErrorPayload }): DeniedAck {
+  return { error: error.toJSON() };
+}
+
+/**
  * Payload of `auth:room-left`: the room left and why. `code` is usually `AUTH_FORBIDDEN` (action `none`: the
  * identity is fine, this room is not for it any more); `AUTH_UNAVAILABLE` (`retry`) when the live policy could not
  * decide, so the server left the room rather than keep a socket in it undecided.

@@ -9,6 +9,8 @@
  * | `event_refusals_total` | counter | `code` (AUTH_FORBIDDEN, AUTH_EXPIRED, AUTH_UNAVAILABLE for the rate limit, …) |
  * | `expiries_total` | counter | |
  * | `revocations_total` | counter | `kind` (subject, session, token): live sockets cut |
+ * | `room_evictions_total` | counter | `code`: rooms left because the context in force may no longer be in them |
+ * | `room_join_refusals_total` | counter | `code`: joins refused by the room policy or the `authorize` hook |
  * | `authenticated_sockets` | gauge | live authenticated sockets on this node |
  * | `verify_duration_seconds` | histogram | `stage` (handshake, recovery, reauth), `outcome` |
  */
@@ -18,6 +20,8 @@ export const METRIC_NAMES = Object.freeze({
   eventRefusals: 'event_refusals_total',
   expiries: 'expiries_total',
   revocations: 'revocations_total',
+  roomEvictions: 'room_evictions_total',
+  roomJoinRefusals: 'room_join_refusals_total',
   authenticatedSockets: 'authenticated_sockets',
   verifyDuration: 'verify_duration_seconds',
 });
@@ -32,6 +36,8 @@ export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, strin
   eventRefusals: 'event_refusals',
   expiries: 'expiries',
   revocations: 'revocations',
+  roomEvictions: 'room_evictions',
+  roomJoinRefusals: 'room_join_refusals',
   authenticatedSockets: 'authenticated_sockets',
   verifyDuration: 'verify.duration',
 });
@@ -43,6 +49,8 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
   eventRefusals: 'Events refused before any handler, by code',
   expiries: 'Live sockets disconnected because their token expired',
   revocations: 'Live sockets disconnected by a revocation, by what was revoked',
+  roomEvictions: 'Rooms left because the context in force may no longer be in them, by code',
+  roomJoinRefusals: 'Room joins refused by the room policy or the authorize hook, by code',
   authenticatedSockets: 'Authenticated sockets currently connected to this node',
   verifyDuration: 'Time to verify a token (signature, claims, revocation check), in seconds',
 });

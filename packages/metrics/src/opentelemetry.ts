@@ -1,5 +1,5 @@
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
-import type { SockAuthHooks } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks } from '@sockauth/core';
 import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, OTEL_METRIC_NAMES, type METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
 
@@ -74,6 +74,8 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
     eventRefusals: counter('eventRefusals'),
     expiries: counter('expiries'),
     revocations: counter('revocations'),
+    roomEvictions: counter('roomEvictions'),
+    roomJoinRefusals: counter('roomJoinRefusals'),
   };
   const live = meter.createUpDownCounter(otelName(prefix, 'authenticatedSockets'), {
     description: METRIC_HELP.authenticatedSockets,

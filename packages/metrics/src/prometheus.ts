@@ -1,5 +1,5 @@
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
-import type { SockAuthHooks } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks } from '@sockauth/core';
 import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
 
@@ -99,6 +99,8 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
     eventRefusals: metric('eventRefusals', (c) => new client.Counter(c), ['code']),
     expiries: metric('expiries', (c) => new client.Counter(c)),
     revocations: metric('revocations', (c) => new client.Counter(c), ['kind']),
+    roomEvictions: metric('roomEvictions', (c) => new client.Counter(c), ['code']),
+    roomJoinRefusals: metric('roomJoinRefusals', (c) => new client.Counter(c), ['code']),
   };
   const live = metric('authenticatedSockets', (c) => new client.Gauge(c));
   const latency =

@@ -1,12 +1,15 @@
 import type { AuthErrorCode } from '@sockauth/core';
-import type { SockAuthHooks, VerifyStage } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks, VerifyInfo } from '@sockauth/core';
 
 /** Labels (Prometheus) or attributes (OpenTelemetry) of one measurement: always short, known strings. */
 export type MetricLabels = Record<string, string>;
 
 /** What an exporter records; {@link hooksFor} turns sockauth hooks into these calls. */
 export interface MetricsRecorder {
-  count(metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations', labels?: MetricLabels): void;
+  count(
+    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals',
+    labels?: MetricLabels,
+  ): void;
   /** +1 when a socket becomes live, -1 when it is released. */
   live(delta: 1 | -1): void;
   /** Verification time in seconds. */
@@ -43,16 +46,20 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
         case 'event':
           recorder.count('eventRefusals', { code: info.code });
           break;
+        case 'join':
+          recorder.count('roomJoinRefusals', { code: info.code });
+          break;
       }
     },
     onReauth: () => recorder.count('reauths', { outcome: 'accepted' }),
     onExpire: () => recorder.count('expiries'),
     onRevoke: (info) => recorder.count('revocations', { kind: info.kind }),
+    onRoomLeft: (info) => recorder.count('roomEvictions', { code: info.code }),
   };
   if (options.verifyLatency === false) return hooks;
   return {
     ...hooks,
-    onVerify: (info: { stage: VerifyStage; durationMs: number; outcome: 'accepted' | 'refused' }) =>
+    onVerify: (info: VerifyInfo) =>
       recorder.verified(info.durationMs / 1000, { stage: info.stage, outcome: info.outcome }),
   };
 }

@@ -17,7 +17,7 @@ function drive(hooks: SockAuthHooks): void {
   hooks.onVerify?.({ stage: 'reauth', durationMs: 2, outcome: 'accepted' });
   hooks.onReauth?.({ socketId: 's1', subject: 'alice', version: 2 });
   hooks.onAuthenticated?.({ socketId: 's4', namespace: '/admin', subject: 'bob', stage: 'recovery' });
-  hooks.onRevoke?.({ socketId: 's4', subject: 'bob', kind: 'subject' });
+  hooks.onRevoke?.({ socketId: 's4', subject: 'bob', kind: 'subject', revokedAt: 0 });
   hooks.onRelease?.({ socketId: 's4', namespace: '/admin', subject: 'bob', reason: 'revoked' });
   hooks.onExpire?.({ socketId: 's1', subject: 'alice' });
   hooks.onRelease?.({ socketId: 's1', namespace: '/', subject: 'alice', reason: 'expired' });
@@ -40,7 +40,7 @@ describe('combineHooks', () => {
       { onRevoke: () => { throw new Error('broken'); } },
       owner,
     );
-    combined.onRevoke!({ socketId: 's', subject: 'a', kind: 'token' });
+    combined.onRevoke!({ socketId: 's', subject: 'a', kind: 'token', revokedAt: 0 });
     expect(calls).toEqual(['first', 'owner:owner']);
   });
 

@@ -9,10 +9,12 @@ import {
   satisfies,
   type AuthContext,
   type AuthError,
+  type AuthorizeArgs,
   type AuthorizeHook,
+  deniedAck,
   type CompiledRequirement,
 } from '@sockauth/core';
-import { eventArgs, matchesAnyNamespace, matchesNamespace, type DeniedAck, type EventGate, type NamespaceRule } from '@sockauth/socket.io';
+import { matchesAnyNamespace, matchesNamespace, onEveryNamespace, type EventGate, type NamespaceRule } from '@sockauth/socket.io';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { messageHandlers, type GatewayInfo } from './gateway.explorer.js';
 import { handlerRequirement } from './handler-requirement.js';
@@ -100,9 +102,9 @@ export class DecoratorEnforcement {
    * SockAuth's `eventGate`: the check of an event that passed sockauth's own checks, in an authenticated namespace.
    * It only decides; SockAuth acks and reports a refusal like its own.
    */
-  readonly gate: EventGate = (socket, event, packet, context) => {
+  readonly gate: EventGate = (socket, event, args, context) => {
     // WsAuthGuard, when it decides a handler, rebuilds the hook's arguments from Nest's message data.
-    if (this.#authorize !== undefined) rememberMessageArgs(packet);
+    if (this.#authorize !== undefined) rememberMessageArgs(args);
     const entry = this.#table(socket.nsp).get(event);
     if (entry === undefined) return undefined;
     const requirements = entry.requirements;
@@ -110,7 +112,7 @@ export class DecoratorEnforcement {
       if (!satisfies(context, requirements[i]!)) return forbidden(event);
     }
     if (this.#authorize === undefined) return undefined;
-    return this.#authorizeInOrder(socket, event, packet, entry, this.#authorize);
+    return this.#authorizeInOrder(socket, event, args, entry, this.#authorize);
   };
 
   /**
@@ -126,8 +128,7 @@ export class DecoratorEnforcement {
         socket.use((packet, next) => this.#checkUnauthenticated(socket, packet, next));
       });
     };
-    for (const nsp of (server as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
-    server.on('new_namespace', install);
+    onEveryNamespace(server, install);
   }
 
   #checkUnauthenticated(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
@@ -146,11 +147,10 @@ export class DecoratorEnforcement {
   #authorizeInOrder(
     socket: Socket,
     event: string,
-    packet: readonly unknown[],
+    args: AuthorizeArgs,
     entry: EventEntry,
     authorize: AuthorizeHook,
   ): Promise<AuthError | undefined> {
-    const args = eventArgs(packet.slice(1));
     const decide = async (): Promise<AuthError | undefined> => {
       try {
         const current = this.#contextNow(socket);
@@ -182,7 +182,7 @@ export class DecoratorEnforcement {
     const ack = packet[packet.length - 1];
     if (typeof ack !== 'function') return;
     try {
-      ack({ error: error.toJSON() } satisfies DeniedAck);
+      ack(deniedAck(error));
     } catch {
       // An ack on a closed socket is a no-op in Socket.IO; nothing may escape the middleware.
     }

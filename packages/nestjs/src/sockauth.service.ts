@@ -12,7 +12,7 @@ import {
   type Verifier,
   type VerifierOptions,
 } from '@sockauth/core';
-import { SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
+import { createSockAuth, type SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
 import type { Server, Socket } from 'socket.io';
 import { DecoratorEnforcement } from './decorator-enforcement.js';
 import { assertHandlerRequirements } from './handler-requirement.js';
@@ -165,7 +165,7 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
       ...(tokenSources !== undefined && { tokenSources }),
       ...(skip.length > 0 && { skipNamespaces: skip }),
     };
-    this.sockAuth = new SockAuth(resolved);
+    this.sockAuth = createSockAuth(resolved);
     internals.set(this, { options, gateways, enforcement, logger: new Logger('SockAuth') });
   }
 

@@ -148,6 +148,21 @@ export function namespacesOf(io: Server): Iterable<Namespace> {
 }
 
 /** True when `nsp` is a child of one of its server's parent (regex or function) namespaces. */
+/**
+ * Calls `install` for every namespace of `io`, existing ones now and future ones (dynamic children included) as
+ * Socket.IO creates them: the one way framework integrations enumerate namespaces (Socket.IO lists them only in a
+ * private map).
+ *
+ * @example
+ * ```ts
+ * onEveryNamespace(io, (nsp) => nsp.use(myMiddleware));
+ * ```
+ */
+export function onEveryNamespace(io: Server, install: (nsp: Namespace) => void): void {
+  for (const nsp of namespacesOf(io)) install(nsp);
+  io.on('new_namespace', install);
+}
+
 export function isChildNamespace(nsp: Namespace): boolean {
   const parents = (nsp.server as unknown as ServerInternals).parentNsps as Map<unknown, ParentNamespaceInternals>;
   for (const parent of parents.values()) if ((parent.children as Set<Namespace>).has(nsp)) return true;

@@ -1,4 +1,4 @@
-import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
+import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 
 /**
  * Per-socket event rate limit: a token bucket per socket, refilled from the clock on each event (no timers).

@@ -1,4 +1,5 @@
-import { assertPlainObject, compileRequirement, type CompiledRequirement, type PermissionRequirement } from '@sockauth/core';
+import { assertPlainObject } from './option-keys.js';
+import { compileRequirement, type CompiledRequirement, type PermissionRequirement } from './permissions.js';
 
 /**
  * Which permissions each event needs. Keys are event names or `prefix*` patterns (`'admin:*'`; `'*'` alone covers

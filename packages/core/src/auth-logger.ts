@@ -1,5 +1,6 @@
-import type { AuthAction, AuthError, AuthErrorCode, RevocationKind } from '@sockauth/core';
-import type { FailureStage, VerifyStage } from './options.js';
+import type { AuthAction, AuthError, AuthErrorCode } from './errors.js';
+import type { RevocationKind } from './revocation.js';
+import type { FailureStage, VerifyStage } from './session-hooks.js';
 
 /**
  * A pino-compatible logger: four methods called as `(obj, msg)`. A pino logger (or a child of one) fits as is;
@@ -8,10 +9,10 @@ import type { FailureStage, VerifyStage } from './options.js';
  * @example
  * ```ts
  * import pino from 'pino';
- * sockAuth(io, { verifier, logger: pino({ name: 'sockauth' }) });
+ * sockAuth(io, { verifier, logger: pino({ name: 'sockauth' }) }); // any adapter's `logger` option
  * ```
  */
-export interface SockAuthLogger {
+export interface AuthLogger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -19,14 +20,14 @@ export interface SockAuthLogger {
 }
 
 /** The level of one log line. */
-export type LogLevel = keyof SockAuthLogger;
+export type LogLevel = keyof AuthLogger;
 
 /**
  * Every object sockauth hands to the logger has this shape, built field by field from values sockauth itself
  * produced or validated. Nothing is ever copied from the handshake, a header, a cookie, a payload or the claims,
  * so a token cannot reach the logger, however it was sent.
  */
-export interface SockAuthLogRecord {
+export interface AuthLogRecord {
   /** What happened. */
   readonly sockauth:
     | 'refused'
@@ -36,7 +37,9 @@ export interface SockAuthLogRecord {
     | 'expired'
     | 'rate-limited'
     | 'retention-too-short'
-    | 'internals-unsupported';
+    | 'internals-unsupported'
+    | 'room-left'
+    | 'reevaluated';
   readonly socketId: string;
   readonly namespace: string;
   /** Where a refusal happened. */
@@ -59,16 +62,18 @@ export interface SockAuthLogRecord {
   readonly retentionSec?: number;
   /** For `internals-unsupported`: the private Socket.IO member that was not the expected one (`Socket#fns`). */
   readonly member?: string;
+  /** For `room-left`: the room the connection was evicted from. */
+  readonly room?: string;
 }
 
 /** Checks the `logger` option at start-up. */
-export function validateLogger(logger: unknown): SockAuthLogger | undefined {
+export function validateLogger(logger: unknown): AuthLogger | undefined {
   if (logger === undefined) return undefined;
   const methods: LogLevel[] = ['debug', 'info', 'warn', 'error'];
   if (typeof logger !== 'object' || logger === null || methods.some((m) => typeof (logger as Record<string, unknown>)[m] !== 'function')) {
     throw new TypeError('sockauth: "logger" must have debug, info, warn and error methods (pino-compatible)');
   }
-  return logger as SockAuthLogger;
+  return logger as AuthLogger;
 }
 
 /** Short, printable, bounded: for names that come from the library or the application, never from a token. */
@@ -77,7 +82,7 @@ function bounded(text: string, max = 100): string {
 }
 
 /** The sanitised cause of an error, copied field by field (an AuthError's cause is already sanitised). */
-export function causeOf(error: AuthError): SockAuthLogRecord['cause'] | undefined {
+export function causeOf(error: AuthError): AuthLogRecord['cause'] | undefined {
   const cause = error.cause;
   if (cause === undefined) return undefined;
   return {

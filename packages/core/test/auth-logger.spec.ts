@@ -1,8 +1,6 @@
 import { AuthExpiredError, AuthForbiddenError, AuthInvalidError, AuthUnavailableError, createAuthError } from '@sockauth/core';
-import { causeOf, failureLevel, validateLogger } from '../src/logging.js';
-import { createSockAuth } from '../src/index.js';
-
-const verifier = { algorithms: ['HS256'] as const, secret: 'logging-unit-test-secret-0123456789abcdef' };
+import { causeOf, failureLevel, validateLogger } from '../src/auth-logger.js';
+import { EventRateLimiter } from '../src/event-rate-limit.js';
 
 describe('logging', () => {
   test('levels: infrastructure failures are errors, handshake attacks warnings, ordinary life info, events debug', () => {
@@ -32,9 +30,8 @@ describe('logging', () => {
   test('the logger option must be pino-compatible; console is', () => {
     expect(validateLogger(undefined)).toBeUndefined();
     expect(validateLogger(console)).toBe(console);
-    expect(() => createSockAuth({ verifier, logger: { info: () => undefined } as never })).toThrow(TypeError);
-    expect(() => createSockAuth({ verifier, logger: 'pino' as never })).toThrow(TypeError);
-    expect(() => createSockAuth({ verifier, eventRateLimit: { perSecond: 0 } })).toThrow(TypeError);
-    createSockAuth({ verifier, logger: console, eventRateLimit: false }).close();
+    expect(() => validateLogger({ info: () => undefined })).toThrow(TypeError);
+    expect(() => validateLogger('pino')).toThrow(TypeError);
+    expect(() => new EventRateLimiter({ perSecond: 0 }, Date.now)).toThrow(TypeError);
   });
 });
