@@ -88,6 +88,8 @@ export interface MintOptions {
   readonly ttlSec?: number;
   readonly exp?: number;
   readonly nbf?: number;
+  /** `iat` in seconds (default now): re-auths order tokens by it. */
+  readonly iat?: number;
   readonly secret?: string;
   readonly issuer?: string;
   readonly audience?: string;
@@ -100,7 +102,7 @@ export interface MintOptions {
 export function mint(claims: JWTPayload, options: MintOptions = {}): Promise<string> {
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt()
+    .setIssuedAt(options.iat)
     .setIssuer(options.issuer ?? CONTRACT_ISSUER)
     .setAudience(options.audience ?? CONTRACT_AUDIENCE)
     .setExpirationTime(options.exp ?? nowSec() + (options.ttlSec ?? 60));
