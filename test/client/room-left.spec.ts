@@ -9,6 +9,8 @@ import { cleanup, trackClient } from '../support/cleanup';
 import { nextEvent } from '../support/clients';
 import { startServer } from '../support/servers';
 import { mint } from '../support/tokens';
+import { SignJWT } from 'jose';
+import { SECRET, startChat } from './support';
 
 afterEach(cleanup);
 
@@ -57,4 +59,36 @@ it('emits roomLeft with the typed payload, ignores malformed ones, and the conne
   ]);
   expect(client.state).toBe('authenticated');
   expect(client.socket.connected).toBe(true);
+});
+
+it('against the demo: POST /admin/restrict evicts a client from a staff room and it gets roomLeft', async () => {
+  const chat = await startChat();
+  const user = `alice-${Math.random().toString(36).slice(2, 8)}`;
+  const key = new TextEncoder().encode(SECRET);
+  const sign = (sub: string, scope: string) =>
+    new SignJWT({ scope })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(sub)
+      .setIssuer('sockauth-demo')
+      .setAudience('sockauth-demo')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
+  const token = await sign(user, 'chat:read chat:write chat:admin');
+  const client = createAuthClient({ url: chat.url, io: { transports: ['websocket'] }, getToken: () => token, refresh: async () => ({ token }) });
+  trackClient(() => client.close());
+  const connected = nextEvent(client.socket, 'connect');
+  client.connect();
+  await connected;
+  expect(await client.emitWithAck('chat:join', { room: 'staff-ops' })).toEqual({ ok: true });
+  const left = new Promise<RoomLeftPayload>((resolve) => client.on('roomLeft', resolve));
+
+  const answer = await fetch(`${chat.url}/admin/restrict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sign('root', 'chat:admin')}` },
+    body: JSON.stringify({ subject: user, deny: ['chat:admin'] }),
+  });
+  expect(await answer.json()).toEqual({ affected: 1 });
+  await expect(left).resolves.toEqual({ room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' });
+  expect(client.state).toBe('authenticated');
 });
