@@ -10,10 +10,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { SignJWT } from 'jose';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { uniqueRoom, uniqueUser } from '../contract/helpers';
-import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET, SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
+import { adminToken, uniqueRoom, uniqueUser } from '../contract/helpers';
+import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 
 /** CHROME_PATH, else `chromium` on PATH (what `npm test` checks before it starts: scripts/ensure-system-deps.mjs), else Debian's. */
 const CHROME =
@@ -154,14 +153,7 @@ describe.each(contractServers.map((candidate) => [candidate.name, candidate] as 
     const user = uniqueUser('revoked');
     const before = await logIn(user, 60);
     // An operator's admin token, minted with the server's JWT_SECRET.
-    const admin = await new SignJWT({ scope: 'chat:admin' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(uniqueUser('root'))
-      .setIssuer(CONTRACT_ISSUER)
-      .setAudience(CONTRACT_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(CONTRACT_SECRET));
+    const admin = await adminToken();
     const response = await fetch(`${server.url}/auth/revoke`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },

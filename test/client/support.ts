@@ -2,16 +2,16 @@ import { connect as connectTcp, createServer, type Server as NetServer, type Soc
 import { createAuthClient, type AuthClient, type AuthClientOptions, type AuthClientState } from '@sockauth/client';
 import { createChatServer, type ChatServer } from '../../examples/socketio-chat/src/app';
 import { loadConfig } from '../../examples/chat-common/src/config';
-import { trackClient, trackServer } from '../support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 
 export const SECRET = 'sockauth-client-integration-secret-0123456789';
 
-/** The real demo chat, in process, on a free loopback port; closed by cleanup(). */
+/** The real demo chat, in process, on a free loopback port; closed after each test. */
 export async function startChat(env: Record<string, string> = {}): Promise<ChatServer> {
   const server = await createChatServer(
     loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, CLOCK_TOLERANCE_SEC: '0', WARN_BEFORE_SEC: '1', ...env }),
   );
-  trackServer(() => server.close());
+  closeAfterTest(() => server.close());
   return server;
 }
 
@@ -58,7 +58,7 @@ export class Session {
   };
 }
 
-/** An AuthClient over websocket only (fast in Node), closed by cleanup(). */
+/** An AuthClient over websocket only (fast in Node), closed after each test. */
 export function authClient(url: string, session: Session, options: Partial<AuthClientOptions> = {}): AuthClient {
   const client = createAuthClient({
     url,
@@ -67,7 +67,7 @@ export function authClient(url: string, session: Session, options: Partial<AuthC
     refresh: session.refresh,
     ...options,
   });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   return client;
 }
 
@@ -111,7 +111,7 @@ export class TcpProxy {
   port = 0;
 
   constructor(readonly targetPort: number) {
-    trackServer(() => this.down());
+    closeAfterTest(() => this.down());
   }
 
   get url(): string {

@@ -7,7 +7,7 @@
 import { adminToken, mint, post, uniqueRoom, uniqueUser } from '../contract/helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 import { within } from '../support/async';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connect, connectOutcome, nextEvent, refused, type ClientSocket } from '../support/clients';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../support/redis';
 
@@ -43,7 +43,7 @@ function trackNode(node: RunningServer): void {
   nodes.push(node);
 }
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.stop()));

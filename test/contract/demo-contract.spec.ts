@@ -3,7 +3,7 @@
  * child process, like `npm run demo` would, and driven only over HTTP (global fetch) and socket.io-client.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connect, nextEvent, record, refused, type ClientSocket } from '../support/clients';
 import {
   adminToken,
@@ -60,7 +60,7 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
     ]);
   }, SERVER_HOOK_TIMEOUT_MS);
 
-  afterEach(cleanup);
+  afterEach(closeAll);
 
   afterAll(async () => {
     await Promise.all([main, queryToken, noSecret].map((running) => running?.stop()));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { connect, type ClientSocket } from '../support/clients';
+import { mint as mintToken, nowSec } from '../support/tokens';
 import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, CONTRACT_SECRET } from './servers';
 
 /** What the token endpoints return. */
@@ -80,9 +81,7 @@ export async function refresh(url: string, refreshToken: string): Promise<TokenS
   return body as TokenSet;
 }
 
-export function nowSec(): number {
-  return Math.floor(Date.now() / 1000);
-}
+export { nowSec };
 
 export interface MintOptions {
   readonly ttlSec?: number;
@@ -97,17 +96,15 @@ export interface MintOptions {
 
 /**
  * Mints an HS256 token the way an operator would with `JWT_SECRET` (default: the suite's secret, the demo's
- * default `iss`/`aud`).
+ * default `iss`/`aud`), with the suites' one token helper.
  */
 export function mint(claims: JWTPayload, options: MintOptions = {}): Promise<string> {
-  const jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(options.iat)
-    .setIssuer(options.issuer ?? CONTRACT_ISSUER)
-    .setAudience(options.audience ?? CONTRACT_AUDIENCE)
-    .setExpirationTime(options.exp ?? nowSec() + (options.ttlSec ?? 60));
-  if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
-  return jwt.sign(new TextEncoder().encode(options.secret ?? CONTRACT_SECRET));
+  return mintToken(claims, {
+    ...options,
+    secret: options.secret ?? CONTRACT_SECRET,
+    issuer: options.issuer ?? CONTRACT_ISSUER,
+    audience: options.audience ?? CONTRACT_AUDIENCE,
+  });
 }
 
 /** A `chat:admin` token for `POST /auth/revoke` and `admin:announce`. */

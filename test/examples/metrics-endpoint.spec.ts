@@ -2,12 +2,12 @@
  * `GET /metrics` on both demo servers (started as child processes, like `npm run demo` / `demo:nest`): the
  * Prometheus counters move as sockets are accepted, refused, re-authenticated, revoked and closed.
  */
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { nextEvent, refused } from '../support/clients';
 import { adminToken, ask, connectWith, get, login, post, uniqueUser } from '../contract/helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** The value of one sample of the Prometheus text (0 when the series does not exist yet). */
 function sample(text: string, series: string): number {

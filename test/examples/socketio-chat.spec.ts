@@ -8,7 +8,7 @@ import { createChatServer, type ChatServer } from '../../examples/socketio-chat/
 import { RecentIds } from '../../examples/chat-common/src/recent-ids';
 import { ConfigError, loadConfig } from '../../examples/chat-common/src/config';
 import { runToEnd } from '../support/child-processes';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { connect } from '../support/clients';
 import { freePort } from '../support/redis';
 
@@ -142,7 +142,7 @@ describe('socketio-chat server in process', () => {
   beforeAll(async () => {
     server = await createChatServer(loadConfig({ PORT: '0', JWT_SECRET: SECRET }));
   });
-  afterEach(cleanup);
+  afterEach(closeAll);
   afterAll(() => server.close());
 
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { MemoryRevocationStore } from '@sockauth/core';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
 import { installCrashGuard, type CrashGuard } from '../support/crash-guard';
 import { EmissionLog, findLeaks } from '../support/emissions';
@@ -89,7 +89,7 @@ describe.each(ADAPTERS)('%s: fuzzed interleavings of events, re-auths, revocatio
   });
 
   afterAll(async () => {
-    await cleanup();
+    await closeAll();
     guard.uninstall();
     expect(guard.crashes).toEqual([]);
     expect(findLeaks(log, secrets)).toEqual([]);

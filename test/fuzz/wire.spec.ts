@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { base64url } from 'jose';
 import { isAuthErrorCode } from '@sockauth/core';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connect, connectOutcome } from '../support/clients';
 import { installCrashGuard, type CrashGuard } from '../support/crash-guard';
 import { EmissionLog, findLeaks } from '../support/emissions';
@@ -40,7 +40,7 @@ describe.each(ADAPTERS)('%s: fuzzed handshakes', (_name, start) => {
   });
 
   afterAll(async () => {
-    await cleanup();
+    await closeAll();
     guard.uninstall();
     expect(guard.crashes).toEqual([]);
     expect(findLeaks(log, secrets)).toEqual([]);

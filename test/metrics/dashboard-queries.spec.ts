@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { METRIC_NAMES } from '@sockauth/metrics';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { connect, nextEvent, refused } from '../support/clients';
 import { pollUntil, readRuleFile, startPrometheus, type PromQueryAnswer, type PrometheusServer } from '../support/prometheus';
 import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contract/helpers';
@@ -97,7 +97,7 @@ describe('dashboard and rules against a real Prometheus scraping the demo', () =
   }, SERVER_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
-    await cleanup();
+    await closeAll();
     await prometheus?.stop();
     await demo?.stop();
   });

@@ -17,10 +17,10 @@ jest.setTimeout(600_000);
 /** What runs against each version: the seam's feature test, then the adapter suites that lean on the internals. */
 const SUITES = [
   'packages/socket.io/test/socket-io-internals.spec.ts',
-  'test/socket.io/handshake.spec.ts',
-  'test/socket.io/namespaces.spec.ts',
-  'test/socket.io/recovery.spec.ts',
-  'test/socket.io/revocation.spec.ts',
+  'packages/socket.io/test/handshake.spec.ts',
+  'packages/socket.io/test/namespaces.spec.ts',
+  'packages/socket.io/test/recovery.spec.ts',
+  'packages/socket.io/test/revocation.spec.ts',
   'test/security/socketio-adapter-holes.spec.ts',
 ];
 const JEST_TIMEOUT_MS = 300_000;

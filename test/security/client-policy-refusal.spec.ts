@@ -19,13 +19,13 @@ import {
 import { SockAuthModule } from '@sockauth/nestjs';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
 import { quietPeriod } from '../support/async';
-import { trackClient } from '../support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 import { claimsFor, nowSec, signHs } from '../support/hostile-tokens';
 import { startNestApp } from '../support/nest';
 import { startServer } from '../support/servers';
 import { mint } from '../support/tokens';
 import { reach } from '../client/support';
-import { JwtStrategy, ProfileGateway } from '../nestjs/fixtures';
+import { JwtStrategy, ProfileGateway } from '../../packages/nestjs/test/fixtures';
 import { refusal, useHarness, type Harness } from './harness';
 
 const h = useHarness();
@@ -42,11 +42,11 @@ interface Watched {
   readonly events: Array<[string, string, string]>;
 }
 
-/** A real client over websocket, its events recorded, its socket watched for leaks, closed by cleanup(). */
+/** A real client over websocket, its events recorded, its socket watched for leaks, closed after each test. */
 function watchedClient(url: string, getToken: () => string, refreshTo: () => Promise<string>, options: Partial<AuthClientOptions> = {}): Watched {
   const refresh = jest.fn(refreshTo);
   const client = createAuthClient({ url, io: { transports: ['websocket'] }, getToken, refresh, backoff: BACKOFF, ...options });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   h.log.watch(client.socket as never, 'auth-client');
   const events: Array<[string, string, string]> = [];
   for (const event of ['forbidden', 'unauthenticated', 'error'] as const) {

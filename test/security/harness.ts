@@ -6,7 +6,7 @@
  */
 import { AUTH_ACTIONS, type AuthErrorCode } from '@sockauth/core';
 import { ADAPTER_NAMESPACES, type AdapterAuthOptions, type AdapterFactory, type AdapterOptions, type AdapterServer } from '../support/adapters';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connectOutcome, type ClientOptions, type ClientSocket, type ConnectError } from '../support/clients';
 import { EmissionLog, findLeaks } from '../support/emissions';
 import { hsVerifier, keyMaterial, suiteKeys, type SuiteKeys } from '../support/hostile-tokens';
@@ -55,7 +55,7 @@ export function useHarness(): Harness {
   });
   afterEach(async () => {
     // Closing emits too (releases, disconnects): check after everything is closed.
-    await cleanup();
+    await closeAll();
     for (const spy of spies.splice(0)) spy.mockRestore();
     const { log, secrets } = current!;
     current = undefined;

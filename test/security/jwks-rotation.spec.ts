@@ -8,9 +8,8 @@
 import type { JWK } from 'jose';
 import { createAuthClient, type AuthClientStatus, type AuthErrorCode } from '@sockauth/client';
 import type { VerifierOptions } from '@sockauth/core';
-import { serveJwks, type JwksServer } from '@sockauth/testing';
+import { closeAfterTest, serveJwks, type JwksServer } from '@sockauth/testing';
 import { ADAPTERS } from '../support/adapters';
-import { trackClient, trackServer } from '../support/cleanup';
 import { SEC_AUDIENCE, SEC_ISSUER, claimsFor, signWith } from '../support/hostile-tokens';
 import { refusal, useHarness } from './harness';
 
@@ -39,7 +38,7 @@ describe.each(ADAPTERS)('%s: remote JWKS rotation and outages', (_name, start) =
       if (published === undefined) throw new Error('outage');
       return { keys: published };
     });
-    trackServer(() => server.close());
+    closeAfterTest(() => server.close());
     return server;
   }
 
@@ -103,7 +102,7 @@ describe.each(ADAPTERS)('%s: remote JWKS rotation and outages', (_name, start) =
       refresh: () => Promise.reject(new Error('no refresh in this test')),
       backoff: { baseMs: 20, capMs: 50, maxAttempts: 20 },
     });
-    trackClient(() => client.close());
+    closeAfterTest(() => client.close());
     const outcome = await new Promise<AuthClientStatus>((resolve) => {
       client.subscribe((status) => {
         if (status.error !== undefined && seen[seen.length - 1] !== status.error.code) {

@@ -14,13 +14,12 @@ import { ConnectedSocket, SubscribeMessage, WebSocketGateway, type OnGatewayConn
 import { isAuthError, type AuthorizeArgs, type AuthorizeHook } from '@sockauth/core';
 import { Public, WsAuthGuard } from '@sockauth/nestjs';
 import { createSockAuth } from '@sockauth/socket.io';
-import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
+import { closeAll, connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { cleanup } from '../support/cleanup';
 import { startServer } from '../support/servers';
 import { hs256Verifier, mint } from '../support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** What ran on the server, in order: `Gateway.step:namespace`. */
 const runs: string[] = [];

@@ -17,7 +17,7 @@ import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contra
 import { CONTRACT_SECRET } from '../contract/servers';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
 import { quietPeriod } from '../support/async';
-import { trackServer } from '../support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 import { laggingStore } from '../../packages/core/test/lagging-store';
 import { startRedis, type RedisServer } from '../support/redis';
 import { RedisRevocationStore } from '@sockauth/redis';
@@ -160,7 +160,7 @@ describe.each(ADAPTERS)('%s: two nodes on Redis: the skew travels with the revoc
 
   async function node(issuerClockSkewSec?: number): Promise<AdapterServer> {
     const revocationStore = new RedisRevocationStore({ url: redis.url, keyPrefix: 'h3:', healthCheckIntervalMs: 0 });
-    trackServer(() => revocationStore.close());
+    closeAfterTest(() => revocationStore.close());
     await revocationStore.ready();
     return h.start(start, { auth: { revocationStore, ...(issuerClockSkewSec !== undefined && { issuerClockSkewSec }) } });
   }
@@ -212,7 +212,7 @@ describe.each(ADAPTERS)('%s: revocation retention (item 11)', (_name, start) => 
 describe('the demo (examples/socketio-chat): revocation settings (items 11, 12)', () => {
   async function startDemo() {
     const chat = await createChatServer(loadConfig({ PORT: '0', JWT_SECRET: CONTRACT_SECRET }));
-    trackServer(() => chat.close());
+    closeAfterTest(() => chat.close());
     return chat;
   }
 

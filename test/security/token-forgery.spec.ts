@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactEncrypt, base64url, compactVerify, exportJWK } from 'jose';
 import { ADAPTERS, type AdapterServer } from '../support/adapters';
-import { trackServer } from '../support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 import {
   P256_ORDER,
   SEC_AUDIENCE,
@@ -37,7 +37,7 @@ async function recordingEndpoint(body: (req: IncomingMessage) => unknown): Promi
     res.end(JSON.stringify(body(req)));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  trackServer(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  closeAfterTest(() => new Promise<void>((resolve) => http.close(() => resolve())));
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, requests };
 }
 

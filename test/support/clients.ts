@@ -1,6 +1,6 @@
 import { io as ioc, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from 'socket.io-client';
 import type { ConnectErrorData } from '@sockauth/socket.io';
-import { trackClient } from './cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 
 export type { ClientSocket };
 export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
@@ -14,7 +14,7 @@ export const CLIENT_DEFAULTS: ClientOptions = { transports: ['websocket'], recon
 /** Creates a tracked client without waiting for anything (it connects in the background). */
 export function client(url: string, options: ClientOptions = {}): ClientSocket {
   const socket = ioc(url, { ...CLIENT_DEFAULTS, ...options });
-  trackClient(() => {
+  closeAfterTest(() => {
     socket.io.reconnection(false);
     socket.close();
   });

@@ -1,12 +1,12 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { trackServer } from './cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 
 export interface NestTestApp {
   readonly app: INestApplication;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
-  /** Closes the application (idempotent); `cleanup()` calls it too. */
+  /** Closes the application (idempotent); the after-each close calls it too. */
   close(): Promise<void>;
 }
 
@@ -17,7 +17,7 @@ export interface StartNestAppOptions {
 
 /**
  * Compiles a testing module, creates a real Nest application (Express + Socket.IO) and listens on an ephemeral
- * loopback port. Closed by `cleanup()` after each test. Nest's logger is off: tests assert on behaviour.
+ * loopback port. Closed after each test. Nest's logger is off: tests assert on behaviour.
  */
 export async function startNestApp(metadata: ModuleMetadata, options: StartNestAppOptions = {}): Promise<NestTestApp> {
   const app = await createNestApp(metadata);
@@ -31,7 +31,7 @@ export async function startNestApp(metadata: ModuleMetadata, options: StartNestA
 export async function createNestApp(metadata: ModuleMetadata): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  trackServer(() => closeOnce(app));
+  closeAfterTest(() => closeOnce(app));
   return app;
 }
 

@@ -3,7 +3,7 @@
  * packets out of order (events before the namespace handshake completes), malformed packets, floods.
  */
 import WebSocket from 'ws';
-import { trackClient } from './cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 
 export interface RawSocket {
   /** Text frames received, in order (Engine.IO packets: `0{...}` open, `40{...}` connect, `42[...]` event, ...). */
@@ -20,7 +20,7 @@ export function rawSocket(url: string, path = '/socket.io/'): Promise<RawSocket>
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}?EIO=4&transport=websocket`);
   const frames: string[] = [];
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  trackClient(() => ws.terminate());
+  closeAfterTest(() => ws.terminate());
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
     ws.on('message', (data: Buffer, isBinary: boolean) => {

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type DefaultEventsMap, type ServerOptions } from 'socket.io';
 import { createSockAuth, type SockAuth, type SockAuthOptions, type SockAuthSocketData } from '@sockauth/socket.io';
-import { trackServer } from './cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 import { hs256Verifier } from './tokens';
 
 /** A Socket.IO server whose `socket.data` is typed with the sockauth context. */
@@ -36,7 +36,7 @@ export interface StartServerOptions {
 
 /**
  * Starts a real HTTP + Socket.IO server on an ephemeral loopback port with sockauth attached. Closed by
- * `cleanup()` after each test.
+ * the kit's `closeAll()` after each test.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<TestServer> {
   const http = createServer();
@@ -58,6 +58,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
     })();
     return closed;
   };
-  trackServer(close);
+  closeAfterTest(close);
   return { io, auth, url: `http://127.0.0.1:${port}`, port, close };
 }

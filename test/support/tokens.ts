@@ -1,13 +1,17 @@
+/**
+ * The integration suites' tokens, all minted by the testing kit's issuer (`@sockauth/testing`): this file only
+ * holds the suites' defaults (a fixed secret the servers under test are configured with, their `iss`/`aud`, a
+ * 60 s lifetime, whole-second `iat`) and their option names.
+ */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
+import { UnsecuredJWT, importJWK, type CryptoKey, type JWTPayload } from 'jose';
 import type { VerifierOptions } from '@sockauth/core';
+import { createTestIssuer, type MintClaims, type TestIssuer } from '@sockauth/testing';
 
 /** The HMAC secret every HS256 test server trusts (≥ 32 bytes, as the verifier requires). */
 export const SECRET = 'sockauth-integration-tests-hs256-secret-0123456789';
 export const ISSUER = 'https://issuer.sockauth.test';
 export const AUDIENCE = 'sockauth-integration';
-
-const hsKey = new TextEncoder().encode(SECRET);
 
 /** Now, in whole seconds (the unit of `exp`, `iat`, `nbf`). */
 export function nowSec(): number {
@@ -41,14 +45,27 @@ export interface MintOptions {
   readonly jti?: boolean;
 }
 
-function build(claims: JWTPayload, options: MintOptions): SignJWT {
-  const jwt = new SignJWT({ ...(options.jti && { jti: randomUUID() }), ...claims });
-  if (options.iat !== false) jwt.setIssuedAt(options.iat ?? nowSec());
-  jwt.setExpirationTime(options.exp ?? nowSec() + (options.ttlSec ?? 60));
-  if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
-  if (options.issuer !== false) jwt.setIssuer(options.issuer ?? ISSUER);
-  if (options.audience !== false) jwt.setAudience(options.audience ?? AUDIENCE);
-  return jwt;
+/** One kit issuer per secret (HS256) and one ES256 issuer per test file. */
+const hsIssuers = new Map<string, Promise<TestIssuer>>();
+let es256: Promise<TestIssuer> | undefined;
+
+function hsIssuer(secret: string): Promise<TestIssuer> {
+  let issuer = hsIssuers.get(secret);
+  if (issuer === undefined) hsIssuers.set(secret, (issuer = createTestIssuer({ secret, issuer: ISSUER, audience: AUDIENCE })));
+  return issuer;
+}
+
+/** The suites' defaults as claims for the kit's `mint` (a claim set to `undefined` is left out of the token). */
+function claimsOf(claims: JWTPayload, options: MintOptions): MintClaims {
+  return {
+    ...(options.jti && { jti: randomUUID() }),
+    ...claims,
+    iat: options.iat === false ? undefined : (options.iat ?? nowSec()),
+    exp: options.exp ?? nowSec() + (options.ttlSec ?? 60),
+    ...(options.nbf !== undefined && { nbf: options.nbf }),
+    iss: options.issuer === false ? undefined : (options.issuer ?? ISSUER),
+    aud: options.audience === false ? undefined : (options.audience ?? AUDIENCE),
+  };
 }
 
 /**
@@ -59,29 +76,29 @@ function build(claims: JWTPayload, options: MintOptions): SignJWT {
  * await mint({ sub: 'alice', scope: 'chat:read' }, { ttlSec: 5 });
  * ```
  */
-export function mint(claims: JWTPayload, options: MintOptions = {}): Promise<string> {
-  const key = options.secret === undefined ? hsKey : new TextEncoder().encode(options.secret);
-  return build(claims, options).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
+export async function mint(claims: JWTPayload, options: MintOptions = {}): Promise<string> {
+  return (await hsIssuer(options.secret ?? SECRET)).mint(claimsOf(claims, options));
 }
 
-let es256: Promise<{ publicKey: CryptoKey; privateKey: CryptoKey }> | undefined;
-
-/** One ES256 key pair per test file. */
-export function es256Keys(): Promise<{ publicKey: CryptoKey; privateKey: CryptoKey }> {
-  es256 ??= generateKeyPair('ES256');
+function es256Issuer(): Promise<TestIssuer> {
+  es256 ??= createTestIssuer({ alg: 'ES256', issuer: ISSUER, audience: AUDIENCE });
   return es256;
 }
 
-/** Mints an ES256 token with {@link es256Keys}. */
+/** The public key of the ES256 issuer {@link mintES256} signs with (one per test file). */
+export async function es256Keys(): Promise<{ publicKey: CryptoKey }> {
+  const [jwk] = (await es256Issuer()).jwks().keys;
+  return { publicKey: (await importJWK(jwk!, 'ES256')) as CryptoKey };
+}
+
+/** Mints an ES256 token that {@link es256Keys} verifies. */
 export async function mintES256(claims: JWTPayload, options: MintOptions = {}): Promise<string> {
-  const { privateKey } = await es256Keys();
-  return build(claims, options).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(privateKey);
+  return (await es256Issuer()).mint(claimsOf(claims, options));
 }
 
 /** An unsigned (`alg: none`) token: must always be refused. */
 export function unsignedToken(claims: JWTPayload): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: ISSUER, aud: AUDIENCE, exp: nowSec() + 60, ...claims })}.`;
+  return new UnsecuredJWT({ iss: ISSUER, aud: AUDIENCE, exp: nowSec() + 60, ...claims }).encode();
 }
 
 /**

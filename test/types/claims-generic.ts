@@ -69,6 +69,11 @@ function nestHandler(context: NestAuthContext<AppClaims>): string {
   return core.claims.tenant;
 }
 void nestHandler;
+// ...and it is core's type itself, not a look-alike that shadows it: assignable both ways.
+function nestFromCore(context: AuthContext<AppClaims>): NestAuthContext<AppClaims> {
+  return context;
+}
+void nestFromCore;
 
 // Nest: forRoot infers the same generic from mapClaims, and authorize sees the typed claims.
 SockAuthModule.forRoot({

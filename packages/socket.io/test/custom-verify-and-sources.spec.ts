@@ -1,13 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, decodeJwt } from 'jose';
+import { decodeJwt } from 'jose';
 import { Server } from 'socket.io';
 import { io as ioc, type Socket as ClientSocket } from 'socket.io-client';
+import { createTestIssuer } from '@sockauth/testing';
 import { sockAuth, type SockAuth, type TokenExtractor } from '../src/index.js';
 
 const secret = 'custom-verify-and-sources-test-secret-0123456789';
-const mint = (sub: string) =>
-  new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1m').sign(new TextEncoder().encode(secret));
+const issuer = createTestIssuer({ secret, defaultTtlSec: 60 });
+const mint = async (sub: string) => (await issuer).mint({ sub });
 
 let io: Server | undefined;
 let auth: SockAuth | undefined;

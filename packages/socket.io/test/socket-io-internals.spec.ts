@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Namespace, Server, Socket, type ServerOptions } from 'socket.io';
 import { client, connect, connectOutcome, nextEvent, refused } from '../../../test/support/clients.js';
-import { cleanup, trackServer } from '../../../test/support/cleanup.js';
+import { closeAfterTest, closeAll } from '@sockauth/testing';
 import { installApp } from '../../../test/support/app.js';
 import { startServer } from '../../../test/support/servers.js';
 import { mint } from '../../../test/support/tokens.js';
@@ -32,14 +32,14 @@ import {
   useOnlyPacketMiddleware,
 } from '../src/socket-io-internals.js';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** A bare Socket.IO server (no sockauth) on an ephemeral loopback port. */
 async function bareServer(options: Partial<ServerOptions> = {}): Promise<{ io: Server; url: string }> {
   const http = createServer();
   const io = new Server(http, options);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-  trackServer(() => io.close());
+  closeAfterTest(() => io.close());
   return { io, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
 }
 

@@ -11,7 +11,10 @@ import {
 import { assertKnownKeys, type Algorithm, type AuthContext, type KnownKeys, type VerifierOptions } from '@sockauth/core';
 import { serveJwks, type JwksServer } from './jwks-server.js';
 
-/** Claims accepted by {@link TestIssuer.mint}. Everything else is copied into the token as is. */
+/**
+ * Claims accepted by {@link TestIssuer.mint}. Everything else is copied into the token as is. A registered claim
+ * given as `undefined` (`iss`, `aud`, `iat`) is left out of the token, for tests of a verifier that requires it.
+ */
 export interface MintClaims extends JWTPayload {
   /** Subject (required by sockauth's default claim mapping). */
   readonly sub?: string;
@@ -48,6 +51,17 @@ export interface TestIssuerOptions {
   readonly defaultTtlSec?: number;
   /** Clock tolerance put in {@link TestIssuer.verifierOptions} (default 0: expiry tests stay exact). */
   readonly clockToleranceSec?: number;
+  /**
+   * HS* only: sign with this secret instead of a random one, for an application under test that already reads its
+   * secret from its configuration (`JWT_SECRET`), or for a second issuer whose tokens must fail the signature check.
+   * At least 32 bytes, as sockauth's verifier requires. {@link TestIssuer.rotate} still switches to a random one.
+   *
+   * @example
+   * ```ts
+   * const issuer = await createTestIssuer({ secret: process.env.JWT_SECRET, issuer: 'my-app', audience: 'my-app' });
+   * ```
+   */
+  readonly secret?: string;
 }
 
 /** Every option of {@link TestIssuerOptions}: the typecheck fails if the two drift apart. */
@@ -57,7 +71,11 @@ const TEST_ISSUER_OPTION_KEYS = {
   audience: true,
   defaultTtlSec: true,
   clockToleranceSec: true,
+  secret: true,
 } as const satisfies KnownKeys<TestIssuerOptions>;
+
+/** What sockauth's verifier requires of an HMAC secret. */
+const MIN_SECRET_BYTES = 32;
 
 interface SigningKey {
   readonly kid: string;
@@ -128,10 +146,10 @@ function isSymmetric(alg: Algorithm): boolean {
   return alg.startsWith('HS');
 }
 
-async function newKey(alg: Algorithm): Promise<SigningKey> {
+async function newKey(alg: Algorithm, given?: string): Promise<SigningKey> {
   const kid = randomUUID();
   if (isSymmetric(alg)) {
-    const secret = randomBytes(HMAC_BYTES[alg] ?? 64).toString('base64url');
+    const secret = given ?? randomBytes(HMAC_BYTES[alg] ?? 64).toString('base64url');
     return { kid, secret, privateKey: new TextEncoder().encode(secret) };
   }
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -163,7 +181,13 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   if (typeof defaultTtlSec !== 'number' || !(defaultTtlSec > 0)) {
     throw new TypeError('createTestIssuer: "defaultTtlSec" must be a positive number');
   }
-  let current = await newKey(alg).catch(() => {
+  if (options.secret !== undefined) {
+    if (!isSymmetric(alg)) throw new TypeError(`createTestIssuer: "secret" is for HS* issuers, not ${JSON.stringify(alg)}`);
+    if (typeof options.secret !== 'string' || Buffer.byteLength(options.secret, 'utf8') < MIN_SECRET_BYTES) {
+      throw new TypeError(`createTestIssuer: "secret" must be a string of at least ${MIN_SECRET_BYTES} bytes`);
+    }
+  }
+  let current = await newKey(alg, options.secret).catch(() => {
     throw new TypeError(`createTestIssuer: unsupported algorithm ${JSON.stringify(alg)}`);
   });
   let published: JWK[] = current.publicJwk ? [current.publicJwk] : [];
@@ -183,13 +207,13 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     // To the millisecond (a NumericDate may be fractional): tokens minted one after another are ordered, so a
     // re-auth with a later one that grants more is not refused as a same-`iat` token (AUTH_STALE).
     const now = Date.now() / 1000;
-    const jwt = new SignJWT(payload)
-      .setProtectedHeader({ alg, typ: 'JWT', ...(!symmetric && { kid: current.kid }) })
-      .setIssuer(typeof rest.iss === 'string' ? rest.iss : issuer)
-      .setAudience(rest.aud ?? audience)
-      .setIssuedAt(typeof rest.iat === 'number' ? rest.iat : now)
-      // Whole seconds, as issuers usually do: tokens minted in one second share one `exp` (expiry-storm tests).
-      .setExpirationTime(typeof rest.exp === 'number' ? rest.exp : Math.floor(now) + (ttlSec ?? defaultTtlSec));
+    const leftOut = (claim: 'iss' | 'aud' | 'iat'): boolean => claim in rest && rest[claim] === undefined;
+    const jwt = new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT', ...(!symmetric && { kid: current.kid }) });
+    if (!leftOut('iss')) jwt.setIssuer(typeof rest.iss === 'string' ? rest.iss : issuer);
+    if (!leftOut('aud')) jwt.setAudience(rest.aud ?? audience);
+    if (!leftOut('iat')) jwt.setIssuedAt(typeof rest.iat === 'number' ? rest.iat : now);
+    // Whole seconds, as issuers usually do: tokens minted in one second share one `exp` (expiry-storm tests).
+    jwt.setExpirationTime(typeof rest.exp === 'number' ? rest.exp : Math.floor(now) + (ttlSec ?? defaultTtlSec));
     return jwt.sign(current.privateKey);
   }
 

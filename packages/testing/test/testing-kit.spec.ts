@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { AuthInvalidError, createAuthContext, createVerifier, defaultMapClaims } from '@sockauth/core';
 import {
   authEventsOf,
@@ -99,6 +99,28 @@ describe('createTestIssuer', () => {
     expect(await mintedFor({ tenant: undefined })).not.toHaveProperty('tenant');
     const bare = await mintedFor({}, { keepClaims: false });
     expect(bare).toEqual({ sub: 'alice', sid: 's1', permissions: ['chat:read'], iss: 'sockauth-test', aud: 'sockauth-test', iat: expect.any(Number), exp: expect.any(Number) });
+  });
+
+  test("signs with a given secret (the app's own), refused for asymmetric issuers and when too short", async () => {
+    const secret = 'the-application-jwt-secret-0123456789';
+    const issuer = await createTestIssuer({ secret });
+    expect(issuer.secret).toBe(secret);
+    const appVerifier = createVerifier({ algorithms: ['HS256'], secret, issuer: 'sockauth-test', audience: 'sockauth-test' });
+    await expect(appVerifier.verify(await issuer.mint({ sub: 'alice' }))).resolves.toBeDefined();
+    const other = await createTestIssuer({ secret: 'another-secret-of-at-least-32-bytes-0123' });
+    await expect(appVerifier.verify(await other.mint({ sub: 'alice' }))).rejects.toMatchObject({ code: 'AUTH_INVALID' });
+    await expect(createTestIssuer({ alg: 'ES256', secret })).rejects.toThrow(TypeError);
+    await expect(createTestIssuer({ secret: 'x'.repeat(31) })).rejects.toThrow(TypeError);
+    await expect(createTestIssuer({ secret: 42 as never })).rejects.toThrow(TypeError);
+  });
+
+  test('a registered claim given as undefined is left out, and a verifier that requires it refuses the token', async () => {
+    const issuer = await createTestIssuer();
+    const token = await issuer.mint({ sub: 'alice', aud: undefined, iss: undefined, iat: undefined });
+    const { aud, iss, iat, exp } = decodeJwt(token);
+    expect({ aud, iss, iat }).toEqual({ aud: undefined, iss: undefined, iat: undefined });
+    expect(exp).toEqual(expect.any(Number));
+    await expect(createVerifier(issuer.verifierOptions()).verify(token)).rejects.toMatchObject({ code: 'AUTH_INVALID' });
   });
 
   test('HS issuers have no JWKS and unknown algorithms are refused', async () => {

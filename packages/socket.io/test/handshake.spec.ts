@@ -4,14 +4,14 @@
  */
 import { MemoryRevocationStore, type RevocationSubject } from '@sockauth/core';
 import type { Socket } from 'socket.io';
-import { deferred } from '../support/async';
-import { installApp, leakedTokenFragments, serverSocket } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { client, connect, connectOutcome, nextEvent, refused } from '../support/clients';
-import { startServer } from '../support/servers';
-import { es256Keys, hs256Verifier, mint, mintES256, nowSec, unsignedToken } from '../support/tokens';
+import { deferred } from '../../../test/support/async';
+import { installApp, leakedTokenFragments, serverSocket } from '../../../test/support/app';
+import { closeAll } from '@sockauth/testing';
+import { client, connect, connectOutcome, nextEvent, refused } from '../../../test/support/clients';
+import { startServer } from '../../../test/support/servers';
+import { es256Keys, hs256Verifier, mint, mintES256, nowSec, unsignedToken } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 describe('token from the auth payload', () => {
   test('a valid token connects and the typed context is on socket.data.auth while connected', async () => {

@@ -7,11 +7,11 @@
 import client, { Registry } from 'prom-client';
 import { combineHooks, openTelemetryHooks, prometheusHooks } from '@sockauth/metrics';
 import type { SockAuthHooks } from '@sockauth/socket.io';
-import { MemoryMeter } from '../../packages/metrics/test/memory-meter';
-import { ADAPTERS, type AdapterFactory, type AdapterServer } from '../support/adapters';
-import { nextEvent, type ClientSocket } from '../support/clients';
-import { claimsFor, hsVerifier, nowSec, signHs } from '../support/hostile-tokens';
-import { useHarness } from '../security/harness';
+import { MemoryMeter } from './memory-meter';
+import { ADAPTERS, type AdapterFactory, type AdapterServer } from '../../../test/support/adapters';
+import { nextEvent, type ClientSocket } from '../../../test/support/clients';
+import { claimsFor, hsVerifier, nowSec, signHs } from '../../../test/support/hostile-tokens';
+import { useHarness } from '../../../test/security/harness';
 
 const h = useHarness();
 

@@ -1,10 +1,10 @@
 import { Body, Controller, Inject, Post } from '@nestjs/common';
 import { SockAuthService } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp, waitForCut, waitForExpiry } from '@sockauth/testing';
-import { settle } from '../support/async';
-import { nextEvent } from '../support/clients';
-import { TimerTracker } from '../support/timers';
-import { expAtLeast, nowSec } from '../support/tokens';
+import { settle } from '../../../test/support/async';
+import { nextEvent } from '../../../test/support/clients';
+import { TimerTracker } from '../../../test/support/timers';
+import { expAtLeast, nowSec } from '../../../test/support/tokens';
 import { AdminGateway, ChatGateway, LobbyGateway } from './fixtures';
 
 /** Revocation over HTTP, as an admin endpoint of an application would do it. */

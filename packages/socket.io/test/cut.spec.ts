@@ -3,13 +3,12 @@
  * whatever the transport (WebSocket, packets already queued, long-polling, compression).
  */
 import { MemoryRevocationStore } from '@sockauth/core';
-import { connectAs, type ClientSocket } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { client, connectOutcome, nextEvent, record, type ClientOptions } from '../support/clients';
-import { startServer, type StartServerOptions } from '../support/servers';
-import { expAtLeast, mint } from '../support/tokens';
+import { closeAll, connectAs, type ClientSocket } from '@sockauth/testing';
+import { client, connectOutcome, nextEvent, record, type ClientOptions } from '../../../test/support/clients';
+import { startServer, type StartServerOptions } from '../../../test/support/servers';
+import { expAtLeast, mint } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const REVOKED = { code: 'AUTH_REVOKED', action: 'login', message: expect.any(String) };
 const EXPIRED = { code: 'AUTH_EXPIRED', action: 'refresh', message: expect.any(String) };

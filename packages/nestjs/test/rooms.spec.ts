@@ -10,7 +10,7 @@ import { defaultMapClaims, type JWTPayload } from '@sockauth/core';
 import { SockAuthService } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import type { Server, Socket } from 'socket.io';
-import { nextEvent } from '../support/clients';
+import { nextEvent } from '../../../test/support/clients';
 
 /** The live policy: subjects whose chat:admin is withheld. */
 const restricted = new Set<string>();

@@ -23,7 +23,7 @@ import {
 } from '@sockauth/nestjs';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Socket } from 'socket.io';
-import { AUDIENCE, ISSUER, SECRET } from '../support/tokens';
+import { AUDIENCE, ISSUER, SECRET } from '../../../test/support/tokens';
 
 /** What `whoami` answers: the context in force, as in the demo contract. */
 export function describeContext(ctx: AuthContext | undefined) {

@@ -15,14 +15,13 @@ import {
   WsAuthGuard,
   type SockAuthModuleOptions,
 } from '@sockauth/nestjs';
-import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
-import { deferred, settle } from '../support/async';
-import { cleanup } from '../support/cleanup';
-import { nextEvent } from '../support/clients';
-import { createNestApp } from '../support/nest';
-import { expAtLeast, hs256Verifier, nowSec } from '../support/tokens';
+import { closeAll, connectAs, createSockAuthTestingApp } from '@sockauth/testing';
+import { deferred, settle } from '../../../test/support/async';
+import { nextEvent } from '../../../test/support/clients';
+import { createNestApp } from '../../../test/support/nest';
+import { expAtLeast, hs256Verifier, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const forbidden = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 const missing = { error: { code: 'AUTH_MISSING', action: 'login', message: expect.any(String) } };

@@ -3,13 +3,12 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { SockAuthModule } from '@sockauth/nestjs';
-import { connectAs } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { createNestApp, startNestApp } from '../support/nest';
-import { AUDIENCE, ISSUER, SECRET, hs256Verifier, mint, nowSec } from '../support/tokens';
+import { closeAll, connectAs } from '@sockauth/testing';
+import { createNestApp, startNestApp } from '../../../test/support/nest';
+import { AUDIENCE, ISSUER, SECRET, hs256Verifier, mint, nowSec } from '../../../test/support/tokens';
 import { ChatGateway, JwtStrategy, LobbyGateway, ProfileController, ProfileGateway } from './fixtures';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const forbidden = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 

@@ -5,15 +5,14 @@
  */
 import { MemoryRevocationStore, type RevocationSubject, type RevocationTarget } from '@sockauth/core';
 import type { RefreshAck } from '@sockauth/socket.io';
-import { connectAs, waitForCut, type ClientSocket } from '@sockauth/testing';
-import { installApp } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { deferred } from '../support/async';
-import { nextEvent, record } from '../support/clients';
-import { startServer } from '../support/servers';
-import { mint, nowSec } from '../support/tokens';
+import { closeAll, connectAs, waitForCut, type ClientSocket } from '@sockauth/testing';
+import { installApp } from '../../../test/support/app';
+import { deferred } from '../../../test/support/async';
+import { nextEvent, record } from '../../../test/support/clients';
+import { startServer } from '../../../test/support/servers';
+import { mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const REVOKED = { code: 'AUTH_REVOKED', action: 'login', message: expect.any(String) };
 

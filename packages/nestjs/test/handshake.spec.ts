@@ -1,11 +1,10 @@
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SockAuthIoAdapter, type SockAuthModuleOptions } from '@sockauth/nestjs';
-import { connectAs, createSockAuthTestingApp, createTestIssuer } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { refused } from '../support/clients';
+import { closeAll, connectAs, createSockAuthTestingApp, createTestIssuer } from '@sockauth/testing';
+import { refused } from '../../../test/support/clients';
 import { AdminGateway, LobbyGateway, PublicRootGateway, StatusGateway } from './fixtures';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 async function start(extra: Partial<SockAuthModuleOptions> = {}) {
   const started = await createSockAuthTestingApp(

@@ -6,14 +6,14 @@
  */
 import type { Socket } from 'socket.io';
 import type { Packet } from 'socket.io-parser';
-import { serverSocket, whoami } from '../support/app';
-import { deferred, quietPeriod } from '../support/async';
-import { cleanup } from '../support/cleanup';
-import { client, connectOutcome, nextEvent } from '../support/clients';
-import { startServer, type StartServerOptions } from '../support/servers';
-import { expAtLeast, mint, nowSec } from '../support/tokens';
+import { serverSocket, whoami } from '../../../test/support/app';
+import { deferred, quietPeriod } from '../../../test/support/async';
+import { closeAll } from '@sockauth/testing';
+import { client, connectOutcome, nextEvent } from '../../../test/support/clients';
+import { startServer, type StartServerOptions } from '../../../test/support/servers';
+import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 10_000, skipMiddlewares: true } };
 

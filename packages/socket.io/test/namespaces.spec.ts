@@ -2,14 +2,13 @@
  * One `attach(io)` authenticates every namespace: static ones created before or after it, and dynamic
  * (regex and function) ones. Leaving a namespace open takes an explicit `skipNamespaces` entry.
  */
-import { connectAs } from '@sockauth/testing';
+import { closeAll, connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { installApp } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { startServer } from '../support/servers';
-import { mint } from '../support/tokens';
+import { installApp } from '../../../test/support/app';
+import { startServer } from '../../../test/support/servers';
+import { mint } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** Asserts that `nsp` refuses a client without a token and authenticates one with a token. */
 async function expectProtected(url: string, nsp: string): Promise<void> {

@@ -3,16 +3,15 @@
  * over one connection, there is no live context, no timer (ref'd or unref'd) and no listener left behind.
  */
 import { MemoryRevocationStore, type RevocationSubject } from '@sockauth/core';
-import { connectAs } from '@sockauth/testing';
+import { closeAfterTest, closeAll, connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { deferred, settle } from '../support/async';
-import { cleanup, trackClient } from '../support/cleanup';
-import { client, connect, connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
-import { startServer, type TestServer } from '../support/servers';
-import { activeTimeouts, TimerTracker } from '../support/timers';
-import { mint } from '../support/tokens';
+import { deferred, settle } from '../../../test/support/async';
+import { client, connect, connectOutcome, nextEvent, type ClientSocket } from '../../../test/support/clients';
+import { startServer, type TestServer } from '../../../test/support/servers';
+import { activeTimeouts, TimerTracker } from '../../../test/support/timers';
+import { mint } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** Counts engine connections opened and closed on the server, so a test can wait until all are closed. */
 function engineConnections(server: TestServer) {
@@ -228,7 +227,7 @@ test('a namespace reconnecting many times over one multiplexed connection does n
   const firstConnection = nextEvent<Socket>(adminNsp, 'connection');
   // Same Manager, so the same engine connection; it connects at once (autoConnect).
   const admin: ClientSocket = main.io.socket('/admin', { auth: { token } });
-  trackClient(() => void admin.close());
+  closeAfterTest(() => void admin.close());
   expect((await connectOutcome(admin)).connected).toBe(true);
   const firstGone = nextEvent(await firstConnection, 'disconnect');
   admin.disconnect();

@@ -5,16 +5,15 @@
  */
 import { MemoryRevocationStore, type AuthContext, type RevocationSubject } from '@sockauth/core';
 import type { RefreshAck } from '@sockauth/socket.io';
-import { connectAs, type ClientSocket } from '@sockauth/testing';
+import { closeAll, connectAs, type ClientSocket } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { installApp, serverSocket } from '../support/app';
-import { deferred } from '../support/async';
-import { cleanup } from '../support/cleanup';
-import { eventsUntil, nextEvents } from '../support/clients';
-import { startServer, type StartServerOptions } from '../support/servers';
-import { mint, nowSec } from '../support/tokens';
+import { installApp, serverSocket } from '../../../test/support/app';
+import { deferred } from '../../../test/support/async';
+import { eventsUntil, nextEvents } from '../../../test/support/clients';
+import { startServer, type StartServerOptions } from '../../../test/support/servers';
+import { mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS = { whoami: null, 'chat:send': 'chat:write', 'admin:kick': 'chat:admin' };
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };

@@ -5,25 +5,18 @@
 import { AuthForbiddenError, isAuthError } from '@sockauth/core';
 import { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from '@sockauth/socket.io';
 import * as client from '@sockauth/client';
-import { SignJWT } from 'jose';
-import { cleanup } from '../support/cleanup';
-import { connect } from '../support/clients';
-import { quietPeriod } from '../support/async';
-import { Session, SECRET, TcpProxy, authClient, reach, recordStates, startChat } from './support';
+import { closeAll } from '@sockauth/testing';
+import { connect } from '../../../test/support/clients';
+import { quietPeriod } from '../../../test/support/async';
+import { mint } from '../../../test/contract/helpers';
+import { Session, SECRET, TcpProxy, authClient, reach, recordStates, startChat } from '../../../test/client/support';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const user = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 async function adminToken(): Promise<string> {
-  return new SignJWT({ scope: 'chat:admin' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('root')
-    .setIssuer('sockauth-demo')
-    .setAudience('sockauth-demo')
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(SECRET));
+  return mint({ sub: 'root', scope: 'chat:admin' }, { secret: SECRET, ttlSec: 300 });
 }
 
 it('speaks the server protocol: same event names as @sockauth/socket.io', () => {

@@ -3,14 +3,13 @@
  * receives anything containing a token, and a hook that throws never breaks authentication.
  */
 import type { SockAuthHooks } from '@sockauth/socket.io';
-import { connectAs, waitForExpiry } from '@sockauth/testing';
-import { installApp, leakedTokenFragments } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { refused } from '../support/clients';
-import { startServer } from '../support/servers';
-import { expAtLeast, mint, nowSec } from '../support/tokens';
+import { closeAll, connectAs, waitForExpiry } from '@sockauth/testing';
+import { installApp, leakedTokenFragments } from '../../../test/support/app';
+import { refused } from '../../../test/support/clients';
+import { startServer } from '../../../test/support/servers';
+import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 type HookName = keyof SockAuthHooks;
 

@@ -8,12 +8,11 @@ import {
   WsAuthGuard,
   type SockAuthModuleOptions,
 } from '@sockauth/nestjs';
-import { cleanup } from '../support/cleanup';
-import { record } from '../support/clients';
-import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
+import { record } from '../../../test/support/clients';
+import { closeAll, connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import { ChatGateway, GloballyGuardedGateway, HandlerGuardedGateway, HealthController } from './fixtures';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const forbidden = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 

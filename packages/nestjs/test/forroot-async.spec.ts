@@ -6,13 +6,12 @@ import {
   type SockAuthModuleOptions,
   type SockAuthOptionsFactory,
 } from '@sockauth/nestjs';
-import { connectAs } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
-import { startNestApp } from '../support/nest';
-import { ISSUER, SECRET, hs256Verifier, mint } from '../support/tokens';
+import { closeAll, connectAs } from '@sockauth/testing';
+import { startNestApp } from '../../../test/support/nest';
+import { ISSUER, SECRET, hs256Verifier, mint } from '../../../test/support/tokens';
 import { LobbyGateway } from './fixtures';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** The settings the options are built from, provided by the application's ConfigModule. */
 const configModule = ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ jwt: { secret: SECRET, issuer: ISSUER } })] });

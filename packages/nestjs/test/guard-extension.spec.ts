@@ -2,10 +2,9 @@ import { Injectable, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { compileRequirement, type AuthError, type CompiledRequirement } from '@sockauth/core';
 import { RequirePermissions, WsAuthGuard, type AuthContext } from '@sockauth/nestjs';
-import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
-import { cleanup } from '../support/cleanup';
+import { closeAll, connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const refused = (code: string, action: string) => ({ error: { code, action, message: expect.any(String) } });
 

@@ -4,16 +4,15 @@
  * the `graceSec` restricted state; and deadlines beyond Node's timer limit.
  */
 import type { ExpiringPayload, RefreshAck } from '@sockauth/socket.io';
-import { connectAs, waitForExpiry, type ClientSocket } from '@sockauth/testing';
-import { installApp } from '../support/app';
-import { deferred, quietPeriod } from '../support/async';
-import { cleanup } from '../support/cleanup';
-import { client, nextEvent, record } from '../support/clients';
-import { startServer } from '../support/servers';
-import { TimerTracker } from '../support/timers';
-import { expAtLeast, mint, nowSec } from '../support/tokens';
+import { closeAll, connectAs, waitForExpiry, type ClientSocket } from '@sockauth/testing';
+import { installApp } from '../../../test/support/app';
+import { deferred, quietPeriod } from '../../../test/support/async';
+import { client, nextEvent, record } from '../../../test/support/clients';
+import { startServer } from '../../../test/support/servers';
+import { TimerTracker } from '../../../test/support/timers';
+import { expAtLeast, mint, nowSec } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS = { whoami: null, tick: null, 'chat:send': 'chat:write' };
 

@@ -5,15 +5,14 @@
  */
 import { AuthForbiddenError, AuthRevokedError, type AuthContext } from '@sockauth/core';
 import { createSockAuth, type EventPermissions } from '@sockauth/socket.io';
-import { connectAs } from '@sockauth/testing';
+import { closeAll, connectAs } from '@sockauth/testing';
 import type { Socket } from 'socket.io';
-import { APP_EVENTS, installApp } from '../support/app';
-import { cleanup } from '../support/cleanup';
-import { client, connectOutcome } from '../support/clients';
-import { startServer, type StartServerOptions } from '../support/servers';
-import { mint } from '../support/tokens';
+import { APP_EVENTS, installApp } from '../../../test/support/app';
+import { client, connectOutcome } from '../../../test/support/clients';
+import { startServer, type StartServerOptions } from '../../../test/support/servers';
+import { mint } from '../../../test/support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const EVENTS: EventPermissions = {
   whoami: null,
