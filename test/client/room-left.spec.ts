@@ -5,14 +5,14 @@
  */
 import { createAuthClient, ROOM_LEFT_EVENT, type RoomLeftPayload } from '@sockauth/client';
 import { ROOM_LEFT_EVENT as SERVER_ROOM_LEFT_EVENT } from '@sockauth/core/protocol';
-import { cleanup, trackClient } from '../support/cleanup';
+import { closeAfterTest, closeAll } from '@sockauth/testing';
 import { nextEvent } from '../support/clients';
 import { startServer } from '../support/servers';
 import { mint } from '../support/tokens';
 import { SignJWT } from 'jose';
 import { SECRET, startChat } from './support';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 it('the client and the server use the same event name', () => {
   expect(ROOM_LEFT_EVENT).toBe(SERVER_ROOM_LEFT_EVENT);
@@ -36,7 +36,7 @@ it('emits roomLeft with the typed payload, ignores malformed ones, and the conne
     getToken: () => token,
     refresh: async () => ({ token }),
   });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   const left: RoomLeftPayload[] = [];
   client.on('roomLeft', (info) => left.push(info));
   const connected = nextEvent(client.socket, 'connect');
@@ -76,7 +76,7 @@ it('against the demo: POST /admin/restrict evicts a client from a staff room and
       .sign(key);
   const token = await sign(user, 'chat:read chat:write chat:admin');
   const client = createAuthClient({ url: chat.url, io: { transports: ['websocket'] }, getToken: () => token, refresh: async () => ({ token }) });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   const connected = nextEvent(client.socket, 'connect');
   client.connect();
   await connected;

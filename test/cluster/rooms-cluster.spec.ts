@@ -7,7 +7,7 @@
 import { adminToken, mint, post, uniqueRoom, uniqueUser } from '../contract/helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 import { within } from '../support/async';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { connect, nextEvent, type ClientSocket } from '../support/clients';
 import { startRedis, type RedisServer } from '../support/redis';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   if (failed !== undefined) throw failed.reason;
 }, SERVER_HOOK_TIMEOUT_MS);
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.stop()));

@@ -4,7 +4,7 @@
  * the races around them. "Receives nothing sent to the room after the eviction" is checked with a marker: the
  * members that stay get a later message; the evicted socket, which saw everything before, must not see it.
  */
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { nextEvent, type ClientSocket } from '../support/clients';
 import { adminToken, ask, connectWith, mint, nowSec, post, uniqueRoom, uniqueUser } from './helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from './servers';
@@ -31,7 +31,7 @@ describe.each(contractServers)('$name: rooms follow current authorization', (ser
     main = await server.start({});
   }, SERVER_HOOK_TIMEOUT_MS);
 
-  afterEach(cleanup);
+  afterEach(closeAll);
 
   afterAll(async () => {
     await main?.stop();

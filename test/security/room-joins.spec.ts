@@ -7,12 +7,12 @@
 import type { AuthFailureInfo } from '@sockauth/core';
 import type { Socket } from 'socket.io';
 import { serverSocket } from '../support/app';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { client, connect, connectOutcome, nextEvent, type ClientSocket } from '../support/clients';
 import { startServer, type TestServer } from '../support/servers';
 import { mint } from '../support/tokens';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 const ROOMS = { '*': 'chat:read', 'staff-*': ['chat:read', 'chat:admin'] } as const;
 
