@@ -167,6 +167,8 @@ function start(autoRefresh: boolean): void {
     log(`re-authenticated in band: same socket ${next.status.socketId}, version ${version}, expires ${time(expiresAt)}`, 'sys');
   });
   next.on('error', (error) => log(`${error.code}: ${error.message} (action: ${error.action})`, 'err'));
+  // The server made this socket leave a room its current authorization no longer allows (re-auth, restriction).
+  next.on('roomLeft', ({ room, code }) => log(`left #${room}: ${code} — no longer allowed in this room`, 'err'));
   next.on('unauthenticated', (error) => {
     probe.unauthenticated.push(error.code);
     log(`session ended: ${error.code} — log in again`, 'err');
