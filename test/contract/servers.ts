@@ -20,6 +20,10 @@ export interface RunningServer {
   readonly url: string;
   /** Everything the process wrote to stdout so far. */
   stdout(): string;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves once what the process wrote to stderr satisfies `done` (checked on every write). */
+  stderrUntil(done: (stderr: string) => boolean): Promise<string>;
   /** Stops the process and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -54,6 +58,7 @@ const CONTRACT_VARIABLES = [
   'WARN_BEFORE_SEC',
   'ALLOW_QUERY_TOKEN',
   'REDIS_URL',
+  'AUDIT_LOG',
 ];
 
 /** The child environment: the parent's, minus contract variables, plus the defaults and `overrides`. */
@@ -88,6 +93,18 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
     return stopping;
   };
 
+  const stderrUntil = (done: (stderr: string) => boolean): Promise<string> =>
+    new Promise((resolveDone) => {
+      const check = (): void => {
+        if (!done(output.stderr)) return;
+        child.stderr.off('data', check);
+        resolveDone(output.stderr);
+      };
+      // After captureOutput's own listener, so `output.stderr` already holds the chunk.
+      child.stderr.on('data', check);
+      check();
+    });
+
   return new Promise<RunningServer>((resolveStart, rejectStart) => {
     const fail = (why: string): void => {
       cleanupListeners();
@@ -99,7 +116,7 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
       const match = LISTENING.exec(output.stdout);
       if (match === null) return;
       cleanupListeners();
-      resolveStart({ url: match[1]!, stdout: () => output.stdout, stop });
+      resolveStart({ url: match[1]!, stdout: () => output.stdout, stderr: () => output.stderr, stderrUntil, stop });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       // Let the last stderr chunk arrive before reporting it.

@@ -47,6 +47,8 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
       'ConnectionAuth',
       'ConnectionRegistry',
       'MemoryRevocationStore',
+      'createAuditTrail',
+      'AUDIT_SCHEMA_VERSION',
     ],
     './errors': ['AuthError', 'AuthExpiredError', 'AUTH_ERROR_CODES', 'AUTH_ACTIONS', 'isAuthError'],
     './protocol': ['REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT', 'ROOM_LEFT_EVENT', 'roomLeftPayload'],
@@ -58,6 +60,9 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
   },
   '@sockauth/socket.io': {
     '.': ['sockAuth', 'createSockAuth', 'SockAuth', 'REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
+  },
+  '@sockauth/ws': {
+    '.': ['createWsAuth', 'WsAuth', 'SUBPROTOCOL', 'WS_AUTH_OPTION_KEYS', 'closeCodeFor', 'WS_CLOSE_CODES'],
   },
   // Names from DESIGN.md; only checked once packages/nestjs has a src/index.ts.
   '@sockauth/nestjs': {

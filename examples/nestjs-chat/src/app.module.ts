@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
+import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
 import type { ChatConfig } from '@sockauth/example-chat-common/config';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
@@ -8,7 +9,7 @@ import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-c
 import type { RevocationStore } from '@sockauth/core';
 import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
 import { MemoryRestrictions, restrictedMapClaims, type RestrictionRegistry } from '@sockauth/example-chat-common/restrictions';
-import { prometheusHooks } from '@sockauth/metrics';
+import { combineHooks, prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
 import client from 'prom-client';
 import { AdminController } from './admin.controller.js';
@@ -59,7 +60,8 @@ export class AppModule implements OnModuleDestroy {
           issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
           // As in the Socket.IO example, an event no handler serves is acked with AUTH_FORBIDDEN.
           unlistedEvents: 'deny',
-          hooks: prometheusHooks({ client, registry: metrics }),
+          // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr (the chat-common trail).
+          hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
         }),
       ],
       controllers: [PageController, AuthController, AdminController, MetricsController],

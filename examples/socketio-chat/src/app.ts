@@ -1,11 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { prometheusHooks } from '@sockauth/metrics';
+import { combineHooks, prometheusHooks } from '@sockauth/metrics';
 import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
 import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
 import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
+import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { createHttpHandler } from './http-routes.js';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
@@ -50,7 +51,8 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   // handshake, re-auth and re-evaluation.
   const restrictions = redis?.restrictions ?? new MemoryRestrictions();
   const auth = createSockAuth({
-    hooks: prometheusHooks({ client, registry: metrics }),
+    // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
+    hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
     verifier: {
       algorithms: ['HS256'],
       secret: config.secret,

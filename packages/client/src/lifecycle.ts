@@ -20,7 +20,7 @@ const STABLE_AFTER_MS = 10_000;
  * retry budget, and the in-band refresh of a live connection. The transport only reports and obeys.
  */
 export class Lifecycle {
-  readonly #clock = new ServerClock(() => Date.now());
+  readonly #clock: ServerClock;
   readonly #status: StatusStore;
   readonly #timers = new Timers();
   readonly #tokens: TokenSource;
@@ -38,6 +38,7 @@ export class Lifecycle {
 
   constructor(options: ResolvedOptions, transport: ClientTransport) {
     this.#options = options;
+    this.#clock = new ServerClock(options.now);
     this.#transport = transport;
     this.#status = new StatusStore(this.#clock, options.autoRefresh);
     this.#tokens = new TokenSource(options, (issuedAtSec) => {
@@ -276,7 +277,7 @@ export class Lifecycle {
       return;
     }
     const delay = expired && attempt === 0 ? 0 : backoffDelay(attempt, backoff, random);
-    this.#status.update({ state: expired ? 'expired' : 'connecting', error, attempt: attempt + 1, retryAt: Date.now() + delay });
+    this.#status.update({ state: expired ? 'expired' : 'connecting', error, attempt: attempt + 1, retryAt: this.#options.now() + delay });
     if (!(await this.#pause(delay, epoch))) return;
     if (expired) {
       try {

@@ -75,6 +75,17 @@ export interface AuthClientOptions {
   readonly autoRefresh?: boolean;
   /** Source of randomness for jitter, in [0, 1) (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * The local clock in ms since the epoch (default `Date.now`). Timers still run in real time: this only moves
+   * what the client believes the time is, which is how a test reproduces a device whose clock is off by minutes.
+   *
+   * @example
+   * ```ts
+   * // A laptop whose clock runs five minutes fast.
+   * createAuthClient({ url, getToken, refresh, now: () => Date.now() + 5 * 60_000 });
+   * ```
+   */
+  readonly now?: () => number;
 }
 
 /** Every option of {@link AuthClientOptions}: the typecheck fails if the two drift apart. */
@@ -90,6 +101,7 @@ const AUTH_CLIENT_OPTION_KEYS = {
   autoConnect: true,
   autoRefresh: true,
   random: true,
+  now: true,
 } as const satisfies KnownKeys<AuthClientOptions>;
 const REFRESH_WINDOW_OPTION_KEYS = { startSec: true, endSec: true } as const satisfies KnownKeys<RefreshWindowOptions>;
 const BACKOFF_OPTION_KEYS = { baseMs: true, capMs: true, maxAttempts: true } as const satisfies KnownKeys<BackoffOptions>;
@@ -104,6 +116,7 @@ export interface ResolvedOptions {
   readonly autoConnect: boolean;
   readonly autoRefresh: boolean;
   readonly random: () => number;
+  readonly now: () => number;
 }
 
 export const DEFAULT_REFRESH_WINDOW = Object.freeze({ startSec: 60, endSec: 10 });
@@ -129,6 +142,9 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   if (options.random !== undefined && typeof options.random !== 'function') {
     throw new TypeError('sockauth client: "random" must be a function');
   }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('sockauth client: "now" must be a function');
+  }
   const w = options.refreshWindow ?? {};
   assertPlainObject('createAuthClient options.refreshWindow', w as unknown);
   assertKnownKeys('createAuthClient options.refreshWindow', w, REFRESH_WINDOW_OPTION_KEYS);
@@ -149,5 +165,7 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     autoConnect: options.autoConnect ?? true,
     autoRefresh: options.autoRefresh ?? true,
     random: options.random ?? Math.random,
+    // Read at each call, so fake timers installed after the client was created still apply.
+    now: options.now ?? (() => Date.now()),
   };
 }

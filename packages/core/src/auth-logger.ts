@@ -39,7 +39,9 @@ export interface AuthLogRecord {
     | 'retention-too-short'
     | 'internals-unsupported'
     | 'room-left'
-    | 'reevaluated';
+    | 'reevaluated'
+    /** An application handler a transport runs for a message (ws's `on(type, handler)`) threw: not acked. */
+    | 'handler-error';
   readonly socketId: string;
   readonly namespace: string;
   /** Where a refusal happened. */

@@ -12,7 +12,7 @@ import { EXPIRING_EVENT, type ExpiringPayload } from './protocol.js';
 import { parseRevocationTarget, type RevocationStore, type RevocationTarget } from './revocation.js';
 import { RevocationCuts } from './revocation-cuts.js';
 import { compileRoomPolicies } from './room-policy.js';
-import { safely, validateHooks, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
+import { identityOf, safely, validateHooks, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
 import { SESSION_OPTION_KEYS, type EventGate, type OnContextChange, type SessionOptions } from './session-options.js';
 import { SessionEvents } from './session-events.js';
 import { SessionReauth } from './session-reauth.js';
@@ -91,11 +91,12 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     onReauthenticated: (context, _previous, connection) => this.#contextChanged(connection.tag as H, context),
     onExpired: (error, context, connection) => {
       const handle = connection.tag as H;
-      // Cut first, then report: in an expiry storm every connection is told as early as possible.
+      // Reported, then cut (released, told, closed): the same order as a revocation, so every audit trail reads
+      // "cut", then "released". The hook is one call: the storm's latest cut moves by nothing measurable.
+      const where = this.#reporter.where(handle);
+      safely(() => this.#hooks.onExpire?.({ ...where, ...identityOf(context) }));
       this.#disconnect(handle, error);
-      const { socketId, namespace } = this.#reporter.where(handle);
-      safely(() => this.#hooks.onExpire?.({ socketId, subject: context.subject }));
-      this.#reporter.log('info', { sockauth: 'expired', socketId, namespace, subject: context.subject }, 'sockauth: token expired, connection closed');
+      this.#reporter.log('info', { sockauth: 'expired', ...where, subject: context.subject }, 'sockauth: token expired, connection closed');
     },
   };
 
@@ -278,7 +279,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     const context = state.auth.context!;
     state.live = true;
     const where = this.#reporter.where(handle);
-    safely(() => this.#hooks.onAuthenticated?.({ ...where, subject: context.subject, stage: state.stage }));
+    safely(() => this.#hooks.onAuthenticated?.({ ...where, ...identityOf(context), expiresAt: context.expiresAt, stage: state.stage }));
     this.#reporter.log('debug', { sockauth: 'authenticated', ...where, stage: state.stage, subject: context.subject }, 'sockauth: connection authenticated');
     state.auth.start();
   }
@@ -292,7 +293,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     if (state.live) {
       state.live = false;
       const where = this.#reporter.where(handle);
-      safely(() => this.#hooks.onRelease?.({ ...where, subject: last?.subject ?? '', reason }));
+      safely(() => this.#hooks.onRelease?.({ ...where, ...(last === undefined ? { subject: '' } : identityOf(last)), reason }));
     }
     const kept = auth.state === 'revoked' ? undefined : auth.context;
     auth.close();
@@ -336,7 +337,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
   join(handle: H, room: unknown): Promise<void> {
     if (this.#rooms === undefined) {
       const error = new AuthForbiddenError('no room policy is configured (option "rooms")', { cause: { name: 'RoomNotListed' } });
-      this.#reporter.failure(error, 'join', handle, typeof room === 'string' ? room : undefined);
+      this.#reporter.failure(error, 'join', handle, undefined, typeof room === 'string' ? room : undefined);
       return Promise.reject(error);
     }
     return this.#rooms.join(handle, room);

@@ -90,3 +90,8 @@ export interface ConnectErrorData {
   readonly code: AuthErrorPayload['code'];
   readonly action: AuthErrorPayload['action'];
 }
+
+// Plain WebSockets: the close codes and the message envelope (public modules as a whole), browser-safe like the rest
+// of this module.
+export * from './ws-close-codes.js';
+export * from './ws-envelope.js';

@@ -1,7 +1,7 @@
 import type { ConnectionRegistry } from './connection-registry.js';
 import { AuthRevokedError, type AuthError } from './errors.js';
 import { parseRevocationTarget, revokeTarget, type RevocationRecord, type RevocationStore, type RevocationTarget } from './revocation.js';
-import { safely, type SessionHooks } from './session-hooks.js';
+import { identityOf, safely, type SessionHooks } from './session-hooks.js';
 import type { SessionReporter } from './session-reporter.js';
 import type { SessionStates } from './session-state.js';
 import type { SessionTransport } from './session-transport.js';
@@ -73,10 +73,11 @@ export class RevocationCuts<H extends object> {
     for (const handle of handles) {
       const state = states.get(handle);
       if (state === undefined || !state.auth.revoke()) continue;
-      const subject = registry.get(handle)?.subject ?? '';
+      const context = registry.get(handle);
+      const subject = context?.subject ?? '';
       const where = reporter.where(handle);
       cut++;
-      safely(() => hooks.onRevoke?.({ socketId: where.socketId, subject, kind: record.kind, revokedAt }));
+      safely(() => hooks.onRevoke?.({ ...where, ...(context === undefined ? { subject } : identityOf(context)), kind: record.kind, revokedAt }));
       reporter.log('info', { sockauth: 'revoked', ...where, subject, revocation: record.kind }, 'sockauth: connection revoked');
       // Not connected yet (handshake accepted, connection pending): the session cuts it once started.
       if (transport.isOpen(handle)) disconnect(handle, new AuthRevokedError());

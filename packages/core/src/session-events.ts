@@ -7,7 +7,8 @@ import { authorizeAction, compileRequirement, satisfies, type AuthorizeHook, typ
 import { REFRESH_EVENT, deniedAck } from './protocol.js';
 import type { EventGate, EventGateVerdict } from './session-options.js';
 import type { SessionReauth } from './session-reauth.js';
-import { truncate, type SessionReporter } from './session-reporter.js';
+import { redactTokenLike } from './redaction.js';
+import type { SessionReporter } from './session-reporter.js';
 import type { SessionState, SessionStates } from './session-state.js';
 import type { SessionTransport } from './session-transport.js';
 import { mapVerificationError } from './verification-errors.js';
@@ -114,13 +115,13 @@ export class SessionEvents<H extends object, M> {
       // Handlers that check themselves call `authorize` themselves.
       if (this.#transport.checksItself?.(handle, event) === true) return this.#pass(handle, message, event, context, pass);
       if (this.#unlisted === 'deny') {
-        return this.#deny(handle, message, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), event);
+        return this.#deny(handle, message, new AuthForbiddenError(`"${redactTokenLike(event)}" is not allowed`), event);
       }
       // unlistedEvents: 'authenticated' — still subject to the live `authorize` hook, like every event.
       requirement = AUTHENTICATED;
     }
     if (!satisfies(context, requirement)) {
-      return this.#deny(handle, message, new AuthForbiddenError(`"${truncate(event)}" is not allowed`), event);
+      return this.#deny(handle, message, new AuthForbiddenError(`"${redactTokenLike(event)}" is not allowed`), event);
     }
     if (this.#authorize === undefined) {
       // Synchronous path: no allocation beyond the transport's own, order preserved.

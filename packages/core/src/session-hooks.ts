@@ -17,24 +17,45 @@ export interface ConnectionWhere {
   readonly namespace: string;
 }
 
-/** {@link SessionHooks.onAuthFailure}: a handshake, recovery, event, re-auth or join was refused. */
-export interface AuthFailureInfo extends ConnectionWhere {
+/**
+ * Who a connection is, from its verified context: what an incident needs to find the user, the session and the
+ * token (never a token or any other claim).
+ */
+export interface ConnectionIdentity {
+  readonly subject: string;
+  /** The context's `sid`, when it has one. */
+  readonly sessionId?: string;
+  /** The context's `jti`, when it has one. */
+  readonly tokenId?: string;
+}
+
+/**
+ * {@link SessionHooks.onAuthFailure}: a handshake, recovery, event, re-auth or join was refused. `subject`,
+ * `sessionId` and `tokenId` are those of the context in force (events, re-auths, joins), never read from a refused
+ * token: a handshake refusal carries none.
+ */
+export interface AuthFailureInfo extends ConnectionWhere, Partial<ConnectionIdentity> {
   readonly code: AuthErrorCode;
   readonly stage: FailureStage;
-  /** The refused event, for stage `event` (at most 100 characters). */
+  /**
+   * The refused event, for stage `event`: client-chosen, so passed through `redactTokenLike` (a token-shaped or
+   * over-long name is replaced by its fingerprint).
+   */
   readonly event?: string;
+  /** The refused room, for stage `join` (client-chosen: passed through `redactTokenLike` too). */
+  readonly room?: string;
 }
 
 /** {@link SessionHooks.onAuthenticated}: a connection authenticated and is connected: it is now live. */
-export interface AuthenticatedInfo extends ConnectionWhere {
-  readonly subject: string;
+export interface AuthenticatedInfo extends ConnectionWhere, ConnectionIdentity {
+  /** When the context ends (`exp`, ms since the epoch). */
+  readonly expiresAt: number;
   /** `handshake`, or `recovery` for a Socket.IO socket restored by connection state recovery. */
   readonly stage: 'handshake' | 'recovery';
 }
 
 /** {@link SessionHooks.onRelease}: a live connection is no longer authenticated on this node. */
-export interface ReleaseInfo extends ConnectionWhere {
-  readonly subject: string;
+export interface ReleaseInfo extends ConnectionWhere, ConnectionIdentity {
   readonly reason: ReleaseReason;
 }
 
@@ -48,16 +69,15 @@ export interface VerifyInfo {
 }
 
 /** {@link SessionHooks.onReauth}: a re-auth succeeded. */
-export interface ReauthInfo {
-  readonly socketId: string;
-  readonly subject: string;
+export interface ReauthInfo extends ConnectionWhere, ConnectionIdentity {
+  /** The new context's version (1 at the handshake, +1 per re-auth). */
   readonly version: number;
+  /** When the new context ends (ms since the epoch). */
+  readonly expiresAt: number;
 }
 
 /** {@link SessionHooks.onRevoke}: a live connection was cut by a revocation. */
-export interface RevokeInfo {
-  readonly socketId: string;
-  readonly subject: string;
+export interface RevokeInfo extends ConnectionWhere, ConnectionIdentity {
   readonly kind: RevocationKind;
   /**
    * When the revocation was recorded (ms epoch, the store's record time): `Date.now() - revokedAt` is how long the
@@ -67,14 +87,10 @@ export interface RevokeInfo {
 }
 
 /** {@link SessionHooks.onExpire}: a live connection was cut because its token expired. */
-export interface ExpireInfo {
-  readonly socketId: string;
-  readonly subject: string;
-}
+export interface ExpireInfo extends ConnectionWhere, ConnectionIdentity {}
 
 /** {@link SessionHooks.onRoomLeft}: a connection was evicted from a room its current context may not be in. */
-export interface RoomLeftInfo extends ConnectionWhere {
-  readonly subject: string;
+export interface RoomLeftInfo extends ConnectionWhere, ConnectionIdentity {
   readonly room: string;
   readonly code: AuthErrorCode;
 }
@@ -136,6 +152,15 @@ export function validateHooks(hooks: unknown, option = 'sockAuth options.hooks')
     if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`sockauth: hook "${name}" must be a function`);
   }
   return hooks as SessionHooks;
+}
+
+/** The identity fields of a hook payload, from a context (absent members left out, not set to `undefined`). */
+export function identityOf(context: { readonly subject: string; readonly sessionId?: string; readonly tokenId?: string }): ConnectionIdentity {
+  return {
+    subject: context.subject,
+    ...(context.sessionId !== undefined && { sessionId: context.sessionId }),
+    ...(context.tokenId !== undefined && { tokenId: context.tokenId }),
+  };
 }
 
 /** Runs a hook or another user callback: observability and user callbacks must never break authentication. */

@@ -1,7 +1,7 @@
 import type { AuthContext } from './auth-context.js';
 import { REFRESH_EVENT, type RefreshAck } from './protocol.js';
 import type { OnContextChange } from './session-options.js';
-import { safely, type SessionHooks } from './session-hooks.js';
+import { identityOf, safely, type SessionHooks } from './session-hooks.js';
 import type { SessionReporter } from './session-reporter.js';
 import type { SessionRooms } from './session-rooms.js';
 import type { SessionState, SessionStates } from './session-state.js';
@@ -47,7 +47,9 @@ export class SessionReauth<H extends object, M> {
         // re-auth committed (the session's `onReauthenticated`), in the same tick.
         if (deps.states.get(handle) !== state) return;
         if (deps.rooms !== undefined) await deps.rooms.evictLive(handle, current);
-        safely(() => deps.hooks.onReauth?.({ socketId: reporter.where(handle).socketId, subject: current.subject, version: current.version }));
+        safely(() =>
+          deps.hooks.onReauth?.({ ...reporter.where(handle), ...identityOf(current), version: current.version, expiresAt: current.expiresAt }),
+        );
         reporter.log(
           'info',
           { sockauth: 'reauthenticated', ...reporter.where(handle), subject: current.subject, version: current.version },

@@ -1,16 +1,11 @@
 import { causeOf, failureLevel, type AuthLogger, type AuthLogRecord, type LogLevel } from './auth-logger.js';
 import { isAuthError, type AuthError } from './errors.js';
-import { redactUrl } from './redaction.js';
+import { redactTokenLike, redactUrl } from './redaction.js';
 import type { SessionHooks, FailureStage, VerifyStage, ConnectionWhere } from './session-hooks.js';
-import { safely } from './session-hooks.js';
+import { identityOf, safely } from './session-hooks.js';
 import type { SessionStates } from './session-state.js';
 import type { SessionTransport } from './session-transport.js';
 import { mapVerificationError } from './verification-errors.js';
-
-/** An event name fit for a hook or a log record: at most 100 characters. */
-export function truncate(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
-}
 
 /**
  * Tells the observability hooks and the logger what authentication decided: refusals (`onAuthFailure` and a
@@ -43,16 +38,29 @@ export class SessionReporter<H extends object> {
     safely(() => logger[level](record, message));
   }
 
-  /** Reports a refusal to `onAuthFailure` and the logger. */
-  failure(error: AuthError, stage: FailureStage, handle: H, event?: string): void {
+  /**
+   * Reports a refusal to `onAuthFailure` and the logger. `event` (stage `event`) and `room` (stage `join`) are
+   * client-chosen: a token-shaped or over-long name is replaced by its fingerprint (`redactTokenLike`).
+   */
+  failure(error: AuthError, stage: FailureStage, handle: H, event?: string, room?: string): void {
     const where = this.where(handle);
+    const handshake = stage === 'handshake' || stage === 'recovery';
+    // The identity of the context in force (event, re-auth, join), never anything read from a presented token.
+    const context = handshake ? undefined : this.#states.get(handle)?.auth.context;
+    const eventName = event === undefined ? undefined : redactTokenLike(event);
+    const roomName = room === undefined ? undefined : redactTokenLike(room);
     safely(() =>
-      this.#hooks.onAuthFailure?.({ code: error.code, stage, ...where, ...(event !== undefined && { event: truncate(event) }) }),
+      this.#hooks.onAuthFailure?.({
+        code: error.code,
+        stage,
+        ...where,
+        ...(context !== undefined && identityOf(context)),
+        ...(eventName !== undefined && { event: eventName }),
+        ...(roomName !== undefined && { room: roomName }),
+      }),
     );
     if (this.#logger === undefined) return;
-    const handshake = stage === 'handshake' || stage === 'recovery';
-    // The subject of the context in force (event, re-auth, join), never anything read from a presented token.
-    const subject = handshake ? undefined : this.#states.get(handle)?.auth.context?.subject;
+    const subject = context?.subject;
     const cause = causeOf(error);
     const url = handshake ? this.#loggedUrl(handle) : undefined;
     this.log(
@@ -64,7 +72,8 @@ export class SessionReporter<H extends object> {
         code: error.code,
         action: error.action,
         ...(subject !== undefined && { subject }),
-        ...(event !== undefined && { event: truncate(event) }),
+        ...(eventName !== undefined && { event: eventName }),
+        ...(roomName !== undefined && { room: roomName }),
         ...(url !== undefined && { url }),
         ...(cause !== undefined && { cause }),
       },

@@ -3,7 +3,7 @@ import { AuthForbiddenError, AuthMissingError, type AuthError } from './errors.j
 import type { AuthorizeHook } from './permissions.js';
 import { ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
 import type { RoomPolicy } from './room-policy.js';
-import { safely, type SessionHooks } from './session-hooks.js';
+import { identityOf, safely, type SessionHooks } from './session-hooks.js';
 import type { SessionReporter } from './session-reporter.js';
 import type { SessionStates } from './session-state.js';
 import type { SessionTransport } from './session-transport.js';
@@ -58,7 +58,7 @@ export class SessionRooms<H extends object> {
       transport.join!(handle, room as string);
     } catch (error) {
       const authError = error as AuthError;
-      reporter.failure(authError, 'join', handle, typeof room === 'string' ? room : undefined);
+      reporter.failure(authError, 'join', handle, undefined, typeof room === 'string' ? room : undefined);
       throw authError;
     }
   }
@@ -96,7 +96,7 @@ export class SessionRooms<H extends object> {
     safely(() => transport.leave!(handle, room));
     if (transport.isOpen(handle)) safely(() => transport.send(handle, ROOM_LEFT_EVENT, roomLeftPayload(room, error)));
     const where = reporter.where(handle);
-    safely(() => hooks.onRoomLeft?.({ ...where, subject: context.subject, room, code: error.code }));
+    safely(() => hooks.onRoomLeft?.({ ...where, ...identityOf(context), room, code: error.code }));
     reporter.log('info', { sockauth: 'room-left', ...where, subject: context.subject, room, code: error.code }, 'sockauth: room left after a context change');
   }
 }

@@ -8,20 +8,20 @@ import { MemoryMeter } from './memory-meter.js';
 /** Drives every hook once, the way SockAuth would for a small session. */
 function drive(hooks: SockAuthHooks): void {
   hooks.onVerify?.({ stage: 'handshake', durationMs: 0.8, outcome: 'accepted' });
-  hooks.onAuthenticated?.({ socketId: 's1', namespace: '/', subject: 'alice', stage: 'handshake' });
+  hooks.onAuthenticated?.({ socketId: 's1', namespace: '/', subject: 'alice', stage: 'handshake', expiresAt: 0 });
   hooks.onVerify?.({ stage: 'handshake', durationMs: 0.3, outcome: 'refused', code: 'AUTH_INVALID' });
   hooks.onAuthFailure?.({ code: 'AUTH_INVALID', stage: 'handshake', socketId: 's2', namespace: '/' });
   hooks.onAuthFailure?.({ code: 'AUTH_REVOKED', stage: 'recovery', socketId: 's3', namespace: '/' });
   hooks.onAuthFailure?.({ code: 'AUTH_FORBIDDEN', stage: 'event', socketId: 's1', namespace: '/', event: 'x' });
   hooks.onAuthFailure?.({ code: 'AUTH_STALE', stage: 'reauth', socketId: 's1', namespace: '/', event: 'auth:refresh' });
   hooks.onVerify?.({ stage: 'reauth', durationMs: 2, outcome: 'accepted' });
-  hooks.onReauth?.({ socketId: 's1', subject: 'alice', version: 2 });
-  hooks.onAuthenticated?.({ socketId: 's4', namespace: '/admin', subject: 'bob', stage: 'recovery' });
-  hooks.onRevoke?.({ socketId: 's4', subject: 'bob', kind: 'subject', revokedAt: 0 });
+  hooks.onReauth?.({ socketId: 's1', namespace: '/', subject: 'alice', version: 2, expiresAt: 0 });
+  hooks.onAuthenticated?.({ socketId: 's4', namespace: '/admin', subject: 'bob', stage: 'recovery', expiresAt: 0 });
+  hooks.onRevoke?.({ socketId: 's4', namespace: '/', subject: 'bob', kind: 'subject', revokedAt: 0 });
   hooks.onRelease?.({ socketId: 's4', namespace: '/admin', subject: 'bob', reason: 'revoked' });
-  hooks.onExpire?.({ socketId: 's1', subject: 'alice' });
+  hooks.onExpire?.({ socketId: 's1', namespace: '/', subject: 'alice' });
   hooks.onRelease?.({ socketId: 's1', namespace: '/', subject: 'alice', reason: 'expired' });
-  hooks.onAuthenticated?.({ socketId: 's5', namespace: '/', subject: 'carol', stage: 'handshake' });
+  hooks.onAuthenticated?.({ socketId: 's5', namespace: '/', subject: 'carol', stage: 'handshake', expiresAt: 0 });
 }
 
 describe('combineHooks', () => {
@@ -40,7 +40,7 @@ describe('combineHooks', () => {
       { onRevoke: () => { throw new Error('broken'); } },
       owner,
     );
-    combined.onRevoke!({ socketId: 's', subject: 'a', kind: 'token', revokedAt: 0 });
+    combined.onRevoke!({ socketId: 's', namespace: '/', subject: 'a', kind: 'token', revokedAt: 0 });
     expect(calls).toEqual(['first', 'owner:owner']);
   });
 
@@ -54,7 +54,7 @@ describe('combineHooks', () => {
   test('a single hook is used as is', () => {
     const onExpire = jest.fn();
     expect(combineHooks({ onExpire }).onExpire).not.toBe(onExpire); // bound
-    combineHooks({ onExpire }).onExpire!({ socketId: 's', subject: 'a' });
+    combineHooks({ onExpire }).onExpire!({ socketId: 's', namespace: '/', subject: 'a' });
     expect(onExpire).toHaveBeenCalledTimes(1);
   });
 
@@ -104,7 +104,7 @@ describe('prometheusHooks', () => {
   });
 
   test('defaults to prom-client’s global registry', async () => {
-    prometheusHooks({ client, prefix: 'sockauth_global_test_' }).onExpire!({ socketId: 's', subject: 'a' });
+    prometheusHooks({ client, prefix: 'sockauth_global_test_' }).onExpire!({ socketId: 's', namespace: '/', subject: 'a' });
     expect(await client.register.getSingleMetricAsString('sockauth_global_test_expiries_total')).toContain(' 1');
     client.register.removeSingleMetric('sockauth_global_test_expiries_total');
   });

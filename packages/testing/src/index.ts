@@ -19,3 +19,30 @@ export type {
   TestingModuleMetadata,
   UnstartedSockAuthTestingApp,
 } from './nest-testing-app.js';
+export { conformanceFlows, defineConformanceSuite } from './conformance/suite.js';
+export type { ConformanceFlow, ConformanceRunner, ConformanceSuite } from './conformance/suite.js';
+export { socketIoDriver } from './conformance/socket-io-driver.js';
+export type { SocketIoDriverOptions } from './conformance/socket-io-driver.js';
+export type {
+  ConformanceClientOptions,
+  ConformanceConnection,
+  ConformanceDriver,
+  ConformanceRequest,
+  ConnectionEnd,
+  EarlyMessageOutcome,
+} from './conformance/driver.js';
+export { ConformanceFailure } from './conformance/failure.js';
+export type { ConformanceFailureCode } from './conformance/failure.js';
+export type { FlowId } from './conformance/flow-ids.js';
+export type {
+  ConformanceClaims,
+  ConformanceOptions,
+  ConformanceRevocation,
+  ConformanceServer,
+  ConformanceSkip,
+  ConformanceStartContext,
+  ConformanceTimings,
+  ObservedEffects,
+  PrivilegedEvent,
+  RoomRules,
+} from './conformance/options.js';
