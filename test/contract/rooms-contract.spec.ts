@@ -168,6 +168,8 @@ describe.each(contractServers)('$name: rooms follow current authorization', (ser
       const ack = await reauth;
       expect(ack).toMatchObject({ ok: true });
       await broadcast(witness, room, 'marker');
+      // A round trip on the socket's own connection: a copy of the marker, had it been sent, would come first.
+      await ask(socket, 'whoami');
       // What the socket got is a prefix of the room's stream: it stopped once and never resumed.
       const stream = seenByWitness.map((m) => m.text);
       const texts = got.map((m) => m.text);
@@ -195,7 +197,10 @@ describe.each(contractServers)('$name: rooms follow current authorization', (ser
       await broadcast(witness, room, 'not rejoined');
       expect(got).toEqual([]);
       expect(await ask(socket, 'chat:join', { room })).toEqual({ ok: true });
+      // Its own copy: anything sent to the room earlier would have reached it first.
+      const rejoined = nextEvent(socket, 'chat:message');
       await broadcast(witness, room, 'rejoined');
+      await rejoined;
       expect(got.map((m) => m.text)).toEqual(['rejoined']);
     });
   });
@@ -233,7 +238,10 @@ describe.each(contractServers)('$name: rooms follow current authorization', (ser
       expect(answer).toMatchObject({ status: 200, body: { affected: 2 } });
       expect(leftOne).toEqual([{ room: staff, code: 'AUTH_FORBIDDEN', action: 'none' }]);
       await broadcast(other.socket, staff, 'after restriction');
+      // One's own copy of a later message: the staff one would have reached it first.
+      const generalCopy = nextEvent(one.socket, 'chat:message');
       await broadcast(two.socket, general, 'general stays');
+      await generalCopy;
       expect(gotOne.map((m) => m.text)).toEqual(['general stays']);
       expect(leftTwo).toEqual([]);
       expect(leftOther).toEqual([]);
