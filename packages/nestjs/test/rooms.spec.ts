@@ -7,7 +7,7 @@
 import { Body, Controller, Inject, Post } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { defaultMapClaims, type JWTPayload } from '@sockauth/core';
-import { SockAuthService } from '@sockauth/nestjs';
+import { JoinRoom, SockAuthService } from '@sockauth/nestjs';
 import { connectAs, createSockAuthTestingApp } from '@sockauth/testing';
 import type { Server, Socket } from 'socket.io';
 import { nextEvent } from '../../../test/support/clients';
@@ -23,6 +23,18 @@ class RoomsGateway {
   @SubscribeMessage('join')
   async join(@ConnectedSocket() socket: Socket, @MessageBody() body: { room: string }) {
     await this.sockAuth.join(socket, body.room);
+    return { ok: true };
+  }
+
+  @SubscribeMessage('enter')
+  @JoinRoom()
+  enter(@MessageBody() body: { room: string }) {
+    return { ok: true, entered: body.room };
+  }
+
+  @SubscribeMessage('enter-channel')
+  @JoinRoom((body) => (body as { channel?: unknown }).channel)
+  enterChannel() {
     return { ok: true };
   }
 
@@ -91,4 +103,26 @@ test('SockAuthService.reevaluate after a policy change: auth:room-left, and noth
   await witness.emitWithAck('say', { room: 'general', text: 'public' });
   await marker;
   expect(got).toEqual(['public']);
+});
+
+test('@JoinRoom(): joined through the policy before the handler runs; refused, the handler does not run', async () => {
+  const { url, issuer } = await start();
+  const reader = await connectAs(url, { sub: 'reader-2', scope: 'chat:read' }, { issuer });
+  const staff = await connectAs(url, { sub: 'staff-2', scope: 'chat:read chat:admin' }, { issuer });
+  await expect(reader.emitWithAck('enter', { room: 'staff-ops' })).toBeForbidden({ action: 'none' });
+  await expect(reader.emitWithAck('enter-channel', { channel: 'staff-ops' })).toBeForbidden({ action: 'none' });
+  await expect(reader.emitWithAck('enter', { room: 'general' })).resolves.toEqual({ ok: true, entered: 'general' });
+  await expect(staff.emitWithAck('enter-channel', { channel: 'staff-ops' })).resolves.toEqual({ ok: true });
+  // The reader is in general only: it gets what is said there, not in staff-ops.
+  const got: string[] = [];
+  reader.on('said', (text: string) => got.push(text));
+  await staff.emitWithAck('say', { room: 'staff-ops', text: 'staff only' });
+  const marker = nextEvent(reader, 'said');
+  await staff.emitWithAck('say', { room: 'general', text: 'public' });
+  await marker;
+  expect(got).toEqual(['public']);
+});
+
+test('@JoinRoom() refuses a selector that is not a function', () => {
+  expect(() => JoinRoom('room' as never)).toThrow(TypeError);
 });
