@@ -36,9 +36,14 @@ async function bundle(stdin: string, label: string): Promise<Size> {
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KiB`;
 
 const client = await bundle(`export * from './src/index.ts';`, 'client');
+// What an app that uses one flavour ships (tree-shaken: the other flavour's transport is left out).
+const socketIoOnly = await bundle(`export { createAuthClient, isAuthError } from './src/index.ts';`, 'client-socket-io');
+const webSocketOnly = await bundle(`export { createWebSocketAuthClient, isAuthError } from './src/index.ts';`, 'client-websocket');
 const decodeJwt = await bundle(`export { decodeJwt } from 'jose';`, 'jose-decode-jwt');
 console.log('\n## @sockauth/client browser bundle (esbuild, minified ESM, socket.io-client external)\n');
 console.log('| bundle | raw | gzip |');
 console.log('| --- | --- | --- |');
 console.log(`| \`@sockauth/client\` (everything its index exports) | ${kib(client.raw)} | ${kib(client.gzip)} |`);
+console.log(`| Socket.IO flavour only (\`createAuthClient\`) | ${kib(socketIoOnly.raw)} | ${kib(socketIoOnly.gzip)} |`);
+console.log(`| plain-WebSocket flavour only (\`createWebSocketAuthClient\`, no socket.io-client at all) | ${kib(webSocketOnly.raw)} | ${kib(webSocketOnly.gzip)} |`);
 console.log(`| \`jose\`'s \`decodeJwt\` alone | ${kib(decodeJwt.raw)} | ${kib(decodeJwt.gzip)} |`);

@@ -107,6 +107,11 @@ export function mint(claims: JWTPayload, options: MintOptions = {}): Promise<str
   });
 }
 
+/** `POST /auth/revoke` with `body`, and `token` as the bearer when given. */
+export function postRevoke(url: string, body: unknown, token?: string): Promise<Answer> {
+  return post(url, '/auth/revoke', body, token === undefined ? {} : { authorization: `Bearer ${token}` });
+}
+
 /** A `chat:admin` token for `POST /auth/revoke` and `admin:announce`. */
 export function adminToken(subject = uniqueUser('root')): Promise<string> {
   return mint({ sub: subject, scope: 'chat:admin' });

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { captureOutput } from '../support/child-processes';
 
 /**
- * The servers the demo contract suite drives (shared DEMO-CONTRACT.md). Each one is started exactly like a user
- * would start it, as a child process, and driven black-box over HTTP and Socket.IO. Add the NestJS example here
- * and the whole suite runs against it too.
+ * The servers the demo contract suites drive (shared DEMO-CONTRACT.md). Each one is started exactly like a user
+ * would start it, as a child process, and driven black-box over HTTP and its WebSocket transport: Socket.IO
+ * ({@link contractServers}) or plain WebSockets ({@link wsContractServers}).
  */
 
 /** The HS256 secret the suite gives servers by default, so it can mint admin tokens itself. */
@@ -135,6 +135,38 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
   });
 }
 
+/** Starts every server of a describe in parallel; stops the ones that started if any fails. */
+async function startAll<T extends readonly (() => Promise<RunningServer>)[]>(
+  starts: readonly [...T],
+): Promise<{ -readonly [K in keyof T]: RunningServer }> {
+  const results = await Promise.allSettled(starts.map((start) => start()));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(results.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return results.map((result) => (result as PromiseFulfilledResult<RunningServer>).value) as {
+    -readonly [K in keyof T]: RunningServer;
+  };
+}
+
+/**
+ * The three processes each contract suite drives a demo with: `main` (short expiry timings: WARN_BEFORE_SEC=3,
+ * CLOCK_TOLERANCE_SEC=0), `queryToken` (ALLOW_QUERY_TOKEN=1, other timings at their defaults) and `noSecret` (no
+ * JWT_SECRET: a random one per process), started in parallel.
+ */
+export async function startContractServers(
+  server: ContractServer,
+): Promise<{ main: RunningServer; queryToken: RunningServer; noSecret: RunningServer }> {
+  const [main, queryToken, noSecret] = await startAll([
+    () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
+    () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
+    () => server.start({ JWT_SECRET: '' }),
+  ]);
+  return { main, queryToken, noSecret };
+}
+
+/** The demos on Socket.IO: demo-contract.spec.ts drives them over socket.io-client. */
 export const contractServers: readonly ContractServer[] = [
   {
     name: 'examples/socketio-chat',
@@ -150,5 +182,13 @@ export const contractServers: readonly ContractServer[] = [
         ['--conditions=@sockauth/source', '--tsconfig', 'examples/nestjs-chat/tsconfig.json', 'examples/nestjs-chat/src/main.ts'],
         env,
       ),
+  },
+];
+
+/** The demo on plain WebSockets (`npm run demo:ws`): ws-contract.spec.ts drives it over `ws` at `/ws`. */
+export const wsContractServers: readonly ContractServer[] = [
+  {
+    name: 'examples/ws-chat',
+    start: (env) => spawnServer(TSX, ['--conditions=@sockauth/source', 'examples/ws-chat/src/main.ts'], env),
   },
 ];

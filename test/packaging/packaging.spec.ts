@@ -56,7 +56,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
     './option-keys': ['assertKnownKeys', 'assertPlainObject'],
   },
   '@sockauth/testing': {
-    '.': ['createTestIssuer', 'connectAs', 'sockauthMatchers', 'installMatchers', 'waitForExpiry', 'waitForCut', 'createSockAuthTestingApp'],
+    '.': ['createTestIssuer', 'connectAs', 'WsClientSocket', 'sockauthMatchers', 'installMatchers', 'waitForExpiry', 'waitForCut', 'createSockAuthTestingApp'],
   },
   '@sockauth/socket.io': {
     '.': ['sockAuth', 'createSockAuth', 'SockAuth', 'REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
@@ -72,6 +72,9 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
     '.': [
       'createAuthClient',
       'AuthClient',
+      'createWebSocketAuthClient',
+      'WebSocketAuthClient',
+      'AuthClientBase',
       'EmitError',
       'idempotencyKey',
       'REFRESH_EVENT',

@@ -2,13 +2,13 @@ import { Inject, Module, type DynamicModule, type OnModuleDestroy } from '@nestj
 import { APP_FILTER } from '@nestjs/core';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
 import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
+import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import type { ChatConfig } from '@sockauth/example-chat-common/config';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-chat-common/revocation';
+import { demoMemoryStore } from '@sockauth/example-chat-common/revocation';
 import type { RevocationStore } from '@sockauth/core';
-import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
-import { MemoryRestrictions, restrictedMapClaims, type RestrictionRegistry } from '@sockauth/example-chat-common/restrictions';
+import { MemoryRestrictions, type RestrictionRegistry } from '@sockauth/example-chat-common/restrictions';
 import { combineHooks, prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
 import client from 'prom-client';
@@ -44,20 +44,7 @@ export class AppModule implements OnModuleDestroy {
       module: AppModule,
       imports: [
         SockAuthModule.forRoot({
-          verifier: {
-            algorithms: ['HS256'],
-            secret: config.secret,
-            issuer: config.issuer,
-            audience: config.audience,
-            clockToleranceSec: config.clockToleranceSec,
-          },
-          warnBeforeSec: config.warnBeforeSec,
-          allowQueryToken: config.allowQueryToken,
-          revocationStore: shared?.revocationStore ?? demoMemoryStore(config),
-          mapClaims: restrictedMapClaims(restrictions),
-          // The same rooms as the Socket.IO example (DEMO-CONTRACT "Rooms follow current authorization").
-          rooms: CHAT_ROOMS,
-          issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
+          ...demoAuthOptions(config, shared?.revocationStore ?? demoMemoryStore(config), restrictions),
           // As in the Socket.IO example, an event no handler serves is acked with AUTH_FORBIDDEN.
           unlistedEvents: 'deny',
           // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr (the chat-common trail).

@@ -5,15 +5,15 @@ import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
 import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
-import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
 import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
+import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
-import { createHttpHandler } from './http-routes.js';
+import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { MemoryRestrictions, restrictedMapClaims } from '@sockauth/example-chat-common/restrictions';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
+import { MemoryRestrictions } from '@sockauth/example-chat-common/restrictions';
+import { demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -25,7 +25,6 @@ export interface ChatServer {
   /** Disconnects every socket and stops listening. Idempotent. */
   close(): Promise<void>;
 }
-
 
 /**
  * Starts the demo chat server: HTTP routes, Socket.IO with sockauth on every namespace, the chat gateway and the
@@ -51,22 +50,10 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
   // handshake, re-auth and re-evaluation.
   const restrictions = redis?.restrictions ?? new MemoryRestrictions();
   const auth = createSockAuth({
+    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config), restrictions),
     // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
     hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
-    verifier: {
-      algorithms: ['HS256'],
-      secret: config.secret,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockToleranceSec: config.clockToleranceSec,
-    },
     events: CHAT_EVENTS,
-    rooms: CHAT_ROOMS,
-    warnBeforeSec: config.warnBeforeSec,
-    allowQueryToken: config.allowQueryToken,
-    revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
-    mapClaims: restrictedMapClaims(restrictions),
-    issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
   });
   const idp = new DemoIdentityProvider({
     secret: config.secret,
@@ -79,7 +66,6 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
       idp,
       auth,
       restrictions,
-      reevaluate: (target) => auth.reevaluate(target),
       indexHtml: page.html,
       pageScript: page.script,
       metrics,

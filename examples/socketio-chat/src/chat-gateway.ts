@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { deniedAck, isAuthError } from '@sockauth/core';
-import type { EventPermissions, SockAuth } from '@sockauth/socket.io';
+import type { SockAuth } from '@sockauth/socket.io';
 import { BadRequest, MAX_MESSAGE_ID_LENGTH, MAX_TEXT_LENGTH, object, room, text } from '@sockauth/example-chat-common/chat-payloads';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
 import type { Server, Socket } from 'socket.io';
 
-/**
- * What each client → server event needs. sockauth checks this before any handler below runs, acks refusals
- * with `AUTH_FORBIDDEN`, refuses every unlisted event, and handles `auth:refresh` itself.
- */
-export const CHAT_EVENTS: EventPermissions = Object.freeze({
-  whoami: null,
-  'chat:join': 'chat:read',
-  'chat:send': 'chat:write',
-  'admin:announce': 'chat:admin',
-});
+// What each event needs: shared by every demo (chat-common), re-exported under its old name.
+export { CHAT_EVENTS } from '@sockauth/example-chat-common/chat-events';
 
 type Ack = (response: unknown) => void;
 

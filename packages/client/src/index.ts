@@ -1,4 +1,7 @@
 export { AuthClient, createAuthClient } from './auth-client.js';
+export { AuthClientBase } from './auth-client-base.js';
+export { WebSocketAuthClient, createWebSocketAuthClient, type WebSocketAuthClientOptions } from './websocket-auth-client.js';
+export type { WebSocketConstructor, WebSocketCredentials, WebSocketLike } from './websocket-transport.js';
 export type { AuthClientState, AuthClientStatus } from './client-state.js';
 export type { AckEmitter, AckResponse, AuthClientEvents, DefaultEventsMap, EmitArgs, EventsMap } from './typed-events.js';
 export { EmitError, type EmitFailure } from './emit-error.js';
@@ -7,6 +10,7 @@ export {
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_BACKOFF,
   DEFAULT_REFRESH_WINDOW,
+  type AuthClientBaseOptions,
   type AuthClientOptions,
   type BackoffOptions,
   type RefreshWindowOptions,

@@ -64,11 +64,7 @@ export class Lifecycle {
       cut: (payload) => this.#onCut(payload),
       disconnected: (reason, deliberate) => this.#onDisconnect(reason, deliberate),
       expiring: (payload) => this.#inBand.expiring(payload),
-      roomLeft: (payload) => {
-        // A malformed payload is ignored (a misbehaving server is not trusted), as for auth:expiring.
-        const info = parseRoomLeft(payload);
-        if (info !== undefined) this.#events.emit('roomLeft', info);
-      },
+      roomLeft: (payload) => this.#onRoomLeft(payload),
     });
   }
 
@@ -212,6 +208,12 @@ export class Lifecycle {
     this.#cutError = error;
     this.#status.update({ error });
     this.#events.emit('error', error);
+  }
+
+  /** `auth:room-left`: only the app cares (the connection and its token are fine); a malformed one is ignored. */
+  #onRoomLeft(payload: unknown): void {
+    const info = parseRoomLeft(payload);
+    if (info !== undefined && !RESTING.has(this.#status.state)) this.#events.emit('roomLeft', info);
   }
 
   #onDisconnect(reason: string, deliberate: boolean): void {

@@ -27,23 +27,18 @@ export interface BackoffOptions {
   readonly maxAttempts?: number;
 }
 
-/** Options of {@link createAuthClient}. */
-export interface AuthClientOptions {
-  /** Server URL, e.g. `https://chat.example.com` or `https://chat.example.com/admin` (namespace). Default in
-   * browsers: the page's origin. Ignored when `socket` is given. */
-  readonly url?: string;
-  /**
-   * socket.io-client options. The client owns `auth` (the token), `autoConnect` and reconnection (its own
-   * backoff), so those three are overridden; `forceNew` defaults to `true` (the client sets its Manager's
-   * reconnection off).
-   */
-  readonly io?: Partial<ManagerOptions & SocketOptions>;
-  /**
-   * Bring your own socket (e.g. `manager.socket('/admin')` to multiplex namespaces), created with
-   * `autoConnect: false`. The client takes over its `auth`, turns its Manager's reconnection off and closes it in
-   * {@link AuthClient.close}.
-   */
-  readonly socket?: Socket;
+/**
+ * What every flavour of the client takes (Socket.IO: {@link AuthClientOptions}; plain WebSocket:
+ * `WebSocketAuthClientOptions`): the token supply, the refresh window, the retry policy and the ack timeout.
+ *
+ * @example
+ * ```ts
+ * const common: AuthClientBaseOptions = { getToken: () => tokens.access, refresh: () => api.refresh() };
+ * createAuthClient({ url: 'https://chat.example.com', ...common });
+ * createWebSocketAuthClient({ url: 'wss://chat.example.com/ws', ...common });
+ * ```
+ */
+export interface AuthClientBaseOptions {
   /**
    * The app's current access token, read at every handshake (so every reconnect presents the newest token).
    * Return `undefined` when there is none (the server then refuses with `AUTH_MISSING`). Optional: without it,
@@ -88,11 +83,27 @@ export interface AuthClientOptions {
   readonly now?: () => number;
 }
 
-/** Every option of {@link AuthClientOptions}: the typecheck fails if the two drift apart. */
-const AUTH_CLIENT_OPTION_KEYS = {
-  url: true,
-  io: true,
-  socket: true,
+/** Options of {@link createAuthClient}. */
+export interface AuthClientOptions extends AuthClientBaseOptions {
+  /** Server URL, e.g. `https://chat.example.com` or `https://chat.example.com/admin` (namespace). Default in
+   * browsers: the page's origin. Ignored when `socket` is given. */
+  readonly url?: string;
+  /**
+   * socket.io-client options. The client owns `auth` (the token), `autoConnect` and reconnection (its own
+   * backoff), so those three are overridden; `forceNew` defaults to `true` (the client sets its Manager's
+   * reconnection off).
+   */
+  readonly io?: Partial<ManagerOptions & SocketOptions>;
+  /**
+   * Bring your own socket (e.g. `manager.socket('/admin')` to multiplex namespaces), created with
+   * `autoConnect: false`. The client takes over its `auth`, turns its Manager's reconnection off and closes it in
+   * {@link AuthClient.close}.
+   */
+  readonly socket?: Socket;
+}
+
+/** Every option of {@link AuthClientBaseOptions}: the typecheck fails if the two drift apart. */
+export const BASE_OPTION_KEYS = {
   getToken: true,
   refresh: true,
   refreshWindow: true,
@@ -102,13 +113,15 @@ const AUTH_CLIENT_OPTION_KEYS = {
   autoRefresh: true,
   random: true,
   now: true,
-} as const satisfies KnownKeys<AuthClientOptions>;
+} as const satisfies KnownKeys<AuthClientBaseOptions>;
+/** Every option of {@link AuthClientOptions} (the Socket.IO flavour). */
+const AUTH_CLIENT_OPTION_KEYS = { ...BASE_OPTION_KEYS, url: true, io: true, socket: true } as const satisfies KnownKeys<AuthClientOptions>;
 const REFRESH_WINDOW_OPTION_KEYS = { startSec: true, endSec: true } as const satisfies KnownKeys<RefreshWindowOptions>;
 const BACKOFF_OPTION_KEYS = { baseMs: true, capMs: true, maxAttempts: true } as const satisfies KnownKeys<BackoffOptions>;
 
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
-  readonly getToken: AuthClientOptions['getToken'];
+  readonly getToken: AuthClientBaseOptions['getToken'];
   readonly refresh: () => Promise<TokenResult>;
   readonly window: RefreshWindow;
   readonly backoff: BackoffPolicy;
@@ -131,10 +144,17 @@ function number(value: unknown, name: string, fallback: number, check: (n: numbe
   return value;
 }
 
-/** Validates `options` and applies the defaults. Throws a TypeError naming the offending option. */
-export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
+/**
+ * Validates `options` and applies the defaults. Throws a TypeError naming the offending option. `keys` are the
+ * options the flavour accepts (`where` names it in the error), so an unknown key is refused whatever the flavour.
+ */
+export function resolveOptions(
+  options: AuthClientBaseOptions,
+  keys: Readonly<Record<string, true>> = AUTH_CLIENT_OPTION_KEYS,
+  where = 'createAuthClient options',
+): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('sockauth client: options are required');
-  assertKnownKeys('createAuthClient options', options, AUTH_CLIENT_OPTION_KEYS);
+  assertKnownKeys(where, options, keys);
   if (typeof options.refresh !== 'function') throw new TypeError('sockauth client: "refresh" must be a function');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') {
     throw new TypeError('sockauth client: "getToken" must be a function');
@@ -146,13 +166,13 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     throw new TypeError('sockauth client: "now" must be a function');
   }
   const w = options.refreshWindow ?? {};
-  assertPlainObject('createAuthClient options.refreshWindow', w as unknown);
-  assertKnownKeys('createAuthClient options.refreshWindow', w, REFRESH_WINDOW_OPTION_KEYS);
+  assertPlainObject(`${where}.refreshWindow`, w as unknown);
+  assertKnownKeys(`${where}.refreshWindow`, w, REFRESH_WINDOW_OPTION_KEYS);
   const startSec = number(w.startSec, 'refreshWindow.startSec', DEFAULT_REFRESH_WINDOW.startSec, (n) => n > 0, 'a positive number');
   const endSec = number(w.endSec, 'refreshWindow.endSec', Math.min(DEFAULT_REFRESH_WINDOW.endSec, startSec / 2), (n) => n >= 0 && n < startSec, 'a number from 0 to less than startSec');
   const b = options.backoff ?? {};
-  assertPlainObject('createAuthClient options.backoff', b as unknown);
-  assertKnownKeys('createAuthClient options.backoff', b, BACKOFF_OPTION_KEYS);
+  assertPlainObject(`${where}.backoff`, b as unknown);
+  assertKnownKeys(`${where}.backoff`, b, BACKOFF_OPTION_KEYS);
   const baseMs = number(b.baseMs, 'backoff.baseMs', DEFAULT_BACKOFF.baseMs, (n) => n > 0, 'a positive number');
   const capMs = number(b.capMs, 'backoff.capMs', Math.max(DEFAULT_BACKOFF.capMs, baseMs), (n) => n >= baseMs, 'a number not below baseMs');
   const maxAttempts = number(b.maxAttempts, 'backoff.maxAttempts', DEFAULT_BACKOFF.maxAttempts, (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer');

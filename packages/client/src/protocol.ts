@@ -1,5 +1,5 @@
 import { authErrorFromPayload, type AuthError } from '@sockauth/core/errors';
-import { roomLeftPayload, type ExpiringPayload, type RefreshAck, type RoomLeftPayload } from '@sockauth/core/protocol';
+import type { ExpiringPayload, RefreshAck, RoomLeftPayload } from '@sockauth/core/protocol';
 
 // The protocol's names and shapes come from core (browser-safe subpath); this file only parses what a server sent.
 export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT } from '@sockauth/core/protocol';
@@ -20,13 +20,13 @@ export function parseExpiring(value: unknown): ExpiringPayload | undefined {
 }
 
 /**
- * The `auth:room-left` payload, or `undefined` when it is malformed (no room name, or a code outside the taxonomy).
- * The action is the taxonomy's for the code, whatever the payload says.
+ * The `auth:room-left` payload, or `undefined` when it is malformed: a room name and a sockauth code (the action is
+ * the taxonomy's for that code, whatever the server wrote).
  */
 export function parseRoomLeft(value: unknown): RoomLeftPayload | undefined {
   if (!isObject(value) || typeof value['room'] !== 'string' || value['room'].length === 0) return undefined;
   const error = authErrorFromPayload({ code: value['code'] });
-  return error === undefined ? undefined : roomLeftPayload(value['room'], error);
+  return error === undefined ? undefined : { room: value['room'], code: error.code, action: error.action };
 }
 
 /** The `auth:refresh` ack, or `undefined` when it is malformed. */

@@ -23,10 +23,9 @@ export interface AuthClientEvents {
   /** Every auth error the client met and handled: refused handshakes, cuts (`auth:error`), failed refreshes. */
   error: (error: AuthError) => void;
   /**
-   * The server made this connection leave `room` (`auth:room-left`) because its current authorization no longer
-   * allows it (after a re-auth or a live re-evaluation): nothing sent to the room reaches it any more. The
-   * connection stays. sockauth never rejoins: the app may, once the permission is back (`code` is
-   * `AUTH_FORBIDDEN` with action `none`, or `AUTH_UNAVAILABLE` with `retry` when the server could not decide).
+   * `auth:room-left`: the server took this connection out of `room` because its current authorization no longer
+   * allows it there (a re-auth with fewer permissions, a live restriction). The connection stays; nothing sent to
+   * the room reaches it any more. `code` is usually `AUTH_FORBIDDEN` (action `none`).
    */
   roomLeft: (info: RoomLeftPayload) => void;
 }

@@ -825,6 +825,21 @@ describe('emitWithAck', () => {
   });
 });
 
+describe('auth:room-left', () => {
+  it('reaches on("roomLeft") as { room, code, action }; a malformed one is ignored; the socket stays', async () => {
+    const h = setup();
+    await h.connect();
+    const left = jest.fn();
+    h.client.on('roomLeft', left);
+    h.socket.serverEmit('auth:room-left', { room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' });
+    h.socket.serverEmit('auth:room-left', { room: 7, code: 'AUTH_FORBIDDEN' });
+    h.socket.serverEmit('auth:room-left', { room: 'lobby', code: 'NOPE' });
+    expect(left.mock.calls).toEqual([[{ room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' }]]);
+    expect(h.client.state).toBe('authenticated');
+    h.client.close();
+  });
+});
+
 describe('state observable and close()', () => {
   it('subscribe() delivers the current status at once, then every change, until unsubscribed', async () => {
     const h = setup({ autoConnect: false });

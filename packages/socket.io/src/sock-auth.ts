@@ -2,11 +2,9 @@ import {
   AuthForbiddenError,
   AuthSessions,
   AuthUnavailableError,
-  MemoryRevocationStore,
+  adapterSessionOptions,
   assertKnownKeys,
-  createVerifier,
   isAuthError,
-  isVerifier,
   mapVerificationError,
   type AuthContext,
   type AuthError,
@@ -131,9 +129,9 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
     // A misspelt option would leave its default in force without a word (or a rule not applied): refuse it.
     assertKnownKeys('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
-    if (options.verifier === undefined) throw new TypeError('sockauth: "verifier" is required');
-    this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
-    this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
+    const session = adapterSessionOptions<Socket>('sockAuth options', options);
+    this.verifier = session.verifier;
+    this.revocationStore = session.revocationStore;
     this.#extraction = resolveExtraction(options);
     this.#skip = validateNamespaceRules(options.skipNamespaces);
     const maxSockets = options.maxSocketsPerConnection ?? DEFAULT_MAX_SOCKETS_PER_CONNECTION;
@@ -141,17 +139,6 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       throw new TypeError('sockauth: "maxSocketsPerConnection" must be a positive integer');
     }
     this.#connections = new ConnectionSockets(maxSockets, (socket) => this.#release(socket));
-    const {
-      verifier: _verifier,
-      revocationStore: _store,
-      tokenSources: _sources,
-      cookie: _cookie,
-      allowQueryToken: _query,
-      skipNamespaces: _skip,
-      maxSocketsPerConnection: _max,
-      ...shared
-    } = options;
-    const session: SessionOptions<Socket> = { ...shared, verifier: this.verifier, revocationStore: this.revocationStore };
     this.#sessions = new AuthSessions<Socket, unknown[], TClaims>(
       session as SessionOptions<Socket, TClaims>,
       this.#transport(),

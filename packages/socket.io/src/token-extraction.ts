@@ -7,7 +7,6 @@ import {
   tokenValue,
   type CookieTokenOptions,
 } from '@sockauth/core';
-import type { SockAuthOptions } from './options.js';
 import { engineQueryOf } from './socket-io-internals.js';
 
 /**
@@ -28,6 +27,13 @@ export type TokenExtractor = (handshake: Readonly<HandshakeLike>) => unknown;
 export type TokenSource = 'auth' | 'header' | 'cookie' | 'query' | TokenExtractor;
 
 export type { CookieTokenOptions };
+
+/** The options the extraction reads (a part of `SockAuthOptions`, declared here so neither file imports the other). */
+export interface TokenSourceOptions {
+  readonly tokenSources?: readonly TokenSource[];
+  readonly cookie?: CookieTokenOptions;
+  readonly allowQueryToken?: boolean | { readonly param: string };
+}
 
 /** Resolved extraction settings. */
 export interface TokenExtraction {
@@ -135,7 +141,7 @@ function redactRequest(request: EngineRequestLike, extraction: TokenExtraction):
  * Validates the token-source options of `createSockAuth` and resolves the sources in order (default
  * `['auth', 'header']`, plus `'cookie'`/`'query'` when configured). Throws `TypeError` on a mistake, at start-up.
  */
-export function resolveExtraction(options: Pick<SockAuthOptions, 'allowQueryToken' | 'cookie' | 'tokenSources'>): TokenExtraction {
+export function resolveExtraction(options: TokenSourceOptions): TokenExtraction {
   const { cookie, query, queryParam } = resolveRequestTokenOptions('sockAuth options', options);
   const defaults: TokenSource[] = ['auth', 'header'];
   if (cookie !== undefined) defaults.push('cookie');

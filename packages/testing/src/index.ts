@@ -4,6 +4,8 @@ export { serveJwks } from './jwks-server.js';
 export type { JwksServer } from './jwks-server.js';
 export { authEventsOf, connectAs } from './connect-as.js';
 export type { AuthEvents, ClientSocket, ConnectAsOptions, ConnectTarget, TokenPlacement } from './connect-as.js';
+export type { WsConnectAsOptions, WsTokenPlacement, WsUrl } from './connect-as-ws.js';
+export { WsClientSocket, type RawWebSocket, type WsClose } from './ws-client-socket.js';
 export { waitForCut, waitForExpiry } from './expiry.js';
 export type { Cut } from './expiry.js';
 export { waitForRoomLeft } from './room-left.js';

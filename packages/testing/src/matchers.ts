@@ -1,5 +1,6 @@
 import { AUTH_ACTIONS, isAuthError, isAuthErrorCode, type AuthAction, type AuthErrorCode } from '@sockauth/core/errors';
 import { refusalDataOf, type ClientSocket } from './connect-as.js';
+import type { WsClientSocket } from './ws-client-socket.js';
 import { waitForCut } from './expiry.js';
 import { waitForRoomLeft } from './room-left.js';
 
@@ -199,8 +200,8 @@ export const sockauthMatchers = {
     const expectedCode = requireCode(code, 'toBeDisconnectedWith');
     const action = requireExpectation(options, 'toBeDisconnectedWith', ['timeoutMs']);
     const expected = describeExpected(expectedCode, action);
-    const socket = received as ClientSocket;
-    if (typeof socket?.on !== 'function') throw new TypeError('toBeDisconnectedWith: expected a socket.io-client socket');
+    const socket = received as ClientSocket | WsClientSocket;
+    if (typeof socket?.on !== 'function') throw new TypeError('toBeDisconnectedWith: expected a socket.io-client socket or a WsClientSocket');
     let detail: string;
     let pass = false;
     try {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createAuthContext, isAuthError, type AuthErrorCode, type RevocationTarget } from '@sockauth/core';
+import { createAuthContext, isAuthError, type AuthErrorCode, type RevocationStore, type RevocationTarget, type Verifier } from '@sockauth/core';
 import {
   ADMIN_PERMISSION,
   MAX_BODY_BYTES,
@@ -9,7 +9,6 @@ import {
   revocationTargetOf,
   type HttpErrorCode,
 } from '@sockauth/example-chat-common/http-api';
-import type { SockAuth } from '@sockauth/socket.io';
 import {
   DEFAULT_SCOPES,
   DEFAULT_TTL_SEC,
@@ -36,17 +35,28 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string): HttpError => new HttpError(400, 'BAD_REQUEST', message);
 
+/**
+ * What the routes need from the demo's sockauth adapter, whatever its transport (`@sockauth/socket.io`'s
+ * `SockAuth`, `@sockauth/ws`'s `WsAuth`): the verifier and store that admin tokens are checked with (the same as
+ * the sockets'), and the revocation that cuts the matching live connections.
+ */
+export interface HttpAuth {
+  readonly verifier: Pick<Verifier, 'verify'>;
+  readonly revocationStore: Pick<RevocationStore, 'isRevoked'>;
+  revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
+  /** Re-evaluates the live connections of a target on every node (`POST /admin/restrict`). */
+  reevaluate(target: RevocationTarget): Promise<{ affected: number }>;
+}
+
 export interface HttpRoutesOptions {
   readonly idp: DemoIdentityProvider;
-  readonly auth: SockAuth;
+  readonly auth: HttpAuth;
   /** The browser page served at `GET /`. */
   readonly indexHtml: Buffer;
   /** The page's bundled script, served at `GET /app.js`. */
   readonly pageScript: Buffer;
   /** `POST /admin/restrict`'s restrictions (the same registry the sockets' `mapClaims` reads). */
   readonly restrictions: RestrictionRegistry;
-  /** Re-evaluates the live sockets of `subject` on every node (sockauth's `reevaluate`). */
-  readonly reevaluate: (target: { subject: string }) => Promise<{ affected: number }>;
   /** A prom-client registry served at `GET /metrics` (Prometheus text format), when given. */
   readonly metrics?: { metrics(): Promise<string>; readonly contentType: string };
 }
@@ -55,8 +65,9 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
  * The plain `node:http` request handler of the demo: `GET /` (and its script, `GET /app.js`), `POST /auth/login`,
- * `POST /auth/refresh`, `POST /auth/revoke`, `POST /admin/restrict`; 404 for unknown paths, 405 for known paths with the wrong method.
- * Socket.IO handles `/socket.io/` before this handler sees anything. Errors are `{ error: { code, message } }`;
+ * `POST /auth/refresh`, `POST /auth/revoke`, `POST /admin/restrict`; 404 for unknown paths, 405 for known paths with
+ * the wrong method. The demo's WebSocket server (Socket.IO's `/socket.io/`, plain `ws` upgrades) answers before this
+ * handler sees anything. Errors are `{ error: { code, message } }`;
  * tokens are never logged or echoed.
  */
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -270,7 +281,7 @@ export async function sockauthOrHttpError<T>(run: () => Promise<T>): Promise<T> 
  * `{ subject, deny }`: from now on `deny` is withheld from `subject` (replacing an earlier restriction; `[]` lifts
  * it), then the subject's live sockets are re-evaluated on every node: `{ affected }` once they were.
  */
-async function restrict(req: IncomingMessage, res: ServerResponse, { auth, restrictions, reevaluate }: HttpRoutesOptions): Promise<void> {
+async function restrict(req: IncomingMessage, res: ServerResponse, { auth, restrictions }: HttpRoutesOptions): Promise<void> {
   await requireAdmin(req, auth, restrictions);
   let restriction: ReturnType<typeof parseRestriction>;
   try {
@@ -285,11 +296,11 @@ async function restrict(req: IncomingMessage, res: ServerResponse, { auth, restr
     // REDIS_URL: the restriction could not be stored; nothing changed for the subject's sockets. The admin retries.
     throw new HttpError(503, 'AUTH_UNAVAILABLE', 'the restriction could not be stored, retry');
   }
-  sendJson(res, 200, await sockauthOrHttpError(() => reevaluate({ subject: restriction.subject })));
+  sendJson(res, 200, await sockauthOrHttpError(() => auth.reevaluate({ subject: restriction.subject })));
 }
 
 /** `Authorization: Bearer <token>` with `chat:admin` (after restrictions), checked by the same verifier as the sockets. */
-async function requireAdmin(req: IncomingMessage, auth: SockAuth, restrictions: RestrictionRegistry): Promise<void> {
+async function requireAdmin(req: IncomingMessage, auth: HttpAuth, restrictions: RestrictionRegistry): Promise<void> {
   const header = req.headers['authorization'];
   const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
   if (token === undefined) throw new HttpError(401, 'AUTH_MISSING', 'an "Authorization: Bearer" admin token is required');
