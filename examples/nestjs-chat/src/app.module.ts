@@ -6,15 +6,18 @@ import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-pro
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-chat-common/revocation';
 import type { RevocationStore } from '@sockauth/core';
+import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
+import { MemoryRestrictions, restrictedMapClaims, type RestrictionRegistry } from '@sockauth/example-chat-common/restrictions';
 import { prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
 import client from 'prom-client';
+import { AdminController } from './admin.controller.js';
 import { AuthController } from './auth.controller.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 import { MetricsController } from './metrics.controller.js';
 import { PageController } from './page.controller.js';
-import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS } from './tokens.js';
+import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS, RESTRICTIONS } from './tokens.js';
 
 /**
  * The demo chat as a Nest application: `SockAuthModule` (handshake authentication for the gateway, expiry,
@@ -25,10 +28,15 @@ export class AppModule implements OnModuleDestroy {
   constructor(@Inject(IDENTITY_PROVIDER) private readonly idp: DemoIdentityProvider) {}
 
   /**
-   * `revocationStore`: the shared Redis store in cluster mode (`REDIS_URL`); default in memory. Either way it keeps
-   * revocations as long as the demo's longest token (see chat-common's `revocation.ts`).
+   * `shared`: the Redis revocation store and restrictions in cluster mode (`REDIS_URL`); default in memory. Either
+   * way revocations are kept as long as the demo's longest token (see chat-common's `revocation.ts`).
    */
-  static forRoot(config: ChatConfig, revocationStore?: RevocationStore): DynamicModule {
+  static forRoot(
+    config: ChatConfig,
+    shared?: { readonly revocationStore: RevocationStore; readonly restrictions: RestrictionRegistry },
+  ): DynamicModule {
+    // POST /admin/restrict: withheld permissions, applied by mapClaims at every handshake, re-auth and re-evaluation.
+    const restrictions = shared?.restrictions ?? new MemoryRestrictions();
     // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
     const metrics = new client.Registry();
     return {
@@ -44,16 +52,20 @@ export class AppModule implements OnModuleDestroy {
           },
           warnBeforeSec: config.warnBeforeSec,
           allowQueryToken: config.allowQueryToken,
-          revocationStore: revocationStore ?? demoMemoryStore(config),
+          revocationStore: shared?.revocationStore ?? demoMemoryStore(config),
+          mapClaims: restrictedMapClaims(restrictions),
+          // The same rooms as the Socket.IO example (DEMO-CONTRACT "Rooms follow current authorization").
+          rooms: CHAT_ROOMS,
           issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
           // As in the Socket.IO example, an event no handler serves is acked with AUTH_FORBIDDEN.
           unlistedEvents: 'deny',
           hooks: prometheusHooks({ client, registry: metrics }),
         }),
       ],
-      controllers: [PageController, AuthController, MetricsController],
+      controllers: [PageController, AuthController, AdminController, MetricsController],
       providers: [
         { provide: CHAT_CONFIG, useValue: config },
+        { provide: RESTRICTIONS, useValue: restrictions },
         { provide: METRICS_REGISTRY, useValue: metrics },
         // The demos' shared browser page (its script bundled in memory by esbuild).
         { provide: DEMO_PAGE, useFactory: () => loadDemoPage() },

@@ -5,11 +5,13 @@ import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
 import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
+import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { createHttpHandler } from './http-routes.js';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
+import { MemoryRestrictions, restrictedMapClaims } from '@sockauth/example-chat-common/restrictions';
 import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 
 /** A running chat server. */
@@ -44,6 +46,9 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
+  // POST /admin/restrict: withheld permissions (shared by every node with REDIS_URL), applied by mapClaims at every
+  // handshake, re-auth and re-evaluation.
+  const restrictions = redis?.restrictions ?? new MemoryRestrictions();
   const auth = createSockAuth({
     hooks: prometheusHooks({ client, registry: metrics }),
     verifier: {
@@ -54,9 +59,11 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
       clockToleranceSec: config.clockToleranceSec,
     },
     events: CHAT_EVENTS,
+    rooms: CHAT_ROOMS,
     warnBeforeSec: config.warnBeforeSec,
     allowQueryToken: config.allowQueryToken,
     revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
+    mapClaims: restrictedMapClaims(restrictions),
     issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
   });
   const idp = new DemoIdentityProvider({
@@ -65,7 +72,17 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     audience: config.audience,
     onSessionCompromised: (sessionId) => auth.revoke({ sessionId }),
   });
-  const http = createServer(createHttpHandler({ idp, auth, indexHtml: page.html, pageScript: page.script, metrics }));
+  const http = createServer(
+    createHttpHandler({
+      idp,
+      auth,
+      restrictions,
+      reevaluate: (target) => auth.reevaluate(target),
+      indexHtml: page.html,
+      pageScript: page.script,
+      metrics,
+    }),
+  );
   // Socket.IO answers /socket.io/ before the routes above.
   const io = new Server(http, redis === undefined ? {} : { adapter: redis.adapter });
   auth.attach(io);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { deniedAck, isAuthError } from '@sockauth/core';
 import type { EventPermissions, SockAuth } from '@sockauth/socket.io';
 import { BadRequest, MAX_MESSAGE_ID_LENGTH, MAX_TEXT_LENGTH, object, room, text } from '@sockauth/example-chat-common/chat-payloads';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
@@ -15,9 +16,6 @@ export const CHAT_EVENTS: EventPermissions = Object.freeze({
   'admin:announce': 'chat:admin',
 });
 
-/** Internal room names are prefixed, so a client cannot join another socket's private room by its id. */
-const roomKey = (room: string): string => `room:${room}`;
-
 type Ack = (response: unknown) => void;
 
 /** Socket.IO passes the ack as the last argument, if the client asked for one. */
@@ -33,17 +31,22 @@ function split(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
  */
 export function installChatGateway(io: Server, auth: SockAuth, recent = new RecentIds()): { close(): void } {
   const on = (socket: Socket, event: string, handler: (payload: unknown, socket: Socket) => unknown): void => {
-    socket.on(event, (...args: unknown[]) => {
+    socket.on(event, async (...args: unknown[]) => {
       const { payload, ack } = split(args);
       let response: unknown;
       try {
-        response = handler(payload, socket);
+        response = await handler(payload, socket);
       } catch (error) {
-        if (!(error instanceof BadRequest)) {
-          process.stderr.write(`chat: ${event} handler failed: ${(error as Error)?.name ?? 'error'}\n`);
+        if (isAuthError(error)) {
+          // A refusal sockauth decided (e.g. a join the room policy refuses): the denied ack, the socket stays.
+          response = deniedAck(error);
+        } else {
+          if (!(error instanceof BadRequest)) {
+            process.stderr.write(`chat: ${event} handler failed: ${(error as Error)?.name ?? 'error'}\n`);
+          }
+          const message = error instanceof BadRequest ? error.message : 'internal error';
+          response = { ok: false, error: { code: error instanceof BadRequest ? 'BAD_REQUEST' : 'INTERNAL', message } };
         }
-        const message = error instanceof BadRequest ? error.message : 'internal error';
-        response = { ok: false, error: { code: error instanceof BadRequest ? 'BAD_REQUEST' : 'INTERNAL', message } };
       }
       ack?.(response);
     });
@@ -68,8 +71,9 @@ export function installChatGateway(io: Server, auth: SockAuth, recent = new Rece
       };
     });
 
-    on(socket, 'chat:join', (payload) => {
-      void socket.join(roomKey(room(object(payload)['room'])));
+    on(socket, 'chat:join', async (payload) => {
+      // Through sockauth: the room policy and the context in force decide (AUTH_FORBIDDEN otherwise).
+      await auth.join(socket, room(object(payload)['room']));
       return { ok: true };
     });
 
@@ -80,7 +84,7 @@ export function installChatGateway(io: Server, auth: SockAuth, recent = new Rece
       const id = body['id'] === undefined ? randomUUID() : text(body['id'], 'id', MAX_MESSAGE_ID_LENGTH);
       const from = subjectOf(socket);
       if (recent.remember(from, id)) {
-        io.to(roomKey(target)).emit('chat:message', { room: target, text: message, from, id });
+        io.to(target).emit('chat:message', { room: target, text: message, from, id });
       }
       return { ok: true, id };
     });

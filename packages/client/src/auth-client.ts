@@ -83,6 +83,7 @@ export class AuthClient<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
    * client.on('unauthenticated', (error) => showLogin(`session ended: ${error.code}`));
    * client.on('forbidden', (error) => showBlocked(error.message));
    * client.on('refreshed', ({ version, expiresAt }) => console.log('re-authenticated', version, expiresAt));
+   * client.on('roomLeft', ({ room, code }) => ui.markLeft(room, code)); // auth:room-left: no longer allowed in
    * ```
    */
   on<K extends keyof AuthClientEvents>(event: K, listener: AuthClientEvents[K]): () => void {

@@ -12,7 +12,15 @@ export {
   type RefreshWindowOptions,
   type TokenResult,
 } from './options.js';
-export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, type ExpiringPayload, type RefreshAck } from './protocol.js';
+export {
+  ERROR_EVENT,
+  EXPIRING_EVENT,
+  REFRESH_EVENT,
+  ROOM_LEFT_EVENT,
+  type ExpiringPayload,
+  type RefreshAck,
+  type RoomLeftPayload,
+} from './protocol.js';
 // The error taxonomy, re-exported so browser apps need no direct dependency on @sockauth/core.
 export {
   AuthError,

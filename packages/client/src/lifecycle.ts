@@ -4,7 +4,7 @@ import { RESTING, STOPPED, StatusStore } from './client-state.js';
 import { EmitError } from './emit-error.js';
 import { InBandRefresh } from './in-band-refresh.js';
 import type { ResolvedOptions } from './options.js';
-import { deniedError } from './protocol.js';
+import { deniedError, parseRoomLeft } from './protocol.js';
 import { ServerClock } from './schedule.js';
 import { Timers, type Timer } from './timers.js';
 import { TokenSource, toAuthError } from './token-source.js';
@@ -24,7 +24,7 @@ export class Lifecycle {
   readonly #status: StatusStore;
   readonly #timers = new Timers();
   readonly #tokens: TokenSource;
-  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error']);
+  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error', 'roomLeft']);
   readonly #options: ResolvedOptions;
   readonly #transport: ClientTransport;
   readonly #inBand: InBandRefresh;
@@ -63,6 +63,11 @@ export class Lifecycle {
       cut: (payload) => this.#onCut(payload),
       disconnected: (reason, deliberate) => this.#onDisconnect(reason, deliberate),
       expiring: (payload) => this.#inBand.expiring(payload),
+      roomLeft: (payload) => {
+        // A malformed payload is ignored (a misbehaving server is not trusted), as for auth:expiring.
+        const info = parseRoomLeft(payload);
+        if (info !== undefined) this.#events.emit('roomLeft', info);
+      },
     });
   }
 

@@ -23,6 +23,8 @@ export interface TransportHandlers {
   disconnected(reason: string, deliberate: boolean): void;
   /** `auth:expiring`. */
   expiring(payload: unknown): void;
+  /** `auth:room-left`: the server made the connection leave a room. */
+  roomLeft(payload: unknown): void;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AuthError } from '@sockauth/core/errors';
+import type { RoomLeftPayload } from '@sockauth/core/protocol';
 
 /**
  * Events of {@link AuthClient.on}.
@@ -21,6 +22,13 @@ export interface AuthClientEvents {
   refreshed: (info: { readonly expiresAt: number; readonly version: number }) => void;
   /** Every auth error the client met and handled: refused handshakes, cuts (`auth:error`), failed refreshes. */
   error: (error: AuthError) => void;
+  /**
+   * The server made this connection leave `room` (`auth:room-left`) because its current authorization no longer
+   * allows it (after a re-auth or a live re-evaluation): nothing sent to the room reaches it any more. The
+   * connection stays. sockauth never rejoins: the app may, once the permission is back (`code` is
+   * `AUTH_FORBIDDEN` with action `none`, or `AUTH_UNAVAILABLE` with `retry` when the server could not decide).
+   */
+  roomLeft: (info: RoomLeftPayload) => void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { authErrorFromPayload, type AuthErrorPayload } from '@sockauth/core/errors';
+import { ROOM_LEFT_EVENT, type RoomLeftPayload } from '@sockauth/core/protocol';
 import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from 'socket.io-client';
 import { closeAfterTest } from './auto-close.js';
 import type { MintClaims, TestIssuer } from './test-issuer.js';
@@ -55,6 +56,8 @@ export interface ConnectAsOptions extends Partial<ManagerOptions & SocketOptions
 export interface AuthEvents {
   readonly authErrors: AuthErrorPayload[];
   readonly expiring: { expiresAt: number; inMs: number }[];
+  /** Every `auth:room-left` received, in order. */
+  readonly roomsLeft: RoomLeftPayload[];
   disconnectReason?: string;
 }
 
@@ -194,10 +197,11 @@ export async function connectAs(
     abandon?.();
     socket.close();
   });
-  const events: AuthEvents = { authErrors: [], expiring: [] };
+  const events: AuthEvents = { authErrors: [], expiring: [], roomsLeft: [] };
   observed.set(socket, events);
   socket.on('auth:error', (payload: AuthErrorPayload) => events.authErrors.push(payload));
   socket.on('auth:expiring', (payload: { expiresAt: number; inMs: number }) => events.expiring.push(payload));
+  socket.on(ROOM_LEFT_EVENT, (payload: RoomLeftPayload) => events.roomsLeft.push(payload));
   socket.on('disconnect', (reason: string) => {
     events.disconnectReason = reason;
   });
