@@ -5,12 +5,10 @@
  */
 import { createAuthClient, ROOM_LEFT_EVENT, type RoomLeftPayload } from '@sockauth/client';
 import { ROOM_LEFT_EVENT as SERVER_ROOM_LEFT_EVENT } from '@sockauth/core/protocol';
-import { cleanup, trackClient } from '../support/cleanup';
+import { closeAfterTest } from '@sockauth/testing';
 import { nextEvent } from '../support/clients';
 import { startServer } from '../support/servers';
 import { mint } from '../support/tokens';
-
-afterEach(cleanup);
 
 it('the client and the server use the same event name', () => {
   expect(ROOM_LEFT_EVENT).toBe(SERVER_ROOM_LEFT_EVENT);
@@ -34,7 +32,7 @@ it('emits roomLeft with the typed payload, ignores malformed ones, and the conne
     getToken: () => token,
     refresh: async () => ({ token }),
   });
-  trackClient(() => client.close());
+  closeAfterTest(() => client.close());
   const left: RoomLeftPayload[] = [];
   client.on('roomLeft', (info) => left.push(info));
   const connected = nextEvent(client.socket, 'connect');
