@@ -13,6 +13,7 @@
  * | `room_join_refusals_total` | counter | `code`: joins refused by the room policy or the `authorize` hook |
  * | `authenticated_sockets` | gauge | live authenticated sockets on this node |
  * | `verify_duration_seconds` | histogram | `stage` (handshake, recovery, reauth), `outcome` |
+ * | `revocation_lag_seconds` | histogram | `kind` (subject, session, token): from the revocation's record to the cut here |
  */
 export const METRIC_NAMES = Object.freeze({
   handshakes: 'handshakes_total',
@@ -24,11 +25,13 @@ export const METRIC_NAMES = Object.freeze({
   roomJoinRefusals: 'room_join_refusals_total',
   authenticatedSockets: 'authenticated_sockets',
   verifyDuration: 'verify_duration_seconds',
+  revocationLag: 'revocation_lag_seconds',
 });
 
 /**
  * OpenTelemetry instrument names (after the prefix, default `sockauth.`): no `_total`/unit suffixes, which are
- * the exporters' business, and a dotted namespace for the duration (`sockauth.verify.duration`, in seconds).
+ * the exporters' business, and a dotted namespace for the durations (`sockauth.verify.duration` and
+ * `sockauth.revocation.lag`, in seconds).
  */
 export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, string>> = Object.freeze({
   handshakes: 'handshakes',
@@ -40,6 +43,7 @@ export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, strin
   roomJoinRefusals: 'room_join_refusals',
   authenticatedSockets: 'authenticated_sockets',
   verifyDuration: 'verify.duration',
+  revocationLag: 'revocation.lag',
 });
 
 /** Help texts shared by both exporters. */
@@ -53,6 +57,7 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
   roomJoinRefusals: 'Room joins refused by the room policy or the authorize hook, by code',
   authenticatedSockets: 'Authenticated sockets currently connected to this node',
   verifyDuration: 'Time to verify a token (signature, claims, revocation check), in seconds',
+  revocationLag: 'Time from a revocation being recorded to a live socket it applies to being cut on this node, in seconds',
 });
 
 /**
@@ -61,4 +66,13 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
  */
 export const DEFAULT_VERIFY_BUCKETS: readonly number[] = Object.freeze([
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+]);
+
+/**
+ * Default histogram buckets for revocation lag, in seconds: on the node that made the revocation, or through
+ * Redis pub/sub, a cut follows within milliseconds; seconds mean a node that is late to hear of revocations (a
+ * saturated store connection, a subscriber reconnecting), which the `SockAuthRevocationLag` alert watches (1 s).
+ */
+export const DEFAULT_REVOCATION_LAG_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ]);

@@ -14,6 +14,8 @@ export interface MetricsRecorder {
   live(delta: 1 | -1): void;
   /** Verification time in seconds. */
   verified(seconds: number, labels: MetricLabels): void;
+  /** Revocation lag in seconds: from the revocation's record to a socket cut on this node. */
+  revocationLag(seconds: number, labels: MetricLabels): void;
 }
 
 /** Options shared by both exporters. */
@@ -53,7 +55,13 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
     },
     onReauth: () => recorder.count('reauths', { outcome: 'accepted' }),
     onExpire: () => recorder.count('expiries'),
-    onRevoke: (info) => recorder.count('revocations', { kind: info.kind }),
+    onRevoke: (info) => {
+      recorder.count('revocations', { kind: info.kind });
+      // A store that records no time gives no lag (rather than NaN); a node whose clock is behind the recording
+      // node's would report a negative one: clamped to 0.
+      if (!Number.isFinite(info.revokedAt)) return;
+      recorder.revocationLag(Math.max(0, Date.now() - info.revokedAt) / 1000, { kind: info.kind });
+    },
     onRoomLeft: (info) => recorder.count('roomEvictions', { code: info.code }),
   };
   if (options.verifyLatency === false) return hooks;

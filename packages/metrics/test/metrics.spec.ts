@@ -2,7 +2,7 @@ import { metrics } from '@opentelemetry/api';
 import client, { Registry } from 'prom-client';
 import type { SockAuthHooks } from '@sockauth/socket.io';
 import { HOOK_NAMES, combineHooks } from '../src/combine-hooks.js';
-import { OTEL_METRIC_NAMES, combineHooks as exported, openTelemetryHooks, prometheusHooks } from '../src/index.js';
+import { DEFAULT_REVOCATION_LAG_BUCKETS, OTEL_METRIC_NAMES, combineHooks as exported, openTelemetryHooks, prometheusHooks } from '../src/index.js';
 import { MemoryMeter } from './memory-meter.js';
 
 /** Drives every hook once, the way SockAuth would for a small session. */
@@ -17,7 +17,8 @@ function drive(hooks: SockAuthHooks): void {
   hooks.onVerify?.({ stage: 'reauth', durationMs: 2, outcome: 'accepted' });
   hooks.onReauth?.({ socketId: 's1', namespace: '/', subject: 'alice', version: 2, expiresAt: 0 });
   hooks.onAuthenticated?.({ socketId: 's4', namespace: '/admin', subject: 'bob', stage: 'recovery', expiresAt: 0 });
-  hooks.onRevoke?.({ socketId: 's4', namespace: '/', subject: 'bob', kind: 'subject', revokedAt: 0 });
+  // Recorded 40 ms ago on another node: lag between 25 and 50 ms (drive() is synchronous).
+  hooks.onRevoke?.({ socketId: 's4', namespace: '/', subject: 'bob', kind: 'subject', revokedAt: Date.now() - 40 });
   hooks.onRelease?.({ socketId: 's4', namespace: '/admin', subject: 'bob', reason: 'revoked' });
   hooks.onExpire?.({ socketId: 's1', namespace: '/', subject: 'alice' });
   hooks.onRelease?.({ socketId: 's1', namespace: '/', subject: 'alice', reason: 'expired' });
@@ -83,6 +84,20 @@ describe('prometheusHooks', () => {
     expect(text).toContain('sockauth_verify_duration_seconds_count{stage="handshake",outcome="refused"} 1');
     expect(text).toContain('sockauth_verify_duration_seconds_sum{stage="reauth",outcome="accepted"} 0.002');
     expect(text).toContain('sockauth_verify_duration_seconds_bucket{le="0.001",stage="handshake",outcome="accepted"} 1');
+    expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0.025",kind="subject"} 0');
+    expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0.05",kind="subject"} 1');
+    expect(text).toContain('sockauth_revocation_lag_seconds_count{kind="subject"} 1');
+  });
+
+  test('revocation lag: a clock behind the recording node counts as 0, a record without a time is not observed', async () => {
+    const registry = new Registry();
+    const hooks = prometheusHooks({ client, registry, revocationLagBuckets: [0, 1] });
+    hooks.onRevoke!({ socketId: 's', subject: 'a', kind: 'token', revokedAt: Date.now() + 5_000 });
+    hooks.onRevoke!({ socketId: 's', subject: 'a', kind: 'token', revokedAt: Number.NaN });
+    const text = await registry.metrics();
+    expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0",kind="token"} 1');
+    expect(text).toContain('sockauth_revocation_lag_seconds_count{kind="token"} 1');
+    expect(text).toContain('sockauth_revocations_total{kind="token"} 2');
   });
 
   test('a second set of hooks on the same registry reuses the metrics; a prefix namespaces them', async () => {
@@ -109,7 +124,7 @@ describe('prometheusHooks', () => {
     client.register.removeSingleMetric('sockauth_global_test_expiries_total');
   });
 
-  test.each([[{}], [{ client: {} }], [{ client, registry: {} }], [undefined]])('refuses %p with a TypeError', (options) => {
+  test.each([[{}], [{ client: {} }], [{ client, registry: {} }], [undefined], [{ client, revocationLagBucket: [1] }]])('refuses %p with a TypeError', (options) => {
     expect(() => prometheusHooks(options as never)).toThrow(TypeError);
   });
 });
@@ -136,6 +151,11 @@ describe('openTelemetryHooks', () => {
       { value: 0.0003, attributes: { stage: 'handshake', outcome: 'refused' } },
       { value: 0.002, attributes: { stage: 'reauth', outcome: 'accepted' } },
     ]);
+    const lag = memory.values.get('sockauth.revocation.lag');
+    expect(lag).toMatchObject({ kind: 'histogram', options: { unit: 's', advice: { explicitBucketBoundaries: [...DEFAULT_REVOCATION_LAG_BUCKETS] } } });
+    expect(lag?.points).toEqual([{ value: expect.any(Number), attributes: { kind: 'subject' } }]);
+    expect(lag?.points[0]?.value).toBeGreaterThanOrEqual(0.04);
+    expect(lag?.points[0]?.value).toBeLessThan(1);
   });
 
   test('a prefix, and no histogram without verifyLatency', () => {
@@ -147,7 +167,7 @@ describe('openTelemetryHooks', () => {
     expect(memory.values.has('chat.auth.verify.duration')).toBe(false);
   });
 
-  test.each([[{}], [{ meter: {} }], [undefined]])('refuses %p with a TypeError', (options) => {
+  test.each([[{}], [{ meter: {} }], [undefined], [{ meter: new MemoryMeter().meter(), revocationLagBucket: [1] }]])('refuses %p with a TypeError', (options) => {
     expect(() => openTelemetryHooks(options as never)).toThrow(TypeError);
   });
 
