@@ -92,8 +92,8 @@ describe('prometheusHooks', () => {
   test('revocation lag: a clock behind the recording node counts as 0, a record without a time is not observed', async () => {
     const registry = new Registry();
     const hooks = prometheusHooks({ client, registry, revocationLagBuckets: [0, 1] });
-    hooks.onRevoke!({ socketId: 's', subject: 'a', kind: 'token', revokedAt: Date.now() + 5_000 });
-    hooks.onRevoke!({ socketId: 's', subject: 'a', kind: 'token', revokedAt: Number.NaN });
+    hooks.onRevoke!({ socketId: 's', namespace: '/', subject: 'a', kind: 'token', revokedAt: Date.now() + 5_000 });
+    hooks.onRevoke!({ socketId: 's', namespace: '/', subject: 'a', kind: 'token', revokedAt: Number.NaN });
     const text = await registry.metrics();
     expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0",kind="token"} 1');
     expect(text).toContain('sockauth_revocation_lag_seconds_count{kind="token"} 1');

@@ -341,22 +341,6 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Re-evaluates the live sockets of a subject, session or token after a policy change (on every node, with a
-   * store that supports it, such as `@sockauth/redis`): the claims mapping runs again on the claims in force, rooms
-   * the new context may not be in are left (`auth:room-left`), and a socket the mapping now refuses is cut.
-   * Resolves with how many sockets were re-evaluated.
-   *
-   * @example
-   * ```ts
-   * await restrictions.set('alice', ['chat:read']); // read by mapClaims
-   * const { affected } = await sockAuthService.reevaluate({ subject: 'alice' });
-   * ```
-   */
-  reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
-    return this.sockAuth.reevaluate(target);
-  }
-
-  /**
    * Verifies a token the way handshakes are verified (signature and claims, claim mapping, revocation), e.g. for
    * an HTTP endpoint that must agree with the sockets. Rejects with an `AuthError`.
    *
