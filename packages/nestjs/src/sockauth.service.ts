@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
 import {
+  AuthMissingError,
   assertKnownKeys,
   assertPlainObject,
   authenticateToken,
@@ -43,6 +44,8 @@ export interface SockAuthPlatform {
   contextOf(client: object): AuthContext | undefined;
   revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
   reevaluate(target: RevocationTarget): Promise<{ affected: number }>;
+  /** Joins one of its clients to `room` through the session's room policy; rejects with the `AuthError`. */
+  join(client: object, room: string): Promise<void>;
   /** Reports a refusal decided by Nest's pipeline (the guard) for one of its clients, like its own; ignores others. */
   reportFailure?(client: object, error: AuthError, event: string): void;
   close(): void;
@@ -270,6 +273,32 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
       return undefined;
     }
     return this.sockAuth.contextOf(socket as Socket);
+  }
+
+  /**
+   * Joins `client` to `room` if the room policy (module option `rooms`) and `authorize` (action `auth:room-join`)
+   * allow it for the context in force, on either platform: a Socket.IO `Socket` through `@sockauth/socket.io`'s
+   * `join`, a `ws` `WebSocket` (with {@link SockAuthWsAdapter}) through `@sockauth/ws`'s. Rejects with the
+   * `AuthError` otherwise (`AUTH_FORBIDDEN`; `AUTH_MISSING` for a client with no context, e.g. on a public gateway),
+   * reported like every refusal; thrown from a handler, it is acked `{ error }`. Once joined, every later change of
+   * the client's context re-checks the room (`auth:room-left` when it may no longer be in it).
+   *
+   * @example
+   * ```ts
+   * @SubscribeMessage('chat:join')
+   * async join(@ConnectedSocket() client: Socket | WebSocket, @MessageBody() { room }: { room: string }) {
+   *   await this.sockAuth.join(client, room);
+   *   return { ok: true };
+   * }
+   * ```
+   */
+  join(client: Socket | object, room: string): Promise<void> {
+    if (servicesByClient.get(client) === this) {
+      // A client of another platform: the one that admitted it holds its session (none has a context: refused).
+      const platform = internalsOf(this).platforms.find((candidate) => candidate.contextOf(client) !== undefined);
+      return platform === undefined ? Promise.reject(new AuthMissingError()) : platform.join(client, room);
+    }
+    return this.sockAuth.join(client as Socket, room);
   }
 
   /**
