@@ -9,7 +9,6 @@ import {
   AuthUnavailableError,
   REFRESH_EVENT,
   adapterSessionOptions,
-  assertKnownKeys,
   badRequest,
   deniedAck,
   encodeAck,
@@ -125,9 +124,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   constructor(typedOptions: WsAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
     const options = typedOptions as unknown as WsAuthOptions;
-    if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: createWsAuth options are required');
-    assertKnownKeys('createWsAuth options', options, WS_AUTH_OPTION_KEYS);
-    const base = adapterSessionOptions<WsConnection>('createWsAuth options', options);
+    const base = adapterSessionOptions<WsConnection>('createWsAuth options', options, WS_AUTH_OPTION_KEYS);
     this.verifier = base.verifier;
     this.revocationStore = base.revocationStore;
     this.#extraction = resolveUpgradeTokens(options);
