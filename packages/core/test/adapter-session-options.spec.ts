@@ -14,7 +14,8 @@ describe('adapterSessionOptions: the checks every adapter makes first, once', ()
   });
 
   test('keeps the session keys only, builds the verifier and a memory store', () => {
-    const session = adapterSessionOptions('myAdapter options', { verifier, warnBeforeSec: 30, tokenSources: ['header'] }, KEYS);
+    const options = { verifier, warnBeforeSec: 30, tokenSources: ['header'] };
+    const session = adapterSessionOptions('myAdapter options', options, KEYS);
     expect(isVerifier(session.verifier)).toBe(true);
     expect(session.revocationStore).toBeInstanceOf(MemoryRevocationStore);
     expect(session.warnBeforeSec).toBe(30);
