@@ -10,6 +10,7 @@ import {
   ask,
   connectWith,
   get,
+  invalidTokens,
   login,
   mint,
   nowSec,
@@ -21,7 +22,7 @@ import {
   type TokenSet,
 } from './helpers';
 import { describeHttpContract } from './http-contract';
-import { SERVER_HOOK_TIMEOUT_MS, contractServers, startContractServers, type RunningServer } from './servers';
+import { contractServers, useContractServers, type RunningServer } from './servers';
 
 /** `{ error: { code: 'AUTH_FORBIDDEN', action: 'none', message } }`, exactly. */
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
@@ -35,15 +36,9 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
   /** No JWT_SECRET: a random one per process. */
   let noSecret: RunningServer;
 
-  beforeAll(async () => {
-    ({ main, queryToken, noSecret } = await startContractServers(server));
-  }, SERVER_HOOK_TIMEOUT_MS);
+  useContractServers(server, (servers) => ({ main, queryToken, noSecret } = servers));
 
   afterEach(closeAll);
-
-  afterAll(async () => {
-    await Promise.all([main, queryToken, noSecret].map((running) => running?.stop()));
-  });
 
   /** Logs in a fresh user on the main server and connects a socket with the access token. */
   async function loggedIn(
@@ -174,14 +169,7 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
     });
 
     it('refuses malformed, foreign-signed, wrong-issuer, wrong-audience and sub-less tokens with AUTH_INVALID', async () => {
-      const tokens = [
-        'garbage',
-        await mint({ sub: 'eve' }, { secret: 'another-secret-that-is-at-least-32-bytes-long' }),
-        await mint({ sub: 'eve' }, { issuer: 'someone-else' }),
-        await mint({ sub: 'eve' }, { audience: 'someone-else' }),
-        await mint({ scope: 'chat:read' }),
-      ];
-      for (const token of tokens) {
+      for (const token of await invalidTokens()) {
         expect((await refused(main.url, { auth: { token } })).data).toEqual({ code: 'AUTH_INVALID', action: 'login' });
       }
     });

@@ -150,14 +150,34 @@ async function startAll<T extends readonly (() => Promise<RunningServer>)[]>(
   };
 }
 
+/** The three processes of {@link startContractServers}. */
+export interface ContractServerSet {
+  readonly main: RunningServer;
+  readonly queryToken: RunningServer;
+  readonly noSecret: RunningServer;
+}
+
+/**
+ * Starts {@link startContractServers} before the suite (`assign` receives them) and stops them after it: the
+ * lifecycle every contract suite gives its three processes.
+ */
+export function useContractServers(server: ContractServer, assign: (servers: ContractServerSet) => void): void {
+  let started: ContractServerSet | undefined;
+  beforeAll(async () => {
+    started = await startContractServers(server);
+    assign(started);
+  }, SERVER_HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    if (started !== undefined) await Promise.all([started.main, started.queryToken, started.noSecret].map((running) => running.stop()));
+  });
+}
+
 /**
  * The three processes each contract suite drives a demo with: `main` (short expiry timings: WARN_BEFORE_SEC=3,
  * CLOCK_TOLERANCE_SEC=0), `queryToken` (ALLOW_QUERY_TOKEN=1, other timings at their defaults) and `noSecret` (no
  * JWT_SECRET: a random one per process), started in parallel.
  */
-export async function startContractServers(
-  server: ContractServer,
-): Promise<{ main: RunningServer; queryToken: RunningServer; noSecret: RunningServer }> {
+export async function startContractServers(server: ContractServer): Promise<ContractServerSet> {
   const [main, queryToken, noSecret] = await startAll([
     () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
     () => server.start({ ALLOW_QUERY_TOKEN: '1' }),

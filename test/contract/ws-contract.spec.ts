@@ -8,9 +8,9 @@ import type { IncomingMessage } from 'node:http';
 import { connectAs, type WsClientSocket } from '@sockauth/testing';
 import { decodeJwt } from 'jose';
 import { WebSocket } from 'ws';
-import { adminToken, login, mint, nowSec, post, postRevoke, refresh, uniqueRoom, uniqueUser, type TokenSet } from './helpers';
+import { adminToken, invalidTokens, login, mint, nowSec, post, postRevoke, refresh, uniqueRoom, uniqueUser, type TokenSet } from './helpers';
 import { describeHttpContract } from './http-contract';
-import { SERVER_HOOK_TIMEOUT_MS, startContractServers, wsContractServers, type RunningServer } from './servers';
+import { useContractServers, wsContractServers, type RunningServer } from './servers';
 
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 const CHAT_SCOPES = ['chat:read', 'chat:write'];
@@ -95,13 +95,7 @@ describe.each(wsContractServers)('$name honours the demo contract on plain WebSo
   /** No JWT_SECRET: a random one per process. */
   let noSecret: RunningServer;
 
-  beforeAll(async () => {
-    ({ main, queryToken, noSecret } = await startContractServers(server));
-  }, SERVER_HOOK_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await Promise.all([main, queryToken, noSecret].map((running) => running?.stop()));
-  });
+  useContractServers(server, (servers) => ({ main, queryToken, noSecret } = servers));
 
   /** Logs in a fresh user on the main server and connects with the access token in the subprotocols. */
   async function loggedIn(
@@ -156,14 +150,7 @@ describe.each(wsContractServers)('$name honours the demo contract on plain WebSo
     });
 
     it('refuses malformed, foreign-signed, wrong-issuer, wrong-audience and sub-less tokens with AUTH_INVALID', async () => {
-      const tokens = [
-        'garbage',
-        await mint({ sub: 'eve' }, { secret: 'another-secret-that-is-at-least-32-bytes-long' }),
-        await mint({ sub: 'eve' }, { issuer: 'someone-else' }),
-        await mint({ sub: 'eve' }, { audience: 'someone-else' }),
-        await mint({ scope: 'chat:read' }),
-      ];
-      for (const token of tokens) {
+      for (const token of await invalidTokens()) {
         await expect(connectAs(wsUrlOf(main), token)).toBeRefusedWith('AUTH_INVALID', { action: 'login' });
       }
     });

@@ -7,7 +7,8 @@
  *
  * Tokens live in memory only (never localStorage). Everything user-provided is rendered with textContent.
  */
-import { isAuthError, type AuthClientBase, type AuthClientBaseOptions, type AuthClientStatus } from '@sockauth/client';
+// The entry without socket.io-client: what both flavours share (the Socket.IO page adds it through app.ts).
+import { isAuthError, type AuthClientBase, type AuthClientBaseOptions, type AuthClientStatus } from '@sockauth/client/websocket';
 
 interface TokenSet {
   readonly accessToken: string;

@@ -2,7 +2,7 @@
  * The demo page on plain WebSockets (examples/ws-chat): the shared page (chat-page.ts) with @sockauth/client's
  * WebSocket flavour at `/ws` on the page's origin; the token travels in the subprotocols, as browsers allow.
  */
-import { createWebSocketAuthClient } from '@sockauth/client';
+import { createWebSocketAuthClient } from '@sockauth/client/websocket';
 import { startChatPage, type ClientEvents, type ServerEvents } from './chat-page.js';
 
 startChatPage((options) => {

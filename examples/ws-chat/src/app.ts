@@ -1,18 +1,9 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import { CHAT_EVENTS } from '@sockauth/example-chat-common/chat-events';
-import { MemoryRestrictions } from '@sockauth/example-chat-common/restrictions';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
+import { demoServerParts, listenDemo } from '@sockauth/example-chat-common/demo-server';
 import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
-import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
-import { loadDemoPage } from '@sockauth/example-chat-common/page';
-import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
-import { combineHooks, prometheusHooks } from '@sockauth/metrics';
-import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
 import { createWsAuth, type WsAuth } from '@sockauth/ws';
-import client from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { installChatHandlers } from './chat-handlers.js';
 
@@ -45,26 +36,9 @@ export interface ChatServer {
  * ```
  */
 export async function createChatServer(config: ChatConfig): Promise<ChatServer> {
-  const page = await loadDemoPage('websocket');
-  const redis =
-    config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
-  // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
-  const metrics = new client.Registry();
-  // POST /admin/restrict: withheld permissions (shared by every node with REDIS_URL), applied by mapClaims at every
-  // handshake, re-auth and re-evaluation.
-  const restrictions = redis?.restrictions ?? new MemoryRestrictions();
-  const wsAuth = createWsAuth({
-    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config), restrictions),
-    // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
-    hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
-    events: CHAT_EVENTS,
-  });
-  const idp = new DemoIdentityProvider({
-    secret: config.secret,
-    issuer: config.issuer,
-    audience: config.audience,
-    onSessionCompromised: (sessionId) => wsAuth.revoke({ sessionId }),
-  });
+  const { page, redis, metrics, restrictions, authOptions, identityProvider } = await demoServerParts(config, 'websocket');
+  const wsAuth = createWsAuth({ ...authOptions, events: CHAT_EVENTS });
+  const idp = identityProvider((sessionId) => wsAuth.revoke({ sessionId }));
   const http = createServer(
     createHttpHandler({ idp, auth: wsAuth, restrictions, indexHtml: page.html, pageScript: page.script, metrics }),
   );
@@ -84,19 +58,13 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await redis?.close();
   };
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(config.port, config.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listenDemo(http, config);
   } catch (error) {
     await closeAll().catch(() => undefined);
     throw error;
   }
-  const port = (http.address() as AddressInfo).port;
   const url = formatUrl(config.host, port);
 
   let closing: Promise<void> | undefined;

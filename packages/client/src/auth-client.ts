@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { AuthClientBase } from './auth-client-base.js';
-import { resolveOptions, type AuthClientOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './socket-io-options.js';
 import { SocketIoTransport } from './socket-io-transport.js';
 import type { DefaultEventsMap, EventsMap } from './typed-events.js';
 
@@ -34,7 +35,7 @@ export class AuthClient<
   readonly socket: Socket<ListenEvents, EmitEvents>;
 
   constructor(options: AuthClientOptions) {
-    const resolved = resolveOptions(options);
+    const resolved = resolveOptions(options, AUTH_CLIENT_OPTION_KEYS, 'createAuthClient options');
     const transport = new SocketIoTransport(options);
     super(resolved, transport);
     this.socket = transport.socket as unknown as Socket<ListenEvents, EmitEvents>;

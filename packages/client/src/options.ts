@@ -1,5 +1,4 @@
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from '@sockauth/core/option-keys';
-import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { BackoffPolicy } from './backoff.js';
 import type { RefreshWindow } from './schedule.js';
 
@@ -28,7 +27,7 @@ export interface BackoffOptions {
 }
 
 /**
- * What every flavour of the client takes (Socket.IO: {@link AuthClientOptions}; plain WebSocket:
+ * What every flavour of the client takes (Socket.IO: `AuthClientOptions`; plain WebSocket:
  * `WebSocketAuthClientOptions`): the token supply, the refresh window, the retry policy and the ack timeout.
  *
  * @example
@@ -83,25 +82,6 @@ export interface AuthClientBaseOptions {
   readonly now?: () => number;
 }
 
-/** Options of {@link createAuthClient}. */
-export interface AuthClientOptions extends AuthClientBaseOptions {
-  /** Server URL, e.g. `https://chat.example.com` or `https://chat.example.com/admin` (namespace). Default in
-   * browsers: the page's origin. Ignored when `socket` is given. */
-  readonly url?: string;
-  /**
-   * socket.io-client options. The client owns `auth` (the token), `autoConnect` and reconnection (its own
-   * backoff), so those three are overridden; `forceNew` defaults to `true` (the client sets its Manager's
-   * reconnection off).
-   */
-  readonly io?: Partial<ManagerOptions & SocketOptions>;
-  /**
-   * Bring your own socket (e.g. `manager.socket('/admin')` to multiplex namespaces), created with
-   * `autoConnect: false`. The client takes over its `auth`, turns its Manager's reconnection off and closes it in
-   * {@link AuthClient.close}.
-   */
-  readonly socket?: Socket;
-}
-
 /** Every option of {@link AuthClientBaseOptions}: the typecheck fails if the two drift apart. */
 export const BASE_OPTION_KEYS = {
   getToken: true,
@@ -114,8 +94,6 @@ export const BASE_OPTION_KEYS = {
   random: true,
   now: true,
 } as const satisfies KnownKeys<AuthClientBaseOptions>;
-/** Every option of {@link AuthClientOptions} (the Socket.IO flavour). */
-const AUTH_CLIENT_OPTION_KEYS = { ...BASE_OPTION_KEYS, url: true, io: true, socket: true } as const satisfies KnownKeys<AuthClientOptions>;
 const REFRESH_WINDOW_OPTION_KEYS = { startSec: true, endSec: true } as const satisfies KnownKeys<RefreshWindowOptions>;
 const BACKOFF_OPTION_KEYS = { baseMs: true, capMs: true, maxAttempts: true } as const satisfies KnownKeys<BackoffOptions>;
 
@@ -150,8 +128,8 @@ function number(value: unknown, name: string, fallback: number, check: (n: numbe
  */
 export function resolveOptions(
   options: AuthClientBaseOptions,
-  keys: Readonly<Record<string, true>> = AUTH_CLIENT_OPTION_KEYS,
-  where = 'createAuthClient options',
+  keys: Readonly<Record<string, true>>,
+  where: string,
 ): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('sockauth client: options are required');
   assertKnownKeys(where, options, keys);

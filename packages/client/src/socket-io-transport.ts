@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { EmitError } from './emit-error.js';
-import type { AuthClientOptions } from './options.js';
+import type { AuthClientOptions } from './socket-io-options.js';
 import { ERROR_EVENT, EXPIRING_EVENT, ROOM_LEFT_EVENT, connectError } from './protocol.js';
 import type { ClientTransport, TransportHandlers } from './transport.js';
 import type { DefaultEventsMap } from './typed-events.js';

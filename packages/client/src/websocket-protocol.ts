@@ -3,14 +3,9 @@ import { ACK_TYPE } from '@sockauth/core/protocol';
 
 /**
  * The plain-WebSocket wire of sockauth, as a client reads it: acks `{ type: 'ack', id, data }` and pushes
- * `{ type, data }` (frames are encoded with core's `encodeFrame`, the envelope the server decodes), the
- * subprotocols that carry a browser's token, and what a close means. Browser-safe: no Node imports.
+ * `{ type, data }` (frames are encoded with core's `encodeFrame`, the envelope the server decodes; the subprotocols
+ * and the probe are core's too), and what a close means. Browser-safe: no Node imports.
  */
-
-/** The subprotocol a sockauth server selects (it never echoes the one that carries the token). */
-export const SUBPROTOCOL = 'sockauth';
-/** Prefix of the subprotocol that carries the token: `sockauth.bearer.<token>`. */
-export const BEARER_SUBPROTOCOL_PREFIX = 'sockauth.bearer.';
 
 /** One frame from the server: an ack of request `id`, or a push of `type`. */
 export type ServerFrame =

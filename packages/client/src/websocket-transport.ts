@@ -1,9 +1,9 @@
-import { encodeFrame } from '@sockauth/core/protocol';
+import { PROBE_FRAME, PROBE_ID, bearerSubprotocols, encodeFrame } from '@sockauth/core/protocol';
 import { EmitError } from './emit-error.js';
 import { ERROR_EVENT, EXPIRING_EVENT, ROOM_LEFT_EVENT } from './protocol.js';
 import type { ClientTransport, TransportHandlers } from './transport.js';
 import { invoke } from './typed-events.js';
-import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL, parseFrame, readClose } from './websocket-protocol.js';
+import { parseFrame, readClose } from './websocket-protocol.js';
 
 /**
  * The part of a WebSocket the client uses: the browser's `WebSocket` and the `ws` package's both fit.
@@ -68,12 +68,6 @@ interface Request {
  */
 type Phase = 'idle' | 'handshake' | 'connecting' | 'confirming' | 'open';
 
-/**
- * The id of the one frame an upgraded connection sends before it counts as accepted: a frame without a `type`,
- * which a sockauth server answers `BAD_REQUEST` (its envelope check, before any auth hook, rate limit or handler)
- * once it accepted the connection, and never reads when it refuses it (the refusal closes at once).
- */
-export const PROBE_ID = 'sockauth:probe';
 type Listener = (data: unknown) => void;
 
 const CONNECTING = 0;
@@ -181,7 +175,7 @@ export class WebSocketTransport implements ClientTransport {
 
   #open(token: string | undefined): void {
     const { url, WebSocket, credentials, wsOptions } = this.#options;
-    const protocols = credentials === 'subprotocol' && token !== undefined ? [SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX + token] : [SUBPROTOCOL];
+    const protocols = bearerSubprotocols(credentials === 'subprotocol' ? token : undefined);
     const headers = { ...(wsOptions?.['headers'] as Record<string, string> | undefined), ...(credentials === 'header' && token !== undefined && { Authorization: `Bearer ${token}` }) };
     let socket: WebSocketLike;
     try {
@@ -221,7 +215,7 @@ export class WebSocketTransport implements ClientTransport {
     this.#phase = 'confirming';
     this.#cutAnnounced = false;
     try {
-      this.#socket!.send(JSON.stringify({ id: PROBE_ID }));
+      this.#socket!.send(PROBE_FRAME);
     } catch {
       // The close that follows reports it.
       return;

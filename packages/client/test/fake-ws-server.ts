@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from '@sockauth/core/protocol';
 import { closeAfterTest } from '@sockauth/testing';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -48,7 +49,7 @@ export class FakeWsServer {
     this.#wss = new WebSocketServer({
       server: http,
       path: '/ws',
-      handleProtocols: (protocols) => (protocols.has('sockauth') ? 'sockauth' : false),
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.#wss.on('connection', (socket, request) => this.#onConnection(socket, request));
   }
@@ -105,10 +106,10 @@ export class FakeWsServer {
 
   #onConnection(socket: WebSocket, request: IncomingMessage): void {
     const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-    const bearer = offered.find((p) => p.startsWith('sockauth.bearer.'));
+    const bearer = offered.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX));
     const authorization = request.headers['authorization'];
     const handshake: Handshake = {
-      token: bearer?.slice('sockauth.bearer.'.length) ?? /^Bearer (.+)$/.exec(authorization ?? '')?.[1],
+      token: bearer?.slice(BEARER_SUBPROTOCOL_PREFIX.length) ?? /^Bearer (.+)$/.exec(authorization ?? '')?.[1],
       protocols: offered,
       authorization,
       selected: socket.protocol === '' ? false : socket.protocol,

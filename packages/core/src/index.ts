@@ -130,3 +130,11 @@ export {
   isEnvelopeId,
 } from './ws-envelope.js';
 export type { AckEnvelope, BadRequestAck, DecodedFrame, Envelope, EnvelopeId } from './ws-envelope.js';
+export {
+  BEARER_SUBPROTOCOL_PREFIX,
+  PROBE_ANSWER_CODE,
+  PROBE_FRAME,
+  PROBE_ID,
+  SUBPROTOCOL,
+  bearerSubprotocols,
+} from './ws-subprotocol.js';

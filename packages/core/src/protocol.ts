@@ -91,7 +91,8 @@ export interface ConnectErrorData {
   readonly action: AuthErrorPayload['action'];
 }
 
-// Plain WebSockets: the close codes and the message envelope (public modules as a whole), browser-safe like the rest
-// of this module.
+// Plain WebSockets: the close codes, the message envelope, the subprotocols and the probe (public modules as a
+// whole), browser-safe like the rest of this module.
 export * from './ws-close-codes.js';
 export * from './ws-envelope.js';
+export * from './ws-subprotocol.js';

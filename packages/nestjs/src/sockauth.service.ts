@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
 import {
+  AuthMissingError,
   assertKnownKeys,
   assertPlainObject,
   authenticateToken,
@@ -43,6 +44,8 @@ export interface SockAuthPlatform {
   contextOf(client: object): AuthContext | undefined;
   revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
   reevaluate(target: RevocationTarget): Promise<{ affected: number }>;
+  /** Joins one of its clients to `room` through the session's room policy; rejects with the `AuthError`. */
+  join(client: object, room: string): Promise<void>;
   /** Reports a refusal decided by Nest's pipeline (the guard) for one of its clients, like its own; ignores others. */
   reportFailure?(client: object, error: AuthError, event: string): void;
   close(): void;
@@ -273,6 +276,32 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Joins `client` to `room` if the room policy (module option `rooms`) and `authorize` (action `auth:room-join`)
+   * allow it for the context in force, on either platform: a Socket.IO `Socket` through `@sockauth/socket.io`'s
+   * `join`, a `ws` `WebSocket` (with {@link SockAuthWsAdapter}) through `@sockauth/ws`'s. Rejects with the
+   * `AuthError` otherwise (`AUTH_FORBIDDEN`; `AUTH_MISSING` for a client with no context, e.g. on a public gateway),
+   * reported like every refusal; thrown from a handler, it is acked `{ error }`. Once joined, every later change of
+   * the client's context re-checks the room (`auth:room-left` when it may no longer be in it).
+   *
+   * @example
+   * ```ts
+   * @SubscribeMessage('chat:join')
+   * async join(@ConnectedSocket() client: Socket | WebSocket, @MessageBody() { room }: { room: string }) {
+   *   await this.sockAuth.join(client, room);
+   *   return { ok: true };
+   * }
+   * ```
+   */
+  join(client: Socket | object, room: string): Promise<void> {
+    if (servicesByClient.get(client) === this) {
+      // A client of another platform: the one that admitted it holds its session (none has a context: refused).
+      const platform = internalsOf(this).platforms.find((candidate) => candidate.contextOf(client) !== undefined);
+      return platform === undefined ? Promise.reject(new AuthMissingError()) : platform.join(client, room);
+    }
+    return this.sockAuth.join(client as Socket, room);
+  }
+
+  /**
    * Revokes a subject, a session or a token: matching live sockets get `auth:error` `AUTH_REVOKED` and are
    * disconnected, and matching handshakes and re-auths are refused from now on.
    *
@@ -318,26 +347,6 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   #inUse(): SockAuthPlatform[] {
     const others = internalsOf(this).platforms;
     return this.#ioAttached || others.length === 0 ? [this.sockAuth, ...others] : [...others];
-  }
-
-  /**
-   * Joins `room` through the room policy (module option `rooms`) and the live `authorize` hook, with the socket's
-   * context in force; resolves once the socket is in the room. Rejects with the `AuthError` (`AUTH_FORBIDDEN`):
-   * thrown from a gateway handler, the module's exception filter acks it `{ error: { code, action, message } }`
-   * and the socket stays. After every change of the socket's context (re-auth, {@link reevaluate}) the rooms it
-   * may no longer be in are left and the client is sent `auth:room-left`; sockauth never rejoins on its own.
-   *
-   * @example
-   * ```ts
-   * @SubscribeMessage('chat:join')
-   * async join(@ConnectedSocket() socket: Socket, @MessageBody('room') room: string) {
-   *   await this.sockAuth.join(socket, room); // AUTH_FORBIDDEN → denied ack
-   *   return { ok: true };
-   * }
-   * ```
-   */
-  join(socket: Socket, room: string): Promise<void> {
-    return this.sockAuth.join(socket, room);
   }
 
   /**

@@ -144,6 +144,10 @@ export class WsPlatform implements SockAuthPlatform {
     return this.wsAuth.contextOf(client as WebSocket);
   }
 
+  join(client: object, room: string): Promise<void> {
+    return this.wsAuth.join(client as WebSocket, room);
+  }
+
   reportFailure(client: object, error: AuthError, event: string): void {
     this.wsAuth.reportEventFailure(client as WebSocket, error, event);
   }

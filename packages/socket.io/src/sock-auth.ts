@@ -3,7 +3,6 @@ import {
   AuthSessions,
   AuthUnavailableError,
   adapterSessionOptions,
-  assertKnownKeys,
   isAuthError,
   mapVerificationError,
   type AuthContext,
@@ -126,10 +125,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
     const options = typedOptions as unknown as SockAuthOptions;
-    if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
-    // A misspelt option would leave its default in force without a word (or a rule not applied): refuse it.
-    assertKnownKeys('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
-    const session = adapterSessionOptions<Socket>('sockAuth options', options);
+    const session = adapterSessionOptions<Socket>('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
     this.verifier = session.verifier;
     this.revocationStore = session.revocationStore;
     this.#extraction = resolveExtraction(options);

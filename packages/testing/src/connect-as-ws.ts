@@ -1,4 +1,5 @@
 import { authErrorFromPayload } from '@sockauth/core/errors';
+import { PROBE_FRAME, PROBE_ID, bearerSubprotocols } from '@sockauth/core/protocol';
 import { observe, recordRefusal } from './auth-observations.js';
 import { closeAfterTest } from './auto-close.js';
 import type { MintClaims, TestIssuer } from './test-issuer.js';
@@ -30,9 +31,6 @@ export interface WsConnectAsOptions {
   readonly timeoutMs?: number;
 }
 
-/** The id of the frame that tells an accepted connection from a refused one (see {@link connectWsAs}). */
-export const PROBE_ID = 'sockauth-testing:probe';
-
 /** True for a `ws://` or `wss://` URL. */
 export function isWsUrl(target: unknown): target is WsUrl {
   return typeof target === 'string' && /^wss?:\/\//i.test(target);
@@ -49,9 +47,10 @@ function placement(value: unknown): WsTokenPlacement {
 /**
  * `connectAs` for a plain-WebSocket server speaking sockauth's protocol. A refused handshake is a completed upgrade
  * that the server closes at once, before any message, with a code in 4000–4999 and the reason `{ code, action }`:
- * an open connection is therefore not yet an accepted one. So once open, the kit sends one frame without a `type`
- * (`{ "id": "sockauth-testing:probe" }`), which an accepting server answers with a `BAD_REQUEST` ack and a refusing
- * one never reads: the ack resolves, the close rejects with its `AuthError` (`toBeRefusedWith` reads it).
+ * an open connection is therefore not yet an accepted one. So once open, the kit sends the probe of the wire
+ * (core's `PROBE_FRAME`, `{ "id": "sockauth:probe" }`, as `@sockauth/client` does), which an accepting server
+ * answers with a `BAD_REQUEST` ack and a refusing one never reads: the ack resolves, the close rejects with its
+ * `AuthError` (`toBeRefusedWith` reads it).
  */
 export async function connectWsAs(
   url: WsUrl,
@@ -67,11 +66,10 @@ export async function connectWsAs(
     token = await issuer.mint(tokenOrClaims);
   }
   const target = new URL(url);
-  const offered = ['sockauth'];
+  const offered = bearerSubprotocols(tokenIn === 'subprotocol' ? token : undefined);
   const sent: Record<string, string> = { ...headers };
-  if (token !== undefined) {
-    if (tokenIn === 'subprotocol') offered.push(`sockauth.bearer.${token}`);
-    else if (tokenIn === 'header') sent['authorization'] = `Bearer ${token}`;
+  if (token !== undefined && tokenIn !== 'subprotocol') {
+    if (tokenIn === 'header') sent['authorization'] = `Bearer ${token}`;
     else target.searchParams.set(tokenIn === 'query' ? 'token' : tokenIn.query, token);
   }
   // `ws` is an optional peer dependency: only tests of plain-WebSocket servers load it.
@@ -94,7 +92,7 @@ export async function connectWsAs(
       raw.terminate();
     }, timeoutMs);
     raw.on('open', () => {
-      socket.request(JSON.stringify({ id: PROBE_ID }), PROBE_ID, timeoutMs).then(
+      socket.request(PROBE_FRAME, PROBE_ID, timeoutMs).then(
         () => settle(() => resolve(socket)),
         () => undefined, // the close below says why
       );

@@ -9,9 +9,10 @@ export type {
   WsMessageInfo,
   WsServerOptions,
 } from './options.js';
-export { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from './subprotocol.js';
 export type { WsProtocolSelector } from './subprotocol.js';
+export { DEFAULT_HEARTBEAT_INTERVAL_MS } from './heartbeat.js';
+export type { WsHeartbeatOptions } from './heartbeat.js';
 export type { WsTokenExtractor, WsTokenSource } from './upgrade-token.js';
 // The wire protocol, from core (browser-safe in @sockauth/core/protocol): re-exported for convenience.
-export { WS_CLOSE_CODES, closeCodeFor, closeReason } from '@sockauth/core';
+export { BEARER_SUBPROTOCOL_PREFIX, PROBE_ID, SUBPROTOCOL, WS_CLOSE_CODES, closeCodeFor, closeReason } from '@sockauth/core';
 export type { AckEnvelope, Envelope, EnvelopeId } from '@sockauth/core';

@@ -14,6 +14,7 @@ import {
   type VerifierOptions,
 } from '@sockauth/core';
 import type { WebSocket } from 'ws';
+import { resolveHeartbeat, type WsHeartbeatOptions } from './heartbeat.js';
 import type { WsProtocolSelector } from './subprotocol.js';
 import type { WsTokenSource } from './upgrade-token.js';
 
@@ -66,6 +67,13 @@ export interface WsAuthOptions<TClaims extends JWTPayload = JWTPayload>
    * {@link WsAuth.check} before handling each one (sockauth still verifies the upgrade, pushes, cuts and rooms).
    */
   readonly envelope?: boolean;
+  /**
+   * Pings every authenticated connection each `intervalMs` (default 30 s) and terminates one that has not answered
+   * the previous ping (no pong), so a half-open connection (a client gone without a close) releases its session and
+   * rooms within two intervals. On by default; `false` turns it off (e.g. when a proxy or your own code already
+   * pings). Browsers and `ws` clients answer pings by themselves.
+   */
+  readonly heartbeat?: WsHeartbeatOptions | boolean;
 }
 
 /**
@@ -85,6 +93,7 @@ export const WS_AUTH_OPTION_KEYS = Object.freeze({
   maxPayload: true,
   handleProtocols: true,
   envelope: true,
+  heartbeat: true,
 } as const satisfies KnownKeys<WsAuthOptions>);
 
 /** What a message handler receives besides the message's `data`. */
@@ -147,7 +156,7 @@ export interface WsServerOptions {
 }
 
 /** Validates the WebSocket-specific options (a `TypeError` naming the option on a mistake). */
-export function resolveWsOptions(options: WsAuthOptions): { maxPayload: number; envelope: boolean } {
+export function resolveWsOptions(options: WsAuthOptions): { maxPayload: number; envelope: boolean; heartbeatMs: number | undefined } {
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD_BYTES;
   if (!Number.isSafeInteger(maxPayload) || maxPayload < 1) {
     throw new TypeError('sockauth: createWsAuth options.maxPayload must be a positive integer (bytes)');
@@ -157,5 +166,5 @@ export function resolveWsOptions(options: WsAuthOptions): { maxPayload: number; 
   }
   const envelope = options.envelope ?? true;
   if (typeof envelope !== 'boolean') throw new TypeError('sockauth: createWsAuth options.envelope must be a boolean');
-  return { maxPayload, envelope };
+  return { maxPayload, envelope, heartbeatMs: resolveHeartbeat(options.heartbeat) };
 }

@@ -1,27 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-
-/**
- * The subprotocol a browser offers with its token (`new WebSocket(url, [SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX +
- * token])`), and the one the server selects: a browser fails a connection whose server selects none of the offered
- * subprotocols, and the token itself must never be echoed back.
- *
- * @example
- * ```ts
- * new WebSocket('wss://chat.example/ws', [SUBPROTOCOL, `${BEARER_SUBPROTOCOL_PREFIX}${token}`]);
- * ```
- */
-export const SUBPROTOCOL = 'sockauth';
-
-/**
- * The prefix of the subprotocol entry that carries the token: `sockauth.bearer.<token>` (a JWT's characters are
- * all valid in a subprotocol name).
- *
- * @example
- * ```ts
- * const protocols = [SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX + token];
- * ```
- */
-export const BEARER_SUBPROTOCOL_PREFIX = 'sockauth.bearer.';
+import { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from '@sockauth/core';
 
 /**
  * Your own subprotocol selection, for servers that speak other subprotocols too: it sees the offered ones without

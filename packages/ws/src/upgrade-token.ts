@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  BEARER_SUBPROTOCOL_PREFIX,
   bearerToken,
   cookieToken,
   pickToken,
@@ -10,7 +11,6 @@ import {
   type CookieTokenOptions,
   type QueryTokenOption,
 } from '@sockauth/core';
-import { BEARER_SUBPROTOCOL_PREFIX } from './subprotocol.js';
 
 /**
  * A custom token source: returns the token found in the upgrade request, or `undefined`/`null` when there is none.

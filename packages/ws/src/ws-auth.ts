@@ -9,7 +9,6 @@ import {
   AuthUnavailableError,
   REFRESH_EVENT,
   adapterSessionOptions,
-  assertKnownKeys,
   badRequest,
   deniedAck,
   encodeAck,
@@ -39,6 +38,7 @@ import {
   type WsMessageHandler,
   type WsServerOptions,
 } from './options.js';
+import { Heartbeat } from './heartbeat.js';
 import { RoomIndex } from './room-index.js';
 import { protocolSelector } from './subprotocol.js';
 import { extractUpgradeToken, resolveUpgradeTokens, type UpgradeTokenExtraction } from './upgrade-token.js';
@@ -105,6 +105,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #envelope: boolean;
   readonly #maxPayload: number;
   readonly #rooms = new RoomIndex<WsConnection>();
+  /** Pings the admitted connections, terminating half-open ones (`undefined`: heartbeat off). */
+  readonly #heartbeat: Heartbeat | undefined;
   readonly #handlers = new Map<string, WsMessageHandler<never, TClaims>>();
   readonly #connectionHandlers = new Set<WsConnectionHandler<TClaims>>();
   /** Verified upgrades whose socket `ws` has not handed over yet. */
@@ -122,15 +124,14 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   constructor(typedOptions: WsAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
     const options = typedOptions as unknown as WsAuthOptions;
-    if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: createWsAuth options are required');
-    assertKnownKeys('createWsAuth options', options, WS_AUTH_OPTION_KEYS);
-    const base = adapterSessionOptions<WsConnection>('createWsAuth options', options);
+    const base = adapterSessionOptions<WsConnection>('createWsAuth options', options, WS_AUTH_OPTION_KEYS);
     this.verifier = base.verifier;
     this.revocationStore = base.revocationStore;
     this.#extraction = resolveUpgradeTokens(options);
-    const { maxPayload, envelope } = resolveWsOptions(options);
+    const { maxPayload, envelope, heartbeatMs } = resolveWsOptions(options);
     this.#maxPayload = maxPayload;
     this.#envelope = envelope;
+    this.#heartbeat = heartbeatMs === undefined ? undefined : new Heartbeat(heartbeatMs);
     const { eventGate, onContextChange, handleProtocols } = options;
     // The application's hooks take the WebSocket, the session's the connection that holds it.
     const session: SessionOptions<WsConnection> = {
@@ -432,6 +433,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#heartbeat?.stop();
     this.#sessions.close();
     const error = new AuthUnavailableError('authentication is shut down');
     for (const connection of [...this.#open]) {
@@ -525,6 +527,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
       return false;
     }
     if (this.#envelope) ws.on('message', (data: RawData, isBinary: boolean) => this.#onFrame(connection, data, isBinary));
+    this.#heartbeat?.watch(ws);
     this.#sessions.start(connection);
     const context = this.#sessions.contextOf(connection);
     if (context === undefined) return false;

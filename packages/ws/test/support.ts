@@ -75,8 +75,8 @@ export class TestClient {
   readonly #waiters: { readonly match: (frame: Frame) => boolean; readonly resolve: (frame: Frame) => void }[] = [];
   #nextId = 1;
 
-  constructor(url: string, options: { protocols?: string[]; headers?: Record<string, string>; maxPayload?: number } = {}) {
-    this.ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} });
+  constructor(url: string, options: { protocols?: string[]; headers?: Record<string, string>; autoPong?: boolean } = {}) {
+    this.ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {}, autoPong: options.autoPong ?? true });
     closeAfterTest(() => this.ws.terminate());
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
