@@ -259,8 +259,8 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
    * Reports a refusal decided by the adapter or a framework around it (a token that could not be extracted, a
    * framework guard) to `onAuthFailure` and the logger, exactly like the session's own.
    */
-  reportFailure(error: AuthError, stage: FailureStage, handle: H, event?: string): void {
-    this.#reporter.failure(error, stage, handle, event);
+  reportFailure(error: AuthError, stage: FailureStage, handle: H, event?: string, room?: string): void {
+    this.#reporter.failure(error, stage, handle, event, room);
   }
 
   /** Hands an adapter's own record to the logger (if any), like the session's records. */

@@ -284,11 +284,13 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    * ```
    */
   join(socket: Socket, room: string): Promise<void> {
+    // Not a socket this controller authenticated (or no longer): the session refuses it (AUTH_MISSING).
+    if (!this.#sessions.has(socket)) return this.#sessions.join(socket, room);
     if (this.#sessions.roomPolicy !== undefined) {
       this.#guardRooms(socket.nsp);
       if (typeof room === 'string' && room !== socket.id && isSocketIdRoom(socket.nsp, room)) {
         const error = new AuthForbiddenError("another socket's own room", { cause: { name: 'SocketIdRoom' } });
-        this.#sessions.reportFailure(error, 'join', socket, room);
+        this.#sessions.reportFailure(error, 'join', socket, undefined, room);
         return Promise.reject(error);
       }
     }
@@ -417,7 +419,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
         const error = new AuthForbiddenError('socket.join refused: the room policy does not admit this room for the context in force', {
           cause: { name: 'RoomNotAdmitted' },
         });
-        sessions.reportFailure(error, 'join', socket, room);
+        sessions.reportFailure(error, 'join', socket, undefined, room);
       },
     );
   }
@@ -430,7 +432,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     for (const room of [...roomsOf(socket)]) {
       if (context !== undefined && !isSocketIdRoom(socket.nsp, room) && policy.allows(context, room)) continue;
       void socket.leave(room);
-      this.#sessions.reportFailure(new AuthForbiddenError('restored room not admitted', { cause: { name: 'RoomNotAdmitted' } }), 'join', socket, room);
+      this.#sessions.reportFailure(new AuthForbiddenError('restored room not admitted', { cause: { name: 'RoomNotAdmitted' } }), 'join', socket, undefined, room);
     }
   }
 
