@@ -15,6 +15,7 @@
  * - `HANDLED_BEFORE_HANDSHAKE`: an event sent before the handshake was answered was handled.
  * - `REVOKED_SESSION_RECONNECTED`: a revoked session connected again (or was refused with another code).
  * - `TOKEN_IN_LOGS`: a token (or its signature) appeared in the server's logs.
+ * - `TOKEN_ECHOED`: the server's answer to the handshake held the token (a WebSocket subprotocol selected as offered).
  * - `NO_LOG_CAPTURE`: the server handle has no `logs()`, and the flow was not skipped explicitly.
  * - `PRECONDITION`: the server refused what the configuration says a full user may do: fix the configuration.
  */
@@ -34,6 +35,7 @@ export type ConformanceFailureCode =
   | 'HANDLED_BEFORE_HANDSHAKE'
   | 'REVOKED_SESSION_RECONNECTED'
   | 'TOKEN_IN_LOGS'
+  | 'TOKEN_ECHOED'
   | 'NO_LOG_CAPTURE'
   | 'PRECONDITION';
 
