@@ -87,6 +87,8 @@ export interface MintOptions {
   readonly ttlSec?: number;
   readonly exp?: number;
   readonly nbf?: number;
+  /** `iat` in seconds (default now): re-auths order tokens by it. */
+  readonly iat?: number;
   readonly secret?: string;
   readonly issuer?: string;
   readonly audience?: string;

@@ -364,6 +364,28 @@ describe.each(wsContractServers)('$name honours the demo contract on plain WebSo
       expect(log.filter((entry) => entry.type === 'chat:message').map((entry) => (entry.data as { text: string }).text)).toEqual(['for everyone']);
       expect(await socket.emitWithAck('whoami')).toMatchObject({ version: 2, permissions: expect.not.arrayContaining(['chat:admin']) });
     });
+    it('POST /admin/restrict evicts the subject from the rooms a denied permission guarded, answers { affected }, and withholds it from then on', async () => {
+      const user = uniqueUser('restricted');
+      const socket = await connectAs(wsUrlOf(main), await mint({ sub: user, scope: 'chat:read chat:write chat:admin' }));
+      const [lobby, staffRoom] = [uniqueRoom(), `staff-${uniqueRoom()}`];
+      await socket.emitWithAck('chat:join', { room: lobby });
+      await socket.emitWithAck('chat:join', { room: staffRoom });
+      const log = record(socket);
+
+      const answer = await post(main.url, '/admin/restrict', { subject: user, deny: ['chat:admin'] }, { authorization: `Bearer ${await adminToken()}` });
+
+      expect(answer).toMatchObject({ status: 200, body: { affected: 1 } });
+      expect(log).toEqual([{ type: 'auth:room-left', data: { room: staffRoom, code: 'AUTH_FORBIDDEN', action: 'none' } }]);
+      const admin = await connectAs(wsUrlOf(main), await mint({ sub: uniqueUser('root'), scope: 'chat:read chat:write chat:admin' }));
+      await admin.emitWithAck('chat:join', { room: staffRoom });
+      await admin.emitWithAck('chat:send', { room: staffRoom, text: 'not for you' });
+      const lobbyMessage = nextPush(socket, 'chat:message');
+      await admin.emitWithAck('chat:send', { room: lobby, text: 'for everyone' });
+      await lobbyMessage;
+      expect(log.filter((entry) => entry.type === 'chat:message').map((entry) => (entry.data as { text: string }).text)).toEqual(['for everyone']);
+      expect(await socket.emitWithAck('whoami')).toMatchObject({ version: 1, permissions: expect.not.arrayContaining(['chat:admin']) });
+      expect(await socket.emitWithAck('chat:join', { room: staffRoom })).toEqual(FORBIDDEN);
+    });
   });
 
   describe('expiry and revocation', () => {

@@ -19,6 +19,7 @@ import {
   type DemoIdentityProvider,
 } from '@sockauth/example-chat-common/identity-provider';
 import { PAGE_CSP, PAGE_SCRIPT_PATH } from '@sockauth/example-chat-common/page';
+import { parseRestriction, restrictedMapClaims, type RestrictionRegistry } from '@sockauth/example-chat-common/restrictions';
 
 /** An HTTP error with the code and safe message the client sees as `{ error: { code, message } }`. */
 export class HttpError extends Error {
@@ -43,6 +44,8 @@ export interface HttpAuth {
   readonly verifier: Pick<Verifier, 'verify'>;
   readonly revocationStore: Pick<RevocationStore, 'isRevoked'>;
   revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
+  /** Re-evaluates the live connections of a target on every node (`POST /admin/restrict`). */
+  reevaluate(target: RevocationTarget): Promise<{ affected: number }>;
 }
 
 export interface HttpRoutesOptions {
@@ -52,6 +55,8 @@ export interface HttpRoutesOptions {
   readonly indexHtml: Buffer;
   /** The page's bundled script, served at `GET /app.js`. */
   readonly pageScript: Buffer;
+  /** `POST /admin/restrict`'s restrictions (the same registry the sockets' `mapClaims` reads). */
+  readonly restrictions: RestrictionRegistry;
   /** A prom-client registry served at `GET /metrics` (Prometheus text format), when given. */
   readonly metrics?: { metrics(): Promise<string>; readonly contentType: string };
 }
@@ -60,9 +65,9 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
  * The plain `node:http` request handler of the demo: `GET /` (and its script, `GET /app.js`), `POST /auth/login`,
- * `POST /auth/refresh`, `POST /auth/revoke`; 404 for unknown paths, 405 for known paths with the wrong method.
- * The demo's WebSocket server (Socket.IO's `/socket.io/`, plain `ws` upgrades) answers before this handler sees
- * anything. Errors are `{ error: { code, message } }`;
+ * `POST /auth/refresh`, `POST /auth/revoke`, `POST /admin/restrict`; 404 for unknown paths, 405 for known paths with
+ * the wrong method. The demo's WebSocket server (Socket.IO's `/socket.io/`, plain `ws` upgrades) answers before this
+ * handler sees anything. Errors are `{ error: { code, message } }`;
  * tokens are never logged or echoed.
  */
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -72,6 +77,7 @@ export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMes
     '/auth/login': { method: 'POST', handle: (req, res) => login(req, res, options) },
     '/auth/refresh': { method: 'POST', handle: (req, res) => refresh(req, res, options) },
     '/auth/revoke': { method: 'POST', handle: (req, res) => revoke(req, res, options) },
+    '/admin/restrict': { method: 'POST', handle: (req, res) => restrict(req, res, options) },
   };
   const metrics = options.metrics;
   if (metrics !== undefined) routes['/metrics'] = { method: 'GET', handle: async (req, res) => sendMetrics(req, res, metrics) };
@@ -236,12 +242,12 @@ async function refresh(req: IncomingMessage, res: ServerResponse, { idp }: HttpR
 
 // --- POST /auth/revoke ---------------------------------------------------------------------------------------
 
-async function revoke(req: IncomingMessage, res: ServerResponse, { auth, idp }: HttpRoutesOptions): Promise<void> {
-  await requireAdmin(req, auth);
+async function revoke(req: IncomingMessage, res: ServerResponse, { auth, idp, restrictions }: HttpRoutesOptions): Promise<void> {
+  await requireAdmin(req, auth, restrictions);
   const target = parseRevokeRequest(await readJsonObject(req));
   // Refresh tokens go first, so the revoked user cannot mint a replacement while sockets are being cut.
   if (target.tokenId === undefined) idp.endSessions(target as { subject: string } | { sessionId: string });
-  sendJson(res, 200, await revokeOrHttpError(() => auth.revoke(target)));
+  sendJson(res, 200, await sockauthOrHttpError(() => auth.revoke(target)));
 }
 
 /**
@@ -257,27 +263,52 @@ export function parseRevokeRequest(body: Record<string, unknown>): RevocationTar
 }
 
 /**
- * Runs a revocation; a shared store (REDIS_URL) that could not confirm it becomes 503 (the admin retries: it is
- * idempotent), any other sockauth error 500.
+ * Runs a revocation or a re-evaluation; a shared store (REDIS_URL) that could not confirm it becomes 503 (the admin
+ * retries: both are idempotent), any other sockauth error 500.
  */
-export async function revokeOrHttpError(revoke: () => Promise<{ disconnected: number }>): Promise<{ disconnected: number }> {
+export async function sockauthOrHttpError<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await revoke();
+    return await run();
   } catch (error) {
     if (isAuthError(error)) throw new HttpError(error.code === 'AUTH_UNAVAILABLE' ? 503 : 500, error.code, error.message);
     throw error;
   }
 }
 
-/** `Authorization: Bearer <token>` with `chat:admin`, checked by the same verifier as the sockets. */
-async function requireAdmin(req: IncomingMessage, auth: HttpAuth): Promise<void> {
+// --- POST /admin/restrict -------------------------------------------------------------------------------------
+
+/**
+ * `{ subject, deny }`: from now on `deny` is withheld from `subject` (replacing an earlier restriction; `[]` lifts
+ * it), then the subject's live sockets are re-evaluated on every node: `{ affected }` once they were.
+ */
+async function restrict(req: IncomingMessage, res: ServerResponse, { auth, restrictions }: HttpRoutesOptions): Promise<void> {
+  await requireAdmin(req, auth, restrictions);
+  let restriction: ReturnType<typeof parseRestriction>;
+  try {
+    restriction = parseRestriction(await readJsonObject(req));
+  } catch (error) {
+    throw error instanceof TypeError ? badRequest(error.message) : error;
+  }
+  try {
+    await restrictions.restrict(restriction.subject, restriction.deny);
+  } catch (error) {
+    if (error instanceof RangeError) throw badRequest(error.message);
+    // REDIS_URL: the restriction could not be stored; nothing changed for the subject's sockets. The admin retries.
+    throw new HttpError(503, 'AUTH_UNAVAILABLE', 'the restriction could not be stored, retry');
+  }
+  sendJson(res, 200, await sockauthOrHttpError(() => auth.reevaluate({ subject: restriction.subject })));
+}
+
+/** `Authorization: Bearer <token>` with `chat:admin` (after restrictions), checked by the same verifier as the sockets. */
+async function requireAdmin(req: IncomingMessage, auth: HttpAuth, restrictions: RestrictionRegistry): Promise<void> {
   const header = req.headers['authorization'];
   const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
   if (token === undefined) throw new HttpError(401, 'AUTH_MISSING', 'an "Authorization: Bearer" admin token is required');
   let permitted: boolean;
   try {
     const { payload } = await auth.verifier.verify(token);
-    const context = createAuthContext(payload);
+    // A restricted admin is restricted here too.
+    const context = createAuthContext(payload, 1, restrictedMapClaims(restrictions));
     // A revoked admin token must not keep revoking others.
     if (await auth.revocationStore.isRevoked(context)) throw new HttpError(401, 'AUTH_REVOKED', 'token revoked');
     permitted = context.permissions.has(ADMIN_PERMISSION);

@@ -12,6 +12,7 @@ import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
 import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
+import { MemoryRestrictions } from '@sockauth/example-chat-common/restrictions';
 import { demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
 
 /** A running chat server. */
@@ -24,7 +25,6 @@ export interface ChatServer {
   /** Disconnects every socket and stops listening. Idempotent. */
   close(): Promise<void>;
 }
-
 
 /**
  * Starts the demo chat server: HTTP routes, Socket.IO with sockauth on every namespace, the chat gateway and the
@@ -46,8 +46,11 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
+  // POST /admin/restrict: withheld permissions (shared by every node with REDIS_URL), applied by mapClaims at every
+  // handshake, re-auth and re-evaluation.
+  const restrictions = redis?.restrictions ?? new MemoryRestrictions();
   const auth = createSockAuth({
-    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config)),
+    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config), restrictions),
     // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
     hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
     events: CHAT_EVENTS,
@@ -58,7 +61,16 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     audience: config.audience,
     onSessionCompromised: (sessionId) => auth.revoke({ sessionId }),
   });
-  const http = createServer(createHttpHandler({ idp, auth, indexHtml: page.html, pageScript: page.script, metrics }));
+  const http = createServer(
+    createHttpHandler({
+      idp,
+      auth,
+      restrictions,
+      indexHtml: page.html,
+      pageScript: page.script,
+      metrics,
+    }),
+  );
   // Socket.IO answers /socket.io/ before the routes above.
   const io = new Server(http, redis === undefined ? {} : { adapter: redis.adapter });
   auth.attach(io);

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import { CHAT_EVENTS } from '@sockauth/example-chat-common/chat-events';
-import { CHAT_ROOMS } from '@sockauth/example-chat-common/chat-rooms';
+import { MemoryRestrictions } from '@sockauth/example-chat-common/restrictions';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
 import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
@@ -50,12 +50,14 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
   // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
   const metrics = new client.Registry();
+  // POST /admin/restrict: withheld permissions (shared by every node with REDIS_URL), applied by mapClaims at every
+  // handshake, re-auth and re-evaluation.
+  const restrictions = redis?.restrictions ?? new MemoryRestrictions();
   const wsAuth = createWsAuth({
-    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config)),
+    ...demoAuthOptions(config, redis?.revocationStore ?? demoMemoryStore(config), restrictions),
     // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr.
     hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
     events: CHAT_EVENTS,
-    rooms: CHAT_ROOMS,
   });
   const idp = new DemoIdentityProvider({
     secret: config.secret,
@@ -64,7 +66,7 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     onSessionCompromised: (sessionId) => wsAuth.revoke({ sessionId }),
   });
   const http = createServer(
-    createHttpHandler({ idp, auth: wsAuth, indexHtml: page.html, pageScript: page.script, metrics }),
+    createHttpHandler({ idp, auth: wsAuth, restrictions, indexHtml: page.html, pageScript: page.script, metrics }),
   );
   // The ws server answers upgrades at /ws before the routes above; other paths get 400 from ws.
   const wss = new WebSocketServer({ server: http, path: WS_PATH, ...wsAuth.serverOptions });

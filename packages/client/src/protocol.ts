@@ -24,7 +24,7 @@ export function parseExpiring(value: unknown): ExpiringPayload | undefined {
  * the taxonomy's for that code, whatever the server wrote).
  */
 export function parseRoomLeft(value: unknown): RoomLeftPayload | undefined {
-  if (!isObject(value) || typeof value['room'] !== 'string') return undefined;
+  if (!isObject(value) || typeof value['room'] !== 'string' || value['room'].length === 0) return undefined;
   const error = authErrorFromPayload({ code: value['code'] });
   return error === undefined ? undefined : { room: value['room'], code: error.code, action: error.action };
 }

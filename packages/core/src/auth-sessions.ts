@@ -23,15 +23,6 @@ import type { SessionTransport } from './session-transport.js';
 import { mapVerificationError } from './verification-errors.js';
 import type { Verifier } from './verifier.js';
 
-/**
- * The optional members of a store that re-evaluates across nodes (`MemoryRevocationStore`, `@sockauth/redis`):
- * see `RevocationStore.requestReevaluation` / `onReevaluation`.
- */
-interface ReevaluatingStore extends RevocationStore {
-  requestReevaluation?(target: RevocationTarget, options?: { timeoutMs?: number }): Promise<{ affected: number }>;
-  onReevaluation?(handler: (target: RevocationTarget) => Promise<number>): () => void;
-}
-
 /** Why a connection cut with an error leaves the live set. */
 const RELEASE_REASONS: Partial<Record<AuthError['code'], ReleaseReason>> = {
   AUTH_EXPIRED: 'expired',
@@ -198,7 +189,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
       disconnect,
     });
     this.#unsubscribe = this.revocationStore.subscribe((record) => this.#revocations.cut(record));
-    const store = this.revocationStore as ReevaluatingStore;
+    const store = this.revocationStore;
     this.#stopReevaluations =
       typeof store.onReevaluation === 'function' && typeof store.requestReevaluation === 'function'
         ? store.onReevaluation((target) => this.reevaluateHere(target))
@@ -369,7 +360,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
    */
   async reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
     parseRevocationTarget(target);
-    const store = this.revocationStore as ReevaluatingStore;
+    const store = this.revocationStore;
     if (this.#stopReevaluations !== undefined) return { affected: (await store.requestReevaluation!(target)).affected };
     return { affected: await this.reevaluateHere(target) };
   }

@@ -56,8 +56,18 @@ export { ConnectionAuth, authenticateToken, outlivesRetention } from './connecti
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
 
-export { assertRevocationTime, parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
+export {
+  assertRevocationTime,
+  parseRevocationTarget,
+  reevaluationTimeoutMs,
+  revocationApplies,
+  revokeTarget,
+  runReevaluationHandlers,
+} from './revocation.js';
 export type {
+  ReevaluationHandler,
+  ReevaluationRequestOptions,
+  ReevaluationResult,
   RevocationKind,
   RevocationListener,
   RevocationRecord,

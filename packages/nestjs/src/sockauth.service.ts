@@ -321,6 +321,26 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Joins `room` through the room policy (module option `rooms`) and the live `authorize` hook, with the socket's
+   * context in force; resolves once the socket is in the room. Rejects with the `AuthError` (`AUTH_FORBIDDEN`):
+   * thrown from a gateway handler, the module's exception filter acks it `{ error: { code, action, message } }`
+   * and the socket stays. After every change of the socket's context (re-auth, {@link reevaluate}) the rooms it
+   * may no longer be in are left and the client is sent `auth:room-left`; sockauth never rejoins on its own.
+   *
+   * @example
+   * ```ts
+   * @SubscribeMessage('chat:join')
+   * async join(@ConnectedSocket() socket: Socket, @MessageBody('room') room: string) {
+   *   await this.sockAuth.join(socket, room); // AUTH_FORBIDDEN → denied ack
+   *   return { ok: true };
+   * }
+   * ```
+   */
+  join(socket: Socket, room: string): Promise<void> {
+    return this.sockAuth.join(socket, room);
+  }
+
+  /**
    * Verifies a token the way handshakes are verified (signature and claims, claim mapping, revocation), e.g. for
    * an HTTP endpoint that must agree with the sockets. Rejects with an `AuthError`.
    *

@@ -1,4 +1,5 @@
 import {
+  AuthForbiddenError,
   AuthSessions,
   AuthUnavailableError,
   adapterSessionOptions,
@@ -26,7 +27,10 @@ import { SOCK_AUTH_OPTION_KEYS, type SockAuthOptions, type SockAuthSocketData } 
 import { ERROR_EVENT, ackPacket, toConnectError } from './protocol.js';
 import {
   assertSupportedInternals,
+  guardRoomJoins,
   isChildNamespace,
+  isRoomGuarded,
+  isSocketIdRoom,
   namespacesOf,
   onSocketRemoved,
   prependMiddleware,
@@ -221,6 +225,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       onSocketRemoved(nsp, this.#onForgotten);
       this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
+      this.#guardRooms(nsp);
     };
     assertSupportedInternals(io);
     for (const nsp of namespacesOf(io)) install(nsp, isChildNamespace(nsp));
@@ -283,6 +288,14 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    * ```
    */
   join(socket: Socket, room: string): Promise<void> {
+    if (this.#sessions.roomPolicy !== undefined) {
+      this.#guardRooms(socket.nsp);
+      if (typeof room === 'string' && room !== socket.id && isSocketIdRoom(socket.nsp, room)) {
+        const error = new AuthForbiddenError("another socket's own room", { cause: { name: 'SocketIdRoom' } });
+        this.#sessions.reportFailure(error, 'join', socket, room);
+        return Promise.reject(error);
+      }
+    }
     return this.#sessions.join(socket, room);
   }
 
@@ -359,6 +372,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       if (sessions.closed) throw new AuthUnavailableError('authentication is shut down');
       // Extracted (and redacted) first, so even a refused handshake no longer carries the token.
       token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
+      // An adapter the application set after attach (`io.adapter(...)` replaces them) is guarded before any join.
+      this.#guardRooms(socket.nsp);
       // Before any verification work: a flood of CONNECT packets on one connection is refused cheaply.
       if (!(slot = this.#connections.acquire(socket))) {
         throw new AuthUnavailableError('too many sockets on this connection', { cause: { name: 'RateLimited' } });
@@ -376,9 +391,51 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       this.#connections.release(socket);
       throw error;
     }
+    if (stage === 'recovery') this.#dropRestoredRooms(socket);
     // Started by the namespace's 'connection' event (see #onConnection) unless already connected (recovery).
     if (socket.connected) sessions.start(socket);
     else this.#watchConnections(socket.nsp);
+  }
+
+  /**
+   * With room policies (option `rooms`), every join into `nsp`'s rooms goes through them, not only
+   * {@link join}: a plain `socket.join(room)` (or a server-side `socketsJoin`) that the static policy does not
+   * admit for the socket's context in force is left out and reported (`onAuthFailure`, stage `join`), and no socket
+   * may join another socket's own-id room. Without room policies, joins are the application's business.
+   */
+  #guardRooms(nsp: Namespace | undefined): void {
+    const policy = this.#sessions.roomPolicy;
+    if (policy === undefined || nsp === undefined || isRoomGuarded(nsp)) return;
+    const sessions = this.#sessions;
+    guardRoomJoins(
+      nsp,
+      (socket, room) => {
+        // Restored by connection state recovery before the socket is verified: re-checked once it is.
+        if (socket === undefined) return true;
+        if (isSocketIdRoom(nsp, room)) return false;
+        const context = sessions.contextOf(socket);
+        return context !== undefined && policy.allows(context, room);
+      },
+      (socket, room) => {
+        if (socket === undefined) return;
+        const error = new AuthForbiddenError('socket.join refused: the room policy does not admit this room for the context in force', {
+          cause: { name: 'RoomNotAdmitted' },
+        });
+        sessions.reportFailure(error, 'join', socket, room);
+      },
+    );
+  }
+
+  /** A recovered socket keeps only the restored rooms its verified context may be in. */
+  #dropRestoredRooms(socket: Socket): void {
+    const policy = this.#sessions.roomPolicy;
+    const context = this.#sessions.contextOf(socket);
+    if (policy === undefined) return;
+    for (const room of [...roomsOf(socket)]) {
+      if (context !== undefined && !isSocketIdRoom(socket.nsp, room) && policy.allows(context, room)) continue;
+      void socket.leave(room);
+      this.#sessions.reportFailure(new AuthForbiddenError('restored room not admitted', { cause: { name: 'RoomNotAdmitted' } }), 'join', socket, room);
+    }
   }
 
   /** Says once per controller that an optimisation's private member was not the expected one (its fallback is safe). */

@@ -1,9 +1,12 @@
 import type { AuthErrorPayload } from '@sockauth/core/errors';
+import { ROOM_LEFT_EVENT, type RoomLeftPayload } from '@sockauth/core/protocol';
 
 /** What the kit saw a socket receive from sockauth: the last `auth:error` and the disconnect reason. */
 export interface AuthEvents {
   readonly authErrors: AuthErrorPayload[];
   readonly expiring: { expiresAt: number; inMs: number }[];
+  /** Every `auth:room-left` received, in order. */
+  readonly roomsLeft: RoomLeftPayload[];
   disconnectReason?: string;
 }
 
@@ -18,10 +21,11 @@ const refusals = new WeakMap<object, unknown>();
 
 /** Starts recording the sockauth events `socket` receives (for {@link authEventsOf} and `waitForCut`). */
 export function observe(socket: EventSource): AuthEvents {
-  const events: AuthEvents = { authErrors: [], expiring: [] };
+  const events: AuthEvents = { authErrors: [], expiring: [], roomsLeft: [] };
   observed.set(socket, events);
   socket.on('auth:error', (payload: AuthErrorPayload) => events.authErrors.push(payload));
   socket.on('auth:expiring', (payload: { expiresAt: number; inMs: number }) => events.expiring.push(payload));
+  socket.on(ROOM_LEFT_EVENT, (payload: RoomLeftPayload) => events.roomsLeft.push(payload));
   socket.on('disconnect', (reason: string) => {
     events.disconnectReason = reason;
   });

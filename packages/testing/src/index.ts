@@ -8,8 +8,10 @@ export type { WsConnectAsOptions, WsTokenPlacement, WsUrl } from './connect-as-w
 export { WsClientSocket, type RawWebSocket, type WsClose } from './ws-client-socket.js';
 export { waitForCut, waitForExpiry } from './expiry.js';
 export type { Cut } from './expiry.js';
+export { waitForRoomLeft } from './room-left.js';
+export type { RoomLeftWaitOptions } from './room-left.js';
 export { installMatchers, sockauthMatchers } from './matchers.js';
-export type { AuthErrorExpectation, DisconnectExpectation, SockauthMatchers } from './matchers.js';
+export type { AuthErrorExpectation, DisconnectExpectation, RoomLeftExpectation, SockauthMatchers } from './matchers.js';
 export { closeAfterTest, closeAll } from './auto-close.js';
 export { createSockAuthTestingApp } from './nest-testing-app.js';
 export type {
