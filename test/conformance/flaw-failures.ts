@@ -4,8 +4,7 @@
  */
 import { conformanceFlows, type ConformanceDriver, type ConformanceFailureCode, type FlowId, type TestIssuer } from '@sockauth/testing';
 import { chatEvents } from './chat-conformance';
-import type { FlawedChatServer } from './flawed-chat-server';
-import type { Flaw } from './flawed-chat';
+import type { Flaw, FlawedChatServer } from './flawed-chat';
 
 /** Starts a flawed fixture with the kit's issuer. */
 export type StartFlawed = (issuer: TestIssuer, flaws: readonly Flaw[]) => Promise<FlawedChatServer>;

@@ -4,20 +4,11 @@
  * switched on is that flaw and nothing else. It deliberately does NOT use sockauth.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import type { TestIssuer } from '@sockauth/testing';
-import { FlawedChat, type ChatPeer, type Flaw, type Refusal } from './flawed-chat';
+import { FlawedChat, type ChatPeer, type Flaw, type FlawedChatServer, type Refusal } from './flawed-chat';
 
-export type { Flaw } from './flawed-chat';
-
-export interface FlawedChatServer {
-  readonly url: string;
-  logs(): string;
-  revoke(sessionId: string): void;
-  restrict(subject: string, deny: readonly string[]): void;
-  stop(): Promise<void>;
-}
+export type { Flaw, FlawedChatServer } from './flawed-chat';
 
 type Ack = (response: unknown) => void;
 
@@ -52,16 +43,5 @@ export async function startFlawedChatServer(issuer: TestIssuer, flaws: readonly 
     else chat.accept(peer, socket.data.claims);
   });
 
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    logs: () => chat.lines.join('\n'),
-    revoke: (sessionId) => chat.revoke(sessionId),
-    restrict: (subject, deny) => chat.restrict(subject, deny),
-    async stop() {
-      chat.stop();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-    },
-  };
+  return chat.listen(http, () => new Promise<void>((resolve) => io.close(() => resolve())));
 }

@@ -4,6 +4,8 @@
  * flawed-chat-server.ts puts it on Socket.IO, flawed-ws-chat-server.ts on plain WebSockets. With no flaw it
  * conforms. It deliberately does NOT use sockauth: the flaws are the mistakes a hand-rolled server makes.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from '@sockauth/core/jose';
 import type { TestIssuer } from '@sockauth/testing';
 
@@ -36,6 +38,15 @@ export type Flaw =
   | 'no-close-reason'
   /** (WebSocket) The subprotocol selected is the one holding the token, so the 101 echoes it. */
   | 'token-echo';
+
+/** A started flawed fixture, as the conformance suite's `start()` resolves it, with the admin actions. */
+export interface FlawedChatServer {
+  readonly url: string;
+  logs(): string;
+  revoke(sessionId: string): void;
+  restrict(subject: string, deny: readonly string[]): void;
+  stop(): Promise<void>;
+}
 
 /** One connection as the chat sees it: the transport delivers pushes and ends it. */
 export interface ChatPeer {
@@ -197,9 +208,19 @@ export class FlawedChat {
     for (const [peer, context] of this.#contexts) if (context.subject === subject) this.#recheckRooms(peer, context);
   }
 
-  /** Stops every timer. */
-  stop(): void {
-    for (const list of this.#timers.values()) for (const timer of list) clearTimeout(timer);
+  /** Listens on an ephemeral loopback port; `stop` closes the transport (the chat's timers are stopped first). */
+  async listen(http: Server, stop: () => Promise<void>): Promise<FlawedChatServer> {
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+      logs: () => this.lines.join('\n'),
+      revoke: (sessionId) => this.revoke(sessionId),
+      restrict: (subject, deny) => this.restrict(subject, deny),
+      stop: async () => {
+        for (const list of this.#timers.values()) for (const timer of list) clearTimeout(timer);
+        await stop();
+      },
+    };
   }
 
   #open(peer: ChatPeer, context: Context): void {

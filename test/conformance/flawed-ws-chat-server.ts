@@ -6,12 +6,10 @@
  * close-code table).
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WS_CLOSE_CODES, type AuthErrorCode } from '@sockauth/core';
 import type { TestIssuer } from '@sockauth/testing';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FlawedChat, type ChatPeer, type Flaw, type Refusal } from './flawed-chat';
-import type { FlawedChatServer } from './flawed-chat-server';
+import { FlawedChat, type ChatPeer, type Flaw, type FlawedChatServer, type Refusal } from './flawed-chat';
 
 const BEARER_PROTOCOL = 'sockauth.bearer.';
 
@@ -74,19 +72,10 @@ export async function startFlawedWsChatServer(issuer: TestIssuer, flaws: readonl
     );
   });
 
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    logs: () => chat.lines.join('\n'),
-    revoke: (sessionId) => chat.revoke(sessionId),
-    restrict: (subject, deny) => chat.restrict(subject, deny),
-    async stop() {
-      chat.stop();
-      for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
+  return chat.listen(http, async () => {
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
 }

@@ -3,6 +3,7 @@ import { authErrorFromPayload, type AuthErrorPayload } from '@sockauth/core/erro
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
 import { Manager, io, type Socket } from 'socket.io-client';
 import type { ConformanceConnection, ConformanceDriver, ConnectionEnd, EarlyMessageOutcome } from './driver.js';
+import { driverConnection } from './driver-connection.js';
 
 /** Options of {@link socketIoDriver}. */
 export interface SocketIoDriverOptions {
@@ -22,32 +23,21 @@ const CONNECT_ERROR = 4;
 
 function connection(socket: Socket, handshakeAnswer: string): ConformanceConnection {
   let lastError: AuthErrorPayload | undefined;
-  let closedByUs = false;
   socket.on('auth:error', (payload: AuthErrorPayload) => (lastError = payload));
-  const ended = new Promise<ConnectionEnd>((resolve) => {
-    socket.once('disconnect', (reason: string) =>
-      resolve({ error: lastError, reason, at: Date.now(), byServer: !closedByUs && reason !== 'io client disconnect' }),
-    );
-  });
-  return {
-    get connected() {
-      return socket.connected;
-    },
+  return driverConnection(socket, {
     handshakeAnswer,
-    request({ event, payload }, timeoutMs = 5_000) {
+    request({ event, payload }, timeoutMs) {
       // No payload means no argument at all (not a `null`): the handler's first argument is then its ack.
       const args = payload === undefined ? [] : [payload];
       return socket.timeout(timeoutMs).emitWithAck(event, ...args);
     },
-    on(event, listener) {
-      socket.on(event, listener);
-    },
-    ended,
-    close() {
-      closedByUs = true;
-      socket.close();
-    },
-  };
+    ended: (closedByUs) =>
+      new Promise<ConnectionEnd>((resolve) => {
+        socket.once('disconnect', (reason: string) =>
+          resolve({ error: lastError, reason, at: Date.now(), byServer: !closedByUs() && reason !== 'io client disconnect' }),
+        );
+      }),
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import { encodeFrame } from '@sockauth/core/protocol';
 import { PROBE_ID, closeReasonData, connectWsAs, wsHandshake } from '../connect-as-ws.js';
 import type { RawWebSocket, WsClientSocket } from '../ws-client-socket.js';
 import type { ConformanceConnection, ConformanceDriver, ConnectionEnd, EarlyMessageOutcome } from './driver.js';
+import { driverConnection } from './driver-connection.js';
 
 /** Options of {@link webSocketDriver}. */
 export interface WebSocketDriverOptions {
@@ -71,32 +72,19 @@ function writingFrameWithRequest(frame: readonly Buffer[], secure: boolean): WsC
 
 function connection(socket: WsClientSocket): ConformanceConnection {
   let lastPush: AuthErrorPayload | undefined;
-  let closedByUs = false;
   socket.on('auth:error', (payload: AuthErrorPayload) => (lastPush = payload));
-  const ended = socket.closed.then(({ code, reason }): ConnectionEnd => {
-    // The close reason is what a browser can read: a cut without one (1000, 1006, no JSON) gives the client no reason,
-    // whatever `auth:error` came before it.
-    const data = closeReasonData({ code, reason });
-    const error = authErrorFromPayload(data) === undefined ? undefined : { ...(data as AuthErrorPayload), message: lastPush?.message ?? '' };
-    return { error, reason: `close ${code}`, at: Date.now(), byServer: !closedByUs };
-  });
-  return {
-    get connected() {
-      return socket.connected;
-    },
+  return driverConnection(socket, {
     handshakeAnswer: socket.raw.protocol,
-    request({ event, payload }, timeoutMs = 5_000) {
-      return socket.emitWithAck(event, payload, { timeoutMs });
-    },
-    on(event, listener) {
-      socket.on(event, listener);
-    },
-    ended,
-    close() {
-      closedByUs = true;
-      socket.close();
-    },
-  };
+    request: ({ event, payload }, timeoutMs) => socket.emitWithAck(event, payload, { timeoutMs }),
+    ended: (closedByUs) =>
+      socket.closed.then(({ code, reason }): ConnectionEnd => {
+        // The close reason is what a browser can read: a cut without one (1000, 1006, no JSON) gives the client no
+        // reason, whatever `auth:error` came before it.
+        const data = closeReasonData({ code, reason });
+        const error = authErrorFromPayload(data) === undefined ? undefined : { ...(data as AuthErrorPayload), message: lastPush?.message ?? '' };
+        return { error, reason: `close ${code}`, at: Date.now(), byServer: !closedByUs() };
+      }),
+  });
 }
 
 /**
