@@ -1,7 +1,8 @@
 /**
  * What a conformance flow found wrong, one code per flaw (stable: assert on it, not on the message):
  * - `NOT_CUT_AT_EXPIRY`: a socket stayed connected after its token's `exp` (plus the clock tolerance).
- * - `CUT_WITHOUT_REASON`: the server disconnected without the `auth:error` that tells the client why (or another code).
+ * - `CUT_WITHOUT_REASON`: the server disconnected without the `auth:error` that tells the client why (or another code);
+ *   on a plain WebSocket, without the close code in 4000–4999 and its `{ code, action }` reason.
  * - `HANDLED_AFTER_EXPIRY`: an event sent after `exp` was handled.
  * - `TAB_NOT_CUT`: after a logout (revocation), a connection of the same session stayed up.
  * - `PERMISSION_KEPT`: an event was still handled after the user lost the permission it needs.
