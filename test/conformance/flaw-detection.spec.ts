@@ -1,37 +1,15 @@
 /**
- * The conformance suite catches each flaw it is meant to catch, and only that: its runner-agnostic core is run
- * directly (every flow at once, each with its own users) against a sound hand-written server, then against the same
- * server with one flaw switched on, and the set of failing flows and their codes is compared.
+ * The conformance suite catches each flaw it is meant to catch, and only that, on Socket.IO: its runner-agnostic core
+ * is run directly (flaw-failures.ts) against a sound hand-written server, then against the same server with one flaw
+ * switched on, and the set of failing flows and their codes is compared. ws-flaw-detection.spec.ts does the same
+ * on plain WebSockets.
  */
-import { conformanceFlows, createTestIssuer, type ConformanceFailureCode, type FlowId, type TestIssuer } from '@sockauth/testing';
-import { chatEvents } from './chat-conformance';
-import { startFlawedChatServer, type Flaw, type FlawedChatServer } from './flawed-chat-server';
+import type { ConformanceFailureCode, FlowId } from '@sockauth/testing';
+import { FLAW_RUN_TIMEOUT_MS, flawFailures } from './flaw-failures';
+import { startFlawedChatServer, type Flaw } from './flawed-chat-server';
 
-/** Runs every flow of the suite against a flawed server; resolves with the code of each failing flow. */
-async function failures(flaws: readonly Flaw[]): Promise<Partial<Record<FlowId, ConformanceFailureCode | string>>> {
-  let server: FlawedChatServer | undefined;
-  const suite = conformanceFlows({
-    name: `flawed chat (${flaws.join(', ') || 'sound'})`,
-    async start({ issuer }) {
-      server = await startFlawedChatServer(issuer as TestIssuer, flaws);
-      return server;
-    },
-    ...chatEvents,
-    rooms: { permission: 'chat:read' },
-    revoke: async ({ sessionId }) => server!.revoke(sessionId),
-    restrict: async (subject, deny) => server!.restrict(subject, deny),
-    timings: { ttlSec: 3, clockToleranceSec: 0, warnBeforeSec: 2 },
-  });
-  await suite.setUp();
-  try {
-    const outcomes = await Promise.all(suite.flows.map((flow) => flow.run().then(() => undefined, (error: { code?: string; message?: string }) => [flow.id, error.code ?? error.message] as const)));
-    return Object.fromEntries(outcomes.filter((outcome) => outcome !== undefined));
-  } finally {
-    await suite.tearDown();
-  }
-}
-
-const FLOW_TIMEOUT_MS = 60_000;
+const failures = (flaws: readonly Flaw[]) => flawFailures(startFlawedChatServer, flaws);
+const FLOW_TIMEOUT_MS = FLAW_RUN_TIMEOUT_MS;
 
 it('a sound server passes every flow', async () => {
   expect(await failures([])).toEqual({});

@@ -1,9 +1,11 @@
 import { authErrorFromPayload } from '@sockauth/core/errors';
 import { PROBE_FRAME, PROBE_ID, bearerSubprotocols } from '@sockauth/core/protocol';
+
+export { PROBE_ID };
 import { observe, recordRefusal } from './auth-observations.js';
 import { closeAfterTest } from './auto-close.js';
 import type { MintClaims, TestIssuer } from './test-issuer.js';
-import { WsClientSocket, type RawWebSocket } from './ws-client-socket.js';
+import { WsClientSocket, type RawWebSocket, type WsClose } from './ws-client-socket.js';
 
 /** The URL of a plain-WebSocket server: `connectAs` connects a `ws` client to it. */
 export type WsUrl = `ws://${string}` | `wss://${string}`;
@@ -29,6 +31,32 @@ export interface WsConnectAsOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Give up after this many milliseconds (default 5 000). */
   readonly timeoutMs?: number;
+}
+
+/** The upgrade request that presents `token` as `tokenIn` says: URL, subprotocols and headers. */
+export function wsHandshake(
+  url: string,
+  token: string | undefined,
+  tokenIn: WsTokenPlacement,
+): { url: string; protocols: string[]; headers: Record<string, string> } {
+  const target = new URL(url);
+  const protocols = bearerSubprotocols(tokenIn === 'subprotocol' ? token : undefined);
+  const headers: Record<string, string> = {};
+  if (token !== undefined && tokenIn !== 'subprotocol') {
+    if (tokenIn === 'header') headers['authorization'] = `Bearer ${token}`;
+    else target.searchParams.set(tokenIn === 'query' ? 'token' : tokenIn.query, token);
+  }
+  return { url: target.href, protocols, headers };
+}
+
+/** The JSON reason of a close code in 4000–4999 (sockauth's `{ code, action }`), or `undefined`. */
+export function closeReasonData({ code, reason }: WsClose): unknown {
+  if (code < 4000 || code > 4999) return undefined;
+  try {
+    return JSON.parse(reason) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True for a `ws://` or `wss://` URL. */
@@ -65,16 +93,12 @@ export async function connectWsAs(
     if (issuer === undefined) throw new TypeError('connectAs: pass { issuer } to connect with claims');
     token = await issuer.mint(tokenOrClaims);
   }
-  const target = new URL(url);
-  const offered = bearerSubprotocols(tokenIn === 'subprotocol' ? token : undefined);
-  const sent: Record<string, string> = { ...headers };
-  if (token !== undefined && tokenIn !== 'subprotocol') {
-    if (tokenIn === 'header') sent['authorization'] = `Bearer ${token}`;
-    else target.searchParams.set(tokenIn === 'query' ? 'token' : tokenIn.query, token);
-  }
+  const handshake = wsHandshake(url, token, tokenIn);
   // `ws` is an optional peer dependency: only tests of plain-WebSocket servers load it.
   const { WebSocket } = await import('ws');
-  const raw = new WebSocket(target.href, [...offered, ...protocols], { headers: sent }) as unknown as RawWebSocket;
+  const raw = new WebSocket(handshake.url, [...handshake.protocols, ...protocols], {
+    headers: { ...headers, ...handshake.headers },
+  }) as unknown as RawWebSocket;
   const socket = new WsClientSocket(raw);
   observe(socket);
   closeAfterTest(() => raw.terminate());
@@ -98,12 +122,7 @@ export async function connectWsAs(
       );
     });
     void socket.closed.then(({ code, reason }) => {
-      let data: unknown;
-      try {
-        data = code >= 4000 && code <= 4999 ? JSON.parse(reason) : undefined;
-      } catch {
-        data = undefined;
-      }
+      const data = closeReasonData({ code, reason });
       const authError = authErrorFromPayload(data);
       if (authError !== undefined) recordRefusal(authError, data);
       settle(() => reject(authError ?? new Error(`connectAs: closed (${code}${reason ? ` ${reason}` : ''}) before it was accepted`)));

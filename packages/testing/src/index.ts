@@ -25,6 +25,8 @@ export { conformanceFlows, defineConformanceSuite } from './conformance/suite.js
 export type { ConformanceFlow, ConformanceRunner, ConformanceSuite } from './conformance/suite.js';
 export { socketIoDriver } from './conformance/socket-io-driver.js';
 export type { SocketIoDriverOptions } from './conformance/socket-io-driver.js';
+export { webSocketDriver } from './conformance/web-socket-driver.js';
+export type { WebSocketDriverOptions } from './conformance/web-socket-driver.js';
 export type {
   ConformanceClientOptions,
   ConformanceConnection,

@@ -2,7 +2,8 @@
  * The conformance suite's configuration: every mistake is a TypeError naming the option before any test runs, a
  * skip is explicit and shows its reason in the test name, and a missing log capture fails rather than skips.
  */
-import { conformanceFlows, defineConformanceSuite, type ConformanceOptions, type ConformanceRunner } from '../src/index.js';
+import { WebSocket } from 'ws';
+import { conformanceFlows, defineConformanceSuite, webSocketDriver, type ConformanceOptions, type ConformanceRunner } from '../src/index.js';
 import { chatServer } from './servers.js';
 
 const base: ConformanceOptions = {
@@ -78,5 +79,20 @@ describe('conformance options', () => {
     } finally {
       await suite.tearDown();
     }
+  });
+});
+
+describe('webSocketDriver options', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an unknown option', { WebSocket, pth: '/ws' }, '"pth"'],
+    ['a path without its slash', { WebSocket, path: 'ws' }, '"path"'],
+    ['an unknown token placement', { WebSocket, credentials: 'query' }, '"credentials"'],
+    ['no WebSocket constructor where there is no global one', { WebSocket: 'ws' }, '"WebSocket"'],
+  ])('refuses %s with a TypeError naming it', (_what, options, name) => {
+    expect(() => webSocketDriver(options as never)).toThrow(typeError(name));
+  });
+
+  it('is named for the suite title', () => {
+    expect(webSocketDriver({ path: '/ws', credentials: 'header', WebSocket }).name).toBe('websocket');
   });
 });

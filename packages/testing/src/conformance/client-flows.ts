@@ -1,4 +1,4 @@
-import type { AuthClient, AuthClientStatus } from '@sockauth/client';
+import type { AuthClientBase, AuthClientStatus } from '@sockauth/client';
 import type { ConformanceRequest } from './driver.js';
 import { CUT_SLACK_MS, EARLY_TOLERANCE_MS } from './expiry-flows.js';
 import { ConformanceFailure } from './failure.js';
@@ -23,7 +23,7 @@ const clientTimeout = (options: ResolvedConformanceOptions): number =>
   (2 * clientTtlSec(options) + options.timings.clockToleranceSec) * 1000 + 15_000;
 
 /** Resolves with the first status `accept` takes, or {@link TIMED_OUT}. */
-function until(client: AuthClient, accept: (status: AuthClientStatus) => boolean, ms: number): Promise<AuthClientStatus | typeof TIMED_OUT> {
+function until(client: AuthClientBase, accept: (status: AuthClientStatus) => boolean, ms: number): Promise<AuthClientStatus | typeof TIMED_OUT> {
   let unsubscribe = (): void => undefined;
   const reached = new Promise<AuthClientStatus>((resolve) => {
     unsubscribe = client.subscribe((status) => accept(status) && resolve(status));
@@ -32,7 +32,7 @@ function until(client: AuthClient, accept: (status: AuthClientStatus) => boolean
 }
 
 /** Sends `request` through the client and resolves with its ack (no payload: no argument). */
-function send(client: AuthClient, { event, payload }: ConformanceRequest): Promise<unknown> {
+function send(client: AuthClientBase, { event, payload }: ConformanceRequest): Promise<unknown> {
   return client.emitWithAck(event, ...(payload === undefined ? [] : [payload]));
 }
 

@@ -1,5 +1,5 @@
 import type { AuthErrorPayload } from '@sockauth/core/errors';
-import type { AuthClient, AuthClientOptions } from '@sockauth/client';
+import type { AuthClientBase, AuthClientBaseOptions } from '@sockauth/client';
 
 /** One message a flow sends: an event name and its payload (sent with an ack callback). */
 export interface ConformanceRequest {
@@ -9,9 +9,12 @@ export interface ConformanceRequest {
 
 /** How a connection ended, as the client saw it. */
 export interface ConnectionEnd {
-  /** The `auth:error` the server sent before ending it, if any. */
+  /**
+   * Why the server ended it, as the wire says it: Socket.IO, the `auth:error` sent before the disconnect; a plain
+   * WebSocket, the close reason `{ code, action }` of a close code in 4000–4999 (what a browser can read).
+   */
   readonly error: AuthErrorPayload | undefined;
-  /** The transport's reason (Socket.IO: `io server disconnect`, `transport close`, …). */
+  /** The transport's reason (Socket.IO: `io server disconnect`, `transport close`, …; WebSocket: `close 4200`). */
   readonly reason: string;
   /** Local time the end was seen, ms since the epoch. */
   readonly at: number;
@@ -23,6 +26,11 @@ export interface ConnectionEnd {
 export interface ConformanceConnection {
   /** Whether the connection is still up. */
   readonly connected: boolean;
+  /**
+   * What the server answered the handshake with, as text, where the server chooses it: the selected subprotocol on
+   * a plain WebSocket, the `CONNECT` packet's data on Socket.IO. The token must never be in it.
+   */
+  readonly handshakeAnswer: string;
   /**
    * Sends `request` and resolves with the server's ack. Rejects (a plain `Error`) when no ack comes within
    * `timeoutMs` or the connection ends first: the flows treat that as "not handled".
@@ -46,8 +54,8 @@ export interface EarlyMessageOutcome {
 
 /**
  * The wire under the conformance suite: how to open a connection with a token, send a message before the handshake
- * completes, and build a `@sockauth/client` for the same server. {@link socketIoDriver} is the Socket.IO one; a plain
- * WebSocket driver implements the same interface (DEMO-CONTRACT.md, "Plain WebSocket").
+ * completes, and build a `@sockauth/client` for the same server. {@link socketIoDriver} is the Socket.IO one,
+ * {@link webSocketDriver} the plain-WebSocket one (DEMO-CONTRACT.md, "Plain WebSocket").
  *
  * @example
  * ```ts
@@ -74,8 +82,8 @@ export interface ConformanceDriver {
     options: { readonly timeoutMs: number; readonly quietMs: number },
   ): Promise<EarlyMessageOutcome>;
   /** A `@sockauth/client` for `url` on this wire (not connected until the flow calls `connect()`). */
-  createClient(url: string, options: ConformanceClientOptions): AuthClient;
+  createClient(url: string, options: ConformanceClientOptions): AuthClientBase;
 }
 
-/** The `@sockauth/client` options a flow sets; the driver adds the wire's own (URL, transport). */
-export type ConformanceClientOptions = Omit<AuthClientOptions, 'url' | 'socket' | 'io'>;
+/** The `@sockauth/client` options a flow sets (those both flavours share); the driver adds the wire's own. */
+export type ConformanceClientOptions = AuthClientBaseOptions;

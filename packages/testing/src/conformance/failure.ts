@@ -1,7 +1,8 @@
 /**
  * What a conformance flow found wrong, one code per flaw (stable: assert on it, not on the message):
  * - `NOT_CUT_AT_EXPIRY`: a socket stayed connected after its token's `exp` (plus the clock tolerance).
- * - `CUT_WITHOUT_REASON`: the server disconnected without the `auth:error` that tells the client why (or another code).
+ * - `CUT_WITHOUT_REASON`: the server disconnected without the `auth:error` that tells the client why (or another code);
+ *   on a plain WebSocket, without the close code in 4000–4999 and its `{ code, action }` reason.
  * - `HANDLED_AFTER_EXPIRY`: an event sent after `exp` was handled.
  * - `TAB_NOT_CUT`: after a logout (revocation), a connection of the same session stayed up.
  * - `PERMISSION_KEPT`: an event was still handled after the user lost the permission it needs.
@@ -15,6 +16,7 @@
  * - `HANDLED_BEFORE_HANDSHAKE`: an event sent before the handshake was answered was handled.
  * - `REVOKED_SESSION_RECONNECTED`: a revoked session connected again (or was refused with another code).
  * - `TOKEN_IN_LOGS`: a token (or its signature) appeared in the server's logs.
+ * - `TOKEN_ECHOED`: the server's answer to the handshake held the token (a WebSocket subprotocol selected as offered).
  * - `NO_LOG_CAPTURE`: the server handle has no `logs()`, and the flow was not skipped explicitly.
  * - `PRECONDITION`: the server refused what the configuration says a full user may do: fix the configuration.
  */
@@ -34,6 +36,7 @@ export type ConformanceFailureCode =
   | 'HANDLED_BEFORE_HANDSHAKE'
   | 'REVOKED_SESSION_RECONNECTED'
   | 'TOKEN_IN_LOGS'
+  | 'TOKEN_ECHOED'
   | 'NO_LOG_CAPTURE'
   | 'PRECONDITION';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthClient } from '@sockauth/client';
+import type { AuthClientBase } from '@sockauth/client';
 import { decodeJwt } from '@sockauth/core/jose';
 import type { ConformanceClientOptions, ConformanceConnection, ConformanceRequest } from './driver.js';
 import { ConformanceFailure } from './failure.js';
@@ -104,7 +104,7 @@ export class FlowContext {
   }
 
   /** A `@sockauth/client` on the driver's wire, closed after the flow. */
-  client(options: ConformanceClientOptions): AuthClient {
+  client(options: ConformanceClientOptions): AuthClientBase {
     const client = this.driver.createClient(this.server.url, options);
     this.#closers.push(() => client.close());
     return client;

@@ -13,6 +13,7 @@ export const FLOW_IDS = {
   'pre-handshake-events': true,
   'revoked-reconnect': true,
   'tokens-in-logs': true,
+  'token-not-echoed': true,
 } as const;
 
 /** A flow's id. */

@@ -3,7 +3,7 @@ import { TIMED_OUT, within, type FlowContext } from './flow-context.js';
 import type { FlowDefinition } from './flow.js';
 
 /** The parts of a token that must never be logged: the whole token, and its signature (enough to replay it). */
-function secretsOf(token: string): string[] {
+export function secretsOf(token: string): string[] {
   const signature = token.split('.')[2];
   return signature !== undefined && signature.length >= 16 ? [token, signature] : [token];
 }

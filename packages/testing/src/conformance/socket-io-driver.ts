@@ -3,6 +3,7 @@ import { authErrorFromPayload, type AuthErrorPayload } from '@sockauth/core/erro
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
 import { Manager, io, type Socket } from 'socket.io-client';
 import type { ConformanceConnection, ConformanceDriver, ConnectionEnd, EarlyMessageOutcome } from './driver.js';
+import { driverConnection } from './driver-connection.js';
 
 /** Options of {@link socketIoDriver}. */
 export interface SocketIoDriverOptions {
@@ -20,33 +21,23 @@ const EVENT = 2;
 const ACK = 3;
 const CONNECT_ERROR = 4;
 
-function connection(socket: Socket): ConformanceConnection {
+function connection(socket: Socket, handshakeAnswer: string): ConformanceConnection {
   let lastError: AuthErrorPayload | undefined;
-  let closedByUs = false;
   socket.on('auth:error', (payload: AuthErrorPayload) => (lastError = payload));
-  const ended = new Promise<ConnectionEnd>((resolve) => {
-    socket.once('disconnect', (reason: string) =>
-      resolve({ error: lastError, reason, at: Date.now(), byServer: !closedByUs && reason !== 'io client disconnect' }),
-    );
-  });
-  return {
-    get connected() {
-      return socket.connected;
-    },
-    request({ event, payload }, timeoutMs = 5_000) {
+  return driverConnection(socket, {
+    handshakeAnswer,
+    request({ event, payload }, timeoutMs) {
       // No payload means no argument at all (not a `null`): the handler's first argument is then its ack.
       const args = payload === undefined ? [] : [payload];
       return socket.timeout(timeoutMs).emitWithAck(event, ...args);
     },
-    on(event, listener) {
-      socket.on(event, listener);
-    },
-    ended,
-    close() {
-      closedByUs = true;
-      socket.close();
-    },
-  };
+    ended: (closedByUs) =>
+      new Promise<ConnectionEnd>((resolve) => {
+        socket.once('disconnect', (reason: string) =>
+          resolve({ error: lastError, reason, at: Date.now(), byServer: !closedByUs() && reason !== 'io client disconnect' }),
+        );
+      }),
+  });
 }
 
 /**
@@ -75,18 +66,27 @@ export function socketIoDriver(options: SocketIoDriverOptions = {}): Conformance
     name: 'socket.io',
     connect(url, token, { timeoutMs }) {
       const socket = io(`${url.replace(/\/$/, '')}${nsp}`, { ...base, auth: token === undefined ? {} : { token }, timeout: timeoutMs });
+      // The CONNECT packet's data (`{ sid }`): what the server chose to answer the handshake with.
+      let answer = '';
+      const onPacket = (packet: { type: number; nsp: string; data?: unknown }): void => {
+        if (packet.type === CONNECT && packet.nsp === namespace) answer = JSON.stringify(packet.data ?? null);
+      };
+      socket.io.on('packet', onPacket);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
+          socket.io.off('packet', onPacket);
           socket.close();
           reject(new Error(`no answer to the handshake within ${timeoutMs} ms`));
         }, timeoutMs);
         socket.once('connect', () => {
           clearTimeout(timer);
           socket.off('connect_error');
-          resolve(connection(socket));
+          socket.io.off('packet', onPacket);
+          resolve(connection(socket, answer));
         });
         socket.once('connect_error', (error: Error & { data?: unknown }) => {
           clearTimeout(timer);
+          socket.io.off('packet', onPacket);
           socket.close();
           reject(authErrorFromPayload({ ...(error.data as object), message: error.message }) ?? error);
         });

@@ -10,6 +10,7 @@ import { resolveConformanceOptions, type ConformanceClaims, type ConformanceOpti
 import { roleLossReauth, roleLossRestrict, roomsLeft } from './permission-flows.js';
 import { logoutOtherTab, revokedReconnect } from './session-flows.js';
 import { socketIoDriver } from './socket-io-driver.js';
+import { tokenNotEchoed } from './token-echo-flows.js';
 
 /** Every flow, in the order the suite runs them. */
 const FLOWS: readonly FlowDefinition[] = [
@@ -26,6 +27,7 @@ const FLOWS: readonly FlowDefinition[] = [
   preHandshakeEvents,
   revokedReconnect,
   tokensInLogs,
+  tokenNotEchoed,
 ];
 
 /** One generated test: run it, or skip it for the reason given. */
