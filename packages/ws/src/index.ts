@@ -9,6 +9,7 @@ export type {
   WsMessageInfo,
   WsServerOptions,
 } from './options.js';
+export { UnsupportedWsInternalsError } from './ws-internals.js';
 export { BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from './subprotocol.js';
 export type { WsProtocolSelector } from './subprotocol.js';
 export type { WsTokenExtractor, WsTokenSource } from './upgrade-token.js';
