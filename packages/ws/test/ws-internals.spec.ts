@@ -2,7 +2,8 @@
  * The feature test of `src/ws-internals.ts`: the one undocumented member of `ws` the adapter reads, and the documented
  * behaviours of `ws` it is built on, each checked against the `ws` in use. `test/packaging/ws-versions.spec.ts` runs
  * it (with the adapter suites) on the lowest and the newest ws of the peer range; a ws that changed one of them fails
- * here by name.
+ * here by name. The subprotocol selection (`handleProtocols` given the offered set, the token offered first) is
+ * checked in `handshake.spec.ts`, which runs there too.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -108,15 +109,6 @@ describe('ws behaviour the adapter is built on', () => {
     expect(close.code).toBeGreaterThanOrEqual(4000);
     expect(close.protocol).toBe('sockauth');
     expect(seen).toEqual(['refused']);
-  });
-
-  test('handleProtocols gets the offered subprotocols: sockauth is selected even when the token is offered first', async () => {
-    const { url } = await startWsServer();
-    const token = await mint({ sub: 'alice' });
-    const client = new TestClient(url, { protocols: [`sockauth.bearer.${token}`, 'sockauth'] });
-    await client.opened;
-    expect(client.ws.protocol).toBe('sockauth');
-    expect(await client.request('whoami')).toMatchObject({ subject: 'alice' });
   });
 
   test('a frame over maxPayload closes with 1009 (after an error event the adapter handles); the server carries on', async () => {
