@@ -63,7 +63,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, readonly string[]>> = {
     '.': ['sockAuth', 'createSockAuth', 'SockAuth', 'REFRESH_EVENT', 'EXPIRING_EVENT', 'ERROR_EVENT'],
   },
   '@sockauth/ws': {
-    '.': ['createWsAuth', 'WsAuth', 'SUBPROTOCOL', 'WS_AUTH_OPTION_KEYS', 'closeCodeFor', 'WS_CLOSE_CODES'],
+    '.': ['createWsAuth', 'WsAuth', 'SUBPROTOCOL', 'WS_AUTH_OPTION_KEYS', 'closeCodeFor', 'WS_CLOSE_CODES', 'UnsupportedWsInternalsError'],
   },
   // Names from DESIGN.md; only checked once packages/nestjs has a src/index.ts.
   '@sockauth/nestjs': {

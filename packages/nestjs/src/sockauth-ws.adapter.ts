@@ -6,6 +6,7 @@ import { WS_ADAPTER_BRAND, brand, hasBrand } from './adapter-brand.js';
 import { isApplicationContext, serviceOfApp } from './service-of-app.js';
 import type { ResultTransform } from './ws-message-dispatch.js';
 import { WsPlatform } from './ws-platform.js';
+import { assertOptionsPassedOn, assertOverriddenMethods } from './ws-platform-internals.js';
 
 /** Gateway options sockauth sets on every server: a gateway's own would silently switch its checks off. */
 const RESERVED_OPTIONS = ['verifyClient', 'handleProtocols'] as const;
@@ -46,9 +47,12 @@ export class SockAuthWsAdapter extends WsAdapter {
   /**
    * @param app the application: its HTTP server carries the gateways (port 0), and the `SockAuthService` is
    *   resolved from it when the first server is created.
+   * @throws UnsupportedWsInternalsError (from `@sockauth/ws`) when the `@nestjs/platform-ws` in use lacks a method this
+   *   adapter overrides, or (when a gateway's server is created) no longer passes gateway options on to `ws`.
    */
   constructor(app?: INestApplicationContext | object) {
     super(app);
+    assertOverriddenMethods();
     brand(this, WS_ADAPTER_BRAND);
     this.#app = isApplicationContext(app) ? app : undefined;
   }
@@ -78,6 +82,7 @@ export class SockAuthWsAdapter extends WsAdapter {
     const given: unknown = options['maxPayload'];
     const maxPayload = typeof given === 'number' && given > 0 && given < limit ? given : limit;
     const server = super.create(port, { ...options, ...ours, maxPayload });
+    assertOptionsPassedOn(server as WebSocketServer, ours);
     // attach() refuses a server not created with sockauth's options (a TypeError at start-up).
     platform.serve(server as WebSocketServer, port, options.path);
     return server;

@@ -9,6 +9,7 @@ export type {
   WsMessageInfo,
   WsServerOptions,
 } from './options.js';
+export { UnsupportedWsInternalsError } from './ws-internals.js';
 export type { WsProtocolSelector } from './subprotocol.js';
 export { DEFAULT_HEARTBEAT_INTERVAL_MS } from './heartbeat.js';
 export type { WsHeartbeatOptions } from './heartbeat.js';

@@ -44,6 +44,7 @@ import { protocolSelector } from './subprotocol.js';
 import { extractUpgradeToken, resolveUpgradeTokens, type UpgradeTokenExtraction } from './upgrade-token.js';
 import { WsConnection } from './ws-connection.js';
 import { closeWith, sendText, wsTransport, type WsMessage } from './ws-transport.js';
+import { keptServerOptions } from './ws-internals.js';
 
 /** What the upgrade's verification decided, kept until `ws` hands over the socket. */
 interface Upgrade {
@@ -159,7 +160,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   /**
    * Wires `wss`, which must have been created with {@link serverOptions} (else a `TypeError` says which is missing:
    * without them tokens would not be verified during the upgrade, the token subprotocol could be echoed, or frames
-   * could be larger than `maxPayload`). Every upgrade it accepts is admitted by sockauth before the application's
+   * could be larger than `maxPayload`), and an `UnsupportedWsInternalsError` when the `ws` in use keeps no options on
+   * its servers (sockauth could not check them). Every upgrade it accepts is admitted by sockauth before the application's
    * own `'connection'` listeners run; a refused one is closed with its code at once (its `contextOf` is
    * `undefined`; use {@link onConnection} to run code for authenticated connections only). Idempotent.
    *
@@ -445,8 +447,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   // --- upgrade ----------------------------------------------------------------------------------------------
 
   #assertConfigured(wss: WebSocketServer, where: string): void {
-    const options = (wss as { options?: WebSocketServer['options'] } | undefined)?.options;
-    if (options === undefined || typeof wss.on !== 'function') throw new TypeError(`sockauth: ${where} needs a ws WebSocketServer`);
+    const options = keptServerOptions(wss, where);
     const missing =
       options.verifyClient !== this.serverOptions.verifyClient
         ? 'verifyClient'
