@@ -38,10 +38,25 @@ export type RevocationTarget =
 /**
  * What a re-evaluation applies to: one target, or a list of them (every subject of a tenant, say), re-evaluated in
  * one call, one store request across nodes. A connection matched by several targets is re-evaluated once.
+ *
+ * @example
+ * ```ts
+ * const tenant: ReevaluationTargets = (await directory.subjectsOf('T')).map((subject) => ({ subject }));
+ * await auth.reevaluate(tenant);
+ * ```
  */
 export type ReevaluationTargets = RevocationTarget | readonly RevocationTarget[];
 
-/** Most targets one re-evaluation call may carry (a `TypeError` beyond: split the list). */
+/**
+ * Most targets one re-evaluation call may carry (a `TypeError` beyond: split the list).
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < subjects.length; i += MAX_REEVALUATION_TARGETS) {
+ *   await auth.reevaluate(subjects.slice(i, i + MAX_REEVALUATION_TARGETS).map((subject) => ({ subject })));
+ * }
+ * ```
+ */
 export const MAX_REEVALUATION_TARGETS = 100_000;
 
 /** Called for every revocation, including those made on other nodes (for distributed stores). */
