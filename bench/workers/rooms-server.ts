@@ -8,6 +8,7 @@
  * With `BENCH_REDIS_URL`: the Socket.IO Redis adapter and, in `sockauth` mode, `RedisRevocationStore` (cross-node
  * re-evaluation), as examples/socketio-chat runs with REDIS_URL.
  * IPC: reports `{ type: 'ready', port }`; answers `room-size`, `broadcast`, `deny`, `reevaluate`, `reevaluate-chunked`,
+ * `reevaluate-many` (one call with every subject),
  * `evict-room` (the bare baseline), `eld-start`/`eld-stop`.
  */
 import { createServer } from 'node:http';
@@ -73,6 +74,20 @@ io.on('connection', (socket: Socket) => {
 
 const eventLoopDelay = eventLoopDelayOverIpc(1);
 
+/** When `room` is next emptied on this node (the in-memory adapter's `delete-room`): every member is out. */
+function emptied(room: string | undefined): () => number {
+  let at = Number.NaN;
+  if (room === undefined) return () => at;
+  const adapter = io.of('/').adapter;
+  const onDelete = (deleted: string): void => {
+    if (deleted !== room) return;
+    at = wallClock();
+    adapter.off('delete-room', onDelete);
+  };
+  adapter.on('delete-room', onDelete);
+  return () => at;
+}
+
 http.listen(0, '127.0.0.1', () => report({ type: 'ready', port: (http.address() as AddressInfo).port }));
 
 process.on('message', async (message: Record<string, any>) => {
@@ -106,6 +121,7 @@ process.on('message', async (message: Record<string, any>) => {
       // other connections are served meanwhile.
       const subjects: string[] = message['subjects'];
       const chunk: number = message['chunk'] ?? 500;
+      const outAt = emptied(message['watch']);
       const at = wallClock();
       let affected = 0;
       for (let i = 0; i < subjects.length; i += chunk) {
@@ -113,7 +129,16 @@ process.on('message', async (message: Record<string, any>) => {
         for (const result of results) affected += result.affected;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      report({ type: 'reevaluated', at, doneAt: wallClock(), affected });
+      report({ type: 'reevaluated', at, doneAt: wallClock(), outAt: outAt(), affected });
+      break;
+    }
+    case 'reevaluate-many': {
+      // Every socket of a tenant in one call: `reevaluate([{ subject }, …])`.
+      const subjects: string[] = message['subjects'];
+      const outAt = emptied(message['watch']);
+      const at = wallClock();
+      const { affected } = await auth!.reevaluate(subjects.map((subject) => ({ subject })));
+      report({ type: 'reevaluated', at, doneAt: wallClock(), outAt: outAt(), affected });
       break;
     }
     case 'evict-room': {

@@ -1,6 +1,7 @@
 import type {
   ReevaluationHandler,
   ReevaluationRequestOptions,
+  ReevaluationTargets,
   ReevaluationResult,
   RevocationListener,
   RevocationRecord,
@@ -137,17 +138,18 @@ export function refreshingRestrictions(store: RevocationStore, registry: Restric
     close: async (): Promise<void> => store.close?.(),
     ...(store.retentionSec !== undefined && { retentionSec: store.retentionSec }),
     ...(requestReevaluation !== undefined && {
-      requestReevaluation: (target: RevocationTarget, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> =>
+      requestReevaluation: (target: ReevaluationTargets, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> =>
         requestReevaluation(target, options),
     }),
     ...(onReevaluation !== undefined && {
       onReevaluation: (handler: ReevaluationHandler): (() => void) =>
-        onReevaluation(async (target) => {
-          if (target.subject !== undefined) {
-            // Unreadable now: re-evaluate with what this node has (pub/sub kept it current until Redis was lost).
-            await registry.refresh(target.subject).catch(() => undefined);
-          }
-          return handler(target);
+        onReevaluation(async (targets) => {
+          const subjects = (Array.isArray(targets) ? targets : [targets]).flatMap((target: RevocationTarget) =>
+            target.subject === undefined ? [] : [target.subject],
+          );
+          // Unreadable now: re-evaluate with what this node has (pub/sub kept it current until Redis was lost).
+          await Promise.all(subjects.map((subject) => registry.refresh(subject).catch(() => undefined)));
+          return handler(targets);
         }),
     }),
   };

@@ -9,8 +9,15 @@ import { EventRateLimiter } from './event-rate-limit.js';
 import { assertKnownKeys } from './option-keys.js';
 import type { CompiledRequirement } from './permissions.js';
 import { EXPIRING_EVENT, type ExpiringPayload } from './protocol.js';
-import { parseRevocationTarget, type RevocationStore, type RevocationTarget } from './revocation.js';
+import {
+  parseReevaluationTargets,
+  parseRevocationTarget,
+  type ReevaluationTargets,
+  type RevocationStore,
+  type RevocationTarget,
+} from './revocation.js';
 import { RevocationCuts } from './revocation-cuts.js';
+import { RoomLeftNotices } from './room-left-notices.js';
 import { compileRoomPolicies } from './room-policy.js';
 import { identityOf, safely, validateHooks, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
 import { SESSION_OPTION_KEYS, type EventGate, type OnContextChange, type SessionOptions } from './session-options.js';
@@ -353,41 +360,59 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
   }
 
   /**
-   * Re-evaluates the live connections of a subject, session or token after a policy change: the claims mapper runs
-   * again on the claims in force (so a restriction behind it applies now; the version stays), then their rooms are
-   * re-checked (rooms left with `auth:room-left`); a connection the mapper now refuses is cut with its error. With
-   * a store that re-evaluates across nodes, every node does it; resolves with the number re-evaluated.
+   * Re-evaluates the live connections of a subject, session or token after a policy change, or of a list of them
+   * at once (every subject of a tenant): the claims mapper runs again on the claims in force (so a restriction
+   * behind it applies now; the version stays), then their rooms are re-checked (rooms left with `auth:room-left`);
+   * a connection the mapper now refuses is cut with its error. A list is one call and, with a store that
+   * re-evaluates across nodes, one request that every node runs. Resolves with the number re-evaluated (a
+   * connection matched by several targets counts once per node).
    */
-  async reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
-    parseRevocationTarget(target);
+  async reevaluate(targets: ReevaluationTargets): Promise<{ affected: number }> {
+    const list = parseReevaluationTargets(targets);
+    if (list.length === 0) return { affected: 0 };
     const store = this.revocationStore;
-    if (this.#stopReevaluations !== undefined) return { affected: (await store.requestReevaluation!(target)).affected };
-    return { affected: await this.reevaluateHere(target) };
+    if (this.#stopReevaluations !== undefined) return { affected: (await store.requestReevaluation!(targets)).affected };
+    return { affected: await this.reevaluateHere(targets) };
   }
 
-  /** {@link reevaluate} on this node only: resolves with the number of connections re-evaluated here. */
-  async reevaluateHere(target: RevocationTarget): Promise<number> {
-    const { kind, id } = parseRevocationTarget(target);
-    const handles = this.#registry.match({ kind, id, since: Infinity, until: Infinity });
+  /**
+   * {@link reevaluate} on this node only: resolves with the number of connections re-evaluated here. Every matched
+   * connection's new context, and the static eviction from the rooms it may no longer be in, happen in this turn,
+   * before anything else is delivered; the `auth:room-left` pushes of those evictions follow in chunks of
+   * `ROOM_LEFT_CHUNK` with a turn of the event loop between them (the first in this turn). The `authorize`
+   * re-checks (`auth:room-stay`) start in this turn too.
+   */
+  async reevaluateHere(targets: ReevaluationTargets): Promise<number> {
+    const list = parseReevaluationTargets(targets);
+    const rooms = this.#rooms;
+    const notices = rooms === undefined ? undefined : new RoomLeftNotices<H>(this.#transport as SessionTransport<H, unknown>);
+    const seen = new Set<H>();
     const live: Promise<void>[] = [];
-    let affected = 0;
-    for (const handle of handles) {
-      const state = this.#states.get(handle);
-      if (state === undefined || !state.auth.isActive()) continue;
-      affected++;
-      let context: AuthContext;
-      try {
-        context = state.auth.remap();
-      } catch (error) {
-        const authError = isAuthError(error) ? error : mapVerificationError(error);
-        this.#disconnect(handle, authError);
-        continue;
+    for (const target of list) {
+      const { kind, id } = parseRevocationTarget(target);
+      for (const handle of this.#registry.match({ kind, id, since: Infinity, until: Infinity })) {
+        if (seen.has(handle)) continue;
+        seen.add(handle);
+        const state = this.#states.get(handle);
+        if (state === undefined || !state.auth.isActive()) {
+          seen.delete(handle);
+          continue;
+        }
+        let context: AuthContext;
+        try {
+          context = state.auth.remap();
+        } catch (error) {
+          const authError = isAuthError(error) ? error : mapVerificationError(error);
+          this.#disconnect(handle, authError);
+          continue;
+        }
+        this.#contextChanged(handle, context, notices);
+        if (rooms !== undefined) live.push(rooms.evictLive(handle, context));
       }
-      this.#contextChanged(handle, context);
-      if (this.#rooms !== undefined) live.push(this.#rooms.evictLive(handle, context));
     }
+    await notices?.flush();
     await Promise.all(live);
-    return affected;
+    return seen.size;
   }
 
   /** Stops listening to the store and releases every connection's timers. Connections stay open. */
@@ -399,12 +424,15 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     for (const handle of [...this.#registry.connections()]) this.release(handle, 'closed');
   }
 
-  /** A new context is in force: re-indexed, the transport told, rooms it may not be in left — all in this tick. */
-  #contextChanged(handle: H, context: AuthContext): void {
+  /**
+   * A new context is in force: re-indexed, the transport told, rooms it may not be in left — all in this tick (the
+   * client told now, or by `notices` when given).
+   */
+  #contextChanged(handle: H, context: AuthContext, notices?: RoomLeftNotices<H>): void {
     this.#registry.set(handle, context);
     const onContext = this.#transport.onContext;
     if (onContext !== undefined) safely(() => onContext.call(this.#transport, handle, context));
-    this.#rooms?.evictStatic(handle, context);
+    this.#rooms?.evictStatic(handle, context, notices);
   }
 
   #wire(handle: H, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {

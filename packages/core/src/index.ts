@@ -57,7 +57,9 @@ export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } fro
 export { ConnectionRegistry } from './connection-registry.js';
 
 export {
+  MAX_REEVALUATION_TARGETS,
   assertRevocationTime,
+  parseReevaluationTargets,
   parseRevocationTarget,
   reevaluationTimeoutMs,
   revocationApplies,
@@ -68,6 +70,7 @@ export type {
   ReevaluationHandler,
   ReevaluationRequestOptions,
   ReevaluationResult,
+  ReevaluationTargets,
   RevocationKind,
   RevocationListener,
   RevocationRecord,

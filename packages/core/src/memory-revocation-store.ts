@@ -1,19 +1,19 @@
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import {
   assertRevocationTime,
-  parseRevocationTarget,
+  parseReevaluationTargets,
   reevaluationTimeoutMs,
   revocationApplies,
   runReevaluationHandlers,
   type ReevaluationHandler,
   type ReevaluationRequestOptions,
   type ReevaluationResult,
+  type ReevaluationTargets,
   type RevocationKind,
   type RevocationListener,
   type RevocationRecord,
   type RevocationStore,
   type RevocationSubject,
-  type RevocationTarget,
 } from './revocation.js';
 
 /** Options for {@link MemoryRevocationStore}. */
@@ -120,12 +120,13 @@ export class MemoryRevocationStore implements RevocationStore {
 
   /**
    * Re-evaluation on this process's sessions: every handler registered with {@link onReevaluation} runs for
-   * `target` and the counts are summed (`nodes` is 1: this process). A handler still running after `timeoutMs`
+   * `target` (one target or a list) and the counts are summed (`nodes` is 1: this process). A handler still running after `timeoutMs`
    * is not waited for (the answers in by then are summed, as a distributed store does).
    */
-  async requestReevaluation(target: RevocationTarget, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> {
-    parseRevocationTarget(target);
+  async requestReevaluation(target: ReevaluationTargets, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> {
+    const list = parseReevaluationTargets(target);
     const timeoutMs = reevaluationTimeoutMs(options);
+    if (list.length === 0) return { affected: 0, nodes: 1 };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answers = new Map<ReevaluationHandler, number>();
     const all = Promise.all(

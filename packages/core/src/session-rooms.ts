@@ -3,6 +3,7 @@ import { AuthForbiddenError, AuthMissingError, type AuthError } from './errors.j
 import type { AuthorizeHook } from './permissions.js';
 import { ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
 import type { RoomPolicy } from './room-policy.js';
+import type { RoomLeftNotices } from './room-left-notices.js';
 import { identityOf, safely, type SessionHooks } from './session-hooks.js';
 import type { SessionReporter } from './session-reporter.js';
 import type { SessionStates } from './session-state.js';
@@ -65,15 +66,15 @@ export class SessionRooms<H extends object> {
 
   /**
    * Leaves, synchronously, every room `context` may not be in by the static rules. Called in the same tick as the
-   * context change.
+   * context change. With `notices`, the client is told later, by their flush (the room is left now either way).
    */
-  evictStatic(handle: H, context: AuthContext): void {
+  evictStatic(handle: H, context: AuthContext, notices?: RoomLeftNotices<H>): void {
     const { policy, transport } = this.#deps;
     let doomed: string[] | undefined;
     for (const room of transport.rooms!(handle)) if (!policy.allows(context, room)) (doomed ??= []).push(room);
     if (doomed === undefined) return;
     const error = (STATIC_EVICTION ??= Object.freeze(new AuthForbiddenError('the context in force no longer admits this room')));
-    for (const room of doomed) this.#evict(handle, context, room, error);
+    for (const room of doomed) this.#evict(handle, context, room, error, notices);
   }
 
   /**
@@ -91,10 +92,11 @@ export class SessionRooms<H extends object> {
     for (const { room, error } of leaves) this.#evict(handle, context, room, error);
   }
 
-  #evict(handle: H, context: AuthContext, room: string, error: AuthError): void {
+  #evict(handle: H, context: AuthContext, room: string, error: AuthError, notices?: RoomLeftNotices<H>): void {
     const { transport, reporter, hooks } = this.#deps;
     safely(() => transport.leave!(handle, room));
-    if (transport.isOpen(handle)) safely(() => transport.send(handle, ROOM_LEFT_EVENT, roomLeftPayload(room, error)));
+    if (notices !== undefined) notices.add(handle, room, error);
+    else if (transport.isOpen(handle)) safely(() => transport.send(handle, ROOM_LEFT_EVENT, roomLeftPayload(room, error)));
     const where = reporter.where(handle);
     safely(() => hooks.onRoomLeft?.({ ...where, ...identityOf(context), room, code: error.code }));
     reporter.log('info', { sockauth: 'room-left', ...where, subject: context.subject, room, code: error.code }, 'sockauth: room left after a context change');

@@ -36,6 +36,12 @@ export interface SessionTransport<H extends object, M> {
   isOpen(handle: H): boolean;
   /** A server push (`auth:expiring`, `auth:room-left`). */
   send(handle: H, event: string, payload: unknown): void;
+  /**
+   * The same push to many connections at once (a whole tenant's `auth:room-left` for one room), when the transport
+   * can encode it once (Socket.IO: one broadcast to the connections' own-id rooms). Only open connections are
+   * passed. Without it, {@link send} is called for each.
+   */
+  sendMany?(handles: readonly H[], event: string, payload: unknown): void;
   /** Tells the client why (`auth:error` with `error.toJSON()`) and closes the connection. Called only when open. */
   cut(handle: H, error: AuthError): void;
   /** Answers `message`'s ack with `payload`, if the message asked for one. */

@@ -243,6 +243,79 @@ describe('AuthSessions (transport-agnostic)', () => {
     s.close();
   });
 
+  describe('reevaluate with many targets', () => {
+    /** `count` live connections of subjects `<prefix>0…` (sessions `s<prefix>0…`), each in `general` and `ops`. */
+    async function tenant(s: AuthSessions<Conn, Message>, count: number, prefix = 'u'): Promise<Conn[]> {
+      const conns = Array.from({ length: count }, conn);
+      await Promise.all(conns.map(async (c, i) => s.authenticate(c, await sign(claims({ sub: `${prefix}${i}`, scope: 'chat:read', sid: `s${prefix}${i}` })), 'handshake')));
+      for (const c of conns) {
+        s.start(c);
+        await s.join(c, 'general');
+        await s.join(c, 'ops');
+      }
+      return conns;
+    }
+
+    test.each([
+      ['one send per connection', false],
+      ['sendMany: one call per (room, code) chunk', true],
+    ])('every room is left in the call\'s turn; auth:room-left follows in chunks, once per room (%s)', async (_name, many) => {
+      const batches: number[] = [];
+      const base = transport();
+      const withMany: SessionTransport<Conn, Message> = many
+        ? { ...base, sendMany: (conns, event, payload) => void (batches.push(conns.length), conns.forEach((c) => c.pushed.push({ event, payload }))) }
+        : base;
+      const s = new AuthSessions<Conn, Message>(
+        { verifier: createVerifier({ algorithms: ['HS256'], secret: SECRET, now: () => NOW_SEC * 1000 }), revocationStore: new MemoryRevocationStore(), mapClaims, rooms: { '*': 'chat:read' } },
+        withMany,
+      );
+      const conns = await tenant(s, 700);
+      const bystander = (await tenant(s, 1, 'other'))[0]!;
+      for (let i = 0; i < 700; i++) denied.set(`u${i}`, ['chat:read']);
+      const pushes = (): number => conns.reduce((sum, c) => sum + c.pushed.length, 0);
+
+      // Duplicates (the same subject twice, a session of a subject already listed) re-evaluate a connection once.
+      const targets = [...conns.map((_, i) => ({ subject: `u${i}` })), { subject: 'u0' }, { sessionId: 'su1' }, { subject: 'nobody' }];
+      const nextTurn = new Promise((resolve) => setImmediate(resolve));
+      const result = s.reevaluate(targets);
+      // With the in-memory store the call itself re-evaluates: every connection is out of both rooms now, and only
+      // the first chunk of pushes was written; the next one waits for a turn of the event loop.
+      for (const c of conns) expect(c.rooms.size).toBe(0);
+      expect(pushes()).toBe(500);
+      await nextTurn;
+      expect(pushes()).toBe(500);
+      conns[699]!.open = false; // closed before it was told: not written to
+      expect(await result).toEqual({ affected: 700 });
+
+      for (const c of conns.slice(0, 699)) {
+        expect(c.pushed.map(({ payload }) => (payload as { room: string }).room).sort()).toEqual(['general', 'ops']);
+        for (const { event, payload } of c.pushed) {
+          expect(event).toBe('auth:room-left');
+          expect(payload).toMatchObject({ code: 'AUTH_FORBIDDEN', action: 'none' });
+        }
+      }
+      expect(conns[699]!.pushed).toEqual([]);
+      expect([...bystander.rooms].sort()).toEqual(['general', 'ops']);
+      expect(bystander.pushed).toEqual([]);
+      if (many) {
+        expect(Math.max(...batches)).toBeLessThanOrEqual(500);
+        expect(batches.reduce((sum, n) => sum + n, 0)).toBe(1_398);
+      }
+      s.close();
+    });
+
+    test('an empty list re-evaluates nothing; a malformed target or too long a list is a TypeError before anything runs', async () => {
+      const { s } = sessions();
+      const [c] = await tenant(s, 1);
+      denied.set('u0', ['chat:read']);
+      expect(await s.reevaluate([])).toEqual({ affected: 0 });
+      await expect(s.reevaluate([{ subject: 'u0' }, {} as never])).rejects.toThrow(TypeError);
+      await expect(s.reevaluate(Array.from({ length: 100_001 }, () => ({ subject: 'u0' })))).rejects.toThrow(TypeError);
+      expect([...c!.rooms].sort()).toEqual(['general', 'ops']);
+      s.close();
+    });
+  });
+
   test('reevaluate cuts a connection the mapper now refuses, with the mapper\'s code', async () => {
     let suspended = false;
     const { s } = sessions({

@@ -9,6 +9,7 @@ import {
   type AuthContext,
   type AuthError,
   type ClaimsMapper,
+  type ReevaluationTargets,
   type RevocationTarget,
   type Verifier,
   type VerifierOptions,
@@ -43,7 +44,7 @@ export interface SockAuthPlatform {
   /** The context in force for one of its clients, `undefined` for anything else. */
   contextOf(client: object): AuthContext | undefined;
   revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
-  reevaluate(target: RevocationTarget): Promise<{ affected: number }>;
+  reevaluate(target: ReevaluationTargets): Promise<{ affected: number }>;
   /** Joins one of its clients to `room` through the session's room policy; rejects with the `AuthError`. */
   join(client: object, room: string): Promise<void>;
   /** Reports a refusal decided by Nest's pipeline (the guard) for one of its clients, like its own; ignores others. */
@@ -319,7 +320,8 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Re-evaluates the live connections of a subject, session or token after a policy change your `mapClaims` reads
+   * Re-evaluates the live connections of a subject, session or token (or of a list of them, in one call) after a
+   * policy change your `mapClaims` reads
    * (e.g. a per-subject restriction): the permissions in force are mapped again from the claims in force, rooms
    * no longer allowed are left (`auth:room-left`), a connection the mapper now refuses is cut. Resolves with the
    * number of connections re-evaluated, on every platform (and every node, with a store that supports it).
@@ -328,9 +330,10 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
    * ```ts
    * restrictions.set('alice', ['chat:write']);
    * const { affected } = await sockAuthService.reevaluate({ subject: 'alice' });
+   * await sockAuthService.reevaluate(tenantSubjects.map((subject) => ({ subject })));
    * ```
    */
-  async reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
+  async reevaluate(target: ReevaluationTargets): Promise<{ affected: number }> {
     const platforms = this.#inUse();
     const store = this.sockAuth.revocationStore as { requestReevaluation?: unknown };
     // A store that re-evaluates across nodes asks every session listening to it, this node's platforms included.

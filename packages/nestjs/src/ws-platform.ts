@@ -5,6 +5,7 @@ import {
   SESSION_OPTION_KEYS,
   type AuthContext,
   type AuthError,
+  type ReevaluationTargets,
   type RevocationTarget,
 } from '@sockauth/core';
 import type { HandshakeLike, TokenSource } from '@sockauth/socket.io';
@@ -156,7 +157,7 @@ export class WsPlatform implements SockAuthPlatform {
     return this.wsAuth.revoke(target);
   }
 
-  reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
+  reevaluate(target: ReevaluationTargets): Promise<{ affected: number }> {
     return this.wsAuth.reevaluate(target);
   }
 

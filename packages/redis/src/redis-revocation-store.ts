@@ -7,6 +7,7 @@ import {
   type ReevaluationHandler,
   type ReevaluationRequestOptions,
   type ReevaluationResult,
+  type ReevaluationTargets,
   type RevocationKind,
   type RevocationListener,
   type RevocationRecord,
@@ -164,16 +165,17 @@ export class RedisRevocationStore implements RevocationStore {
 
   /**
    * Asks every node sharing this store's prefix (this one included) to re-evaluate its live connections matching
-   * `target`, over pub/sub: PUBLISH tells how many nodes were subscribed, and the answers of that many nodes (or
+   * `targets` (one target, or a list carried in one request), over pub/sub: PUBLISH tells how many nodes were subscribed, and the answers of that many nodes (or
    * those in by `timeoutMs`, default 2000) are summed. Rejects with `AUTH_UNAVAILABLE` when Redis is unreachable
    * (the request was not sent, or may not have been: asking again is safe).
    *
    * @example
    * ```ts
    * const { affected, nodes } = await store.requestReevaluation({ subject: 'alice' });
+   * await store.requestReevaluation(tenantSubjects.map((subject) => ({ subject })));
    * ```
    */
-  async requestReevaluation(target: RevocationTarget, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> {
+  async requestReevaluation(target: ReevaluationTargets, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> {
     const timeoutMs = reevaluationTimeoutMs(options);
     if (this.#status.isClosed()) throw new AuthUnavailableError('revocation store closed');
     try {

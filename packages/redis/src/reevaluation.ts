@@ -1,20 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import {
   AuthUnavailableError,
+  parseReevaluationTargets,
   parseRevocationTarget,
   runReevaluationHandlers,
   type ReevaluationHandler,
   type ReevaluationResult,
+  type ReevaluationTargets,
   type RevocationTarget,
 } from '@sockauth/core';
 import type { KeyNames } from './keys.js';
 
-/** Largest message this node reads on the re-evaluation channels (a target id is at most 1024 characters). */
-const MAX_MESSAGE_CHARS = 4_096;
+/**
+ * Largest message this node reads on the re-evaluation channels. A list of targets is packed into requests of at
+ * most this size (a target id is at most 1024 characters, so one always fits); 10,000 subjects of ordinary length
+ * are one request.
+ */
+const MAX_MESSAGE_CHARS = 1_048_576;
 
 /** The re-evaluation channels under a store's hash-tagged prefix (`{sockauth}:reevaluate`, …). */
 export interface ReevaluationChannels {
-  /** Every node subscribes to it: requests `{ id, replyTo, target }`. */
+  /** Every node subscribes to it: requests `{ id, replyTo, target }` (one target) or `{ id, replyTo, targets }`. */
   readonly request: string;
   /** This node's own: answers `{ id, affected }` to the requests it sent. */
   readonly reply: string;
@@ -66,10 +72,39 @@ export class Reevaluation {
     };
   }
 
-  async request(target: RevocationTarget, timeoutMs: number): Promise<ReevaluationResult> {
-    const { kind, id: targetId } = parseRevocationTarget(target);
+  /**
+   * Asks every node to re-evaluate `targets`: one request (a list is packed into as few as
+   * {@link MAX_MESSAGE_CHARS} allows, sent at once), the answers summed (`nodes`: the most that answered one).
+   */
+  async request(targets: ReevaluationTargets, timeoutMs: number): Promise<ReevaluationResult> {
+    const list = parseReevaluationTargets(targets);
     if (this.#closed) throw new AuthUnavailableError('revocation store closed');
     if (!this.#link.ready()) throw new AuthUnavailableError('revocation store unreachable: the re-evaluation was not requested, retry');
+    // Nothing to re-evaluate: nothing is asked.
+    if (list.length === 0) return { affected: 0, nodes: 0 };
+    // One target keeps the `target` field, which nodes of earlier versions read too.
+    if (!Array.isArray(targets)) return this.#requestOne({ target: wireTarget(list[0]!) }, timeoutMs);
+    const packs: string[][] = [];
+    let pack: string[] = [];
+    let chars = 0;
+    for (const target of list) {
+      const json = JSON.stringify(wireTarget(target));
+      // The envelope (id, replyTo, brackets) fits in the 1 KiB left over.
+      if (pack.length > 0 && chars + json.length + 1 > MAX_MESSAGE_CHARS - 1_024) {
+        packs.push(pack);
+        pack = [];
+        chars = 0;
+      }
+      pack.push(json);
+      chars += json.length + 1;
+    }
+    packs.push(pack);
+    const results = await Promise.all(packs.map((targetsJson) => this.#requestOne(`[${targetsJson.join(',')}]`, timeoutMs)));
+    return results.reduce((sum, r) => ({ affected: sum.affected + r.affected, nodes: Math.max(sum.nodes, r.nodes) }), { affected: 0, nodes: 0 });
+  }
+
+  /** One request on the channel: `body` is `{ target }`, or the JSON text of a `targets` list. */
+  async #requestOne(body: { target: Record<string, string> } | string, timeoutMs: number): Promise<ReevaluationResult> {
     const id = randomBytes(12).toString('hex');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const result = new Promise<ReevaluationResult>((resolve) => {
@@ -77,7 +112,9 @@ export class Reevaluation {
       // Past the timeout, the answers in are summed: a node that died mid-way must not hold the caller forever.
       timer = setTimeout(() => this.#settle(id), timeoutMs);
     }).finally(() => clearTimeout(timer));
-    const message = JSON.stringify({ id, replyTo: this.channels.reply, target: { [kindKey(kind)]: targetId } });
+    const head = JSON.stringify({ id, replyTo: this.channels.reply });
+    const message =
+      typeof body === 'string' ? `${head.slice(0, -1)},"targets":${body}}` : JSON.stringify({ id, replyTo: this.channels.reply, ...body });
     let receivers: number;
     try {
       receivers = await this.#link.publish(this.channels.request, message);
@@ -108,7 +145,7 @@ export class Reevaluation {
     const fields = message as Record<string, unknown>;
     if (typeof fields.id !== 'string') return;
     if (channel === this.channels.reply) this.#onAnswer(fields.id, fields.affected);
-    else if (channel === this.channels.request) void this.#onRequest(fields.id, fields.replyTo, fields.target);
+    else if (channel === this.channels.request) void this.#onRequest(fields.id, fields.replyTo, fields.targets ?? fields.target);
   }
 
   /** Answers every pending request with what came in. */
@@ -130,11 +167,11 @@ export class Reevaluation {
     // Answers go only to a reply channel of this store's prefix.
     if (typeof replyTo !== 'string' || !replyTo.startsWith(this.channels.reply.slice(0, this.channels.reply.lastIndexOf(':') + 1))) return;
     try {
-      parseRevocationTarget(target);
+      parseReevaluationTargets(target);
     } catch {
       return;
     }
-    const affected = await runReevaluationHandlers(this.#handlers, target as RevocationTarget);
+    const affected = await runReevaluationHandlers(this.#handlers, target as ReevaluationTargets);
     try {
       await this.#link.publish(replyTo, JSON.stringify({ id, affected }));
     } catch {
@@ -150,6 +187,8 @@ export class Reevaluation {
   }
 }
 
-function kindKey(kind: 'subject' | 'session' | 'token'): 'subject' | 'sessionId' | 'tokenId' {
-  return kind === 'subject' ? 'subject' : kind === 'session' ? 'sessionId' : 'tokenId';
+/** A target as it travels: only its one key (whatever else the caller's object carried stays here). */
+function wireTarget(target: RevocationTarget): Record<string, string> {
+  const { kind, id } = parseRevocationTarget(target);
+  return { [kind === 'subject' ? 'subject' : kind === 'session' ? 'sessionId' : 'tokenId']: id };
 }

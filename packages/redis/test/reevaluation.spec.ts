@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
-import { isAuthError, type RevocationTarget } from '@sockauth/core';
+import { isAuthError, type ReevaluationTargets, type RevocationTarget } from '@sockauth/core';
 import { RedisRevocationStore, type RedisRevocationStoreOptions } from '@sockauth/redis';
 import { deferred } from '../../../test/support/async.js';
 import { startRedis, startTcpProxy, type RedisServer, type TcpProxy } from '../../../test/support/redis.js';
@@ -49,7 +49,7 @@ async function nodes(count: number, options: Partial<RedisRevocationStoreOptions
 describe('RedisRevocationStore re-evaluation across nodes', () => {
   it('runs every node’s handler (the requester’s included) with the target and sums their counts', async () => {
     const [a, b, c] = await nodes(3);
-    const seen: [string, RevocationTarget][] = [];
+    const seen: [string, ReevaluationTargets][] = [];
     a!.onReevaluation(async (target) => (seen.push(['a', target]), 2));
     b!.onReevaluation(async (target) => (seen.push(['b', target]), 3));
     c!.onReevaluation(async (target) => (seen.push(['c', target]), 0));
@@ -60,6 +60,33 @@ describe('RedisRevocationStore re-evaluation across nodes', () => {
 
     await expect(a!.requestReevaluation({ sessionId: 's-1' })).resolves.toEqual({ affected: 5, nodes: 3 });
     expect(seen.slice(3).map(([, target]) => target)).toEqual([{ sessionId: 's-1' }, { sessionId: 's-1' }, { sessionId: 's-1' }]);
+  });
+
+  it('carries a list of targets in one request: each node’s handler runs once with the whole list', async () => {
+    const [a, b] = await nodes(2);
+    const seen: ReevaluationTargets[] = [];
+    a!.onReevaluation(async (targets) => (seen.push(targets), 2));
+    b!.onReevaluation(async (targets) => (seen.push(targets), 3));
+    const targets = [{ subject: 'alice' }, { sessionId: 's-1' }, { tokenId: 'j-1' }, ...Array.from({ length: 997 }, (_, i) => ({ subject: `user-${i}` }))];
+
+    await expect(a!.requestReevaluation(targets)).resolves.toEqual({ affected: 5, nodes: 2 });
+    expect(seen).toHaveLength(2);
+    for (const list of seen) expect(list).toEqual(targets);
+    // An empty list asks nothing and re-evaluates nothing.
+    await expect(a!.requestReevaluation([])).resolves.toEqual({ affected: 0, nodes: 0 });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('packs a list too large for one message into several requests, the counts summed', async () => {
+    const [a, b] = await nodes(2);
+    const received: number[] = [];
+    a!.onReevaluation(async (targets) => (received.push((targets as RevocationTarget[]).length), (targets as RevocationTarget[]).length));
+    b!.onReevaluation(async () => 0);
+    // 1,500 ids of 1,000 characters: about 1.5 MB, over the 1 MiB a node reads in one message.
+    const targets = Array.from({ length: 1_500 }, (_, i) => ({ subject: `${i}-`.padEnd(1_000, 'x') }));
+    await expect(a!.requestReevaluation(targets, { timeoutMs: 5_000 })).resolves.toEqual({ affected: 1_500, nodes: 2 });
+    expect(received.length).toBe(2);
+    expect(received.reduce((sum, n) => sum + n, 0)).toBe(1_500);
   });
 
   it('sums several handlers of one node, and a node without a handler answers 0 at once', async () => {
@@ -134,6 +161,7 @@ describe('RedisRevocationStore re-evaluation across nodes', () => {
     await expect(a!.requestReevaluation({} as RevocationTarget)).rejects.toThrow(TypeError);
     await expect(a!.requestReevaluation({ subject: 'alice', tokenId: 'j' } as unknown as RevocationTarget)).rejects.toThrow(TypeError);
     await expect(a!.requestReevaluation({ subject: 'alice' }, { timeoutMs: -1 })).rejects.toThrow(/timeoutMs/);
+    await expect(a!.requestReevaluation([{ subject: 'alice' }, {} as RevocationTarget])).rejects.toThrow(TypeError);
     expect(() => a!.onReevaluation('x' as never)).toThrow(TypeError);
   });
 

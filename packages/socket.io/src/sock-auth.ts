@@ -9,6 +9,7 @@ import {
   type AuthError,
   type JWTPayload,
   type PermissionRequirement,
+  type ReevaluationTargets,
   type RevocationStore,
   type RevocationTarget,
   type SessionOptions,
@@ -19,6 +20,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSockets, DEFAULT_MAX_SOCKETS_PER_CONNECTION } from './connection-sockets.js';
 import { cutSocket } from './cut.js';
+import { emitToSockets } from './emit-to-sockets.js';
 import { eventArgs } from './event-args.js';
 import { guardHandler, guardedOnly } from './guard.js';
 import { matchesAnyNamespace, validateNamespaceRules, type NamespaceRule } from './namespace-rules.js';
@@ -156,6 +158,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       send: (socket, event, payload) => {
         socket.emit(event, payload);
       },
+      sendMany: emitToSockets,
       cut: (socket, error) => cutSocket(socket, ERROR_EVENT, error.toJSON()),
       reply: (_socket, packet, payload) => ackPacket(packet, payload),
       args: (packet) => eventArgs(packet.slice(1)),
@@ -312,18 +315,21 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   }
 
   /**
-   * Re-evaluates the live sockets of a subject, session or token after a policy change (on every node, with a
-   * store that supports it): `mapClaims` runs again on the claims in force, so a live restriction behind it takes
-   * effect now; rooms the new context may not be in are left (`auth:room-left`); a socket `mapClaims` now refuses
-   * is cut with its error. Resolves with the number of sockets re-evaluated.
+   * Re-evaluates the live sockets of a subject, session or token after a policy change, or of a list of them in one
+   * call (every subject of a tenant; one store request across nodes): `mapClaims` runs again on the claims in
+   * force, so a live restriction behind it takes effect now; rooms the new context may not be in are left at once
+   * (`auth:room-left` follows, in chunks that yield to the event loop); a socket `mapClaims` now refuses is cut
+   * with its error. Resolves with the number of sockets re-evaluated, once every `auth:room-left` was written.
    *
    * @example
    * ```ts
    * restrictions.set('alice', ['chat:read']);
    * const { affected } = await auth.reevaluate({ subject: 'alice' });
+   * // every socket of tenant T, in one call:
+   * await auth.reevaluate(subjectsOfTenant('T').map((subject) => ({ subject })));
    * ```
    */
-  reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
+  reevaluate(target: ReevaluationTargets): Promise<{ affected: number }> {
     return this.#sessions.reevaluate(target);
   }
 

@@ -22,6 +22,7 @@ import {
   type OnContextChange,
   type ReleaseReason,
   type RevocationStore,
+  type ReevaluationTargets,
   type RevocationTarget,
   type SessionOptions,
   type SessionTransport,
@@ -407,17 +408,19 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   }
 
   /**
-   * Re-evaluates the live connections of a subject, session or token after a policy change (`mapClaims` runs again
-   * on the claims in force, then their rooms are re-checked: `auth:room-left` for each one left). Resolves with the
-   * number re-evaluated (on every node sharing a store that supports it).
+   * Re-evaluates the live connections of a subject, session or token after a policy change, or of a list of them
+   * in one call (`mapClaims` runs again on the claims in force, then their rooms are re-checked and left at once:
+   * `auth:room-left` for each one left, written in chunks that yield to the event loop). Resolves with the number
+   * re-evaluated (on every node sharing a store that supports it).
    *
    * @example
    * ```ts
    * restrictions.set('alice', ['chat:read']);
    * await wsAuth.reevaluate({ subject: 'alice' }); // { affected: 1 }
+   * await wsAuth.reevaluate([{ subject: 'alice' }, { subject: 'bob' }]);
    * ```
    */
-  reevaluate(target: RevocationTarget): Promise<{ affected: number }> {
+  reevaluate(target: ReevaluationTargets): Promise<{ affected: number }> {
     return this.#sessions.reevaluate(target);
   }
 
