@@ -9,6 +9,7 @@
  */
 import { io } from 'socket.io-client';
 import { report } from '../lib/fork.js';
+import { pool } from '../lib/pool.js';
 
 interface Target {
   readonly url: string;
@@ -45,14 +46,7 @@ function connect({ url, session, token }: Target): Promise<boolean> {
 process.on('message', async (message: Record<string, any>) => {
   if (message['type'] !== 'open') return;
   const targets: Target[] = message['sockets'];
-  const concurrency: number = message['concurrency'] ?? 32;
-  let next = 0;
-  let errors = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, targets.length) }, async () => {
-      while (next < targets.length) if (!(await connect(targets[next++]!))) errors++;
-    }),
-  );
+  const errors = await pool(targets.length, message['concurrency'] ?? 32, (i) => connect(targets[i]!));
   report({ type: 'opened', count: targets.length - errors, errors });
 });
 process.on('SIGTERM', () => process.exit(0));

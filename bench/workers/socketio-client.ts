@@ -11,6 +11,7 @@
  */
 import { Manager, io, type Socket } from 'socket.io-client';
 import { report } from '../lib/fork.js';
+import { pool } from '../lib/pool.js';
 
 const open: Socket[] = [];
 /** Per open socket: wall-clock time of its disconnect and the `auth:error` code before it. */
@@ -58,21 +59,6 @@ function keepSocket(socket: Socket, label: string, at: number): Promise<boolean>
     });
     socket.connect();
   });
-}
-
-/** Runs `task(i)` for i in [0, count) with `concurrency` in flight. */
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<boolean>): Promise<number> {
-  let next = 0;
-  let errors = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        if (!(await task(i))) errors++;
-      }
-    }),
-  );
-  return errors;
 }
 
 process.on('message', async (message: Record<string, any>) => {

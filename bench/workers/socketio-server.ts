@@ -11,11 +11,11 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import { authorize } from '@thream/socketio-jwt';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { createSockAuth } from '@sockauth/socket.io';
+import { eventLoopDelayOverIpc } from '../lib/event-loop.js';
 import { report } from '../lib/fork.js';
 import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_SECRET } from '../lib/tokens.js';
 
@@ -66,11 +66,12 @@ const onConnection = (socket: Socket): void => {
 io.on('connection', onConnection);
 for (let i = 0; i < env('BENCH_NAMESPACES', 0); i++) io.of(`/n${i}`).on('connection', onConnection);
 
-let eld: IntervalHistogram | undefined;
+const eventLoopDelay = eventLoopDelayOverIpc(5);
 
 http.listen(0, '127.0.0.1', () => report({ type: 'ready', port: (http.address() as AddressInfo).port }));
 
 process.on('message', async (message: Record<string, any>) => {
+  if (eventLoopDelay(message)) return;
   switch (message['type']) {
     case 'stats': {
       for (let i = 0; i < 3; i++) global.gc?.();
@@ -88,15 +89,6 @@ process.on('message', async (message: Record<string, any>) => {
     }
     case 'expiries':
       report({ type: 'expiries', times: expiries });
-      break;
-    case 'eld-start':
-      eld = monitorEventLoopDelay({ resolution: 5 });
-      eld.enable();
-      report({ type: 'eld-started' });
-      break;
-    case 'eld-stop':
-      eld?.disable();
-      report({ type: 'eld', p99Ms: (eld?.percentile(99) ?? 0) / 1e6, maxMs: (eld?.max ?? 0) / 1e6 });
       break;
   }
 });

@@ -1,7 +1,8 @@
 /**
  * The demo page in a real browser: Debian's chromium driven by playwright-core, loading `GET /` of each demo
- * server (examples/socketio-chat and examples/nestjs-chat, which serves the same page), started exactly like
- * `npm run demo` / `npm run demo:nest`, as a child process on a free loopback port.
+ * server (examples/socketio-chat and examples/nestjs-chat on Socket.IO, examples/ws-chat on plain WebSockets: the
+ * same page, each with its flavour of @sockauth/client), started exactly like `npm run demo` / `demo:nest` /
+ * `demo:ws`, as a child process on a free loopback port.
  * Everything is asserted in the page: the bundled @sockauth/client refreshes a short-lived token in band without
  * reconnecting, and a revoked session brings the login prompt back.
  *
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { adminToken, uniqueRoom, uniqueUser } from '../contract/helpers';
-import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
+import { SERVER_HOOK_TIMEOUT_MS, contractServers, wsContractServers, type RunningServer } from '../contract/servers';
 
 /** CHROME_PATH, else `chromium` on PATH (what `npm test` checks before it starts: scripts/ensure-system-deps.mjs), else Debian's. */
 const CHROME =
@@ -68,7 +69,7 @@ afterAll(async () => {
   if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
 });
 
-describe.each(contractServers.map((candidate) => [candidate.name, candidate] as const))('%s', (_name, candidate) => {
+describe.each([...contractServers, ...wsContractServers].map((candidate) => [candidate.name, candidate] as const))('%s', (_name, candidate) => {
   let server: RunningServer;
 
   beforeAll(async () => {
@@ -175,4 +176,15 @@ describe.each(contractServers.map((candidate) => [candidate.name, candidate] as 
     expect(after.connects).toHaveLength(1);
     expect(pageErrors).toEqual([]);
   });
+
+  if (wsContractServers.includes(candidate)) {
+    test('plain WebSockets: the page connects to /ws with the token in the subprotocols, never in the URL', async () => {
+      const sockets: string[] = [];
+      page.on('websocket', (socket) => sockets.push(socket.url()));
+      const { status } = await logIn(uniqueUser('ws'), 60);
+      expect(status!.socketId).toBe('ws-1');
+      expect(sockets).toEqual([`${server.url.replace(/^http/, 'ws')}/ws`]);
+      expect(pageErrors).toEqual([]);
+    });
+  }
 });

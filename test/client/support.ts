@@ -1,6 +1,17 @@
 import { connect as connectTcp, createServer, type Server as NetServer, type Socket as NetSocket } from 'node:net';
-import { createAuthClient, type AuthClient, type AuthClientOptions, type AuthClientState } from '@sockauth/client';
+import {
+  createAuthClient,
+  createWebSocketAuthClient,
+  type AuthClient,
+  type AuthClientBase,
+  type AuthClientOptions,
+  type AuthClientState,
+  type WebSocketAuthClient,
+  type WebSocketAuthClientOptions,
+} from '@sockauth/client';
+import { WebSocket } from 'ws';
 import { createChatServer, type ChatServer } from '../../examples/socketio-chat/src/app';
+import { createChatServer as createWsChatServer, type ChatServer as WsChatServer } from '../../examples/ws-chat/src/app';
 import { loadConfig } from '../../examples/chat-common/src/config';
 import { closeAfterTest } from '@sockauth/testing';
 
@@ -9,6 +20,15 @@ export const SECRET = 'sockauth-client-integration-secret-0123456789';
 /** The real demo chat, in process, on a free loopback port; closed after each test. */
 export async function startChat(env: Record<string, string> = {}): Promise<ChatServer> {
   const server = await createChatServer(
+    loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, CLOCK_TOLERANCE_SEC: '0', WARN_BEFORE_SEC: '1', ...env }),
+  );
+  closeAfterTest(() => server.close());
+  return server;
+}
+
+/** The real demo chat on plain WebSockets (examples/ws-chat), in process, on a free loopback port; closed after each test. */
+export async function startWsChat(env: Record<string, string> = {}): Promise<WsChatServer> {
+  const server = await createWsChatServer(
     loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, CLOCK_TOLERANCE_SEC: '0', WARN_BEFORE_SEC: '1', ...env }),
   );
   closeAfterTest(() => server.close());
@@ -71,8 +91,15 @@ export function authClient(url: string, session: Session, options: Partial<AuthC
   return client;
 }
 
+/** A WebSocketAuthClient over the `ws` package (Node 20 has no global WebSocket), closed after each test. */
+export function wsAuthClient(url: string, session: Session, options: Partial<WebSocketAuthClientOptions> = {}): WebSocketAuthClient {
+  const client = createWebSocketAuthClient({ url, WebSocket, getToken: session.getToken, refresh: session.refresh, ...options });
+  closeAfterTest(() => client.close());
+  return client;
+}
+
 /** Resolves once the client reaches `state` (at once if it is there); rejects after `timeoutMs`. */
-export function reach(client: AuthClient, state: AuthClientState, timeoutMs = 10_000): Promise<void> {
+export function reach(client: AuthClientBase, state: AuthClientState, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let done = false;
     let unsubscribe: (() => void) | undefined;
@@ -93,7 +120,7 @@ export function reach(client: AuthClient, state: AuthClientState, timeoutMs = 10
 }
 
 /** Records every state the client goes through. */
-export function recordStates(client: AuthClient): AuthClientState[] {
+export function recordStates(client: AuthClientBase): AuthClientState[] {
   const states: AuthClientState[] = [];
   client.subscribe(({ state }) => {
     if (states[states.length - 1] !== state) states.push(state);

@@ -2,7 +2,7 @@
  * The demo contract (shared DEMO-CONTRACT.md), black-box: every server in `contractServers` is started as a
  * child process, like `npm run demo` would, and driven only over HTTP (global fetch) and socket.io-client.
  */
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt } from 'jose';
 import { closeAll } from '@sockauth/testing';
 import { client, connect, nextEvent, record, refused, type ClientSocket } from '../support/clients';
 import {
@@ -10,39 +10,23 @@ import {
   ask,
   connectWith,
   get,
+  invalidTokens,
   login,
   mint,
   nowSec,
   post,
+  postRevoke,
   refresh,
   uniqueRoom,
   uniqueUser,
   type TokenSet,
 } from './helpers';
-import { CONTRACT_AUDIENCE, CONTRACT_ISSUER, SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from './servers';
+import { describeHttpContract } from './http-contract';
+import { contractServers, useContractServers, type RunningServer } from './servers';
 
 /** `{ error: { code: 'AUTH_FORBIDDEN', action: 'none', message } }`, exactly. */
 const FORBIDDEN = { error: { code: 'AUTH_FORBIDDEN', action: 'none', message: expect.any(String) } };
 const CHAT_SCOPES = ['chat:read', 'chat:write'];
-
-/** Starts every server of a describe in parallel; stops the ones that started if any fails. */
-async function startAll<T extends readonly (() => Promise<RunningServer>)[]>(
-  starts: readonly [...T],
-): Promise<{ -readonly [K in keyof T]: RunningServer }> {
-  const results = await Promise.allSettled(starts.map((start) => start()));
-  const failed = results.find((result) => result.status === 'rejected');
-  if (failed !== undefined) {
-    await Promise.all(results.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
-    throw (failed as PromiseRejectedResult).reason;
-  }
-  return results.map((result) => (result as PromiseFulfilledResult<RunningServer>).value) as {
-    -readonly [K in keyof T]: RunningServer;
-  };
-}
-
-function portOf(url: string): number {
-  return Number(new URL(url).port);
-}
 
 describe.each(contractServers)('$name honours the demo contract', (server) => {
   /** Short expiry timings for the expiry tests; everything else runs here too. */
@@ -52,19 +36,9 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
   /** No JWT_SECRET: a random one per process. */
   let noSecret: RunningServer;
 
-  beforeAll(async () => {
-    [main, queryToken, noSecret] = await startAll([
-      () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
-      () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
-      () => server.start({ JWT_SECRET: '' }),
-    ]);
-  }, SERVER_HOOK_TIMEOUT_MS);
+  useContractServers(server, (servers) => ({ main, queryToken, noSecret } = servers));
 
   afterEach(closeAll);
-
-  afterAll(async () => {
-    await Promise.all([main, queryToken, noSecret].map((running) => running?.stop()));
-  });
 
   /** Logs in a fresh user on the main server and connects a socket with the access token. */
   async function loggedIn(
@@ -75,92 +49,9 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
     return { user, tokens, socket: await connectWith(main.url, tokens.accessToken) };
   }
 
-  describe('starting', () => {
-    it('prints `listening on http://HOST:PORT` with the port it really listens on', async () => {
-      expect(main.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(main.stdout()).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\n/);
-      expect((await get(main.url, '/')).status).toBe(200);
-    });
+  describeHttpContract(() => ({ main, all: [main, queryToken, noSecret] }));
 
-    it('picks a free port when PORT=0, a different one for each process', () => {
-      const ports = [main, queryToken, noSecret].map((running) => portOf(running.url));
-      for (const port of ports) expect(port).toBeGreaterThan(0);
-      expect(new Set(ports).size).toBe(3);
-    });
-  });
-
-  describe('GET /', () => {
-    it('serves an HTML page', async () => {
-      const page = await get(main.url, '/');
-      expect(page.status).toBe(200);
-      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(page.body).toMatch(/<html/i);
-    });
-  });
-
-  describe('POST /auth/login', () => {
-    it('returns an access token, an opaque refresh token and expiresAt in ms', async () => {
-      const user = uniqueUser('alice');
-      const before = Date.now();
-      const { status, body } = await post(main.url, '/auth/login', { user, scopes: CHAT_SCOPES, ttlSec: 60 });
-      expect(status).toBe(200);
-      expect(body).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String), expiresAt: expect.any(Number) });
-      expect(decodeProtectedHeader(body.accessToken).alg).toBe('HS256');
-      const claims = decodeJwt(body.accessToken);
-      expect(claims).toMatchObject({ sub: user, iss: CONTRACT_ISSUER, aud: CONTRACT_AUDIENCE, sid: expect.any(String) });
-      expect(String(claims['scope']).split(' ').sort()).toEqual(CHAT_SCOPES);
-      expect(body.expiresAt).toBe(claims.exp! * 1000);
-      expect(body.expiresAt).toBeGreaterThanOrEqual(before + 59_000);
-      expect(body.expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
-      expect(body.refreshToken.split('.')).toHaveLength(1); // opaque, not a JWT
-    });
-
-    it('starts a new session for every login', async () => {
-      const user = uniqueUser();
-      const [first, second] = [await login(main.url, user), await login(main.url, user)];
-      expect(decodeJwt(first.accessToken)['sid']).not.toBe(decodeJwt(second.accessToken)['sid']);
-    });
-
-    it.each(['application/x-www-form-urlencoded', 'text/plain'])('reads a JSON body sent as %s too (curl -d), like the other demo', async (type) => {
-      const user = uniqueUser();
-      const { status, body } = await post(main.url, '/auth/login', { user }, { 'content-type': type });
-      expect(status).toBe(200);
-      expect(decodeJwt(body.accessToken).sub).toBe(user);
-    });
-
-    it.each([[['chat:admin']], [['chat:read', 'chat:admin']], [['root']]])('refuses scopes %j with 400', async (scopes) => {
-      const { status } = await post(main.url, '/auth/login', { user: uniqueUser(), scopes, ttlSec: 60 });
-      expect(status).toBe(400);
-    });
-
-    it.each([
-      ['not JSON', '{"user": "alice",'],
-      ['a JSON array', '[]'],
-      ['a JSON string', '"alice"'],
-      ['no user', '{"scopes":["chat:read"]}'],
-      ['an empty user', '{"user":""}'],
-      ['a user that is not a string', '{"user":42}'],
-      ['scopes that are not an array', '{"user":"alice","scopes":"chat:read"}'],
-      ['a negative ttlSec', '{"user":"alice","ttlSec":-1}'],
-      ['a ttlSec that is not a number', '{"user":"alice","ttlSec":"60"}'],
-    ])('refuses a malformed body (%s) with 400', async (_what, body) => {
-      expect((await post(main.url, '/auth/login', body)).status).toBe(400);
-    });
-  });
-
-  describe('POST /auth/refresh', () => {
-    it('returns a new token set for the same session and rotates the refresh token', async () => {
-      const user = uniqueUser();
-      const first = await login(main.url, user);
-      const { status, body } = await post(main.url, '/auth/refresh', { refreshToken: first.refreshToken });
-      expect(status).toBe(200);
-      expect(body).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String), expiresAt: expect.any(Number) });
-      expect(body.refreshToken).not.toBe(first.refreshToken);
-      const [before, after] = [decodeJwt(first.accessToken), decodeJwt(body.accessToken)];
-      expect(after).toMatchObject({ sub: user, sid: before['sid'] });
-      expect(body.expiresAt).toBe(after.exp! * 1000);
-    });
-
+  describe('POST /auth/refresh with live sockets', () => {
     it('refuses a reused refresh token with 401 and revokes the whole session', async () => {
       const { user, tokens: first, socket: firstSocket } = await loggedIn();
       const second = await refresh(main.url, first.refreshToken);
@@ -184,53 +75,10 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
       expect(await ask(otherSession, 'whoami')).toMatchObject({ subject: user });
     });
 
-    it('refuses an unknown refresh token with 401', async () => {
-      expect((await post(main.url, '/auth/refresh', { refreshToken: 'no-such-refresh-token' })).status).toBe(401);
-    });
-
-    it.each([
-      ['not JSON', '{"refreshToken":'],
-      ['no refreshToken', '{}'],
-      ['a refreshToken that is not a string', '{"refreshToken":42}'],
-    ])('refuses a malformed body (%s) with 400', async (_what, body) => {
-      expect((await post(main.url, '/auth/refresh', body)).status).toBe(400);
-    });
   });
 
-  describe('POST /auth/revoke', () => {
-    const revoke = async (body: unknown, token?: string) =>
-      post(main.url, '/auth/revoke', body, token === undefined ? {} : { authorization: `Bearer ${token}` });
-
-    it('answers 401 without a token', async () => {
-      expect((await revoke({ subject: uniqueUser() })).status).toBe(401);
-    });
-
-    it('answers 401 with an invalid, foreign or expired token', async () => {
-      const tokens = [
-        'not-a-jwt',
-        await mint({ sub: 'root', scope: 'chat:admin' }, { secret: 'another-secret-that-is-at-least-32-bytes-long' }),
-        await mint({ sub: 'root', scope: 'chat:admin' }, { issuer: 'someone-else' }),
-        await mint({ sub: 'root', scope: 'chat:admin' }, { exp: nowSec() - 60 }),
-      ];
-      for (const token of tokens) expect((await revoke({ subject: uniqueUser() }, token)).status).toBe(401);
-    });
-
-    it('answers 403 to a valid token without chat:admin', async () => {
-      const { accessToken } = await login(main.url, uniqueUser());
-      expect((await revoke({ subject: uniqueUser() }, accessToken)).status).toBe(403);
-      const readWrite = await mint({ sub: 'root', scope: 'chat:read chat:write' });
-      expect((await revoke({ subject: uniqueUser() }, readWrite)).status).toBe(403);
-    });
-
-    it.each([
-      ['an empty object', {}],
-      ['two targets', { subject: 'a', sessionId: 'b' }],
-      ['three targets', { subject: 'a', sessionId: 'b', tokenId: 'c' }],
-      ['a target that is not a string', { subject: 42 }],
-      ['not JSON', '{"subject":'],
-    ])('answers 400 to a body with %s', async (_what, body) => {
-      expect((await revoke(body, await adminToken())).status).toBe(400);
-    });
+  describe('POST /auth/revoke with live sockets', () => {
+    const revoke = (body: unknown, token?: string) => postRevoke(main.url, body, token);
 
     it('cuts every live socket of a subject and answers with how many', async () => {
       const user = uniqueUser();
@@ -288,11 +136,6 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
       expect(kept.socket.connected).toBe(true);
     });
 
-    it('answers { disconnected: 0 } when no live socket matches', async () => {
-      const { status, body } = await revoke({ subject: uniqueUser('nobody') }, await adminToken());
-      expect(status).toBe(200);
-      expect(body).toEqual({ disconnected: 0 });
-    });
   });
 
   describe('handshake', () => {
@@ -326,14 +169,7 @@ describe.each(contractServers)('$name honours the demo contract', (server) => {
     });
 
     it('refuses malformed, foreign-signed, wrong-issuer, wrong-audience and sub-less tokens with AUTH_INVALID', async () => {
-      const tokens = [
-        'garbage',
-        await mint({ sub: 'eve' }, { secret: 'another-secret-that-is-at-least-32-bytes-long' }),
-        await mint({ sub: 'eve' }, { issuer: 'someone-else' }),
-        await mint({ sub: 'eve' }, { audience: 'someone-else' }),
-        await mint({ scope: 'chat:read' }),
-      ];
-      for (const token of tokens) {
+      for (const token of await invalidTokens()) {
         expect((await refused(main.url, { auth: { token } })).data).toEqual({ code: 'AUTH_INVALID', action: 'login' });
       }
     });

@@ -87,6 +87,8 @@ export interface MintOptions {
   readonly ttlSec?: number;
   readonly exp?: number;
   readonly nbf?: number;
+  /** `iat` in seconds (default now): re-auths order tokens by it. */
+  readonly iat?: number;
   readonly secret?: string;
   readonly issuer?: string;
   readonly audience?: string;
@@ -103,6 +105,22 @@ export function mint(claims: JWTPayload, options: MintOptions = {}): Promise<str
     issuer: options.issuer ?? CONTRACT_ISSUER,
     audience: options.audience ?? CONTRACT_AUDIENCE,
   });
+}
+
+/** Tokens every demo must refuse `AUTH_INVALID`: malformed, foreign-signed, wrong issuer, wrong audience, no `sub`. */
+export async function invalidTokens(): Promise<string[]> {
+  return [
+    'garbage',
+    await mint({ sub: 'eve' }, { secret: 'another-secret-that-is-at-least-32-bytes-long' }),
+    await mint({ sub: 'eve' }, { issuer: 'someone-else' }),
+    await mint({ sub: 'eve' }, { audience: 'someone-else' }),
+    await mint({ scope: 'chat:read' }),
+  ];
+}
+
+/** `POST /auth/revoke` with `body`, and `token` as the bearer when given. */
+export function postRevoke(url: string, body: unknown, token?: string): Promise<Answer> {
+  return post(url, '/auth/revoke', body, token === undefined ? {} : { authorization: `Bearer ${token}` });
 }
 
 /** A `chat:admin` token for `POST /auth/revoke` and `admin:announce`. */

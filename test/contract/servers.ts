@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { captureOutput } from '../support/child-processes';
 
 /**
- * The servers the demo contract suite drives (shared DEMO-CONTRACT.md). Each one is started exactly like a user
- * would start it, as a child process, and driven black-box over HTTP and Socket.IO. Add the NestJS example here
- * and the whole suite runs against it too.
+ * The servers the demo contract suites drive (shared DEMO-CONTRACT.md). Each one is started exactly like a user
+ * would start it, as a child process, and driven black-box over HTTP and its WebSocket transport: Socket.IO
+ * ({@link contractServers}) or plain WebSockets ({@link wsContractServers}).
  */
 
 /** The HS256 secret the suite gives servers by default, so it can mint admin tokens itself. */
@@ -20,6 +20,10 @@ export interface RunningServer {
   readonly url: string;
   /** Everything the process wrote to stdout so far. */
   stdout(): string;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves once what the process wrote to stderr satisfies `done` (checked on every write). */
+  stderrUntil(done: (stderr: string) => boolean): Promise<string>;
   /** Stops the process and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -54,6 +58,7 @@ const CONTRACT_VARIABLES = [
   'WARN_BEFORE_SEC',
   'ALLOW_QUERY_TOKEN',
   'REDIS_URL',
+  'AUDIT_LOG',
 ];
 
 /** The child environment: the parent's, minus contract variables, plus the defaults and `overrides`. */
@@ -88,6 +93,18 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
     return stopping;
   };
 
+  const stderrUntil = (done: (stderr: string) => boolean): Promise<string> =>
+    new Promise((resolveDone) => {
+      const check = (): void => {
+        if (!done(output.stderr)) return;
+        child.stderr.off('data', check);
+        resolveDone(output.stderr);
+      };
+      // After captureOutput's own listener, so `output.stderr` already holds the chunk.
+      child.stderr.on('data', check);
+      check();
+    });
+
   return new Promise<RunningServer>((resolveStart, rejectStart) => {
     const fail = (why: string): void => {
       cleanupListeners();
@@ -99,7 +116,7 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
       const match = LISTENING.exec(output.stdout);
       if (match === null) return;
       cleanupListeners();
-      resolveStart({ url: match[1]!, stdout: () => output.stdout, stop });
+      resolveStart({ url: match[1]!, stdout: () => output.stdout, stderr: () => output.stderr, stderrUntil, stop });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       // Let the last stderr chunk arrive before reporting it.
@@ -118,6 +135,58 @@ export function spawnServer(command: string, args: readonly string[], env: Recor
   });
 }
 
+/** Starts every server of a describe in parallel; stops the ones that started if any fails. */
+async function startAll<T extends readonly (() => Promise<RunningServer>)[]>(
+  starts: readonly [...T],
+): Promise<{ -readonly [K in keyof T]: RunningServer }> {
+  const results = await Promise.allSettled(starts.map((start) => start()));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(results.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return results.map((result) => (result as PromiseFulfilledResult<RunningServer>).value) as {
+    -readonly [K in keyof T]: RunningServer;
+  };
+}
+
+/** The three processes of {@link startContractServers}. */
+export interface ContractServerSet {
+  readonly main: RunningServer;
+  readonly queryToken: RunningServer;
+  readonly noSecret: RunningServer;
+}
+
+/**
+ * Starts {@link startContractServers} before the suite (`assign` receives them) and stops them after it: the
+ * lifecycle every contract suite gives its three processes.
+ */
+export function useContractServers(server: ContractServer, assign: (servers: ContractServerSet) => void): void {
+  let started: ContractServerSet | undefined;
+  beforeAll(async () => {
+    started = await startContractServers(server);
+    assign(started);
+  }, SERVER_HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    if (started !== undefined) await Promise.all([started.main, started.queryToken, started.noSecret].map((running) => running.stop()));
+  });
+}
+
+/**
+ * The three processes each contract suite drives a demo with: `main` (short expiry timings: WARN_BEFORE_SEC=3,
+ * CLOCK_TOLERANCE_SEC=0), `queryToken` (ALLOW_QUERY_TOKEN=1, other timings at their defaults) and `noSecret` (no
+ * JWT_SECRET: a random one per process), started in parallel.
+ */
+export async function startContractServers(server: ContractServer): Promise<ContractServerSet> {
+  const [main, queryToken, noSecret] = await startAll([
+    () => server.start({ WARN_BEFORE_SEC: '3', CLOCK_TOLERANCE_SEC: '0' }),
+    () => server.start({ ALLOW_QUERY_TOKEN: '1' }),
+    () => server.start({ JWT_SECRET: '' }),
+  ]);
+  return { main, queryToken, noSecret };
+}
+
+/** The demos on Socket.IO: demo-contract.spec.ts drives them over socket.io-client. */
 export const contractServers: readonly ContractServer[] = [
   {
     name: 'examples/socketio-chat',
@@ -133,5 +202,13 @@ export const contractServers: readonly ContractServer[] = [
         ['--conditions=@sockauth/source', '--tsconfig', 'examples/nestjs-chat/tsconfig.json', 'examples/nestjs-chat/src/main.ts'],
         env,
       ),
+  },
+];
+
+/** The demo on plain WebSockets (`npm run demo:ws`): ws-contract.spec.ts drives it over `ws` at `/ws`. */
+export const wsContractServers: readonly ContractServer[] = [
+  {
+    name: 'examples/ws-chat',
+    start: (env) => spawnServer(TSX, ['--conditions=@sockauth/source', 'examples/ws-chat/src/main.ts'], env),
   },
 ];

@@ -38,6 +38,7 @@ describe('socketio-chat configuration', () => {
       clockToleranceSec: 5,
       warnBeforeSec: 30,
       allowQueryToken: false,
+      auditLog: false,
     });
   });
 
@@ -58,8 +59,9 @@ describe('socketio-chat configuration', () => {
       CLOCK_TOLERANCE_SEC: '0',
       WARN_BEFORE_SEC: '3',
       ALLOW_QUERY_TOKEN: 'true',
+      AUDIT_LOG: '1',
     });
-    expect(config).toMatchObject({ port: 0, host: '0.0.0.0', issuer: 'iss', audience: 'aud', clockToleranceSec: 0, warnBeforeSec: 3, allowQueryToken: true });
+    expect(config).toMatchObject({ port: 0, host: '0.0.0.0', issuer: 'iss', audience: 'aud', clockToleranceSec: 0, warnBeforeSec: 3, allowQueryToken: true, auditLog: true });
     expect(loadConfig({ ALLOW_QUERY_TOKEN: '1' }).allowQueryToken).toBe(true);
     expect(loadConfig({ ALLOW_QUERY_TOKEN: '0' }).allowQueryToken).toBe(false);
   });
@@ -74,6 +76,7 @@ describe('socketio-chat configuration', () => {
     ['CLOCK_TOLERANCE_SEC', 'soon'],
     ['WARN_BEFORE_SEC', '-3'],
     ['ALLOW_QUERY_TOKEN', 'yes'],
+    ['AUDIT_LOG', 'on'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['REDIS_URL', 'not a url'],
   ])('refuses %s=%s with a ConfigError', (name, value) => {

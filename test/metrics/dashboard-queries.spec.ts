@@ -1,17 +1,17 @@
 /**
  * The shipped Grafana dashboard (packages/metrics/dashboards/sockauth.json) and Prometheus rules
  * (packages/metrics/alerts/sockauth.rules.yml) against a real Prometheus scraping the Socket.IO demo every second:
- * after real traffic (accepted and refused handshakes, a forbidden event, accepted and refused re-auths, a
- * revocation, an expiry), every dashboard query and every rule expression is a valid query, the rules load and
- * evaluate without error, and the queries the traffic feeds return series.
+ * after real traffic (accepted and refused handshakes, a forbidden event, a refused room join, accepted and refused
+ * re-auths, a re-auth that evicts a room, a revocation, an expiry), every dashboard query and every rule expression
+ * is a valid query, the rules load and evaluate without error, and the queries the traffic feeds return series.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { METRIC_NAMES } from '@sockauth/metrics';
-import { closeAll } from '@sockauth/testing';
+import { closeAll, waitForRoomLeft } from '@sockauth/testing';
 import { connect, nextEvent, refused } from '../support/clients';
 import { pollUntil, readRuleFile, startPrometheus, type PromQueryAnswer, type PrometheusServer } from '../support/prometheus';
-import { adminToken, ask, connectWith, login, post, uniqueUser } from '../contract/helpers';
+import { adminToken, ask, connectWith, login, mint, nowSec, post, uniqueUser } from '../contract/helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
 
 const METRICS_PACKAGE = resolve(__dirname, '../../packages/metrics');
@@ -76,7 +76,8 @@ describe('dashboards/sockauth.json: static shape', () => {
   });
 
   test('every metric @sockauth/metrics exports has a panel, and no query names another', () => {
-    const known = new Set<string>([...Object.values(METRIC_NAMES), `${METRIC_NAMES.verifyDuration}_bucket`]);
+    const histograms = [METRIC_NAMES.verifyDuration, METRIC_NAMES.revocationLag].map((name) => `${name}_bucket`);
+    const known = new Set<string>([...Object.values(METRIC_NAMES), ...histograms]);
     const used = new Set(queries.flatMap(({ target }) => [...target.expr.matchAll(/\$\{prefix\}(\w+)/g)].map((m) => m[1]!)));
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     expect(Object.values(METRIC_NAMES).filter((name) => !used.has(name) && !used.has(`${name}_bucket`))).toEqual([]);
@@ -104,8 +105,9 @@ describe('dashboard and rules against a real Prometheus scraping the demo', () =
 
   test('every query is valid, the rules evaluate cleanly, and the traffic fills the panels', async () => {
     const url = demo.url;
-    // Traffic: accepted handshakes, AUTH_INVALID and AUTH_MISSING refusals, a forbidden event, an accepted and a
-    // refused re-auth, a revocation cut and an expiry cut.
+    // Traffic: accepted handshakes, AUTH_INVALID and AUTH_MISSING refusals, a forbidden event, a refused room join,
+    // an accepted and a refused re-auth, a downgrade that evicts a room, a revocation cut (and its lag) and an
+    // expiry cut. The revocation comes after every other counter's first increment: see the poll below.
     const alice = uniqueUser('alice');
     const bob = uniqueUser('bob');
     const aliceTokens = await login(url, alice);
@@ -114,6 +116,18 @@ describe('dashboard and rules against a real Prometheus scraping the demo', () =
     expect((await refused(url, { auth: { token: `${aliceTokens.accessToken.slice(0, -4)}AAAA` } })).data?.code).toBe('AUTH_INVALID');
     expect((await refused(url)).data?.code).toBe('AUTH_MISSING');
     await expect(ask(aliceSocket, 'admin:announce', { text: 'hi' })).resolves.toMatchObject({ error: { code: 'AUTH_FORBIDDEN' } });
+    // A staff- room needs chat:admin as well as chat:read.
+    await expect(ask(aliceSocket, 'chat:join', { room: 'staff-x' })).resolves.toMatchObject({ error: { code: 'AUTH_FORBIDDEN' } });
+    // A downgrade: dave re-authenticates with a newer token without chat:read and leaves `general` before the ack.
+    // Operator tokens (no `sid`): each demo login opens a session of its own, which a re-auth may not switch to.
+    const dave = uniqueUser('dave');
+    const iat = nowSec() - 1;
+    const daveSocket = await connectWith(url, await mint({ sub: dave, scope: 'chat:read chat:write' }, { iat }));
+    await expect(ask(daveSocket, 'chat:join', { room: 'general' })).resolves.toMatchObject({ ok: true });
+    const evicted = waitForRoomLeft(daveSocket, 'general');
+    const writeOnly = await mint({ sub: dave, scope: 'chat:write' }, { iat: iat + 1 });
+    await expect(ask(daveSocket, 'auth:refresh', { token: writeOnly })).resolves.toMatchObject({ ok: true });
+    await expect(evicted).resolves.toMatchObject({ room: 'general', code: 'AUTH_FORBIDDEN' });
     const fresh = await post(url, '/auth/refresh', { refreshToken: aliceTokens.refreshToken });
     await expect(ask(aliceSocket, 'auth:refresh', { token: fresh.body.accessToken })).resolves.toMatchObject({ ok: true });
     await expect(ask(bobSocket, 'auth:refresh', { token: fresh.body.accessToken })).resolves.toMatchObject({

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
-import { REPO_ROOT, createProject, installInto, makeWorkDir, removeWorkDir, run } from './support';
+import { REPO_ROOT, createProject, installInto, installedVersion, makeWorkDir, publishedVersions, removeWorkDir, runJestAgainst } from './support';
 
 jest.setTimeout(600_000);
 
@@ -29,11 +29,6 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'packages/socke
   peerDependencies: Record<string, string>;
 };
 const RANGE = manifest.peerDependencies['socket.io']!;
-
-/** The published versions of `name` (one registry look-up). */
-function publishedVersions(name: string): string[] {
-  return JSON.parse(run('npm', ['view', name, 'versions', '--json'], REPO_ROOT)) as string[];
-}
 
 const serverVersions = publishedVersions('socket.io');
 const clientVersions = publishedVersions('socket.io-client');
@@ -60,49 +55,22 @@ describe.each([
     createProject(dir, 'commonjs');
     installInto(dir, [`socket.io@${version}`, `socket.io-client@${client}`]);
     const installed = (name: string): string => path.join(dir, 'node_modules', name);
-    const installedVersion = (name: string): string =>
-      (JSON.parse(fs.readFileSync(path.join(installed(name), 'package.json'), 'utf8')) as { version: string }).version;
-    expect(installedVersion('socket.io')).toBe(version);
+    expect(installedVersion(dir, 'socket.io')).toBe(version);
 
-    const rootConfig = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { jest: Record<string, unknown> }).jest;
-    const config = {
-      ...rootConfig,
-      rootDir: REPO_ROOT,
-      moduleNameMapper: {
+    // test/security/socketio-adapter-holes.spec.ts leaves a long-polling client whose retry requires a file after the
+    // environment is torn down, which exits 1 with every test passed (on the repository's own socket.io as well):
+    // runJestAgainst judges by jest's JSON report.
+    const { passed } = runJestAgainst(dir, {
+      mapped: {
         '^socket\\.io$': path.join(installed('socket.io'), 'dist/index.js'),
         '^socket\\.io/package\\.json$': path.join(installed('socket.io'), 'package.json'),
         '^socket\\.io-client$': path.join(installed('socket.io-client'), 'build/cjs/index.js'),
-        ...(rootConfig['moduleNameMapper'] as Record<string, string>),
       },
-    };
-    const configFile = path.join(dir, 'jest.config.json');
-    fs.writeFileSync(configFile, JSON.stringify(config));
-
-    // Judged by jest's JSON report, not its exit code: test/security/socketio-adapter-holes.spec.ts leaves a
-    // long-polling client whose retry requires a file after the environment is torn down, which exits 1 with every
-    // test passed (on the repository's own socket.io as well).
-    const resultsFile = path.join(dir, 'results.json');
-    let failure: unknown;
-    try {
-      run('npx', ['jest', '--config', configFile, '--runInBand', '--ci', '--json', `--outputFile=${resultsFile}`, ...SUITES], REPO_ROOT, {
-        timeout: JEST_TIMEOUT_MS,
-        env: { SOCKAUTH_EXPECT_SOCKET_IO_VERSION: version! },
-      });
-    } catch (error) {
-      failure = error;
-    }
-    if (!fs.existsSync(resultsFile)) throw failure;
-    const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as {
-      numTotalTests: number;
-      numFailedTests: number;
-      testResults: { name: string; status: string; message: string }[];
-    };
-    const failed = results.testResults.filter((suite) => suite.status !== 'passed');
-    if (failed.length > 0 || results.numFailedTests > 0) {
-      throw new Error(`socket.io ${version}: ${failed.map((suite) => `${suite.name}\n${suite.message}`).join('\n')}`);
-    }
-    expect(results.testResults.map((suite) => path.relative(REPO_ROOT, suite.name)).sort()).toEqual([...SUITES].sort());
-    expect(results.numTotalTests).toBeGreaterThan(0);
-    console.log(`socket.io ${version} (engine.io ${installedVersion('engine.io')}, socket.io-client ${client}): ${results.numTotalTests} tests passed`);
+      suites: SUITES,
+      timeout: JEST_TIMEOUT_MS,
+      env: { SOCKAUTH_EXPECT_SOCKET_IO_VERSION: version! },
+      label: `socket.io ${version}`,
+    });
+    console.log(`socket.io ${version} (engine.io ${installedVersion(dir, 'engine.io')}, socket.io-client ${client}): ${passed} tests passed`);
   });
 });

@@ -214,3 +214,80 @@ export function installInto(dir: string, specs: readonly string[]): void {
     install('--prefer-online');
   }
 }
+
+/** The published versions of `name` (one registry look-up). */
+export function publishedVersions(name: string): string[] {
+  return JSON.parse(run('npm', ['view', name, 'versions', '--json'], REPO_ROOT)) as string[];
+}
+
+/** The version of `name` installed in the project at `dir`. */
+export function installedVersion(dir: string, name: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export interface JestAgainstOptions {
+  /** Module name patterns → files of the project's install, before the repository's own mappings. */
+  readonly mapped: Record<string, string>;
+  /** The suites, relative to the repository. */
+  readonly suites: readonly string[];
+  readonly timeout: number;
+  /** Added to the environment of jest (e.g. the version the feature test must find). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Names the run in a failure, e.g. `ws 8.2.0`. */
+  readonly label: string;
+}
+
+/**
+ * Runs the repository's `suites` with the repository's jest configuration, `mapped` first (the project at `dir`
+ * supplies those packages, everything else is the repository's), and returns how many tests passed and how many were
+ * skipped (a suite may skip what the installed version lacks, saying so in the test's name). Judged by jest's
+ * JSON report, not its exit code (a suite that leaves a handle behind can exit 1 with every test passed); throws
+ * naming the failed suites, or when a suite did not run.
+ */
+export function runJestAgainst(dir: string, options: JestAgainstOptions): { passed: number; skipped: string[] } {
+  const rootConfig = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { jest: Record<string, unknown> }).jest;
+  const config = {
+    ...rootConfig,
+    rootDir: REPO_ROOT,
+    moduleNameMapper: { ...options.mapped, ...(rootConfig['moduleNameMapper'] as Record<string, string>) },
+  };
+  const configFile = path.join(dir, 'jest.config.json');
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  const resultsFile = path.join(dir, 'results.json');
+  let failure: unknown;
+  try {
+    run('npx', ['jest', '--config', configFile, '--runInBand', '--ci', '--json', `--outputFile=${resultsFile}`, ...options.suites], REPO_ROOT, {
+      timeout: options.timeout,
+      env: options.env ?? {},
+    });
+  } catch (error) {
+    failure = error;
+  }
+  if (!fs.existsSync(resultsFile)) throw failure;
+  const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as {
+    numTotalTests: number;
+    numFailedTests: number;
+    numPassedTests: number;
+    testResults: {
+      name: string;
+      status: string;
+      message: string;
+      assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+    }[];
+  };
+  // A suite with skipped tests reports `focused`, not `passed`.
+  const failed = results.testResults.filter((suite) => suite.status === 'failed');
+  if (failed.length > 0 || results.numFailedTests > 0) {
+    const tests = results.testResults.flatMap((suite) => suite.assertionResults.filter((test) => test.status === 'failed'));
+    throw new Error(
+      `${options.label}: ${failed.map((suite) => `${suite.name}\n${suite.message}`).join('\n')}\n` +
+        tests.map((test) => `${test.fullName}\n${test.failureMessages.join('\n')}`).join('\n'),
+    );
+  }
+  const ran = results.testResults.map((suite) => path.relative(REPO_ROOT, suite.name)).sort();
+  if (JSON.stringify(ran) !== JSON.stringify([...options.suites].sort()) || results.numTotalTests === 0) {
+    throw new Error(`${options.label}: ran ${JSON.stringify(ran)} (${results.numTotalTests} tests), expected ${JSON.stringify(options.suites)}`);
+  }
+  const skipped = results.testResults.flatMap((suite) => suite.assertionResults.filter((test) => test.status !== 'passed').map((test) => test.fullName));
+  return { passed: results.numPassedTests, skipped };
+}

@@ -15,6 +15,8 @@ export interface ChatConfig {
   readonly clockToleranceSec: number;
   readonly warnBeforeSec: number;
   readonly allowQueryToken: boolean;
+  /** `AUDIT_LOG`: write sockauth's audit trail (one JSON line per auth decision) to stderr. */
+  readonly auditLog: boolean;
   /**
    * `REDIS_URL`: when set, revocations go through Redis (`@sockauth/redis`) and Socket.IO uses the Redis adapter,
    * so several processes behind a load balancer act as one chat. Unset: everything in memory.
@@ -41,6 +43,7 @@ export const DEFAULTS = Object.freeze({
   clockToleranceSec: 5,
   warnBeforeSec: 30,
   allowQueryToken: false,
+  auditLog: false,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,6 +138,7 @@ export function loadConfig(env: Env = process.env): ChatConfig {
     clockToleranceSec: parseNumber(env, 'CLOCK_TOLERANCE_SEC', DEFAULTS.clockToleranceSec, 0, MAX_CLOCK_TOLERANCE_SEC, false),
     warnBeforeSec: parseNumber(env, 'WARN_BEFORE_SEC', DEFAULTS.warnBeforeSec, 0, MAX_WARN_BEFORE_SEC, false),
     allowQueryToken: parseBoolean(env, 'ALLOW_QUERY_TOKEN', DEFAULTS.allowQueryToken),
+    auditLog: parseBoolean(env, 'AUDIT_LOG', DEFAULTS.auditLog),
     ...(redisUrl !== undefined && { redisUrl }),
   });
 }

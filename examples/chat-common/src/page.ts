@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 /** The browser page: `GET /` serves `html`, which loads `script` from {@link PAGE_SCRIPT_PATH}. */
 export interface DemoPage {
   readonly html: Buffer;
-  /** public-src/app.ts with @sockauth/client and socket.io-client, bundled for browsers (one IIFE, no CDN). */
+  /** The flavour's entry (public-src/app.ts or ws-app.ts) with @sockauth/client, bundled for browsers (one IIFE, no CDN). */
   readonly script: Buffer;
 }
 
@@ -17,9 +17,18 @@ export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const INDEX_HTML = fileURLToPath(new URL('../public/index.html', import.meta.url));
-const ENTRY = fileURLToPath(new URL('../public-src/app.ts', import.meta.url));
+/**
+ * The page's transport: `socket.io` (socketio-chat, nestjs-chat) or `websocket` (ws-chat, plain WebSockets at
+ * `/ws`). The page is the same (public-src/chat-page.ts); only its entry, which creates the client, differs.
+ */
+export type PageFlavour = 'socket.io' | 'websocket';
 
-let loading: Promise<DemoPage> | undefined;
+const ENTRIES: Readonly<Record<PageFlavour, string>> = {
+  'socket.io': fileURLToPath(new URL('../public-src/app.ts', import.meta.url)),
+  websocket: fileURLToPath(new URL('../public-src/ws-app.ts', import.meta.url)),
+};
+
+const loading = new Map<PageFlavour, Promise<DemoPage>>();
 
 /**
  * Builds the page once per process, in memory, with esbuild's JS API: no build step before `npm run demo`, nothing
@@ -29,21 +38,26 @@ let loading: Promise<DemoPage> | undefined;
  * @example
  * ```ts
  * const { html, script } = await loadDemoPage(); // serve html at GET /, script at GET /app.js
+ * const wsPage = await loadDemoPage('websocket'); // the same page on plain WebSockets
  * ```
  */
-export function loadDemoPage(): Promise<DemoPage> {
-  loading ??= buildPage().catch((error: unknown) => {
-    loading = undefined; // let a later call try again
-    throw error;
-  });
-  return loading;
+export function loadDemoPage(flavour: PageFlavour = 'socket.io'): Promise<DemoPage> {
+  let page = loading.get(flavour);
+  if (page === undefined) {
+    page = buildPage(ENTRIES[flavour]).catch((error: unknown) => {
+      loading.delete(flavour); // let a later call try again
+      throw error;
+    });
+    loading.set(flavour, page);
+  }
+  return page;
 }
 
-async function buildPage(): Promise<DemoPage> {
+async function buildPage(entry: string): Promise<DemoPage> {
   const [html, result] = await Promise.all([
     readFile(INDEX_HTML),
     build({
-      entryPoints: [ENTRY],
+      entryPoints: [entry],
       bundle: true,
       write: false,
       outfile: 'app.js',

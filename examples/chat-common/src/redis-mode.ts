@@ -1,6 +1,8 @@
 import { createAdapter } from '@socket.io/redis-adapter';
+import type { RevocationStore } from '@sockauth/core';
 import { RedisRevocationStore } from '@sockauth/redis';
 import { createClient } from 'redis';
+import { RedisRestrictions, refreshingRestrictions } from './redis-restrictions.js';
 
 /**
  * The cluster mode of the demo (`REDIS_URL` set): revocations live in Redis and reach every node
@@ -8,10 +10,16 @@ import { createClient } from 'redis';
  * `@socket.io/redis-adapter`. Shared by both examples.
  */
 export interface RedisMode {
-  readonly revocationStore: RedisRevocationStore;
+  /**
+   * The Redis revocation store, whose re-evaluation requests first re-read the subject's restriction (see
+   * `refreshingRestrictions`).
+   */
+  readonly revocationStore: RevocationStore;
+  /** `POST /admin/restrict`'s restrictions, shared by every node. */
+  readonly restrictions: RedisRestrictions;
   /** The Socket.IO adapter factory: `new Server(http, { adapter })`. */
   readonly adapter: ReturnType<typeof createAdapter>;
-  /** Quits every Redis connection (the store's two, the adapter's two). Idempotent. */
+  /** Quits every Redis connection (the store's two, the restrictions' two, the adapter's two). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -35,7 +43,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * ```
  */
 export async function connectRedisMode(url: string, retentionSec: number): Promise<RedisMode> {
-  const revocationStore = new RedisRevocationStore({ url, connectTimeoutMs: CONNECT_TIMEOUT_MS, retentionSec });
+  const redisStore = new RedisRevocationStore({ url, connectTimeoutMs: CONNECT_TIMEOUT_MS, retentionSec });
+  const restrictions = new RedisRestrictions(url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
   // RESP2 for the adapter: @socket.io/redis-adapter 8 parses RESP2 replies (e.g. PUBSUB NUMSUB for serverCount).
   const pubClient = createClient({ url, RESP: 2, socket: { connectTimeout: CONNECT_TIMEOUT_MS } });
   const subClient = pubClient.duplicate();
@@ -50,7 +59,7 @@ export async function connectRedisMode(url: string, retentionSec: number): Promi
         if (!client.isOpen) return;
         await client.close().catch(() => client.destroy());
       };
-      await Promise.allSettled([revocationStore.close(), quit(pubClient), quit(subClient)]);
+      await Promise.allSettled([redisStore.close(), restrictions.close(), quit(pubClient), quit(subClient)]);
     })();
     return closing;
   };
@@ -58,7 +67,7 @@ export async function connectRedisMode(url: string, retentionSec: number): Promi
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      Promise.all([revocationStore.ready(CONNECT_TIMEOUT_MS), pubClient.connect(), subClient.connect()]),
+      Promise.all([redisStore.ready(CONNECT_TIMEOUT_MS), restrictions.ready(), pubClient.connect(), subClient.connect()]),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timeout')), CONNECT_TIMEOUT_MS);
       }),
@@ -69,5 +78,10 @@ export async function connectRedisMode(url: string, retentionSec: number): Promi
   } finally {
     clearTimeout(timer);
   }
-  return { revocationStore, adapter: createAdapter(pubClient, subClient), close };
+  return {
+    revocationStore: refreshingRestrictions(redisStore, restrictions),
+    restrictions,
+    adapter: createAdapter(pubClient, subClient),
+    close,
+  };
 }

@@ -1,20 +1,24 @@
 import { Inject, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
+import { demoAuditTrail } from '@sockauth/example-chat-common/audit-log';
+import { demoAuthOptions } from '@sockauth/example-chat-common/auth-options';
 import type { ChatConfig } from '@sockauth/example-chat-common/config';
 import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
 import { loadDemoPage } from '@sockauth/example-chat-common/page';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore } from '@sockauth/example-chat-common/revocation';
+import { demoMemoryStore } from '@sockauth/example-chat-common/revocation';
 import type { RevocationStore } from '@sockauth/core';
-import { prometheusHooks } from '@sockauth/metrics';
+import { MemoryRestrictions, type RestrictionRegistry } from '@sockauth/example-chat-common/restrictions';
+import { combineHooks, prometheusHooks } from '@sockauth/metrics';
 import { SockAuthModule, SockAuthService } from '@sockauth/nestjs';
 import client from 'prom-client';
+import { AdminController } from './admin.controller.js';
 import { AuthController } from './auth.controller.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 import { MetricsController } from './metrics.controller.js';
 import { PageController } from './page.controller.js';
-import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS } from './tokens.js';
+import { CHAT_CONFIG, DEMO_PAGE, IDENTITY_PROVIDER, METRICS_REGISTRY, RECENT_IDS, RESTRICTIONS } from './tokens.js';
 
 /**
  * The demo chat as a Nest application: `SockAuthModule` (handshake authentication for the gateway, expiry,
@@ -25,35 +29,32 @@ export class AppModule implements OnModuleDestroy {
   constructor(@Inject(IDENTITY_PROVIDER) private readonly idp: DemoIdentityProvider) {}
 
   /**
-   * `revocationStore`: the shared Redis store in cluster mode (`REDIS_URL`); default in memory. Either way it keeps
-   * revocations as long as the demo's longest token (see chat-common's `revocation.ts`).
+   * `shared`: the Redis revocation store and restrictions in cluster mode (`REDIS_URL`); default in memory. Either
+   * way revocations are kept as long as the demo's longest token (see chat-common's `revocation.ts`).
    */
-  static forRoot(config: ChatConfig, revocationStore?: RevocationStore): DynamicModule {
+  static forRoot(
+    config: ChatConfig,
+    shared?: { readonly revocationStore: RevocationStore; readonly restrictions: RestrictionRegistry },
+  ): DynamicModule {
+    // POST /admin/restrict: withheld permissions, applied by mapClaims at every handshake, re-auth and re-evaluation.
+    const restrictions = shared?.restrictions ?? new MemoryRestrictions();
     // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
     const metrics = new client.Registry();
     return {
       module: AppModule,
       imports: [
         SockAuthModule.forRoot({
-          verifier: {
-            algorithms: ['HS256'],
-            secret: config.secret,
-            issuer: config.issuer,
-            audience: config.audience,
-            clockToleranceSec: config.clockToleranceSec,
-          },
-          warnBeforeSec: config.warnBeforeSec,
-          allowQueryToken: config.allowQueryToken,
-          revocationStore: revocationStore ?? demoMemoryStore(config),
-          issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
+          ...demoAuthOptions(config, shared?.revocationStore ?? demoMemoryStore(config), restrictions),
           // As in the Socket.IO example, an event no handler serves is acked with AUTH_FORBIDDEN.
           unlistedEvents: 'deny',
-          hooks: prometheusHooks({ client, registry: metrics }),
+          // AUDIT_LOG=1: also an audit record per auth decision, as JSON lines on stderr (the chat-common trail).
+          hooks: combineHooks(prometheusHooks({ client, registry: metrics }), demoAuditTrail(config)),
         }),
       ],
-      controllers: [PageController, AuthController, MetricsController],
+      controllers: [PageController, AuthController, AdminController, MetricsController],
       providers: [
         { provide: CHAT_CONFIG, useValue: config },
+        { provide: RESTRICTIONS, useValue: restrictions },
         { provide: METRICS_REGISTRY, useValue: metrics },
         // The demos' shared browser page (its script bundled in memory by esbuild).
         { provide: DEMO_PAGE, useFactory: () => loadDemoPage() },

@@ -5,13 +5,11 @@ import {
   Header,
   HttpCode,
   Inject,
-  InternalServerErrorException,
   Post,
-  ServiceUnavailableException,
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
-import { isAuthError, type RevocationTarget } from '@sockauth/core';
+import type { RevocationTarget } from '@sockauth/core';
 import {
   DEFAULT_SCOPES,
   DEFAULT_TTL_SEC,
@@ -26,6 +24,7 @@ import { validBody } from './body-validation.pipe.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
 import { RevocationTargetPipe } from './revocation-target.pipe.js';
+import { sockauthHttpException } from './sockauth-http.exception.js';
 import { IDENTITY_PROVIDER } from './tokens.js';
 
 /**
@@ -81,10 +80,7 @@ export class AuthController {
     try {
       return await this.sockAuth.revoke(target);
     } catch (error) {
-      if (!isAuthError(error)) throw error;
-      // A shared store (REDIS_URL) that could not confirm it: the admin retries (revocation is idempotent).
-      const body = { code: error.code, message: error.message };
-      throw error.code === 'AUTH_UNAVAILABLE' ? new ServiceUnavailableException(body) : new InternalServerErrorException(body);
+      throw sockauthHttpException(error);
     }
   }
 

@@ -11,12 +11,10 @@ import {
   type BadRequestAck,
 } from '@sockauth/example-chat-common/chat-payloads';
 import type { RecentIds } from '@sockauth/example-chat-common/recent-ids';
-import { AuthUser, RequirePermissions, SockAuthContext, type AuthContext } from '@sockauth/nestjs';
+import { AuthUser, RequirePermissions, SockAuthContext, SockAuthService, type AuthContext } from '@sockauth/nestjs';
 import type { Server, Socket } from 'socket.io';
 import { RECENT_IDS } from './tokens.js';
 
-/** Internal room names are prefixed, so a client cannot join another socket's private room by its id. */
-const roomKey = (room: string): string => `room:${room}`;
 
 /**
  * Runs a handler body; a malformed payload becomes a `BAD_REQUEST` ack (the socket stays), anything else an
@@ -44,7 +42,10 @@ export class ChatGateway {
   @WebSocketServer()
   private readonly server!: Server;
 
-  constructor(@Inject(RECENT_IDS) private readonly recent: RecentIds) {}
+  constructor(
+    @Inject(RECENT_IDS) private readonly recent: RecentIds,
+    @Inject(SockAuthService) private readonly sockAuth: SockAuthService,
+  ) {}
 
   @SubscribeMessage('whoami')
   whoami(@SockAuthContext() context: AuthContext) {
@@ -56,13 +57,17 @@ export class ChatGateway {
     };
   }
 
+  /**
+   * Joins through sockauth's room policy (`CHAT_ROOMS`: every room needs `chat:read`, `staff-` rooms `chat:admin`
+   * too). A refusal rejects with `AUTH_FORBIDDEN`, which the module's exception filter acks; the socket stays.
+   */
   @RequirePermissions('chat:read')
   @SubscribeMessage('chat:join')
-  join(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown) {
-    return respond(() => {
-      void socket.join(roomKey(room(object(payload)['room'])));
-      return { ok: true };
-    });
+  async join(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown) {
+    const checked = respond(() => room(object(payload)['room']));
+    if (typeof checked !== 'string') return checked;
+    await this.sockAuth.join(socket, checked);
+    return { ok: true };
   }
 
   @RequirePermissions('chat:write')
@@ -75,7 +80,7 @@ export class ChatGateway {
       const id = body['id'] === undefined ? randomUUID() : text(body['id'], 'id', MAX_MESSAGE_ID_LENGTH);
       // A repeated id from the same subject within the window is acked again but not re-broadcast.
       if (this.recent.remember(from, id)) {
-        this.server.to(roomKey(target)).emit('chat:message', { room: target, text: message, from, id });
+        this.server.to(target).emit('chat:message', { room: target, text: message, from, id });
       }
       return { ok: true, id };
     });

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, redis?.revocationStore), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, redis), {
     logger: new StderrLogger({ logLevels: ['error', 'warn'] }),
   });
   configureHttp(app);

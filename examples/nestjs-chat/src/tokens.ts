@@ -13,3 +13,5 @@ export const RECENT_IDS = Symbol('RECENT_IDS');
 export const DEMO_PAGE = Symbol('DEMO_PAGE');
 /** The prom-client registry of sockauth's metrics (`GET /metrics`). */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
+/** The `RestrictionRegistry` of `POST /admin/restrict`, also read by `SockAuthModule`'s `mapClaims`. */
+export const RESTRICTIONS = Symbol('RESTRICTIONS');

@@ -1,16 +1,10 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { prometheusHooks } from '@sockauth/metrics';
 import { createSockAuth, type SockAuth } from '@sockauth/socket.io';
-import client from 'prom-client';
 import { Server } from 'socket.io';
 import { CHAT_EVENTS, installChatGateway } from './chat-gateway.js';
 import { formatUrl, type ChatConfig } from '@sockauth/example-chat-common/config';
-import { createHttpHandler } from './http-routes.js';
-import { DemoIdentityProvider } from '@sockauth/example-chat-common/identity-provider';
-import { loadDemoPage } from '@sockauth/example-chat-common/page';
-import { connectRedisMode } from '@sockauth/example-chat-common/redis-mode';
-import { DEMO_ISSUER_CLOCK_SKEW_SEC, demoMemoryStore, revocationRetentionSec } from '@sockauth/example-chat-common/revocation';
+import { demoServerParts, listenDemo } from '@sockauth/example-chat-common/demo-server';
+import { createHttpHandler } from '@sockauth/example-chat-common/http-routes';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -22,7 +16,6 @@ export interface ChatServer {
   /** Disconnects every socket and stops listening. Idempotent. */
   close(): Promise<void>;
 }
-
 
 /**
  * Starts the demo chat server: HTTP routes, Socket.IO with sockauth on every namespace, the chat gateway and the
@@ -37,48 +30,19 @@ export interface ChatServer {
  * ```
  */
 export async function createChatServer(config: ChatConfig): Promise<ChatServer> {
-  // The browser page, its script bundled with esbuild in memory (once per process; a build error fails the start).
-  const page = await loadDemoPage();
   // REDIS_URL: revocations shared by every node, and broadcasts across nodes (rejects if Redis is unreachable).
-  const redis =
-    config.redisUrl === undefined ? undefined : await connectRedisMode(config.redisUrl, revocationRetentionSec(config));
-  // GET /metrics: sockauth's counters in Prometheus text (a registry of its own, so only what the demo reports).
-  const metrics = new client.Registry();
-  const auth = createSockAuth({
-    hooks: prometheusHooks({ client, registry: metrics }),
-    verifier: {
-      algorithms: ['HS256'],
-      secret: config.secret,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockToleranceSec: config.clockToleranceSec,
-    },
-    events: CHAT_EVENTS,
-    warnBeforeSec: config.warnBeforeSec,
-    allowQueryToken: config.allowQueryToken,
-    revocationStore: redis?.revocationStore ?? demoMemoryStore(config),
-    issuerClockSkewSec: DEMO_ISSUER_CLOCK_SKEW_SEC,
-  });
-  const idp = new DemoIdentityProvider({
-    secret: config.secret,
-    issuer: config.issuer,
-    audience: config.audience,
-    onSessionCompromised: (sessionId) => auth.revoke({ sessionId }),
-  });
-  const http = createServer(createHttpHandler({ idp, auth, indexHtml: page.html, pageScript: page.script, metrics }));
+  const { page, redis, metrics, restrictions, authOptions, identityProvider } = await demoServerParts(config, 'socket.io');
+  const auth = createSockAuth({ ...authOptions, events: CHAT_EVENTS });
+  const idp = identityProvider((sessionId) => auth.revoke({ sessionId }));
+  const http = createServer(createHttpHandler({ idp, auth, restrictions, indexHtml: page.html, pageScript: page.script, metrics }));
   // Socket.IO answers /socket.io/ before the routes above.
   const io = new Server(http, redis === undefined ? {} : { adapter: redis.adapter });
   auth.attach(io);
   const gateway = installChatGateway(io, auth);
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(config.port, config.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listenDemo(http, config);
   } catch (error) {
     gateway.close();
     idp.close();
@@ -87,7 +51,6 @@ export async function createChatServer(config: ChatConfig): Promise<ChatServer> 
     await redis?.close();
     throw error;
   }
-  const port = (http.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -1,22 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { EventPermissions, SockAuth } from '@sockauth/socket.io';
+import { deniedAck, isAuthError } from '@sockauth/core';
+import type { SockAuth } from '@sockauth/socket.io';
 import { BadRequest, MAX_MESSAGE_ID_LENGTH, MAX_TEXT_LENGTH, object, room, text } from '@sockauth/example-chat-common/chat-payloads';
 import { RecentIds } from '@sockauth/example-chat-common/recent-ids';
 import type { Server, Socket } from 'socket.io';
 
-/**
- * What each client → server event needs. sockauth checks this before any handler below runs, acks refusals
- * with `AUTH_FORBIDDEN`, refuses every unlisted event, and handles `auth:refresh` itself.
- */
-export const CHAT_EVENTS: EventPermissions = Object.freeze({
-  whoami: null,
-  'chat:join': 'chat:read',
-  'chat:send': 'chat:write',
-  'admin:announce': 'chat:admin',
-});
-
-/** Internal room names are prefixed, so a client cannot join another socket's private room by its id. */
-const roomKey = (room: string): string => `room:${room}`;
+// What each event needs: shared by every demo (chat-common), re-exported under its old name.
+export { CHAT_EVENTS } from '@sockauth/example-chat-common/chat-events';
 
 type Ack = (response: unknown) => void;
 
@@ -33,17 +23,22 @@ function split(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
  */
 export function installChatGateway(io: Server, auth: SockAuth, recent = new RecentIds()): { close(): void } {
   const on = (socket: Socket, event: string, handler: (payload: unknown, socket: Socket) => unknown): void => {
-    socket.on(event, (...args: unknown[]) => {
+    socket.on(event, async (...args: unknown[]) => {
       const { payload, ack } = split(args);
       let response: unknown;
       try {
-        response = handler(payload, socket);
+        response = await handler(payload, socket);
       } catch (error) {
-        if (!(error instanceof BadRequest)) {
-          process.stderr.write(`chat: ${event} handler failed: ${(error as Error)?.name ?? 'error'}\n`);
+        if (isAuthError(error)) {
+          // A refusal sockauth decided (e.g. a join the room policy refuses): the denied ack, the socket stays.
+          response = deniedAck(error);
+        } else {
+          if (!(error instanceof BadRequest)) {
+            process.stderr.write(`chat: ${event} handler failed: ${(error as Error)?.name ?? 'error'}\n`);
+          }
+          const message = error instanceof BadRequest ? error.message : 'internal error';
+          response = { ok: false, error: { code: error instanceof BadRequest ? 'BAD_REQUEST' : 'INTERNAL', message } };
         }
-        const message = error instanceof BadRequest ? error.message : 'internal error';
-        response = { ok: false, error: { code: error instanceof BadRequest ? 'BAD_REQUEST' : 'INTERNAL', message } };
       }
       ack?.(response);
     });
@@ -68,8 +63,9 @@ export function installChatGateway(io: Server, auth: SockAuth, recent = new Rece
       };
     });
 
-    on(socket, 'chat:join', (payload) => {
-      void socket.join(roomKey(room(object(payload)['room'])));
+    on(socket, 'chat:join', async (payload) => {
+      // Through sockauth: the room policy and the context in force decide (AUTH_FORBIDDEN otherwise).
+      await auth.join(socket, room(object(payload)['room']));
       return { ok: true };
     });
 
@@ -80,7 +76,7 @@ export function installChatGateway(io: Server, auth: SockAuth, recent = new Rece
       const id = body['id'] === undefined ? randomUUID() : text(body['id'], 'id', MAX_MESSAGE_ID_LENGTH);
       const from = subjectOf(socket);
       if (recent.remember(from, id)) {
-        io.to(roomKey(target)).emit('chat:message', { room: target, text: message, from, id });
+        io.to(target).emit('chat:message', { room: target, text: message, from, id });
       }
       return { ok: true, id };
     });

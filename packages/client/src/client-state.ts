@@ -64,7 +64,10 @@ export interface AuthClientStatus {
   readonly clockSource: 'none' | 'token' | 'server';
   /** The auth error behind the current state: why the socket was cut or refused, or why a refresh failed. */
   readonly error: AuthError | undefined;
-  /** Socket.IO's reason for the last disconnection (`io server disconnect`, `transport close`, …). */
+  /**
+   * The transport's reason for the last disconnection: Socket.IO's (`io server disconnect`, `transport close`, …),
+   * or `close <code>` / `client close` for a plain WebSocket.
+   */
   readonly disconnectReason: string | undefined;
 }
 

@@ -86,7 +86,7 @@ export class InBandRefresh {
     const { options, status, clock, transport } = this.#host;
     const expiring = parseExpiring(payload);
     if (expiring === undefined || RESTING.has(status.state)) return;
-    const now = Date.now();
+    const now = options.now();
     const inGrace = expiring.graceEndsAt !== undefined || expiring.inMs <= 0;
     if (!inGrace) clock.observeServerTime(expiring.expiresAt - expiring.inMs, now);
     status.update({ expiresAt: expiring.expiresAt });
@@ -117,11 +117,11 @@ export class InBandRefresh {
 
   /** Arms the refresh timer for server time `dueAt`, converted with the current clock offset. */
   #arm(dueAt: number): void {
-    const { status, clock, timers } = this.#host;
+    const { options, status, clock, timers } = this.#host;
     timers.clear(this.#timer);
     this.#dueAt = dueAt;
     const localAt = clock.toLocal(dueAt);
-    this.#timer = timers.set(Math.max(0, localAt - Date.now()), () => {
+    this.#timer = timers.set(Math.max(0, localAt - options.now()), () => {
       this.#timer = this.#dueAt = undefined;
       status.update({ refreshAt: undefined });
       void this.refresh();

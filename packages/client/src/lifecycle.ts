@@ -4,7 +4,7 @@ import { RESTING, STOPPED, StatusStore } from './client-state.js';
 import { EmitError } from './emit-error.js';
 import { InBandRefresh } from './in-band-refresh.js';
 import type { ResolvedOptions } from './options.js';
-import { deniedError } from './protocol.js';
+import { deniedError, parseRoomLeft } from './protocol.js';
 import { ServerClock } from './schedule.js';
 import { Timers, type Timer } from './timers.js';
 import { TokenSource, toAuthError } from './token-source.js';
@@ -20,11 +20,11 @@ const STABLE_AFTER_MS = 10_000;
  * retry budget, and the in-band refresh of a live connection. The transport only reports and obeys.
  */
 export class Lifecycle {
-  readonly #clock = new ServerClock(() => Date.now());
+  readonly #clock: ServerClock;
   readonly #status: StatusStore;
   readonly #timers = new Timers();
   readonly #tokens: TokenSource;
-  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error']);
+  readonly #events = new Listeners<AuthClientEvents>(['unauthenticated', 'forbidden', 'refreshed', 'error', 'roomLeft']);
   readonly #options: ResolvedOptions;
   readonly #transport: ClientTransport;
   readonly #inBand: InBandRefresh;
@@ -38,6 +38,7 @@ export class Lifecycle {
 
   constructor(options: ResolvedOptions, transport: ClientTransport) {
     this.#options = options;
+    this.#clock = new ServerClock(options.now);
     this.#transport = transport;
     this.#status = new StatusStore(this.#clock, options.autoRefresh);
     this.#tokens = new TokenSource(options, (issuedAtSec) => {
@@ -63,6 +64,7 @@ export class Lifecycle {
       cut: (payload) => this.#onCut(payload),
       disconnected: (reason, deliberate) => this.#onDisconnect(reason, deliberate),
       expiring: (payload) => this.#inBand.expiring(payload),
+      roomLeft: (payload) => this.#onRoomLeft(payload),
     });
   }
 
@@ -208,6 +210,12 @@ export class Lifecycle {
     this.#events.emit('error', error);
   }
 
+  /** `auth:room-left`: only the app cares (the connection and its token are fine); a malformed one is ignored. */
+  #onRoomLeft(payload: unknown): void {
+    const info = parseRoomLeft(payload);
+    if (info !== undefined && !RESTING.has(this.#status.state)) this.#events.emit('roomLeft', info);
+  }
+
   #onDisconnect(reason: string, deliberate: boolean): void {
     this.#connection++;
     this.#inBand.reset();
@@ -271,7 +279,7 @@ export class Lifecycle {
       return;
     }
     const delay = expired && attempt === 0 ? 0 : backoffDelay(attempt, backoff, random);
-    this.#status.update({ state: expired ? 'expired' : 'connecting', error, attempt: attempt + 1, retryAt: Date.now() + delay });
+    this.#status.update({ state: expired ? 'expired' : 'connecting', error, attempt: attempt + 1, retryAt: this.#options.now() + delay });
     if (!(await this.#pause(delay, epoch))) return;
     if (expired) {
       try {

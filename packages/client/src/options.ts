@@ -1,5 +1,4 @@
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from '@sockauth/core/option-keys';
-import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { BackoffPolicy } from './backoff.js';
 import type { RefreshWindow } from './schedule.js';
 
@@ -27,23 +26,18 @@ export interface BackoffOptions {
   readonly maxAttempts?: number;
 }
 
-/** Options of {@link createAuthClient}. */
-export interface AuthClientOptions {
-  /** Server URL, e.g. `https://chat.example.com` or `https://chat.example.com/admin` (namespace). Default in
-   * browsers: the page's origin. Ignored when `socket` is given. */
-  readonly url?: string;
-  /**
-   * socket.io-client options. The client owns `auth` (the token), `autoConnect` and reconnection (its own
-   * backoff), so those three are overridden; `forceNew` defaults to `true` (the client sets its Manager's
-   * reconnection off).
-   */
-  readonly io?: Partial<ManagerOptions & SocketOptions>;
-  /**
-   * Bring your own socket (e.g. `manager.socket('/admin')` to multiplex namespaces), created with
-   * `autoConnect: false`. The client takes over its `auth`, turns its Manager's reconnection off and closes it in
-   * {@link AuthClient.close}.
-   */
-  readonly socket?: Socket;
+/**
+ * What every flavour of the client takes (Socket.IO: `AuthClientOptions`; plain WebSocket:
+ * `WebSocketAuthClientOptions`): the token supply, the refresh window, the retry policy and the ack timeout.
+ *
+ * @example
+ * ```ts
+ * const common: AuthClientBaseOptions = { getToken: () => tokens.access, refresh: () => api.refresh() };
+ * createAuthClient({ url: 'https://chat.example.com', ...common });
+ * createWebSocketAuthClient({ url: 'wss://chat.example.com/ws', ...common });
+ * ```
+ */
+export interface AuthClientBaseOptions {
   /**
    * The app's current access token, read at every handshake (so every reconnect presents the newest token).
    * Return `undefined` when there is none (the server then refuses with `AUTH_MISSING`). Optional: without it,
@@ -75,13 +69,21 @@ export interface AuthClientOptions {
   readonly autoRefresh?: boolean;
   /** Source of randomness for jitter, in [0, 1) (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * The local clock in ms since the epoch (default `Date.now`). Timers still run in real time: this only moves
+   * what the client believes the time is, which is how a test reproduces a device whose clock is off by minutes.
+   *
+   * @example
+   * ```ts
+   * // A laptop whose clock runs five minutes fast.
+   * createAuthClient({ url, getToken, refresh, now: () => Date.now() + 5 * 60_000 });
+   * ```
+   */
+  readonly now?: () => number;
 }
 
-/** Every option of {@link AuthClientOptions}: the typecheck fails if the two drift apart. */
-const AUTH_CLIENT_OPTION_KEYS = {
-  url: true,
-  io: true,
-  socket: true,
+/** Every option of {@link AuthClientBaseOptions}: the typecheck fails if the two drift apart. */
+export const BASE_OPTION_KEYS = {
   getToken: true,
   refresh: true,
   refreshWindow: true,
@@ -90,13 +92,14 @@ const AUTH_CLIENT_OPTION_KEYS = {
   autoConnect: true,
   autoRefresh: true,
   random: true,
-} as const satisfies KnownKeys<AuthClientOptions>;
+  now: true,
+} as const satisfies KnownKeys<AuthClientBaseOptions>;
 const REFRESH_WINDOW_OPTION_KEYS = { startSec: true, endSec: true } as const satisfies KnownKeys<RefreshWindowOptions>;
 const BACKOFF_OPTION_KEYS = { baseMs: true, capMs: true, maxAttempts: true } as const satisfies KnownKeys<BackoffOptions>;
 
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
-  readonly getToken: AuthClientOptions['getToken'];
+  readonly getToken: AuthClientBaseOptions['getToken'];
   readonly refresh: () => Promise<TokenResult>;
   readonly window: RefreshWindow;
   readonly backoff: BackoffPolicy;
@@ -104,6 +107,7 @@ export interface ResolvedOptions {
   readonly autoConnect: boolean;
   readonly autoRefresh: boolean;
   readonly random: () => number;
+  readonly now: () => number;
 }
 
 export const DEFAULT_REFRESH_WINDOW = Object.freeze({ startSec: 60, endSec: 10 });
@@ -118,10 +122,17 @@ function number(value: unknown, name: string, fallback: number, check: (n: numbe
   return value;
 }
 
-/** Validates `options` and applies the defaults. Throws a TypeError naming the offending option. */
-export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
+/**
+ * Validates `options` and applies the defaults. Throws a TypeError naming the offending option. `keys` are the
+ * options the flavour accepts (`where` names it in the error), so an unknown key is refused whatever the flavour.
+ */
+export function resolveOptions(
+  options: AuthClientBaseOptions,
+  keys: Readonly<Record<string, true>>,
+  where: string,
+): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('sockauth client: options are required');
-  assertKnownKeys('createAuthClient options', options, AUTH_CLIENT_OPTION_KEYS);
+  assertKnownKeys(where, options, keys);
   if (typeof options.refresh !== 'function') throw new TypeError('sockauth client: "refresh" must be a function');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') {
     throw new TypeError('sockauth client: "getToken" must be a function');
@@ -129,14 +140,17 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   if (options.random !== undefined && typeof options.random !== 'function') {
     throw new TypeError('sockauth client: "random" must be a function');
   }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('sockauth client: "now" must be a function');
+  }
   const w = options.refreshWindow ?? {};
-  assertPlainObject('createAuthClient options.refreshWindow', w as unknown);
-  assertKnownKeys('createAuthClient options.refreshWindow', w, REFRESH_WINDOW_OPTION_KEYS);
+  assertPlainObject(`${where}.refreshWindow`, w as unknown);
+  assertKnownKeys(`${where}.refreshWindow`, w, REFRESH_WINDOW_OPTION_KEYS);
   const startSec = number(w.startSec, 'refreshWindow.startSec', DEFAULT_REFRESH_WINDOW.startSec, (n) => n > 0, 'a positive number');
   const endSec = number(w.endSec, 'refreshWindow.endSec', Math.min(DEFAULT_REFRESH_WINDOW.endSec, startSec / 2), (n) => n >= 0 && n < startSec, 'a number from 0 to less than startSec');
   const b = options.backoff ?? {};
-  assertPlainObject('createAuthClient options.backoff', b as unknown);
-  assertKnownKeys('createAuthClient options.backoff', b, BACKOFF_OPTION_KEYS);
+  assertPlainObject(`${where}.backoff`, b as unknown);
+  assertKnownKeys(`${where}.backoff`, b, BACKOFF_OPTION_KEYS);
   const baseMs = number(b.baseMs, 'backoff.baseMs', DEFAULT_BACKOFF.baseMs, (n) => n > 0, 'a positive number');
   const capMs = number(b.capMs, 'backoff.capMs', Math.max(DEFAULT_BACKOFF.capMs, baseMs), (n) => n >= baseMs, 'a number not below baseMs');
   const maxAttempts = number(b.maxAttempts, 'backoff.maxAttempts', DEFAULT_BACKOFF.maxAttempts, (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer');
@@ -149,5 +163,7 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     autoConnect: options.autoConnect ?? true,
     autoRefresh: options.autoRefresh ?? true,
     random: options.random ?? Math.random,
+    // Read at each call, so fake timers installed after the client was created still apply.
+    now: options.now ?? (() => Date.now()),
   };
 }

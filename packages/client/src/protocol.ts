@@ -1,9 +1,9 @@
 import { authErrorFromPayload, type AuthError } from '@sockauth/core/errors';
-import type { ExpiringPayload, RefreshAck } from '@sockauth/core/protocol';
+import type { ExpiringPayload, RefreshAck, RoomLeftPayload } from '@sockauth/core/protocol';
 
 // The protocol's names and shapes come from core (browser-safe subpath); this file only parses what a server sent.
-export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT } from '@sockauth/core/protocol';
-export type { ExpiringPayload, RefreshAck } from '@sockauth/core/protocol';
+export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT } from '@sockauth/core/protocol';
+export type { ExpiringPayload, RefreshAck, RoomLeftPayload } from '@sockauth/core/protocol';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
@@ -17,6 +17,16 @@ export function parseExpiring(value: unknown): ExpiringPayload | undefined {
     inMs: value['inMs'],
     ...(isTime(graceEndsAt) && { graceEndsAt }),
   };
+}
+
+/**
+ * The `auth:room-left` payload, or `undefined` when it is malformed: a room name and a sockauth code (the action is
+ * the taxonomy's for that code, whatever the server wrote).
+ */
+export function parseRoomLeft(value: unknown): RoomLeftPayload | undefined {
+  if (!isObject(value) || typeof value['room'] !== 'string' || value['room'].length === 0) return undefined;
+  const error = authErrorFromPayload({ code: value['code'] });
+  return error === undefined ? undefined : { room: value['room'], code: error.code, action: error.action };
 }
 
 /** The `auth:refresh` ack, or `undefined` when it is malformed. */

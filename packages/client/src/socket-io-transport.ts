@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { EmitError } from './emit-error.js';
-import type { AuthClientOptions } from './options.js';
-import { ERROR_EVENT, EXPIRING_EVENT, connectError } from './protocol.js';
+import type { AuthClientOptions } from './socket-io-options.js';
+import { ERROR_EVENT, EXPIRING_EVENT, ROOM_LEFT_EVENT, connectError } from './protocol.js';
 import type { ClientTransport, TransportHandlers } from './transport.js';
 import type { DefaultEventsMap } from './typed-events.js';
 
@@ -46,6 +46,7 @@ export class SocketIoTransport implements ClientTransport {
       ['disconnect', (reason: string) => handlers.disconnected(reason, DELIBERATE.has(reason))],
       [EXPIRING_EVENT, (payload: unknown) => handlers.expiring(payload)],
       [ERROR_EVENT, (payload: unknown) => handlers.cut(payload)],
+      [ROOM_LEFT_EVENT, (payload: unknown) => handlers.roomLeft(payload)],
     ];
     for (const [event, listener] of listeners) socket.on(event, listener);
     this.#detach = () => {

@@ -23,11 +23,13 @@ export interface TransportHandlers {
   disconnected(reason: string, deliberate: boolean): void;
   /** `auth:expiring`. */
   expiring(payload: unknown): void;
+  /** `auth:room-left`: the server took the connection out of a room its current context may no longer be in. */
+  roomLeft(payload: unknown): void;
 }
 
 /**
  * The seam between the transport-agnostic lifecycle (taxonomy, refresh window, backoff, states) and one wire: a
- * Socket.IO socket today, a plain WebSocket tomorrow. A transport never reconnects by itself and never decides
+ * Socket.IO socket (`SocketIoTransport`) or a plain WebSocket (`WebSocketTransport`). A transport never reconnects by itself and never decides
  * anything: it reports, and does what it is told.
  */
 export interface ClientTransport {

@@ -1,4 +1,5 @@
 import type { AuthError } from '@sockauth/core/errors';
+import type { RoomLeftPayload } from '@sockauth/core/protocol';
 
 /**
  * Events of {@link AuthClient.on}.
@@ -21,6 +22,12 @@ export interface AuthClientEvents {
   refreshed: (info: { readonly expiresAt: number; readonly version: number }) => void;
   /** Every auth error the client met and handled: refused handshakes, cuts (`auth:error`), failed refreshes. */
   error: (error: AuthError) => void;
+  /**
+   * `auth:room-left`: the server took this connection out of `room` because its current authorization no longer
+   * allows it there (a re-auth with fewer permissions, a live restriction). The connection stays; nothing sent to
+   * the room reaches it any more. `code` is usually `AUTH_FORBIDDEN` (action `none`).
+   */
+  roomLeft: (info: RoomLeftPayload) => void;
 }
 
 /**

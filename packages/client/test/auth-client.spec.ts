@@ -320,6 +320,31 @@ describe('clock skew', () => {
     h.client.close();
   });
 
+  it('now: a client clock 5 min fast (the `now` option, server on the real clock) schedules on the server clock', async () => {
+    const h = setup({ ttlSec: 120, now: () => Date.now() + 5 * MIN, random: () => 0.5 });
+    await h.connect();
+    const exp = h.expOf(h.current());
+    // The token looks expired on the fast clock: nothing is scheduled, and no refresh loop starts.
+    expect(h.client.status.refreshAt).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(exp - 30_000 - Date.now());
+    expect(h.refresh).not.toHaveBeenCalled();
+    h.socket.serverEmit('auth:expiring', { expiresAt: exp, inMs: 30_000 });
+    expect(h.client.status.clockOffsetMs).toBe(-5 * MIN);
+    // Local times are on the client's clock: the refresh is due 17 s before exp, i.e. in 13 s.
+    expect(h.client.status.refreshAt).toBe(exp - 17_000 + 5 * MIN);
+    await jest.advanceTimersByTimeAsync(13_000 - 1);
+    expect(h.refresh).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.refresh).toHaveBeenCalledTimes(1);
+    h.client.close();
+  });
+
+  it('now: must be a function', () => {
+    expect(() => createAuthClient({ url: 'http://127.0.0.1:1', refresh: async () => 't', autoConnect: false, now: 5 as never })).toThrow(
+      expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('"now"') }),
+    );
+  });
+
   it('estimates the offset from a fresh token iat before the server measured it', async () => {
     const h = setup({ skewMs: 10 * MIN });
     await h.connect();
@@ -796,6 +821,21 @@ describe('emitWithAck', () => {
     await expect(denied).rejects.toMatchObject({ code: 'AUTH_FORBIDDEN' });
     expect(h.socket.emitted('chat:send')).toHaveLength(0);
     await expect(h.client.idempotent().emitWithAck('chat:send', 'text' as never)).rejects.toThrow(TypeError);
+    h.client.close();
+  });
+});
+
+describe('auth:room-left', () => {
+  it('reaches on("roomLeft") as { room, code, action }; a malformed one is ignored; the socket stays', async () => {
+    const h = setup();
+    await h.connect();
+    const left = jest.fn();
+    h.client.on('roomLeft', left);
+    h.socket.serverEmit('auth:room-left', { room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' });
+    h.socket.serverEmit('auth:room-left', { room: 7, code: 'AUTH_FORBIDDEN' });
+    h.socket.serverEmit('auth:room-left', { room: 'lobby', code: 'NOPE' });
+    expect(left.mock.calls).toEqual([[{ room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' }]]);
+    expect(h.client.state).toBe('authenticated');
     h.client.close();
   });
 });

@@ -58,7 +58,7 @@ export interface ConnectionAuthOptions<TClaims extends JWTPayload = JWTPayload> 
 }
 
 /** Every option of {@link ConnectionAuthOptions}: the typecheck fails if the two drift apart. */
-const CONNECTION_AUTH_OPTION_KEYS = {
+export const CONNECTION_AUTH_OPTION_KEYS = {
   verifier: true,
   mapClaims: true,
   revocationStore: true,
@@ -485,6 +485,29 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     this.#warned = false;
     if (this.#state === 'active') this.#schedule();
     this.#call(() => this.#events.onReauthenticated?.(next, current, this));
+    return next;
+  }
+
+  /**
+   * Re-runs the claims mapper on the claims in force and puts the result in force, with the same version and
+   * expiry: a live policy behind the mapper (a per-subject restriction, a suspended tenant) applies to an open
+   * connection without a new token. Synchronous, so nothing interleaves. Throws, leaving the context in force
+   * untouched, when nothing is in force, when the mapper throws (its `AuthError`, else `AUTH_INVALID`), or when it
+   * maps the claims to another identity (`AUTH_IDENTITY_MISMATCH`): the caller then cuts the connection.
+   */
+  remap(): AuthContext<TClaims> {
+    const current = this.current();
+    let next: AuthContext<TClaims>;
+    try {
+      next = createAuthContext(current.claims, current.version, this.#options.mapClaims, { ownClaims: true });
+    } catch (error) {
+      if (isAuthError(error)) throw error;
+      throw new AuthInvalidError('claims could not be mapped to an identity', { cause: { name: 'ClaimsMapperError' } });
+    }
+    if (next.subject !== current.subject || next.sessionId !== current.sessionId || next.tokenId !== current.tokenId) {
+      throw new AuthIdentityMismatchError();
+    }
+    this.#context = next;
     return next;
   }
 

@@ -56,8 +56,21 @@ export { ConnectionAuth, authenticateToken, outlivesRetention } from './connecti
 export type { ConnectionAuthEvents, ConnectionAuthOptions, ConnectionState } from './connection-auth.js';
 export { ConnectionRegistry } from './connection-registry.js';
 
-export { assertRevocationTime, parseRevocationTarget, revocationApplies, revokeTarget } from './revocation.js';
+export {
+  MAX_REEVALUATION_TARGETS,
+  assertRevocationTime,
+  parseReevaluationTargets,
+  parseRevocationTarget,
+  reevaluationTimeoutMs,
+  revocationApplies,
+  revokeTarget,
+  runReevaluationHandlers,
+} from './revocation.js';
 export type {
+  ReevaluationHandler,
+  ReevaluationRequestOptions,
+  ReevaluationResult,
+  ReevaluationTargets,
   RevocationKind,
   RevocationListener,
   RevocationRecord,
@@ -71,7 +84,60 @@ export type { MemoryRevocationStoreOptions } from './memory-revocation-store.js'
 export { assertKnownKeys, assertPlainObject, isPlainObject } from './option-keys.js';
 export type { KnownKeys } from './option-keys.js';
 
-export { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from './redaction.js';
+export { SENSITIVE_QUERY_PARAMS, redactToken, redactTokenLike, redactUrl } from './redaction.js';
 
-export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, roomLeftPayload } from './protocol.js';
+export { ERROR_EVENT, EXPIRING_EVENT, REFRESH_EVENT, ROOM_LEFT_EVENT, deniedAck, roomLeftPayload } from './protocol.js';
 export type { ConnectErrorData, DeniedAck, ExpiringPayload, RefreshAck, RoomLeftPayload } from './protocol.js';
+
+export { AuthSessions } from './auth-sessions.js';
+export type { SessionTransport } from './session-transport.js';
+export { SESSION_OPTION_KEYS } from './session-options.js';
+export { adapterSessionOptions } from './adapter-session-options.js';
+export type { AdapterSessionInput } from './adapter-session-options.js';
+export type { EventGate, EventGateVerdict, OnContextChange, SessionOptions } from './session-options.js';
+export { SESSION_HOOK_KEYS } from './session-hooks.js';
+export type {
+  AuthFailureInfo,
+  AuthenticatedInfo,
+  ConnectionWhere,
+  ExpireInfo,
+  FailureStage,
+  ReauthInfo,
+  ReleaseInfo,
+  ReleaseReason,
+  RevokeInfo,
+  RoomLeftInfo,
+  SessionHooks,
+  VerifyInfo,
+  VerifyStage,
+} from './session-hooks.js';
+export { causeOf } from './auth-logger.js';
+export type { AuthLogRecord, AuthLogger, LogLevel } from './auth-logger.js';
+export type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
+export type { EventRateLimitOptions } from './event-rate-limit.js';
+export { AUDIT_SCHEMA_VERSION, createAuditTrail } from './audit-trail.js';
+export type { AuditEvent, AuditHooks, AuditLogger, AuditRecord, AuditSink, AuditTrailOptions } from './audit-trail.js';
+
+export { bearerToken, cookieToken, pickToken, queryToken, resolveRequestTokenOptions, tokenValue } from './request-token.js';
+export type { CookieTokenOptions, QueryTokenOption, RequestHeaders, RequestTokenOptions } from './request-token.js';
+
+export { MAX_CLOSE_REASON_BYTES, WS_CLOSE_CODES, closeCodeAction, closeCodeFor, closeReason } from './ws-close-codes.js';
+export {
+  ACK_TYPE,
+  BAD_REQUEST,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  badRequest,
+  decodeFrame,
+  encodeAck,
+  encodeFrame,
+  isEnvelopeId,
+} from './ws-envelope.js';
+export type { AckEnvelope, BadRequestAck, DecodedFrame, Envelope, EnvelopeId } from './ws-envelope.js';
+export {
+  BEARER_SUBPROTOCOL_PREFIX,
+  PROBE_ANSWER_CODE,
+  PROBE_FRAME,
+  PROBE_ID,
+  SUBPROTOCOL,
+  bearerSubprotocols,
+} from './ws-subprotocol.js';

@@ -1,7 +1,14 @@
 import { assertKnownKeys, assertPlainObject, type KnownKeys } from './option-keys.js';
 import {
   assertRevocationTime,
+  parseReevaluationTargets,
+  reevaluationTimeoutMs,
   revocationApplies,
+  runReevaluationHandlers,
+  type ReevaluationHandler,
+  type ReevaluationRequestOptions,
+  type ReevaluationResult,
+  type ReevaluationTargets,
   type RevocationKind,
   type RevocationListener,
   type RevocationRecord,
@@ -43,6 +50,7 @@ export class MemoryRevocationStore implements RevocationStore {
     token: new Map(),
   };
   readonly #listeners = new Set<RevocationListener>();
+  readonly #reevaluationHandlers = new Set<ReevaluationHandler>();
   readonly #retentionMs: number;
   readonly #now: () => number;
   #writes = 0;
@@ -110,6 +118,36 @@ export class MemoryRevocationStore implements RevocationStore {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * Re-evaluation on this process's sessions: every handler registered with {@link onReevaluation} runs for
+   * `target` (one target or a list) and the counts are summed (`nodes` is 1: this process). A handler still running after `timeoutMs`
+   * is not waited for (the answers in by then are summed, as a distributed store does).
+   */
+  async requestReevaluation(target: ReevaluationTargets, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> {
+    const list = parseReevaluationTargets(target);
+    const timeoutMs = reevaluationTimeoutMs(options);
+    if (list.length === 0) return { affected: 0, nodes: 1 };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answers = new Map<ReevaluationHandler, number>();
+    const all = Promise.all(
+      [...this.#reevaluationHandlers].map(async (handler) => answers.set(handler, await runReevaluationHandlers([handler], target))),
+    );
+    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).finally(() =>
+      clearTimeout(timer),
+    );
+    let affected = 0;
+    for (const count of answers.values()) affected += count;
+    return { affected, nodes: 1 };
+  }
+
+  onReevaluation(handler: ReevaluationHandler): () => void {
+    if (typeof handler !== 'function') throw new TypeError('MemoryRevocationStore: onReevaluation needs a function');
+    this.#reevaluationHandlers.add(handler);
+    return () => {
+      this.#reevaluationHandlers.delete(handler);
+    };
+  }
+
   /** Records a revocation received from elsewhere (used by distributed stores built on this one). */
   remember(record: RevocationRecord): void {
     const map = this.#records[record.kind];
@@ -134,6 +172,7 @@ export class MemoryRevocationStore implements RevocationStore {
 
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#reevaluationHandlers.clear();
   }
 
   async #store(kind: RevocationKind, id: string, since: number, until: number): Promise<RevocationRecord> {

@@ -43,6 +43,19 @@ export interface DeniedAck {
 }
 
 /**
+ * The ack of a refused event, built in this one place for every adapter (the event check, framework guards and
+ * exception filters): `{ error: { code, action, message } }`.
+ *
+ * @example
+ * ```ts
+ * ack(deniedAck(new AuthForbiddenError()));
+ * ```
+ */
+export function deniedAck(error: { toJSON(): AuthErrorPayload }): DeniedAck {
+  return { error: error.toJSON() };
+}
+
+/**
  * Payload of `auth:room-left`: the room left and why. `code` is usually `AUTH_FORBIDDEN` (action `none`: the
  * identity is fine, this room is not for it any more); `AUTH_UNAVAILABLE` (`retry`) when the live policy could not
  * decide, so the server left the room rather than keep a socket in it undecided.
@@ -77,3 +90,9 @@ export interface ConnectErrorData {
   readonly code: AuthErrorPayload['code'];
   readonly action: AuthErrorPayload['action'];
 }
+
+// Plain WebSockets: the close codes, the message envelope, the subprotocols and the probe (public modules as a
+// whole), browser-safe like the rest of this module.
+export * from './ws-close-codes.js';
+export * from './ws-envelope.js';
+export * from './ws-subprotocol.js';

@@ -15,6 +15,37 @@ export function redactToken(token: unknown): string {
   return `[token sha256:${fingerprint}, ${Buffer.byteLength(token)} bytes]`;
 }
 
+/** Names longer than this are fingerprinted, never cut: a cut name could still hold part of a token. */
+const MAX_NAME_LENGTH = 100;
+/** A run of base64url characters this long that mixes cases and digits is token-shaped (any part of a JWT is). */
+const TOKEN_RUN = /[A-Za-z0-9_-]{24,}/g;
+/** `eyJ` starts every JSON header or payload in base64url; control and format characters never belong in a name. */
+const NEVER_IN_A_NAME = /eyJ[A-Za-z0-9_-]|[\p{Cc}\p{Cf}]/u;
+
+function tokenShaped(text: string): boolean {
+  if (NEVER_IN_A_NAME.test(text)) return true;
+  for (const [run] of text.matchAll(TOKEN_RUN)) if (/[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run)) return true;
+  return false;
+}
+
+/**
+ * A name the client chose (an event name, a room) made fit for a log: as is when it is short and name-like; its
+ * {@link redactToken} fingerprint when it is longer than 100 characters, contains `eyJ` or a control character,
+ * or has a run of 24 or more base64url characters mixing upper case, lower case and digits. A client that names
+ * an event with its token therefore cannot write the token, or a piece of it, to the logs. Decided on the whole
+ * name, before any truncation.
+ *
+ * @example
+ * ```ts
+ * redactTokenLike('chat:send');           // 'chat:send'
+ * redactTokenLike('staff-engineering');   // 'staff-engineering'
+ * redactTokenLike('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOi…'); // '[token sha256:1f2e3d4c, 187 bytes]'
+ * ```
+ */
+export function redactTokenLike(text: string): string {
+  return text.length > MAX_NAME_LENGTH || tokenShaped(text) ? redactToken(text) : text;
+}
+
 /** Query parameters whose values are always redacted by {@link redactUrl}. */
 export const SENSITIVE_QUERY_PARAMS: readonly string[] = Object.freeze([
   'token',

@@ -35,8 +35,67 @@ export type RevocationTarget =
   | { readonly sessionId: string; readonly subject?: never; readonly tokenId?: never }
   | { readonly tokenId: string; readonly subject?: never; readonly sessionId?: never };
 
+/**
+ * What a re-evaluation applies to: one target, or a list of them (every subject of a tenant, say), re-evaluated in
+ * one call, one store request across nodes. A connection matched by several targets is re-evaluated once.
+ *
+ * @example
+ * ```ts
+ * const tenant: ReevaluationTargets = (await directory.subjectsOf('T')).map((subject) => ({ subject }));
+ * await auth.reevaluate(tenant);
+ * ```
+ */
+export type ReevaluationTargets = RevocationTarget | readonly RevocationTarget[];
+
+/**
+ * Most targets one re-evaluation call may carry (a `TypeError` beyond: split the list).
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < subjects.length; i += MAX_REEVALUATION_TARGETS) {
+ *   await auth.reevaluate(subjects.slice(i, i + MAX_REEVALUATION_TARGETS).map((subject) => ({ subject })));
+ * }
+ * ```
+ */
+export const MAX_REEVALUATION_TARGETS = 100_000;
+
 /** Called for every revocation, including those made on other nodes (for distributed stores). */
 export type RevocationListener = (record: RevocationRecord) => void;
+
+/** Options of {@link RevocationStore.requestReevaluation}. */
+export interface ReevaluationRequestOptions {
+  /** How long to wait for the nodes' answers (ms, default 2000); past it, the answers received are summed. */
+  readonly timeoutMs?: number;
+}
+
+/** What {@link RevocationStore.requestReevaluation} resolves with. */
+export interface ReevaluationResult {
+  /** Live connections re-evaluated, summed over the nodes that answered. */
+  readonly affected: number;
+  /** Nodes that answered (this one included). */
+  readonly nodes: number;
+}
+
+/**
+ * A node's handler for re-evaluation requests: re-evaluates this node's live connections matching `targets` (one
+ * target or a list) and resolves with how many it re-evaluated.
+ */
+export type ReevaluationHandler = (targets: ReevaluationTargets) => Promise<number>;
+
+/** Default of {@link ReevaluationRequestOptions.timeoutMs}. */
+const DEFAULT_REEVALUATION_TIMEOUT_MS = 2_000;
+
+/**
+ * Validates {@link ReevaluationRequestOptions} and returns the timeout in ms (a `TypeError` naming `timeoutMs`
+ * otherwise). Shared by the stores, so they agree.
+ */
+export function reevaluationTimeoutMs(options: ReevaluationRequestOptions | undefined): number {
+  const timeoutMs = options?.timeoutMs ?? DEFAULT_REEVALUATION_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError('requestReevaluation: "timeoutMs" must be a positive number of ms');
+  }
+  return timeoutMs;
+}
 
 /**
  * Where revocations live. The in-memory store is the default; `@sockauth/redis` shares them across nodes.
@@ -57,6 +116,31 @@ export interface RevocationStore {
   isRevoked(token: RevocationSubject): Promise<boolean>;
   /** Subscribes to revocations (local and, for distributed stores, remote). Returns the unsubscribe function. */
   subscribe(listener: RevocationListener): () => void;
+  /**
+   * Asks every node sharing this store (this one included) to re-evaluate its live connections matching `targets`
+   * (one target or a list, carried in one request), and resolves once each node that was listening answered (or
+   * `timeoutMs`, default 2000, passed) with the total. Optional: without it, a session re-evaluates its own node
+   * only. Rejects with `AUTH_UNAVAILABLE` when the request cannot be sent (nothing was asked), and with a
+   * `TypeError` for a malformed target.
+   *
+   * @example
+   * ```ts
+   * const { affected, nodes } = await store.requestReevaluation!({ subject: 'alice' }, { timeoutMs: 1000 });
+   * await store.requestReevaluation!([{ subject: 'alice' }, { subject: 'bob' }]);
+   * ```
+   */
+  requestReevaluation?(targets: ReevaluationTargets, options?: ReevaluationRequestOptions): Promise<ReevaluationResult>;
+  /**
+   * Registers this node's handler for re-evaluation requests (its own ones included); the handler resolves with
+   * how many connections it re-evaluated. Returns the unregister function. Several handlers (several sessions
+   * sharing a store) are all called and their counts summed.
+   *
+   * @example
+   * ```ts
+   * const off = store.onReevaluation!(async (target) => sessions.reevaluateLocal(target));
+   * ```
+   */
+  onReevaluation?(handler: ReevaluationHandler): () => void;
   /** Releases resources (connections, timers). */
   close?(): Promise<void>;
   /**
@@ -100,6 +184,28 @@ export function parseRevocationTarget(target: unknown): { kind: RevocationKind; 
 }
 
 /**
+ * Validates {@link ReevaluationTargets} (each target as {@link parseRevocationTarget} does; a list of at most
+ * {@link MAX_REEVALUATION_TARGETS}) and returns them as a list. A `TypeError` otherwise. Shared by the sessions and
+ * the stores, so they agree.
+ *
+ * @example
+ * ```ts
+ * for (const target of parseReevaluationTargets(targets)) reevaluateOne(target);
+ * ```
+ */
+export function parseReevaluationTargets(targets: unknown): readonly RevocationTarget[] {
+  if (!Array.isArray(targets)) {
+    parseRevocationTarget(targets);
+    return [targets as RevocationTarget];
+  }
+  if (targets.length > MAX_REEVALUATION_TARGETS) {
+    throw new TypeError(`reevaluate: at most ${MAX_REEVALUATION_TARGETS} targets per call`);
+  }
+  for (const target of targets) parseRevocationTarget(target);
+  return targets as readonly RevocationTarget[];
+}
+
+/**
  * Validates the `since` of a subject revocation: `undefined` (now) or a time in ms since the epoch; throws a
  * `TypeError` otherwise. Shared by the stores, so they agree; a custom store can use it too.
  *
@@ -139,4 +245,30 @@ export async function revokeTarget(
   if (kind === 'subject') return store.revokeSubject(id, subjectSince);
   if (kind === 'session') return store.revokeSession(id);
   return store.revokeToken(id, tokenUntil ?? Number.NaN);
+}
+
+/**
+ * Runs every handler for `target` (one target or a list) and sums their counts: how a node answers a re-evaluation request. A handler
+ * that throws (or answers something other than a count) counts 0: the others still run. Shared by the stores.
+ *
+ * @example
+ * ```ts
+ * const affected = await runReevaluationHandlers(this.#handlers, target);
+ * ```
+ */
+export async function runReevaluationHandlers(
+  handlers: Iterable<ReevaluationHandler>,
+  target: ReevaluationTargets,
+): Promise<number> {
+  const counts = await Promise.all(
+    [...handlers].map(async (handler) => {
+      try {
+        const count = await handler(target);
+        return typeof count === 'number' && Number.isFinite(count) && count > 0 ? count : 0;
+      } catch {
+        return 0;
+      }
+    }),
+  );
+  return counts.reduce((sum, count) => sum + count, 0);
 }

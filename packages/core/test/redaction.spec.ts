@@ -1,4 +1,4 @@
-import { SENSITIVE_QUERY_PARAMS, redactToken, redactUrl } from '../src/index.js';
+import { SENSITIVE_QUERY_PARAMS, redactToken, redactTokenLike, redactUrl } from '../src/index.js';
 import { claims, sign } from './support.js';
 
 function substrings(value: string, length: number): string[] {
@@ -89,5 +89,32 @@ describe('redactUrl', () => {
 
   it('redacts percent-encoded parameter names and keeps encoded values of other parameters', () => {
     expect(redactUrl(`/x?%74oken=${token}&q=a%20b`)).toBe('/x?token=[redacted]&q=a%20b');
+  });
+});
+
+describe('redactTokenLike', () => {
+  let token: string;
+
+  beforeAll(async () => {
+    token = await sign(claims({ email: 'alice@example.test' }));
+  });
+
+  it.each(['chat:send', 'admin:announce', 'staff-engineering-team-2024', 'room-1f2e3d4c', 'café', 'a'.repeat(100)])('keeps the name %s', (name) => {
+    expect(redactTokenLike(name)).toBe(name);
+  });
+
+  it('fingerprints a token, each of its segments, a truncated one and a token inside a name', () => {
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    for (const name of [token, header, payload, signature, `${token.slice(0, 99)}…`, `chat:${token.slice(30, 90)}`]) {
+      const redacted = redactTokenLike(name);
+      expect(redacted).toBe(redactToken(name));
+      for (const part of substrings(token, 8)) expect(redacted.includes(part)).toBe(false);
+    }
+  });
+
+  it('fingerprints overlong names and control characters rather than cutting or echoing them', () => {
+    expect(redactTokenLike('a'.repeat(101))).toBe(redactToken('a'.repeat(101)));
+    expect(redactTokenLike('line\nbreak')).toBe(redactToken('line\nbreak'));
+    expect(redactTokenLike('bidi\u202Eoverride')).toBe(redactToken('bidi\u202Eoverride'));
   });
 });

@@ -272,3 +272,38 @@ describe('revokeTarget', () => {
     expect(spy.revokeToken).not.toHaveBeenCalled();
   });
 });
+
+describe('MemoryRevocationStore re-evaluation requests', () => {
+  it('runs every local handler with the target and sums their counts (one node)', async () => {
+    const store = new MemoryRevocationStore();
+    const targets: unknown[] = [];
+    store.onReevaluation(async (target) => (targets.push(target), 2));
+    const off = store.onReevaluation(async () => 3);
+    await expect(store.requestReevaluation({ subject: 'alice' })).resolves.toEqual({ affected: 5, nodes: 1 });
+    expect(targets).toEqual([{ subject: 'alice' }]);
+    off();
+    await expect(store.requestReevaluation({ sessionId: 's' })).resolves.toEqual({ affected: 2, nodes: 1 });
+  });
+
+  it('counts a throwing handler as 0, stops waiting at the timeout, and validates its input', async () => {
+    const store = new MemoryRevocationStore();
+    store.onReevaluation(async () => {
+      throw new Error('boom');
+    });
+    store.onReevaluation(() => new Promise<number>(() => undefined));
+    store.onReevaluation(async () => 1);
+    await expect(store.requestReevaluation({ tokenId: 'j' }, { timeoutMs: 50 })).resolves.toEqual({ affected: 1, nodes: 1 });
+    await expect(store.requestReevaluation({} as never)).rejects.toThrow(TypeError);
+    await expect(store.requestReevaluation({ subject: 'a' }, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+    expect(() => store.onReevaluation(1 as never)).toThrow(TypeError);
+  });
+
+  it('forgets its handlers on close', async () => {
+    const store = new MemoryRevocationStore();
+    const handler = jest.fn(async () => 1);
+    store.onReevaluation(handler);
+    await store.close();
+    await expect(store.requestReevaluation({ subject: 'alice' })).resolves.toEqual({ affected: 0, nodes: 1 });
+    expect(handler).not.toHaveBeenCalled();
+  });
+});

@@ -1,4 +1,4 @@
-import type { SockAuthHooks } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks } from '@sockauth/core';
 
 /** Every hook of {@link SockAuthHooks}; the type below fails to compile if one is added and not listed here. */
 export const HOOK_NAMES = [
@@ -9,6 +9,7 @@ export const HOOK_NAMES = [
   'onRevoke',
   'onExpire',
   'onVerify',
+  'onRoomLeft',
 ] as const satisfies readonly (keyof SockAuthHooks)[];
 
 type Unlisted = Exclude<keyof SockAuthHooks, (typeof HOOK_NAMES)[number]>;

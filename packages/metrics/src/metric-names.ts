@@ -9,8 +9,11 @@
  * | `event_refusals_total` | counter | `code` (AUTH_FORBIDDEN, AUTH_EXPIRED, AUTH_UNAVAILABLE for the rate limit, …) |
  * | `expiries_total` | counter | |
  * | `revocations_total` | counter | `kind` (subject, session, token): live sockets cut |
+ * | `room_evictions_total` | counter | `code`: rooms left because the context in force may no longer be in them |
+ * | `room_join_refusals_total` | counter | `code`: joins refused by the room policy or the `authorize` hook |
  * | `authenticated_sockets` | gauge | live authenticated sockets on this node |
  * | `verify_duration_seconds` | histogram | `stage` (handshake, recovery, reauth), `outcome` |
+ * | `revocation_lag_seconds` | histogram | `kind` (subject, session, token): from the revocation's record to the cut here |
  */
 export const METRIC_NAMES = Object.freeze({
   handshakes: 'handshakes_total',
@@ -18,13 +21,17 @@ export const METRIC_NAMES = Object.freeze({
   eventRefusals: 'event_refusals_total',
   expiries: 'expiries_total',
   revocations: 'revocations_total',
+  roomEvictions: 'room_evictions_total',
+  roomJoinRefusals: 'room_join_refusals_total',
   authenticatedSockets: 'authenticated_sockets',
   verifyDuration: 'verify_duration_seconds',
+  revocationLag: 'revocation_lag_seconds',
 });
 
 /**
  * OpenTelemetry instrument names (after the prefix, default `sockauth.`): no `_total`/unit suffixes, which are
- * the exporters' business, and a dotted namespace for the duration (`sockauth.verify.duration`, in seconds).
+ * the exporters' business, and a dotted namespace for the durations (`sockauth.verify.duration` and
+ * `sockauth.revocation.lag`, in seconds).
  */
 export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, string>> = Object.freeze({
   handshakes: 'handshakes',
@@ -32,8 +39,11 @@ export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, strin
   eventRefusals: 'event_refusals',
   expiries: 'expiries',
   revocations: 'revocations',
+  roomEvictions: 'room_evictions',
+  roomJoinRefusals: 'room_join_refusals',
   authenticatedSockets: 'authenticated_sockets',
   verifyDuration: 'verify.duration',
+  revocationLag: 'revocation.lag',
 });
 
 /** Help texts shared by both exporters. */
@@ -43,8 +53,11 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
   eventRefusals: 'Events refused before any handler, by code',
   expiries: 'Live sockets disconnected because their token expired',
   revocations: 'Live sockets disconnected by a revocation, by what was revoked',
+  roomEvictions: 'Rooms left because the context in force may no longer be in them, by code',
+  roomJoinRefusals: 'Room joins refused by the room policy or the authorize hook, by code',
   authenticatedSockets: 'Authenticated sockets currently connected to this node',
   verifyDuration: 'Time to verify a token (signature, claims, revocation check), in seconds',
+  revocationLag: 'Time from a revocation being recorded to a live socket it applies to being cut on this node, in seconds',
 });
 
 /**
@@ -53,4 +66,13 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
  */
 export const DEFAULT_VERIFY_BUCKETS: readonly number[] = Object.freeze([
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+]);
+
+/**
+ * Default histogram buckets for revocation lag, in seconds: on the node that made the revocation, or through
+ * Redis pub/sub, a cut follows within milliseconds; seconds mean a node that is late to hear of revocations (a
+ * saturated store connection, a subscriber reconnecting), which the `SockAuthRevocationLag` alert watches (1 s).
+ */
+export const DEFAULT_REVOCATION_LAG_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ]);

@@ -1,6 +1,6 @@
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
-import type { SockAuthHooks } from '@sockauth/socket.io';
-import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, OTEL_METRIC_NAMES, type METRIC_NAMES } from './metric-names.js';
+import type { SessionHooks as SockAuthHooks } from '@sockauth/core';
+import { DEFAULT_REVOCATION_LAG_BUCKETS, DEFAULT_VERIFY_BUCKETS, METRIC_HELP, OTEL_METRIC_NAMES, type METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
 
 interface InstrumentOptions {
@@ -35,6 +35,8 @@ export interface OpenTelemetryHooksOptions extends CommonMetricsOptions {
   readonly prefix?: string;
   /** Bucket advice for the verify latency histogram, in seconds (default {@link DEFAULT_VERIFY_BUCKETS}). */
   readonly buckets?: readonly number[];
+  /** Bucket advice for the revocation lag histogram, in seconds (default {@link DEFAULT_REVOCATION_LAG_BUCKETS}). */
+  readonly revocationLagBuckets?: readonly number[];
 }
 
 /** Every option of {@link OpenTelemetryHooksOptions}: the typecheck fails if the two drift apart. */
@@ -42,6 +44,7 @@ const OTEL_OPTION_KEYS = {
   meter: true,
   prefix: true,
   buckets: true,
+  revocationLagBuckets: true,
   verifyLatency: true,
 } as const satisfies KnownKeys<OpenTelemetryHooksOptions>;
 
@@ -51,7 +54,7 @@ function otelName(prefix: string, key: keyof typeof METRIC_NAMES): string {
 
 /**
  * sockauth hooks that record OpenTelemetry metrics (counters, an up-down counter of live authenticated sockets,
- * a verify duration histogram in seconds) with `meter`, named as in {@link OTEL_METRIC_NAMES}.
+ * verify duration and revocation lag histograms in seconds) with `meter`, named as in {@link OTEL_METRIC_NAMES}.
  *
  * @example
  * ```ts
@@ -74,6 +77,8 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
     eventRefusals: counter('eventRefusals'),
     expiries: counter('expiries'),
     revocations: counter('revocations'),
+    roomEvictions: counter('roomEvictions'),
+    roomJoinRefusals: counter('roomJoinRefusals'),
   };
   const live = meter.createUpDownCounter(otelName(prefix, 'authenticatedSockets'), {
     description: METRIC_HELP.authenticatedSockets,
@@ -87,10 +92,17 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
           advice: { explicitBucketBoundaries: [...(options.buckets ?? DEFAULT_VERIFY_BUCKETS)] },
         });
 
+  const lag = meter.createHistogram(otelName(prefix, 'revocationLag'), {
+    description: METRIC_HELP.revocationLag,
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...(options.revocationLagBuckets ?? DEFAULT_REVOCATION_LAG_BUCKETS)] },
+  });
+
   const recorder: MetricsRecorder = {
     count: (name, labels) => counters[name].add(1, labels),
     live: (delta) => live.add(delta),
     verified: (seconds, labels) => latency?.record(seconds, labels),
+    revocationLag: (seconds, labels) => lag.record(seconds, labels),
   };
   return hooksFor(recorder, options);
 }

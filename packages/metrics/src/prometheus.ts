@@ -1,6 +1,6 @@
 import { assertKnownKeys, type KnownKeys } from '@sockauth/core';
-import type { SockAuthHooks } from '@sockauth/socket.io';
-import { DEFAULT_VERIFY_BUCKETS, METRIC_HELP, METRIC_NAMES } from './metric-names.js';
+import type { SessionHooks as SockAuthHooks } from '@sockauth/core';
+import { DEFAULT_REVOCATION_LAG_BUCKETS, DEFAULT_VERIFY_BUCKETS, METRIC_HELP, METRIC_NAMES } from './metric-names.js';
 import { hooksFor, type CommonMetricsOptions, type MetricLabels, type MetricsRecorder } from './recorder.js';
 
 /** The parts of a prom-client `Registry` used here. */
@@ -52,6 +52,8 @@ export interface PrometheusHooksOptions<R extends PromRegistryLike = PromRegistr
   readonly prefix?: string;
   /** Buckets of the verify latency histogram, in seconds (default {@link DEFAULT_VERIFY_BUCKETS}). */
   readonly buckets?: readonly number[];
+  /** Buckets of the revocation lag histogram, in seconds (default {@link DEFAULT_REVOCATION_LAG_BUCKETS}). */
+  readonly revocationLagBuckets?: readonly number[];
 }
 
 /** Every option of {@link PrometheusHooksOptions}: the typecheck fails if the two drift apart. */
@@ -60,11 +62,13 @@ const PROMETHEUS_OPTION_KEYS = {
   registry: true,
   prefix: true,
   buckets: true,
+  revocationLagBuckets: true,
   verifyLatency: true,
 } as const satisfies KnownKeys<PrometheusHooksOptions>;
 
 /**
- * sockauth hooks that maintain Prometheus metrics (see {@link METRIC_NAMES}) in a prom-client registry. Metrics
+ * sockauth hooks that maintain Prometheus metrics (see {@link METRIC_NAMES}) in a prom-client registry, among them
+ * `revocation_lag_seconds`, observed from `onRevoke`'s `revokedAt` when a revocation cuts a socket here. Metrics
  * already registered under the same names (a second `SockAuth` in the process, a hot reload) are reused.
  *
  * @example
@@ -85,6 +89,7 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
   if (typeof registry?.getSingleMetric !== 'function') throw new TypeError('prometheusHooks: "registry" must be a prom-client Registry');
   const prefix = options.prefix ?? 'sockauth_';
   const buckets = [...(options.buckets ?? DEFAULT_VERIFY_BUCKETS)];
+  const lagBuckets = [...(options.revocationLagBuckets ?? DEFAULT_REVOCATION_LAG_BUCKETS)];
 
   function metric<T>(key: keyof typeof METRIC_NAMES, create: (config: PromMetricConfig<R>) => T, labelNames: string[] = []): T {
     const name = prefix + METRIC_NAMES[key];
@@ -99,17 +104,21 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
     eventRefusals: metric('eventRefusals', (c) => new client.Counter(c), ['code']),
     expiries: metric('expiries', (c) => new client.Counter(c)),
     revocations: metric('revocations', (c) => new client.Counter(c), ['kind']),
+    roomEvictions: metric('roomEvictions', (c) => new client.Counter(c), ['code']),
+    roomJoinRefusals: metric('roomJoinRefusals', (c) => new client.Counter(c), ['code']),
   };
   const live = metric('authenticatedSockets', (c) => new client.Gauge(c));
   const latency =
     options.verifyLatency === false
       ? undefined
       : metric('verifyDuration', (c) => new client.Histogram({ ...c, buckets }), ['stage', 'outcome']);
+  const lag = metric('revocationLag', (c) => new client.Histogram({ ...c, buckets: lagBuckets }), ['kind']);
 
   const recorder: MetricsRecorder = {
     count: (name, labels) => (labels === undefined ? counters[name].inc() : counters[name].inc(labels)),
     live: (delta) => (delta > 0 ? live.inc() : live.dec()),
     verified: (seconds, labels) => latency?.observe(labels, seconds),
+    revocationLag: (seconds, labels) => lag.observe(labels, seconds),
   };
   return hooksFor(recorder, options);
 }

@@ -1,16 +1,21 @@
 import type { AuthErrorCode } from '@sockauth/core';
-import type { SockAuthHooks, VerifyStage } from '@sockauth/socket.io';
+import type { SessionHooks as SockAuthHooks, VerifyInfo } from '@sockauth/core';
 
 /** Labels (Prometheus) or attributes (OpenTelemetry) of one measurement: always short, known strings. */
 export type MetricLabels = Record<string, string>;
 
 /** What an exporter records; {@link hooksFor} turns sockauth hooks into these calls. */
 export interface MetricsRecorder {
-  count(metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations', labels?: MetricLabels): void;
+  count(
+    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals',
+    labels?: MetricLabels,
+  ): void;
   /** +1 when a socket becomes live, -1 when it is released. */
   live(delta: 1 | -1): void;
   /** Verification time in seconds. */
   verified(seconds: number, labels: MetricLabels): void;
+  /** Revocation lag in seconds: from the revocation's record to a socket cut on this node. */
+  revocationLag(seconds: number, labels: MetricLabels): void;
 }
 
 /** Options shared by both exporters. */
@@ -43,16 +48,26 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
         case 'event':
           recorder.count('eventRefusals', { code: info.code });
           break;
+        case 'join':
+          recorder.count('roomJoinRefusals', { code: info.code });
+          break;
       }
     },
     onReauth: () => recorder.count('reauths', { outcome: 'accepted' }),
     onExpire: () => recorder.count('expiries'),
-    onRevoke: (info) => recorder.count('revocations', { kind: info.kind }),
+    onRevoke: (info) => {
+      recorder.count('revocations', { kind: info.kind });
+      // A store that records no time gives no lag (rather than NaN); a node whose clock is behind the recording
+      // node's would report a negative one: clamped to 0.
+      if (!Number.isFinite(info.revokedAt)) return;
+      recorder.revocationLag(Math.max(0, Date.now() - info.revokedAt) / 1000, { kind: info.kind });
+    },
+    onRoomLeft: (info) => recorder.count('roomEvictions', { code: info.code }),
   };
   if (options.verifyLatency === false) return hooks;
   return {
     ...hooks,
-    onVerify: (info: { stage: VerifyStage; durationMs: number; outcome: 'accepted' | 'refused' }) =>
+    onVerify: (info: VerifyInfo) =>
       recorder.verified(info.durationMs / 1000, { stage: info.stage, outcome: info.outcome }),
   };
 }

@@ -51,7 +51,9 @@ describe('alerts/sockauth.rules.yml', () => {
 
   test('uses only the metric names @sockauth/metrics exports (default prefix sockauth_)', () => {
     const known = new Set(Object.values(METRIC_NAMES).map((name) => `sockauth_${name}`));
-    known.add(`sockauth_${METRIC_NAMES.verifyDuration}_bucket`);
+    for (const histogram of [METRIC_NAMES.verifyDuration, METRIC_NAMES.revocationLag]) {
+      for (const series of ['bucket', 'count', 'sum']) known.add(`sockauth_${histogram}_${series}`);
+    }
     const recorded = new Set(rules.flatMap((rule) => (rule.record === undefined ? [] : [rule.record])));
     const used = new Set<string>();
     for (const rule of rules) {

@@ -61,6 +61,9 @@ describe.each(ADAPTERS)('%s: metrics over the wire', (_name, start) => {
     expect(sample(text, 'sockauth_reauths_total{outcome="accepted"}')).toBe(1);
     expect(sample(text, 'sockauth_reauths_total{outcome="refused",code="AUTH_IDENTITY_MISMATCH"}')).toBe(1);
     expect(sample(text, 'sockauth_revocations_total{kind="subject"}')).toBe(1);
+    // The cut happens on the node that recorded the revocation: its lag is well under a second.
+    expect(sample(text, 'sockauth_revocation_lag_seconds_count{kind="subject"}')).toBe(1);
+    expect(sample(text, 'sockauth_revocation_lag_seconds_bucket{le="1",kind="subject"}')).toBe(1);
     expect(sample(text, 'sockauth_expiries_total')).toBe(1);
     expect(sample(text, 'sockauth_authenticated_sockets')).toBe(0);
     // Verified: mallory (refused), alice, bob, erin at the handshake; two re-auths. No token, no verification.
@@ -80,6 +83,8 @@ describe.each(ADAPTERS)('%s: metrics over the wire', (_name, start) => {
     expect(memory.sum('sockauth.reauths', { outcome: 'accepted' })).toBe(1);
     expect(memory.sum('sockauth.reauths', { outcome: 'refused', code: 'AUTH_IDENTITY_MISMATCH' })).toBe(1);
     expect(memory.sum('sockauth.revocations', { kind: 'subject' })).toBe(1);
+    expect(memory.count('sockauth.revocation.lag')).toBe(1);
+    expect(memory.sum('sockauth.revocation.lag', { kind: 'subject' })).toBeLessThan(1);
     expect(memory.sum('sockauth.expiries')).toBe(1);
     expect(memory.sum('sockauth.authenticated_sockets')).toBe(0);
     expect(memory.count('sockauth.authenticated_sockets')).toBe(6);

@@ -2,26 +2,27 @@ import { metrics } from '@opentelemetry/api';
 import client, { Registry } from 'prom-client';
 import type { SockAuthHooks } from '@sockauth/socket.io';
 import { HOOK_NAMES, combineHooks } from '../src/combine-hooks.js';
-import { OTEL_METRIC_NAMES, combineHooks as exported, openTelemetryHooks, prometheusHooks } from '../src/index.js';
+import { DEFAULT_REVOCATION_LAG_BUCKETS, OTEL_METRIC_NAMES, combineHooks as exported, openTelemetryHooks, prometheusHooks } from '../src/index.js';
 import { MemoryMeter } from './memory-meter.js';
 
 /** Drives every hook once, the way SockAuth would for a small session. */
 function drive(hooks: SockAuthHooks): void {
   hooks.onVerify?.({ stage: 'handshake', durationMs: 0.8, outcome: 'accepted' });
-  hooks.onAuthenticated?.({ socketId: 's1', namespace: '/', subject: 'alice', stage: 'handshake' });
+  hooks.onAuthenticated?.({ socketId: 's1', namespace: '/', subject: 'alice', stage: 'handshake', expiresAt: 0 });
   hooks.onVerify?.({ stage: 'handshake', durationMs: 0.3, outcome: 'refused', code: 'AUTH_INVALID' });
   hooks.onAuthFailure?.({ code: 'AUTH_INVALID', stage: 'handshake', socketId: 's2', namespace: '/' });
   hooks.onAuthFailure?.({ code: 'AUTH_REVOKED', stage: 'recovery', socketId: 's3', namespace: '/' });
   hooks.onAuthFailure?.({ code: 'AUTH_FORBIDDEN', stage: 'event', socketId: 's1', namespace: '/', event: 'x' });
   hooks.onAuthFailure?.({ code: 'AUTH_STALE', stage: 'reauth', socketId: 's1', namespace: '/', event: 'auth:refresh' });
   hooks.onVerify?.({ stage: 'reauth', durationMs: 2, outcome: 'accepted' });
-  hooks.onReauth?.({ socketId: 's1', subject: 'alice', version: 2 });
-  hooks.onAuthenticated?.({ socketId: 's4', namespace: '/admin', subject: 'bob', stage: 'recovery' });
-  hooks.onRevoke?.({ socketId: 's4', subject: 'bob', kind: 'subject' });
+  hooks.onReauth?.({ socketId: 's1', namespace: '/', subject: 'alice', version: 2, expiresAt: 0 });
+  hooks.onAuthenticated?.({ socketId: 's4', namespace: '/admin', subject: 'bob', stage: 'recovery', expiresAt: 0 });
+  // Recorded 40 ms ago on another node: lag between 25 and 50 ms (drive() is synchronous).
+  hooks.onRevoke?.({ socketId: 's4', namespace: '/', subject: 'bob', kind: 'subject', revokedAt: Date.now() - 40 });
   hooks.onRelease?.({ socketId: 's4', namespace: '/admin', subject: 'bob', reason: 'revoked' });
-  hooks.onExpire?.({ socketId: 's1', subject: 'alice' });
+  hooks.onExpire?.({ socketId: 's1', namespace: '/', subject: 'alice' });
   hooks.onRelease?.({ socketId: 's1', namespace: '/', subject: 'alice', reason: 'expired' });
-  hooks.onAuthenticated?.({ socketId: 's5', namespace: '/', subject: 'carol', stage: 'handshake' });
+  hooks.onAuthenticated?.({ socketId: 's5', namespace: '/', subject: 'carol', stage: 'handshake', expiresAt: 0 });
 }
 
 describe('combineHooks', () => {
@@ -40,7 +41,7 @@ describe('combineHooks', () => {
       { onRevoke: () => { throw new Error('broken'); } },
       owner,
     );
-    combined.onRevoke!({ socketId: 's', subject: 'a', kind: 'token' });
+    combined.onRevoke!({ socketId: 's', namespace: '/', subject: 'a', kind: 'token', revokedAt: 0 });
     expect(calls).toEqual(['first', 'owner:owner']);
   });
 
@@ -54,7 +55,7 @@ describe('combineHooks', () => {
   test('a single hook is used as is', () => {
     const onExpire = jest.fn();
     expect(combineHooks({ onExpire }).onExpire).not.toBe(onExpire); // bound
-    combineHooks({ onExpire }).onExpire!({ socketId: 's', subject: 'a' });
+    combineHooks({ onExpire }).onExpire!({ socketId: 's', namespace: '/', subject: 'a' });
     expect(onExpire).toHaveBeenCalledTimes(1);
   });
 
@@ -83,6 +84,20 @@ describe('prometheusHooks', () => {
     expect(text).toContain('sockauth_verify_duration_seconds_count{stage="handshake",outcome="refused"} 1');
     expect(text).toContain('sockauth_verify_duration_seconds_sum{stage="reauth",outcome="accepted"} 0.002');
     expect(text).toContain('sockauth_verify_duration_seconds_bucket{le="0.001",stage="handshake",outcome="accepted"} 1');
+    expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0.025",kind="subject"} 0');
+    expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0.05",kind="subject"} 1');
+    expect(text).toContain('sockauth_revocation_lag_seconds_count{kind="subject"} 1');
+  });
+
+  test('revocation lag: a clock behind the recording node counts as 0, a record without a time is not observed', async () => {
+    const registry = new Registry();
+    const hooks = prometheusHooks({ client, registry, revocationLagBuckets: [0, 1] });
+    hooks.onRevoke!({ socketId: 's', namespace: '/', subject: 'a', kind: 'token', revokedAt: Date.now() + 5_000 });
+    hooks.onRevoke!({ socketId: 's', namespace: '/', subject: 'a', kind: 'token', revokedAt: Number.NaN });
+    const text = await registry.metrics();
+    expect(text).toContain('sockauth_revocation_lag_seconds_bucket{le="0",kind="token"} 1');
+    expect(text).toContain('sockauth_revocation_lag_seconds_count{kind="token"} 1');
+    expect(text).toContain('sockauth_revocations_total{kind="token"} 2');
   });
 
   test('a second set of hooks on the same registry reuses the metrics; a prefix namespaces them', async () => {
@@ -104,12 +119,12 @@ describe('prometheusHooks', () => {
   });
 
   test('defaults to prom-client’s global registry', async () => {
-    prometheusHooks({ client, prefix: 'sockauth_global_test_' }).onExpire!({ socketId: 's', subject: 'a' });
+    prometheusHooks({ client, prefix: 'sockauth_global_test_' }).onExpire!({ socketId: 's', namespace: '/', subject: 'a' });
     expect(await client.register.getSingleMetricAsString('sockauth_global_test_expiries_total')).toContain(' 1');
     client.register.removeSingleMetric('sockauth_global_test_expiries_total');
   });
 
-  test.each([[{}], [{ client: {} }], [{ client, registry: {} }], [undefined]])('refuses %p with a TypeError', (options) => {
+  test.each([[{}], [{ client: {} }], [{ client, registry: {} }], [undefined], [{ client, revocationLagBucket: [1] }]])('refuses %p with a TypeError', (options) => {
     expect(() => prometheusHooks(options as never)).toThrow(TypeError);
   });
 });
@@ -136,6 +151,11 @@ describe('openTelemetryHooks', () => {
       { value: 0.0003, attributes: { stage: 'handshake', outcome: 'refused' } },
       { value: 0.002, attributes: { stage: 'reauth', outcome: 'accepted' } },
     ]);
+    const lag = memory.values.get('sockauth.revocation.lag');
+    expect(lag).toMatchObject({ kind: 'histogram', options: { unit: 's', advice: { explicitBucketBoundaries: [...DEFAULT_REVOCATION_LAG_BUCKETS] } } });
+    expect(lag?.points).toEqual([{ value: expect.any(Number), attributes: { kind: 'subject' } }]);
+    expect(lag?.points[0]?.value).toBeGreaterThanOrEqual(0.04);
+    expect(lag?.points[0]?.value).toBeLessThan(1);
   });
 
   test('a prefix, and no histogram without verifyLatency', () => {
@@ -147,7 +167,7 @@ describe('openTelemetryHooks', () => {
     expect(memory.values.has('chat.auth.verify.duration')).toBe(false);
   });
 
-  test.each([[{}], [{ meter: {} }], [undefined]])('refuses %p with a TypeError', (options) => {
+  test.each([[{}], [{ meter: {} }], [undefined], [{ meter: new MemoryMeter().meter(), revocationLagBucket: [1] }]])('refuses %p with a TypeError', (options) => {
     expect(() => openTelemetryHooks(options as never)).toThrow(TypeError);
   });
 

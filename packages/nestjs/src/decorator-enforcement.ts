@@ -1,36 +1,10 @@
-import { Reflector } from '@nestjs/core';
-import {
-  AuthExpiredError,
-  AuthForbiddenError,
-  AuthMissingError,
-  authorizeAction,
-  compileRequirement,
-  mapVerificationError,
-  satisfies,
-  type AuthContext,
-  type AuthError,
-  type AuthorizeHook,
-  type CompiledRequirement,
-} from '@sockauth/core';
-import { eventArgs, matchesAnyNamespace, matchesNamespace, type DeniedAck, type EventGate, type NamespaceRule } from '@sockauth/socket.io';
+import { AuthExpiredError, AuthMissingError, deniedAck, type AuthContext, type AuthError, type AuthorizeHook } from '@sockauth/core';
+import { matchesAnyNamespace, matchesNamespace, onEveryNamespace, type EventGate, type NamespaceRule } from '@sockauth/socket.io';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { messageHandlers, type GatewayInfo } from './gateway.explorer.js';
-import { handlerRequirement } from './handler-requirement.js';
-import { rememberMessageArgs } from './message-args.js';
+import { DecoratorGate, type GuardCoverage } from './decorator-gate.js';
+import type { GatewayInfo } from './gateway.explorer.js';
 
-/**
- * What an event needs in one namespace, from the handlers the module enforces (those `WsAuthGuard` does not
- * run for). One requirement per distinct requirement of those handlers, all to be met: two gateways handling the
- * same event with different requirements are both enforced. Present only when at least one such handler is not
- * `@Public()`; then the `authorize` hook also runs.
- */
-interface EventEntry {
-  readonly requirements: readonly CompiledRequirement[];
-}
-type NamespaceTable = ReadonlyMap<string, EventEntry>;
-
-/** Decides whether `WsAuthGuard` runs for a handler of a gateway (set by the module, which knows the guards). */
-export type GuardCoverage = (handler: Function, gateway: Function) => boolean;
+export type { GuardCoverage } from './decorator-gate.js';
 
 /** What the enforcement needs from the service. */
 export interface DecoratorEnforcementOptions {
@@ -45,19 +19,13 @@ export interface DecoratorEnforcementOptions {
   readonly report: (socket: Socket, error: AuthError, event: string) => void;
 }
 
-/** The initial per-socket decision queue: one settled promise shared by every socket. */
-const SETTLED: Promise<void> = Promise.resolve();
-const AUTHENTICATED = compileRequirement(null);
-
 /**
- * Enforces the permission decorators of gateway handlers outside Nest's guard pipeline: an event → requirement
- * table per namespace, derived from the gateways' `@SubscribeMessage()` handlers and `@RequirePermissions()`,
- * `@RequireAnyPermission()`, `@Public()` (exactly as {@link WsAuthGuard} reads them), checked in sockauth's
- * per-socket hook before Socket.IO hands the event to Nest. Handlers `WsAuthGuard` runs for are left to the guard,
- * so each handler is decided (and each refusal reported) once.
+ * Enforces the permission decorators of gateway handlers on the Socket.IO platform, outside Nest's guard pipeline:
+ * a {@link DecoratorGate} per namespace (the gateways serving it chosen as Socket.IO serves names), checked in
+ * sockauth's per-socket hook before Socket.IO hands the event to Nest.
  *
  * - Authenticated namespaces: {@link gate}, SockAuth's `eventGate`, with the context in force when the packet is
- *   handled; synchronous and allocation-free without an `authorize` hook.
+ *   handled.
  * - Unauthenticated namespaces (`@Public()` gateways, `skipNamespaces`): no context there, so an event whose
  *   handler has permission decorators (or any non-public handler, with `authorize`) is refused `AUTH_MISSING`.
  * - Events no enforced handler serves pass: sockauth's own `events` / `unlistedEvents` already decided them.
@@ -67,26 +35,31 @@ const AUTHENTICATED = compileRequirement(null);
  */
 export class DecoratorEnforcement {
   readonly #gateways: readonly GatewayInfo[];
-  readonly #authorize: AuthorizeHook | undefined;
   readonly #skip: readonly NamespaceRule[];
-  readonly #contextOf: (socket: Socket) => AuthContext | undefined;
   readonly #report: (socket: Socket, error: AuthError, event: string) => void;
-  readonly #reflector = new Reflector();
-  readonly #tables = new WeakMap<Namespace, NamespaceTable>();
-  readonly #queues = new WeakMap<Socket, Promise<unknown>>();
+  readonly #gate: DecoratorGate<Socket>;
   readonly #installed = new WeakSet<Namespace>();
   #covered: GuardCoverage = () => false;
 
+  /** Which handlers `WsAuthGuard` runs for, as the module last said (shared with the `ws` platform's gate). */
+  readonly coverage: GuardCoverage = (handler, gateway) => this.#covered(handler, gateway);
+
   constructor(options: DecoratorEnforcementOptions) {
-    if (options.authorize !== undefined && typeof options.authorize !== 'function') {
-      throw new TypeError('sockauth: "authorize" must be a function');
-    }
     this.#gateways = options.gateways;
-    this.#authorize = options.authorize;
     this.#skip = options.skipNamespaces;
-    this.#contextOf = options.contextOf;
     this.#report = options.report;
+    this.#gate = new DecoratorGate<Socket>({
+      authorize: options.authorize,
+      scopeOf: (socket) => ({ key: socket.nsp, gateways: () => this.#serving(socket.nsp.name) }),
+      contextOf: options.contextOf,
+      missingContext: missingContextError,
+    });
+    this.#gate.useGuardCoverage(this.coverage);
+    this.gate = this.#gate.gate;
   }
+
+  /** SockAuth's `eventGate`: see {@link DecoratorGate.gate}. */
+  readonly gate: EventGate;
 
   /**
    * Tells which handlers `WsAuthGuard` runs for. Read when a namespace's table is first built (at its first event),
@@ -95,23 +68,6 @@ export class DecoratorEnforcement {
   useGuardCoverage(covered: GuardCoverage): void {
     this.#covered = covered;
   }
-
-  /**
-   * SockAuth's `eventGate`: the check of an event that passed sockauth's own checks, in an authenticated namespace.
-   * It only decides; SockAuth acks and reports a refusal like its own.
-   */
-  readonly gate: EventGate = (socket, event, packet, context) => {
-    // WsAuthGuard, when it decides a handler, rebuilds the hook's arguments from Nest's message data.
-    if (this.#authorize !== undefined) rememberMessageArgs(packet);
-    const entry = this.#table(socket.nsp).get(event);
-    if (entry === undefined) return undefined;
-    const requirements = entry.requirements;
-    for (let i = 0; i < requirements.length; i++) {
-      if (!satisfies(context, requirements[i]!)) return forbidden(event);
-    }
-    if (this.#authorize === undefined) return undefined;
-    return this.#authorizeInOrder(socket, event, packet, entry, this.#authorize);
-  };
 
   /**
    * Installs the check of unauthenticated namespaces on `server`, existing and future ones. SockAuth installs
@@ -126,51 +82,15 @@ export class DecoratorEnforcement {
         socket.use((packet, next) => this.#checkUnauthenticated(socket, packet, next));
       });
     };
-    for (const nsp of (server as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) install(nsp);
-    server.on('new_namespace', install);
+    onEveryNamespace(server, install);
   }
 
   #checkUnauthenticated(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
     const event = packet[0];
     if (typeof event !== 'string') return next();
-    const entry = this.#table(socket.nsp).get(event);
-    if (entry === undefined || (entry.requirements.length === 0 && this.#authorize === undefined)) return next();
-    this.#deny(socket, packet, event, new AuthMissingError());
-  }
-
-  /**
-   * The `authorize` hook, in arrival order per socket (a later event must not overtake an earlier one whose hook is
-   * slower). The context is read again when the event's turn comes and after the hook: a re-auth, the deadline or
-   * a revocation may have happened meanwhile.
-   */
-  #authorizeInOrder(
-    socket: Socket,
-    event: string,
-    packet: readonly unknown[],
-    entry: EventEntry,
-    authorize: AuthorizeHook,
-  ): Promise<AuthError | undefined> {
-    const args = eventArgs(packet.slice(1));
-    const decide = async (): Promise<AuthError | undefined> => {
-      try {
-        const current = this.#contextNow(socket);
-        for (const requirement of entry.requirements) if (!satisfies(current, requirement)) return forbidden(event);
-        await authorizeAction(current, AUTHENTICATED, event, args, authorize);
-        this.#contextNow(socket);
-        return undefined;
-      } catch (error) {
-        return mapVerificationError(error);
-      }
-    };
-    const verdict = (this.#queues.get(socket) ?? SETTLED).then(decide);
-    this.#queues.set(socket, verdict);
-    return verdict;
-  }
-
-  #contextNow(socket: Socket): AuthContext {
-    const current = this.#contextOf(socket);
-    if (current === undefined) throw missingContextError(socket);
-    return current;
+    const refusal = this.#gate.refuseUnauthenticated(socket, event);
+    if (refusal === undefined) return next();
+    this.#deny(socket, packet, event, refusal);
   }
 
   #deny(socket: Socket, packet: readonly unknown[], event: string, error: AuthError): void {
@@ -182,50 +102,21 @@ export class DecoratorEnforcement {
     const ack = packet[packet.length - 1];
     if (typeof ack !== 'function') return;
     try {
-      ack({ error: error.toJSON() } satisfies DeniedAck);
+      ack(deniedAck(error));
     } catch {
       // An ack on a closed socket is a no-op in Socket.IO; nothing may escape the middleware.
     }
   }
 
-  #table(nsp: Namespace): NamespaceTable {
-    let table = this.#tables.get(nsp);
-    if (table === undefined) {
-      table = this.#build(nsp.name);
-      this.#tables.set(nsp, table);
-    }
-    return table;
-  }
-
   /**
-   * The table of namespace `name`. Socket.IO serves a name from the namespace created with exactly that name when
-   * there is one (gateways' string namespaces all exist from start-up), otherwise from a dynamic child of a
+   * The gateways serving namespace `name`. Socket.IO serves a name from the namespace created with exactly that name
+   * when there is one (gateways' string namespaces all exist from start-up), otherwise from a dynamic child of a
    * matching pattern: the gateways serving it are chosen the same way. Overlapping patterns all count.
    */
-  #build(name: string): NamespaceTable {
+  #serving(name: string): readonly GatewayInfo[] {
     const exact = this.#gateways.filter((g) => typeof g.namespace === 'string' && g.namespace === name);
-    const serving =
-      exact.length > 0 ? exact : this.#gateways.filter((g) => g.namespace instanceof RegExp && matchesNamespace(g.namespace, name));
-    const requirements = new Map<string, Map<string, CompiledRequirement>>();
-    for (const gateway of serving) {
-      for (const { handler, pattern } of messageHandlers(gateway.metatype)) {
-        if (this.#covered(handler, gateway.metatype)) continue;
-        const requirement = handlerRequirement(this.#reflector, handler, gateway.metatype);
-        if (requirement === 'public') continue;
-        let distinct = requirements.get(pattern);
-        if (distinct === undefined) requirements.set(pattern, (distinct = new Map()));
-        if (requirement.allOf.length + requirement.anyOf.length === 0) continue;
-        distinct.set(JSON.stringify(requirement), requirement);
-      }
-    }
-    const table = new Map<string, EventEntry>();
-    for (const [pattern, distinct] of requirements) table.set(pattern, { requirements: Object.freeze([...distinct.values()]) });
-    return table;
+    return exact.length > 0 ? exact : this.#gateways.filter((g) => g.namespace instanceof RegExp && matchesNamespace(g.namespace, name));
   }
-}
-
-function forbidden(event: string): AuthError {
-  return new AuthForbiddenError(`"${event}" is not allowed`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { MetadataScanner, type DiscoveryService } from '@nestjs/core';
-import { GATEWAY_METADATA, GATEWAY_OPTIONS, MESSAGE_MAPPING_METADATA, MESSAGE_METADATA } from '@nestjs/websockets/constants.js';
+import { GATEWAY_METADATA, GATEWAY_OPTIONS, MESSAGE_MAPPING_METADATA, MESSAGE_METADATA, PORT_METADATA } from '@nestjs/websockets/constants.js';
 import { PUBLIC_KEY } from './sockauth.constants.js';
 
 /** What sockauth needs to know about one gateway class. */
@@ -11,6 +11,8 @@ export interface GatewayInfo {
   readonly isPublic: boolean;
   /** The message patterns of its `@SubscribeMessage()` handlers. */
   readonly patterns: readonly string[];
+  /** The gateway's port (`0`: the application's HTTP server) and `path` option, as given: Nest's key of its server. */
+  readonly server: { readonly port: number; readonly path: unknown };
 }
 
 /**
@@ -26,12 +28,13 @@ export function exploreGateways(discovery: DiscoveryService): GatewayInfo[] {
     if (typeof metatype !== 'function' || wrapper.isNotMetatype || seen.has(metatype)) continue;
     if (Reflect.getMetadata(GATEWAY_METADATA, metatype) !== true) continue;
     seen.add(metatype);
-    const options = (Reflect.getMetadata(GATEWAY_OPTIONS, metatype) ?? {}) as { namespace?: unknown };
+    const options = (Reflect.getMetadata(GATEWAY_OPTIONS, metatype) ?? {}) as { namespace?: unknown; path?: unknown };
     gateways.push({
       metatype,
       namespace: normaliseNamespace(options.namespace),
       isPublic: Reflect.getMetadata(PUBLIC_KEY, metatype) === true,
       patterns: messagePatterns(metatype),
+      server: { port: Reflect.getMetadata(PORT_METADATA, metatype) || 0, path: options.path },
     });
   }
   return gateways;

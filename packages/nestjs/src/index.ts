@@ -13,6 +13,8 @@ export { WsAuthExceptionFilter } from './ws-auth-exception.filter.js';
 export { RequirePermissions, RequirePermissionsMetadata } from './require-permissions.decorator.js';
 export { RequireAnyPermission, RequireAnyPermissionMetadata } from './require-any-permission.decorator.js';
 export { Public, PublicMetadata } from './public.decorator.js';
+export { JoinRoom, JoinRoomInterceptor, JoinRoomMetadata } from './join-room.decorator.js';
+export type { RoomSelector } from './join-room.decorator.js';
 export { AuthUser } from './auth-user.decorator.js';
 export { SockAuthContext, AuthContext } from './sockauth-context.decorator.js';
 export { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';

@@ -9,12 +9,11 @@ import type { AuthorizeArgs } from '@sockauth/core';
 const singleArrayArguments = new WeakSet<object>();
 
 /**
- * Remembers, for {@link messageArgs}, the argument of a message sent with one array argument. `packet` is the
- * Socket.IO packet `[event, ...args, ack?]` as sockauth's per-packet check sees it, before Nest does.
+ * Remembers, for {@link messageArgs}, the argument of a message sent with one array argument. `args` are the
+ * message's arguments without the ack, as sockauth's per-packet check sees them, before Nest does.
  */
-export function rememberMessageArgs(packet: readonly unknown[]): void {
-  const single = packet.length === 2 || (packet.length === 3 && typeof packet[2] === 'function');
-  if (single && Array.isArray(packet[1])) singleArrayArguments.add(packet[1]);
+export function rememberMessageArgs(args: readonly unknown[]): void {
+  if (args.length === 1 && Array.isArray(args[0])) singleArrayArguments.add(args[0]);
 }
 
 /**

@@ -19,8 +19,9 @@ export const PublicMetadata = Reflector.createDecorator<boolean>({
  *
  * - On a handler: its messages pass without any permission check or `authorize` hook (the socket still had to
  *   authenticate to connect, unless its namespace is public).
- * - On a gateway class: every handler is public **and the gateway's namespace skips handshake
- *   authentication**: its sockets connect without a token and have no context. Decided per concrete namespace
+ * - On a gateway class: every handler is public **and the gateway's namespace (Socket.IO) or path server (`ws`,
+ *   where a protected gateway may not share it) skips handshake authentication**: its sockets connect without a
+ *   token and have no context. Decided per concrete namespace
  *   name: a name a protected gateway's namespace also matches stays authenticated, whatever the provider order.
  *   Provable overlaps with a protected gateway (same name, a name the other's pattern matches, the same pattern)
  *   are refused at start-up with a `TypeError`.

@@ -2,10 +2,9 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server } from 'socket.io';
-import { SockAuthService } from './sockauth.service.js';
-
-/** Recognises adapters from any copy of this package (CJS and ESM side by side). */
-const BRAND = Symbol.for('@sockauth/nestjs.SockAuthIoAdapter');
+import { IO_ADAPTER_BRAND, brand, hasBrand } from './adapter-brand.js';
+import { isApplicationContext, serviceOfApp } from './service-of-app.js';
+import type { SockAuthService } from './sockauth.service.js';
 
 /** Lazy sources of an adapter the module installs itself, before the HTTP server exists. */
 interface LazyDependencies {
@@ -49,7 +48,7 @@ export class SockAuthIoAdapter extends IoAdapter {
    */
   constructor(app?: INestApplicationContext | object) {
     super(app);
-    Object.defineProperty(this, BRAND, { value: true });
+    brand(this, IO_ADAPTER_BRAND);
     this.#app = isApplicationContext(app) ? app : undefined;
   }
 
@@ -62,7 +61,7 @@ export class SockAuthIoAdapter extends IoAdapter {
    * ```
    */
   static isSockAuthIoAdapter(value: unknown): value is SockAuthIoAdapter {
-    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+    return hasBrand(value, IO_ADAPTER_BRAND);
   }
 
   /** Creates the Socket.IO server, then attaches sockauth to it before any gateway subscribes to it. */
@@ -79,19 +78,7 @@ export class SockAuthIoAdapter extends IoAdapter {
   }
 
   #resolveService(lazy: LazyDependencies | undefined): SockAuthService {
-    if (this.#service !== undefined) return this.#service;
-    let service = lazy?.service;
-    if (service === undefined && this.#app !== undefined) {
-      try {
-        service = this.#app.get(SockAuthService, { strict: false });
-      } catch {
-        service = undefined;
-      }
-    }
-    if (service === undefined) {
-      throw new Error('sockauth: SockAuthIoAdapter needs SockAuthModule.forRoot() (or forRootAsync()) in the application');
-    }
-    return (this.#service = service);
+    return (this.#service ??= lazy?.service ?? serviceOfApp(this.#app, 'SockAuthIoAdapter'));
   }
 }
 
@@ -100,8 +87,4 @@ export function createModuleAdapter(service: SockAuthService, httpAdapterHost: H
   const adapter = new SockAuthIoAdapter();
   lazyDependencies.set(adapter, { service, httpAdapterHost });
   return adapter;
-}
-
-function isApplicationContext(value: unknown): value is INestApplicationContext {
-  return typeof (value as INestApplicationContext | undefined)?.get === 'function' && typeof (value as INestApplicationContext).select === 'function';
 }

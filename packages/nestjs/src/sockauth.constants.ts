@@ -14,3 +14,5 @@ export const REQUIRE_PERMISSIONS_KEY = 'sockauth:require-permissions';
 export const REQUIRE_ANY_PERMISSION_KEY = 'sockauth:require-any-permission';
 /** Metadata key of `@Public()`. */
 export const PUBLIC_KEY = 'sockauth:public';
+/** Metadata key of `@JoinRoom()`. */
+export const JOIN_ROOM_KEY = 'sockauth:join-room';

@@ -9,6 +9,7 @@ import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA } from '@nestjs/common/cons
 import { ApplicationConfig, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { assertKnownKeys } from '@sockauth/core';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
+import { WS_ADAPTER_BRAND, hasBrand } from './adapter-brand.js';
 import { SockAuthIoAdapter, createModuleAdapter } from './sockauth-io.adapter.js';
 import {
   SOCKAUTH_MODULE_ASYNC_OPTION_KEYS,
@@ -34,8 +35,9 @@ const gatewayFilter = new WsAuthExceptionFilter();
  * cost is paid. The handlers {@link WsAuthGuard} runs for (if you apply it) are left to the guard.
  *
  * Secure by default: importing the module installs a {@link SockAuthIoAdapter} when the application has no
- * WebSocket adapter yet, and the application refuses to start if gateways exist but the adapter in use is not a
- * `SockAuthIoAdapter` (e.g. replaced by a plain `IoAdapter`), unless `allowUnauthenticatedGateways: true`.
+ * WebSocket adapter yet, and the application refuses to start if gateways exist but the adapter in use is neither a
+ * `SockAuthIoAdapter` nor a `SockAuthWsAdapter` (`@sockauth/nestjs/ws`, for `@nestjs/platform-ws`), e.g. replaced
+ * by a plain `IoAdapter` or `WsAdapter`, unless `allowUnauthenticatedGateways: true`.
  *
  * @example
  * ```ts
@@ -120,14 +122,15 @@ export class SockAuthModule implements OnApplicationBootstrap {
     const { options, gateways, logger } = internalsOf(this.#service);
     if (gateways.length === 0) return;
     const adapter = this.#config.getIoAdapter();
-    if (!SockAuthIoAdapter.isSockAuthIoAdapter(adapter)) {
+    if (!SockAuthIoAdapter.isSockAuthIoAdapter(adapter) && !hasBrand(adapter, WS_ADAPTER_BRAND)) {
       const message =
-        `the WebSocket adapter (${adapter?.constructor?.name ?? 'none'}) is not a SockAuthIoAdapter, so gateways ` +
+        `the WebSocket adapter (${adapter?.constructor?.name ?? 'none'}) is not a SockAuthIoAdapter (nor a SockAuthWsAdapter), so gateways ` +
         `${gateways.map((g) => g.metatype.name).join(', ')} accept unauthenticated sockets and their permission ` +
         'decorators are not enforced (unless you call SockAuthService.attach() on their server)';
       if (options.allowUnauthenticatedGateways !== true) {
         throw new Error(
-          `sockauth: ${message}. Use app.useWebSocketAdapter(new SockAuthIoAdapter(app)) or extend SockAuthIoAdapter ` +
+          `sockauth: ${message}. Use app.useWebSocketAdapter(new SockAuthIoAdapter(app)) (or new SockAuthWsAdapter(app) ` +
+            'from @sockauth/nestjs/ws), or extend one of them ' +
             '(or set allowUnauthenticatedGateways: true to accept this)',
         );
       }

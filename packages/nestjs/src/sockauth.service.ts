@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
 import {
+  AuthMissingError,
   assertKnownKeys,
   assertPlainObject,
   authenticateToken,
@@ -8,11 +9,12 @@ import {
   type AuthContext,
   type AuthError,
   type ClaimsMapper,
+  type ReevaluationTargets,
   type RevocationTarget,
   type Verifier,
   type VerifierOptions,
 } from '@sockauth/core';
-import { SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
+import { createSockAuth, type SockAuth, type SockAuthOptions, type TokenSource } from '@sockauth/socket.io';
 import type { Server, Socket } from 'socket.io';
 import { DecoratorEnforcement } from './decorator-enforcement.js';
 import { assertHandlerRequirements } from './handler-requirement.js';
@@ -20,6 +22,7 @@ import { exploreGateways, type GatewayInfo } from './gateway.explorer.js';
 import { jwtServiceVerify, type DelegatedVerify } from './jwt-service.verifier.js';
 import { passportVerify } from './passport.verifier.js';
 import { publicNamespaceRule } from './public-namespaces.js';
+import type { NamespaceRule } from '@sockauth/socket.io';
 import { SOCKAUTH_MODULE_OPTIONS } from './sockauth.constants.js';
 import {
   DELEGATED_VERIFIER_POLICY_KEYS,
@@ -30,6 +33,24 @@ import {
 
 /** Which service authenticates the sockets of a Socket.IO server (read by the guard and the decorators). */
 const servicesByServer = new WeakMap<object, SockAuthService>();
+/** Which service authenticated a client of another platform (a `ws` WebSocket), set when it is admitted. */
+const servicesByClient = new WeakMap<object, SockAuthService>();
+
+/**
+ * A platform besides Socket.IO (the `ws` one, from `@sockauth/nestjs/ws`) as the service sees it: built lazily by
+ * its adapter (so an application that does not use it never loads it) and registered with {@link registerPlatform}.
+ */
+export interface SockAuthPlatform {
+  /** The context in force for one of its clients, `undefined` for anything else. */
+  contextOf(client: object): AuthContext | undefined;
+  revoke(target: RevocationTarget): Promise<{ disconnected: number }>;
+  reevaluate(target: ReevaluationTargets): Promise<{ affected: number }>;
+  /** Joins one of its clients to `room` through the session's room policy; rejects with the `AuthError`. */
+  join(client: object, room: string): Promise<void>;
+  /** Reports a refusal decided by Nest's pipeline (the guard) for one of its clients, like its own; ignores others. */
+  reportFailure?(client: object, error: AuthError, event: string): void;
+  close(): void;
+}
 
 /** What the module, the guard and the decorators need from a service; not part of its public API. */
 export interface ServiceInternals {
@@ -40,6 +61,10 @@ export interface ServiceInternals {
   /** The enforcement of the permission decorators in sockauth's per-socket hook. */
   readonly enforcement: DecoratorEnforcement;
   readonly logger: Logger;
+  /** The options given to `@sockauth/socket.io`, resolved from the module options (verifier, mapClaims, sources). */
+  readonly resolved: SockAuthOptions;
+  /** The other platforms serving the application's gateways (see {@link registerPlatform}). */
+  readonly platforms: SockAuthPlatform[];
 }
 const internals = new WeakMap<SockAuthService, ServiceInternals>();
 
@@ -48,12 +73,27 @@ export function internalsOf(service: SockAuthService): ServiceInternals {
   return internals.get(service)!;
 }
 
+/** Registers a platform with `service`: its clients' contexts, revocations and re-evaluations go through it too. */
+export function registerPlatform(service: SockAuthService, platform: SockAuthPlatform): void {
+  internalsOf(service).platforms.push(platform);
+}
+
+/** Records that `service` authenticated `client` (a client of a registered platform). */
+export function bindClient(client: object, service: SockAuthService): void {
+  servicesByClient.set(client, service);
+}
+
 /**
  * Reports a refusal decided outside `SockAuth` (by the guard or the decorator enforcement) to the `onAuthFailure` hook and the `logger`, the
  * same way `SockAuth` reports its own. Never throws.
  */
 export function reportFailure(service: SockAuthService, error: AuthError, socket: Socket, event: string): void {
   try {
+    // A client of another platform is not a Socket.IO socket: its platform reports it.
+    if (servicesByClient.has(socket)) {
+      for (const platform of internalsOf(service).platforms) platform.reportFailure?.(socket, error, event);
+      return;
+    }
     service.sockAuth.reportEventFailure(socket, error, event);
   } catch {
     // Observability must never break authorization.
@@ -87,6 +127,10 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
 
   readonly #mapClaims: ClaimsMapper | undefined;
   readonly #delegated: DelegatedVerify | undefined;
+  /** Whether a Socket.IO server was attached: then its sockets count in revocations and re-evaluations. */
+  #ioAttached = false;
+  /** Why the gateways cannot be served by Socket.IO (thrown by {@link attach}). */
+  #namespaceError: TypeError | undefined;
 
   constructor(
     @Inject(SOCKAUTH_MODULE_OPTIONS) options: SockAuthModuleOptions,
@@ -129,7 +173,16 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
     }
     this.#mapClaims = mapClaims;
 
-    const publicRule = publicNamespaceRule(gateways);
+    let publicRule: NamespaceRule | undefined;
+    try {
+      publicRule = publicNamespaceRule(gateways);
+    } catch (error) {
+      // Public and protected gateways sharing a Socket.IO namespace: refused when a Socket.IO server is attached
+      // (at start-up), not here: on the ws platform, where every gateway is at namespace "/", paths tell them apart.
+      // Meanwhile no namespace is public (fail closed).
+      if (!(error instanceof TypeError)) throw error;
+      this.#namespaceError = error;
+    }
     // SockAuth validates skipNamespaces (a TypeError at start-up): anything but an array is passed on for it to refuse.
     const userSkip = options.skipNamespaces ?? [];
     const skip = publicRule !== undefined && Array.isArray(userSkip) ? [...userSkip, publicRule] : userSkip;
@@ -165,8 +218,8 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
       ...(tokenSources !== undefined && { tokenSources }),
       ...(skip.length > 0 && { skipNamespaces: skip }),
     };
-    this.sockAuth = new SockAuth(resolved);
-    internals.set(this, { options, gateways, enforcement, logger: new Logger('SockAuth') });
+    this.sockAuth = createSockAuth(resolved);
+    internals.set(this, { options, gateways, enforcement, logger: new Logger('SockAuth'), resolved, platforms: [] });
   }
 
   /** Fails the start-up, not the first handshake, when the JwtService or the passport strategy is missing. */
@@ -177,6 +230,7 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   /** Stops timers and the revocation subscription. The sockets themselves are closed by Nest's adapter. */
   onModuleDestroy(): void {
     this.sockAuth.close();
+    for (const platform of internalsOf(this).platforms) platform.close();
   }
 
   /**
@@ -191,15 +245,18 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
    * ```
    */
   attach<T extends Server>(server: T): T {
+    if (this.#namespaceError !== undefined) throw this.#namespaceError;
     this.sockAuth.attach(server);
     internalsOf(this).enforcement.attach(server);
     servicesByServer.set(server, this);
+    this.#ioAttached = true;
     return server;
   }
 
   /**
    * The context in force for `socket` now (it follows re-auths), or `undefined` when none is: not authenticated,
-   * expired, revoked, or in a public namespace.
+   * expired, revoked, or in a public namespace. `socket` is the client Nest hands the gateway: a Socket.IO `Socket`,
+   * or a `ws` `WebSocket` with {@link SockAuthWsAdapter}.
    *
    * @example
    * ```ts
@@ -208,8 +265,41 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
    * }
    * ```
    */
-  contextOf(socket: Socket): AuthContext | undefined {
-    return this.sockAuth.contextOf(socket);
+  contextOf(socket: Socket | object): AuthContext | undefined {
+    if (servicesByClient.get(socket) === this) {
+      for (const platform of internalsOf(this).platforms) {
+        const context = platform.contextOf(socket);
+        if (context !== undefined) return context;
+      }
+      return undefined;
+    }
+    return this.sockAuth.contextOf(socket as Socket);
+  }
+
+  /**
+   * Joins `client` to `room` if the room policy (module option `rooms`) and `authorize` (action `auth:room-join`)
+   * allow it for the context in force, on either platform: a Socket.IO `Socket` through `@sockauth/socket.io`'s
+   * `join`, a `ws` `WebSocket` (with {@link SockAuthWsAdapter}) through `@sockauth/ws`'s. Rejects with the
+   * `AuthError` otherwise (`AUTH_FORBIDDEN`; `AUTH_MISSING` for a client with no context, e.g. on a public gateway),
+   * reported like every refusal; thrown from a handler, it is acked `{ error }`. Once joined, every later change of
+   * the client's context re-checks the room (`auth:room-left` when it may no longer be in it).
+   *
+   * @example
+   * ```ts
+   * @SubscribeMessage('chat:join')
+   * async join(@ConnectedSocket() client: Socket | WebSocket, @MessageBody() { room }: { room: string }) {
+   *   await this.sockAuth.join(client, room);
+   *   return { ok: true };
+   * }
+   * ```
+   */
+  join(client: Socket | object, room: string): Promise<void> {
+    if (servicesByClient.get(client) === this) {
+      // A client of another platform: the one that admitted it holds its session (none has a context: refused).
+      const platform = internalsOf(this).platforms.find((candidate) => candidate.contextOf(client) !== undefined);
+      return platform === undefined ? Promise.reject(new AuthMissingError()) : platform.join(client, room);
+    }
+    return this.sockAuth.join(client as Socket, room);
   }
 
   /**
@@ -221,8 +311,45 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
    * const { disconnected } = await sockAuthService.revoke({ sessionId: 's-42' });
    * ```
    */
-  revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
-    return this.sockAuth.revoke(target);
+  async revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
+    const platforms = this.#inUse();
+    if (platforms.length === 1) return platforms[0]!.revoke(target);
+    // Each records the revocation (the same one, harmlessly twice) and counts the cuts among its own connections.
+    const results = await Promise.all(platforms.map((platform) => platform.revoke(target)));
+    return { disconnected: results.reduce((sum, result) => sum + result.disconnected, 0) };
+  }
+
+  /**
+   * Re-evaluates the live connections of a subject, session or token (or of a list of them, in one call) after a
+   * policy change your `mapClaims` reads
+   * (e.g. a per-subject restriction): the permissions in force are mapped again from the claims in force, rooms
+   * no longer allowed are left (`auth:room-left`), a connection the mapper now refuses is cut. Resolves with the
+   * number of connections re-evaluated, on every platform (and every node, with a store that supports it).
+   *
+   * @example
+   * ```ts
+   * restrictions.set('alice', ['chat:write']);
+   * const { affected } = await sockAuthService.reevaluate({ subject: 'alice' });
+   * await sockAuthService.reevaluate(tenantSubjects.map((subject) => ({ subject })));
+   * ```
+   */
+  async reevaluate(target: ReevaluationTargets): Promise<{ affected: number }> {
+    const platforms = this.#inUse();
+    const store = this.sockAuth.revocationStore as { requestReevaluation?: unknown };
+    // A store that re-evaluates across nodes asks every session listening to it, this node's platforms included.
+    if (platforms.length === 1 || typeof store.requestReevaluation === 'function') return platforms[0]!.reevaluate(target);
+    const results = await Promise.all(platforms.map((platform) => platform.reevaluate(target)));
+    return { affected: results.reduce((sum, result) => sum + result.affected, 0) };
+  }
+
+  /**
+   * The platforms whose connections a revocation or re-evaluation concerns: the registered ones, and Socket.IO's
+   * when a server is attached to it or nothing else is registered (a revocation is recorded even before any
+   * gateway exists).
+   */
+  #inUse(): SockAuthPlatform[] {
+    const others = internalsOf(this).platforms;
+    return this.#ioAttached || others.length === 0 ? [this.sockAuth, ...others] : [...others];
   }
 
   /**
@@ -244,9 +371,12 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** The service attached to the server a socket belongs to, if any. */
-export function serviceOfSocket(socket: Socket | undefined): SockAuthService | undefined {
-  const server = socket?.nsp?.server;
+/** The service that authenticated a client: through its Socket.IO server, or as registered by another platform. */
+export function serviceOfSocket(socket: Socket | object | undefined): SockAuthService | undefined {
+  if (socket === undefined || socket === null) return undefined;
+  const byClient = servicesByClient.get(socket);
+  if (byClient !== undefined) return byClient;
+  const server = (socket as Partial<Socket>).nsp?.server;
   return server === undefined ? undefined : servicesByServer.get(server);
 }
 

@@ -1,8 +1,7 @@
 import { Catch, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
 import { BaseWsExceptionFilter } from '@nestjs/websockets';
-import { isAuthError } from '@sockauth/core';
-import type { DeniedAck } from '@sockauth/socket.io';
+import { deniedAck, isAuthError } from '@sockauth/core';
 
 /**
  * Turns sockauth errors thrown while handling a gateway message (by {@link WsAuthGuard}, or by your handler)
@@ -37,7 +36,7 @@ export class WsAuthExceptionFilter extends BaseWsExceptionFilter implements Exce
     const ack = findAck(host.getArgs());
     if (ack === undefined) return;
     try {
-      ack({ error: exception.toJSON() } satisfies DeniedAck);
+      ack(deniedAck(exception));
     } catch {
       // An ack on a closed socket is a no-op in Socket.IO; nothing else may escape a filter.
     }

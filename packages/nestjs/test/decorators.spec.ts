@@ -205,7 +205,7 @@ describe('permission decorators without any guard', () => {
     const { url, issuer } = await start([DecoratedGateway], { hooks: { onAuthFailure: (info) => failures.push(info) } });
     const reader = await connectAs(url, { sub: 'alice', permissions: ['chat:read'] }, { issuer });
     await expect(reader.emitWithAck('chat:send', {})).resolves.toEqual(forbidden);
-    expect(failures).toEqual([{ code: 'AUTH_FORBIDDEN', stage: 'event', socketId: expect.any(String), namespace: '/', event: 'chat:send' }]);
+    expect(failures).toEqual([{ code: 'AUTH_FORBIDDEN', stage: 'event', socketId: expect.any(String), namespace: '/', event: 'chat:send', subject: 'alice' }]);
   });
 
   test('the same decisions as WsAuthGuard for every decorator combination', async () => {

@@ -152,7 +152,7 @@ describe('WsAuthGuard on a gateway', () => {
     const stranger = await connectAs(url, { sub: 'mo' }, { issuer });
     await expect(stranger.emitWithAck('chat:send', { text: 'x' })).resolves.toEqual(forbidden);
     expect(failures).toEqual([
-      { code: 'AUTH_FORBIDDEN', stage: 'event', socketId: expect.any(String), namespace: '/', event: 'chat:send' },
+      { code: 'AUTH_FORBIDDEN', stage: 'event', socketId: expect.any(String), namespace: '/', event: 'chat:send', subject: 'mo' },
     ]);
   });
 

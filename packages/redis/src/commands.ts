@@ -11,7 +11,7 @@ export interface Connection {
   close(): Promise<unknown>;
   destroy(): void;
   sendCommand(args: readonly string[], options?: { timeout?: number; typeMapping?: object }): Promise<unknown>;
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  subscribe(channel: string | string[], listener: (message: string, channel: string) => void): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
 }
 
@@ -127,6 +127,11 @@ export class RedisCommands {
       const value = values[i];
       return value === null || value === undefined ? undefined : parseStoredValue(text(value));
     });
+  }
+
+  /** PUBLISH; resolves with the number of subscribers that received the message. */
+  async publish(channel: string, message: string): Promise<number> {
+    return Number(await this.#command(['PUBLISH', channel, message]));
   }
 
   async #eval(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {

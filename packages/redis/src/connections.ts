@@ -12,6 +12,10 @@ export interface ConnectionEvents {
   message(raw: string): void;
   /** (Re)subscribed, or healthy again after a failed ping: messages may have been missed, catch up. */
   resync(): void;
+  /** Further channels subscribed on the same connection (re-evaluation requests and answers). */
+  readonly extraChannels: readonly string[];
+  /** A message on one of {@link extraChannels}. */
+  extraMessage(raw: string, channel: string): void;
 }
 
 function duplicate(client: DuplicableRedisClient, overrides: Partial<RedisClientOptions>): unknown {
@@ -95,6 +99,11 @@ export class RedisConnections {
     return this.#generation;
   }
 
+  /** Subscribed (at least once: node-redis resubscribes after a reconnection) and both connections ready. */
+  subscribedAndReady(): boolean {
+    return this.#subscribed && this.subscriber.isReady && this.commands.isReady;
+  }
+
   /** Subscribed, connected and answering pings: messages arrive, so the mirror can be current. */
   healthy(): boolean {
     return this.subscriber.isReady && !this.#unhealthy;
@@ -118,6 +127,11 @@ export class RedisConnections {
         this.subscriber.isOpen ? undefined : this.subscriber.connect(),
       ]);
       await this.subscriber.subscribe(this.#channel, (message) => this.#events.message(text(message)));
+      if (this.#events.extraChannels.length > 0) {
+        await this.subscriber.subscribe([...this.#events.extraChannels], (message, channel) =>
+          this.#events.extraMessage(text(message), text(channel)),
+        );
+      }
     } catch {
       if (!this.#status.isClosed()) this.#retryStart();
       return;

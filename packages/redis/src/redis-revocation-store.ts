@@ -1,17 +1,24 @@
 import {
   AuthUnavailableError,
   assertRevocationTime,
+  reevaluationTimeoutMs,
   revocationApplies,
   type AuthErrorCause,
+  type ReevaluationHandler,
+  type ReevaluationRequestOptions,
+  type ReevaluationResult,
+  type ReevaluationTargets,
   type RevocationKind,
   type RevocationListener,
   type RevocationRecord,
   type RevocationStore,
   type RevocationSubject,
+  type RevocationTarget,
 } from '@sockauth/core';
 import { RedisCommands } from './commands.js';
 import { RedisConnections } from './connections.js';
 import { memberOf } from './keys.js';
+import { Reevaluation, reevaluationChannels } from './reevaluation.js';
 import { resolveOptions, type RedisFailMode, type RedisRevocationStoreOptions } from './options.js';
 import { Replication } from './replication.js';
 import { StoreStatus, type RedisStoreStatus } from './status.js';
@@ -58,6 +65,7 @@ export class RedisRevocationStore implements RevocationStore {
   readonly #connections: RedisConnections;
   readonly #commands: RedisCommands;
   readonly #replication: Replication;
+  readonly #reevaluation: Reevaluation;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisRevocationStoreOptions) {
@@ -68,11 +76,18 @@ export class RedisRevocationStore implements RevocationStore {
     this.#connectTimeoutMs = resolved.connectTimeoutMs;
     this.#now = resolved.now;
     this.#status = new StoreStatus(resolved.onStatusChange);
+    const channels = reevaluationChannels(resolved.keys);
     this.#connections = new RedisConnections(resolved, this.#status, {
       message: (raw) => this.#replication.onMessage(raw),
       resync: () => void this.#replication.sync(),
+      extraChannels: [channels.request, channels.reply],
+      extraMessage: (raw, channel) => this.#reevaluation.onMessage(raw, channel),
     });
     this.#commands = new RedisCommands(this.#connections.commands, resolved.keys, resolved.channel, resolved.commandTimeoutMs);
+    this.#reevaluation = new Reevaluation(channels, {
+      ready: () => this.#connections.subscribedAndReady(),
+      publish: (channel, message) => this.#commands.publish(channel, message),
+    });
     this.#replication = new Replication({
       commands: this.#commands,
       subscription: this.#connections,
@@ -148,10 +163,50 @@ export class RedisRevocationStore implements RevocationStore {
     return this.#replication.subscribe(listener);
   }
 
+  /**
+   * Asks every node sharing this store's prefix (this one included) to re-evaluate its live connections matching
+   * `targets` (one target, or a list carried in one request), over pub/sub: PUBLISH tells how many nodes were subscribed, and the answers of that many nodes (or
+   * those in by `timeoutMs`, default 2000) are summed. Rejects with `AUTH_UNAVAILABLE` when Redis is unreachable
+   * (the request was not sent, or may not have been: asking again is safe).
+   *
+   * @example
+   * ```ts
+   * const { affected, nodes } = await store.requestReevaluation({ subject: 'alice' });
+   * await store.requestReevaluation(tenantSubjects.map((subject) => ({ subject })));
+   * ```
+   */
+  async requestReevaluation(target: ReevaluationTargets, options?: ReevaluationRequestOptions): Promise<ReevaluationResult> {
+    const timeoutMs = reevaluationTimeoutMs(options);
+    if (this.#status.isClosed()) throw new AuthUnavailableError('revocation store closed');
+    try {
+      return await this.#reevaluation.request(target, timeoutMs);
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof AuthUnavailableError) throw error;
+      throw new AuthUnavailableError('revocation store unreachable: the re-evaluation could not be requested, retry', {
+        cause: causeOf(error),
+      });
+    }
+  }
+
+  /**
+   * Registers this node's handler for re-evaluation requests (from any node, this one included). Returns the
+   * unregister function.
+   *
+   * @example
+   * ```ts
+   * const off = store.onReevaluation(async (target) => reevaluateLocally(target));
+   * ```
+   */
+  onReevaluation(handler: ReevaluationHandler): () => void {
+    if (typeof handler !== 'function') throw new TypeError('RedisRevocationStore: onReevaluation needs a function');
+    return this.#reevaluation.onRequest(handler);
+  }
+
   /** Quits both Redis connections and stops timers. Idempotent. Later calls reject with `AUTH_UNAVAILABLE`. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#status.set('closed');
+      this.#reevaluation.close();
       await Promise.all([this.#connections.close(), this.#replication.close()]);
     })();
     return this.#closing;

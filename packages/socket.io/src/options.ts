@@ -1,126 +1,43 @@
 import type {
   AuthContext,
+  AuthLogger,
   KnownKeys,
-  AuthError,
-  AuthErrorCode,
   AuthorizeArgs,
   AuthorizeHook,
   ClaimsMapper,
-  RevocationKind,
+  EventGate as CoreEventGate,
+  EventPermissions,
+  EventRateLimitOptions,
   RevocationStore,
+  RoomPolicies,
+  SessionHooks,
   JWTPayload,
+  UnlistedEventPolicy,
+  UnlistedRoomPolicy,
   Verifier,
   VerifierOptions,
 } from '@sockauth/core';
 import type { Socket } from 'socket.io';
-import type { EventPermissions, UnlistedEventPolicy } from './event-policy.js';
-import type { EventRateLimitOptions } from './event-rate-limit.js';
 import type { NamespaceRule } from './namespace-rules.js';
-import type { SockAuthLogger } from './logging.js';
 import type { CookieTokenOptions, TokenExtractor, TokenSource } from './token-extraction.js';
 
-/** Where an authentication failure happened. */
-export type FailureStage = 'handshake' | 'recovery' | 'event' | 'reauth';
-
-/** What was being verified, for {@link SockAuthHooks.onVerify}. */
-export type VerifyStage = 'handshake' | 'recovery' | 'reauth';
-
-/** Why an authenticated socket left the live set, for {@link SockAuthHooks.onRelease}. */
-export type ReleaseReason = 'disconnect' | 'expired' | 'revoked' | 'rate-limited' | 'closed';
-
 /**
- * Observability hooks. None of them ever receives a token. Exceptions thrown by hooks are swallowed. A hook that
- * is not set costs nothing (in particular, verification is only timed when `onVerify` is set).
+ * Observability hooks: core's {@link SessionHooks}, the same for every adapter. None of them ever receives a
+ * token.
  */
-export interface SockAuthHooks {
-  /** A handshake, recovery, event or re-auth was refused. */
-  onAuthFailure?(info: {
-    readonly code: AuthErrorCode;
-    readonly stage: FailureStage;
-    readonly socketId: string;
-    readonly namespace: string;
-    /** The refused event, for stage `event`. */
-    readonly event?: string;
-  }): void;
-  /**
-   * A socket authenticated (handshake or recovery) and is connected: it is now live. Every live socket later gets
-   * exactly one {@link onRelease}.
-   */
-  onAuthenticated?(info: {
-    readonly socketId: string;
-    readonly namespace: string;
-    readonly subject: string;
-    /** `handshake`, or `recovery` for a socket restored by connection state recovery. */
-    readonly stage: 'handshake' | 'recovery';
-  }): void;
-  /** A live socket (one that got {@link onAuthenticated}) is no longer authenticated on this node. */
-  onRelease?(info: {
-    readonly socketId: string;
-    readonly namespace: string;
-    readonly subject: string;
-    readonly reason: ReleaseReason;
-  }): void;
-  /**
-   * A token was verified (signature, claims, claim mapping and revocation check), at a handshake, a recovery or a
-   * re-auth; `durationMs` is how long that took. Only measured when this hook is set.
-   */
-  onVerify?(info: {
-    readonly stage: VerifyStage;
-    readonly durationMs: number;
-    readonly outcome: 'accepted' | 'refused';
-    /** The refusal code, when refused. */
-    readonly code?: AuthErrorCode;
-  }): void;
-  /** A re-auth succeeded. */
-  onReauth?(info: { readonly socketId: string; readonly subject: string; readonly version: number }): void;
-  /** A live socket was cut by a revocation. */
-  onRevoke?(info: {
-    readonly socketId: string;
-    readonly subject: string;
-    readonly kind: RevocationKind;
-  }): void;
-  /** A live socket was cut because its token expired. */
-  onExpire?(info: { readonly socketId: string; readonly subject: string }): void;
-}
-
-/** Every hook of {@link SockAuthHooks}: the typecheck fails if the two drift apart. */
-export const SOCK_AUTH_HOOK_KEYS = {
-  onAuthFailure: true,
-  onAuthenticated: true,
-  onRelease: true,
-  onVerify: true,
-  onReauth: true,
-  onRevoke: true,
-  onExpire: true,
-} as const satisfies KnownKeys<SockAuthHooks>;
+export type SockAuthHooks = SessionHooks;
 
 /**
- * What an {@link EventGate} decides: `undefined` lets the event through; an `AuthError` refuses it, and sockauth
- * acks it `{ error: { code, action, message } }` and reports it exactly like its own refusals; a promise of either
- * decides later. Anything else, a rejected promise or a gate that throws, refuses the event (fail closed:
- * `AUTH_UNAVAILABLE` unless an `AuthError` was thrown).
- */
-export type EventGateVerdict = AuthError | undefined | PromiseLike<AuthError | undefined>;
-
-/**
- * A further check of every event that passed sockauth's own checks, run inside sockauth's per-socket hook (so it
- * costs no extra middleware per event), with the context in force. It only decides (see {@link EventGateVerdict}):
- * acking and reporting a refusal are sockauth's. A gate that returns promises keeps its own order: events of one
- * socket are handled in the order their verdicts settle. For framework integrations: `@sockauth/nestjs` enforces
- * its permission decorators with it.
+ * A further check of every event that passed sockauth's own checks: core's {@link CoreEventGate} with the
+ * Socket.IO socket as the connection. `args` are the event's arguments without the ack.
  *
  * @example
  * ```ts
- * const eventGate: EventGate = (socket, event, packet, context) =>
+ * const eventGate: EventGate = (socket, event, args, context) =>
  *   event.startsWith('admin:') && !context.permissions.has('chat:admin') ? new AuthForbiddenError() : undefined;
  * ```
  */
-export type EventGate<TClaims extends JWTPayload = JWTPayload> = (
-  socket: Socket,
-  event: string,
-  packet: readonly unknown[],
-  context: AuthContext<TClaims>,
-) => EventGateVerdict;
+export type EventGate<TClaims extends JWTPayload = JWTPayload> = CoreEventGate<Socket, TClaims>;
 
 /**
  * Options of {@link createSockAuth}. `TClaims` types the claims your hooks see (`mapClaims`, `authorize`,
@@ -229,7 +146,21 @@ export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
    * ```
    */
   readonly maxSocketsPerConnection?: number;
-  /** Called after a successful re-auth, e.g. to leave rooms the new permissions no longer allow. */
+  /**
+   * Which rooms a context may be in ({@link RoomPolicies}: pattern → requirement). When set, join through
+   * `auth.join(socket, room)`; after every change of a socket's context (re-auth, `reevaluate`) the rooms it may no
+   * longer be in are left and the client gets `auth:room-left { room, code, action }`. Default: no room policy
+   * (`auth.join` refuses every room).
+   *
+   * @example
+   * ```ts
+   * sockAuth(io, { verifier, rooms: { '*': 'chat:read', 'staff-*': ['chat:read', 'chat:admin'], 'user:{sub}': null } });
+   * ```
+   */
+  readonly rooms?: RoomPolicies;
+  /** Rooms no rule of {@link rooms} covers: refused (`'deny'`, default) or admitted for any authenticated socket. */
+  readonly unlistedRooms?: UnlistedRoomPolicy;
+  /** Called after a successful re-auth (after its ack), e.g. to rejoin rooms the new context allows again. */
   readonly onContextChange?: (
     socket: Socket,
     change: { readonly previous: AuthContext<TClaims>; readonly current: AuthContext<TClaims> },
@@ -242,7 +173,7 @@ export interface SockAuthOptions<TClaims extends JWTPayload = JWTPayload> {
    * from safe fields (code, stage, socket id, namespace, subject, event name, the handshake URL with token
    * parameters redacted): never a token, a header, a cookie or a claim. Default: no logging.
    */
-  readonly logger?: SockAuthLogger;
+  readonly logger?: AuthLogger;
   /**
    * Per-socket event rate limit (default `false`: off). Events over the limit are refused before any permission
    * check or handler with `AUTH_UNAVAILABLE` (action `retry`); a socket that keeps flooding is disconnected with
@@ -287,6 +218,8 @@ export const SOCK_AUTH_OPTION_KEYS = Object.freeze({
   eventRateLimit: true,
   maxSocketsPerConnection: true,
   issuerClockSkewSec: true,
+  rooms: true,
+  unlistedRooms: true,
 } as const satisfies KnownKeys<SockAuthOptions>);
 
 /**

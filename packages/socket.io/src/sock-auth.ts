@@ -1,51 +1,37 @@
 import {
-  AuthRevokedError,
+  AuthForbiddenError,
+  AuthSessions,
   AuthUnavailableError,
-  ConnectionAuth,
-  ConnectionRegistry,
-  MemoryRevocationStore,
-  assertKnownKeys,
-  createVerifier,
-  isPlainObject,
+  adapterSessionOptions,
   isAuthError,
-  isVerifier,
   mapVerificationError,
-  outlivesRetention,
   type AuthContext,
   type AuthError,
-  type ConnectionAuthEvents,
-  type ConnectionAuthOptions,
   type JWTPayload,
   type PermissionRequirement,
+  type ReevaluationTargets,
   type RevocationStore,
   type RevocationTarget,
+  type SessionOptions,
+  type SessionTransport,
   type Verifier,
 } from '@sockauth/core';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSockets, DEFAULT_MAX_SOCKETS_PER_CONNECTION } from './connection-sockets.js';
 import { cutSocket } from './cut.js';
-import { EventCheck } from './event-check.js';
-import { EventPolicy } from './event-policy.js';
-import { EventRateLimiter } from './event-rate-limit.js';
+import { emitToSockets } from './emit-to-sockets.js';
+import { eventArgs } from './event-args.js';
+import { guardHandler, guardedOnly } from './guard.js';
 import { matchesAnyNamespace, validateNamespaceRules, type NamespaceRule } from './namespace-rules.js';
-import { validateLogger } from './logging.js';
-import {
-  SOCK_AUTH_HOOK_KEYS,
-  SOCK_AUTH_OPTION_KEYS,
-  type ReleaseReason,
-  type SockAuthHooks,
-  type SockAuthOptions,
-  type SockAuthSocketData,
-} from './options.js';
-import { ERROR_EVENT, EXPIRING_EVENT, toConnectError, type ExpiringPayload } from './protocol.js';
-import { Reauth } from './reauth.js';
-import { Reporter, safely, where } from './reporter.js';
-import { RevocationCuts } from './revocation-cuts.js';
-import { SETTLED, type SocketState } from './socket-state.js';
+import { SOCK_AUTH_OPTION_KEYS, type SockAuthOptions, type SockAuthSocketData } from './options.js';
+import { ERROR_EVENT, ackPacket, toConnectError } from './protocol.js';
 import {
   assertSupportedInternals,
+  guardRoomJoins,
   isChildNamespace,
+  isRoomGuarded,
+  isSocketIdRoom,
   namespacesOf,
   onSocketRemoved,
   prependMiddleware,
@@ -56,10 +42,17 @@ import { extractToken, resolveExtraction, type EngineRequestLike, type Handshake
 /** A Socket.IO middleware `(socket, next) => void`. */
 export type SocketMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
 
+/** Query parameters of Socket.IO's own protocol whose values are kept in logged URLs (engine.io `sid` is not). */
+const SOCKET_IO_QUERY_PARAMS = ['EIO', 'transport', 't', 'b64', 'j'] as const;
+
 /**
  * JWT authentication for a Socket.IO server over the whole life of each socket: handshake verification,
- * per-event permissions, expiry, in-band re-auth and revocation. Create it with {@link createSockAuth} or
- * {@link sockAuth}. `TClaims` is the claims type of its contexts (see {@link SockAuthOptions}).
+ * per-event permissions, rooms that follow the current authorization, expiry, in-band re-auth and revocation.
+ * Create it with {@link createSockAuth} or {@link sockAuth}. `TClaims` is the claims type of its contexts (see
+ * {@link SockAuthOptions}).
+ *
+ * Everything it decides is decided by core's transport-agnostic session (`AuthSessions`); this class translates
+ * Socket.IO's handshake, packets, rooms, connection state recovery and disconnects into it.
  *
  * @example
  * ```ts
@@ -74,23 +67,17 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   /** The verifier in use. */
   readonly verifier: Verifier;
 
-  readonly #connection: ConnectionAuthOptions;
+  readonly #sessions: AuthSessions<Socket, unknown[], TClaims>;
   readonly #extraction: TokenExtraction;
-  readonly #hooks: SockAuthHooks;
-  readonly #reporter: Reporter;
-  /** Per-event checks: rate limit, re-auth, event map, guards, `authorize`, `eventGate`. */
-  readonly #events: EventCheck;
-  readonly #revocations: RevocationCuts;
   readonly #skip: readonly NamespaceRule[];
-  readonly #states = new WeakMap<Socket, SocketState>();
-  readonly #registry = new ConnectionRegistry<Socket>();
   readonly #attached = new WeakSet<object>();
-  readonly #unsubscribe: () => void;
+  /** Guards made so far: while there are none, events need not look for them. */
+  #guards = 0;
   /** Re-verification of sockets restored by connection state recovery. */
   readonly #recovery = new ConnectionRecovery({
-    isAuthenticated: (socket) => this.#states.has(socket),
+    isAuthenticated: (socket) => this.#sessions.has(socket),
     authenticate: (socket) => this.#authenticate(socket, 'recovery'),
-    release: (socket) => this.#release(socket, 'disconnect'),
+    release: (socket) => this.#release(socket),
   });
   /**
    * One listener function for every socket's 'disconnecting' (Socket.IO calls it with the socket as `this`): a
@@ -98,7 +85,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    */
   readonly #onDisconnecting = ((self: SockAuth) =>
     function (this: Socket): void {
-      self.#release(this, 'disconnect');
+      self.#release(this);
     })(this);
   /**
    * The per-packet check every socket installs with `socket.use`, bound to its socket: a bound function is half
@@ -106,146 +93,109 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    */
   readonly #checkPacket = ((self: SockAuth) =>
     function (this: Socket, packet: unknown[], next: (err?: Error) => void): void {
-      self.#events.check(this, packet, next);
+      self.#sessions.check(this, packet, packet[0], next as () => void);
     })(this);
   /** Namespaces whose 'connection' event starts the sockets authenticated for them. */
   readonly #watched = new WeakSet<Namespace>();
   /** One 'connection' listener per namespace: arms the deadline of the socket that just connected. */
   readonly #onConnection = (socket: Socket): void => {
     this.#connections.settled(socket);
-    const state = this.#states.get(socket);
-    if (state !== undefined && !state.live) this.#start(socket, state);
+    this.#sessions.start(socket);
   };
   /** Sockets held per Engine.IO connection: the bound, and the sockets awaiting their connection. */
   readonly #connections: ConnectionSockets;
   /** A tick after the handshake middleware let `socket` through. */
   readonly #checkConnected = (socket: Socket): void => {
-    const state = this.#states.get(socket);
-    if (state === undefined || state.live || socket.connected) return;
+    if (!this.#sessions.has(socket) || socket.connected) return;
     // The client left before Socket.IO could connect the socket: it never will.
-    if (socket.client.conn.readyState !== 'open') return this.#release(socket, 'disconnect');
+    if (socket.client.conn.readyState !== 'open') return this.#release(socket);
     // A later middleware holds it. Refused, or let through after its client left, Socket.IO forgets it (see
     // attach); a middleware that never answers is covered by the connection's close.
     this.#connections.await(socket);
   };
   /** Socket.IO forgot a socket of an attached namespace (refused by a later middleware, or its client left). */
   readonly #onForgotten = (socket: Socket): void => {
-    if (!socket.connected) this.#release(socket, 'disconnect');
+    if (!socket.connected) this.#release(socket);
   };
-  /**
-   * Lifecycle callbacks shared by every connection: the socket comes back as the connection's `tag`, so a
-   * connection costs no closures of its own.
-   */
-  readonly #lifecycle: ConnectionAuthEvents = {
-    onExpiring: (info, _context, connection) =>
-      (connection.tag as Socket).emit(EXPIRING_EVENT, { expiresAt: info.expiresAt, inMs: info.inMs } satisfies ExpiringPayload),
-    onGrace: (info, context, connection) =>
-      (connection.tag as Socket).emit(EXPIRING_EVENT, {
-        expiresAt: context.expiresAt,
-        inMs: 0,
-        graceEndsAt: info.graceEndsAt,
-      } satisfies ExpiringPayload),
-    // Indexed under the new token id at the moment the re-auth commits, so its revocation always finds the socket.
-    onReauthenticated: (context, _previous, connection) => {
-      const socket = connection.tag as Socket;
-      (socket.data as SockAuthSocketData).auth = context;
-      this.#registry.set(socket, context);
-    },
-    onExpired: (error, context, connection) => {
-      const socket = connection.tag as Socket;
-      // Cut first, then report: in an expiry storm every socket is told as early as possible, and the hook
-      // marks the moment the socket was actually cut.
-      this.#disconnect(socket, error);
-      safely(() => this.#hooks.onExpire?.({ socketId: socket.id, subject: context.subject }));
-      this.#reporter.log('info', { sockauth: 'expired', ...where(socket), subject: context.subject }, 'sockauth: token expired, socket disconnected');
-    },
-  };
-  #closed = false;
-  /** Whether the warning about tokens outliving the store's retention was logged (once per controller). */
-  #warnedRetention = false;
   /** Whether the warning about an optimisation's private member was logged (once per controller). */
   #warnedInternals = false;
 
+  /**
+   * @deprecated Create it with {@link createSockAuth} (or {@link sockAuth}, which also attaches it): one way to build
+   * the controller. The constructor stays public for 0.1 code and for subclasses.
+   */
   constructor(typedOptions: SockAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
     const options = typedOptions as unknown as SockAuthOptions;
-    if (typeof options !== 'object' || options === null) throw new TypeError('sockauth: options are required');
-    // A misspelt option would leave its default in force without a word (or a rule not applied): refuse it.
-    assertKnownKeys('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
-    if (options.verifier === undefined) throw new TypeError('sockauth: "verifier" is required');
-    this.verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
-    this.revocationStore = options.revocationStore ?? new MemoryRevocationStore();
-    this.#connection = {
-      verifier: this.verifier,
-      revocationStore: this.revocationStore,
-      ...(options.mapClaims !== undefined && { mapClaims: options.mapClaims }),
-      ...(options.warnBeforeSec !== undefined && { warnBeforeSec: options.warnBeforeSec }),
-      ...(options.graceSec !== undefined && { graceSec: options.graceSec }),
-      ...(options.maxReauthsPerMinute !== undefined && { maxReauthsPerMinute: options.maxReauthsPerMinute }),
-      ...(options.issuerClockSkewSec !== undefined && { issuerClockSkewSec: options.issuerClockSkewSec }),
-    };
-    ConnectionAuth.validateOptions(this.#connection);
+    const session = adapterSessionOptions<Socket>('sockAuth options', options, SOCK_AUTH_OPTION_KEYS);
+    this.verifier = session.verifier;
+    this.revocationStore = session.revocationStore;
     this.#extraction = resolveExtraction(options);
-    const policy = new EventPolicy(options.events);
-    const unlisted = options.unlistedEvents ?? 'deny';
-    if (unlisted !== 'deny' && unlisted !== 'authenticated') {
-      throw new TypeError('sockauth: "unlistedEvents" must be "deny" or "authenticated"');
-    }
-    if (options.authorize !== undefined && typeof options.authorize !== 'function') {
-      throw new TypeError('sockauth: "authorize" must be a function');
-    }
-    if (options.eventGate !== undefined && typeof options.eventGate !== 'function') {
-      throw new TypeError('sockauth: "eventGate" must be a function');
-    }
-    if (options.onContextChange !== undefined && typeof options.onContextChange !== 'function') {
-      throw new TypeError('sockauth: "onContextChange" must be a function');
-    }
-    const hooks = (this.#hooks = validateHooks(options.hooks));
-    const logger = validateLogger(options.logger);
-    const limiter =
-      options.eventRateLimit === undefined || options.eventRateLimit === false
-        ? undefined
-        : new EventRateLimiter(options.eventRateLimit, this.verifier.now);
     this.#skip = validateNamespaceRules(options.skipNamespaces);
     const maxSockets = options.maxSocketsPerConnection ?? DEFAULT_MAX_SOCKETS_PER_CONNECTION;
     if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) {
       throw new TypeError('sockauth: "maxSocketsPerConnection" must be a positive integer');
     }
-    this.#connections = new ConnectionSockets(maxSockets, (socket) => this.#release(socket, 'disconnect'));
-    const states = this.#states;
-    const registry = this.#registry;
-    const reporter = (this.#reporter = new Reporter(hooks, logger, this.#extraction.queryParam, states));
-    const disconnect = (socket: Socket, error: AuthError): void => this.#disconnect(socket, error);
-    const reauth = new Reauth({ states, reporter, hooks, onContextChange: options.onContextChange });
-    this.#events = new EventCheck({
-      states,
-      policy,
-      unlisted,
-      authorize: options.authorize,
-      gate: options.eventGate,
-      limiter,
-      reporter,
-      reauth,
-      disconnect,
-    });
-    const connection = this.#connection;
-    this.#revocations = new RevocationCuts({
-      store: this.revocationStore,
-      verifier: this.verifier,
-      subjectSince: () => ConnectionAuth.subjectRevocationSince(connection),
-      states,
-      registry,
-      reporter,
-      hooks,
-      disconnect,
-    });
+    this.#connections = new ConnectionSockets(maxSockets, (socket) => this.#release(socket));
+    this.#sessions = new AuthSessions<Socket, unknown[], TClaims>(
+      session as SessionOptions<Socket, TClaims>,
+      this.#transport(),
+      'sockAuth options',
+    );
     this.middleware = (socket, next) => this.#handshake(socket, next);
-    this.#unsubscribe = this.revocationStore.subscribe((record) => this.#revocations.cut(record));
+  }
+
+  /** How the session reaches Socket.IO: one object for every socket (the socket comes back as the handle). */
+  #transport(): SessionTransport<Socket, unknown[]> {
+    const logged = new Set<string>(SOCKET_IO_QUERY_PARAMS);
+    // A token query parameter named like one of Socket.IO's own is still redacted.
+    logged.delete(this.#extraction.queryParam);
+    return {
+      describe: (socket) => ({ socketId: socket.id, namespace: socket.nsp?.name ?? '/' }),
+      handshakeUrl: (socket) => socket.handshake?.url,
+      loggedQueryParams: logged,
+      isOpen: (socket) => socket.connected,
+      send: (socket, event, payload) => {
+        socket.emit(event, payload);
+      },
+      sendMany: emitToSockets,
+      cut: (socket, error) => cutSocket(socket, ERROR_EVENT, error.toJSON()),
+      reply: (_socket, packet, payload) => ackPacket(packet, payload),
+      args: (packet) => eventArgs(packet.slice(1)),
+      checksItself: (socket, event) => this.#guards > 0 && guardedOnly(socket, event),
+      rooms: (socket) => roomsOf(socket),
+      join: (socket, room) => {
+        void socket.join(room);
+      },
+      leave: (socket, room) => {
+        void socket.leave(room);
+      },
+      wire: (socket, first) => {
+        if (!first) {
+          // Authenticated twice (the middleware installed twice): one slot is enough.
+          this.#connections.release(socket);
+          return;
+        }
+        if (!useOnlyPacketMiddleware(socket, this.#checkPacket.bind(socket))) this.#warnInternals(socket, 'Socket#fns');
+        // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
+        socket.on('disconnecting', this.#onDisconnecting);
+      },
+      onContext: (socket, context) => {
+        (socket.data as SockAuthSocketData).auth = context;
+      },
+      onRelease: (socket, context) => {
+        if (context !== undefined) this.#recovery.rememberIdentity(socket, context);
+        this.#connections.settled(socket);
+        this.#connections.release(socket);
+        const data = socket.data as SockAuthSocketData | undefined;
+        if (data !== undefined) delete data.auth;
+      },
+    };
   }
 
   /** Number of live authenticated sockets on this node. */
   get size(): number {
-    return this.#registry.size;
+    return this.#sessions.size;
   }
 
   /**
@@ -274,6 +224,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
       onSocketRemoved(nsp, this.#onForgotten);
       this.#watchConnections(nsp);
       this.#recovery.guard(nsp);
+      this.#guardRooms(nsp);
     };
     assertSupportedInternals(io);
     for (const nsp of namespacesOf(io)) install(nsp, isChildNamespace(nsp));
@@ -299,8 +250,7 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    * ```
    */
   contextOf(socket: Socket): AuthContext<TClaims> | undefined {
-    const state = this.#states.get(socket);
-    return state?.auth.isActive() ? (state.auth.context as AuthContext<TClaims> | undefined) : undefined;
+    return this.#sessions.contextOf(socket);
   }
 
   /**
@@ -317,7 +267,37 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     requirement: PermissionRequirement,
     handler: (this: Socket, ...args: A) => unknown,
   ): (this: Socket, ...args: A) => void {
-    return this.#events.guard(requirement, handler);
+    const guarded = guardHandler(this.#sessions as AuthSessions<Socket, unknown[]>, requirement, handler);
+    this.#guards++;
+    return guarded;
+  }
+
+  /**
+   * Joins `room` through the room policy (option `rooms`) and the live `authorize` hook (action `auth:room-join`,
+   * args `[{ room }]`), with the socket's context in force. Resolves once the socket is in the room; rejects with
+   * the `AuthError` (`AUTH_FORBIDDEN`: ack it to the client, the socket stays connected). After every change of
+   * the socket's context, the rooms it may no longer be in are left and the client is sent `auth:room-left`.
+   *
+   * @example
+   * ```ts
+   * socket.on('chat:join', async ({ room }, ack) => {
+   *   try { await auth.join(socket, room); ack({ ok: true }); }
+   *   catch (error) { ack({ error: (error as AuthError).toJSON() }); }
+   * });
+   * ```
+   */
+  join(socket: Socket, room: string): Promise<void> {
+    // Not a socket this controller authenticated (or no longer): the session refuses it (AUTH_MISSING).
+    if (!this.#sessions.has(socket)) return this.#sessions.join(socket, room);
+    if (this.#sessions.roomPolicy !== undefined) {
+      this.#guardRooms(socket.nsp);
+      if (typeof room === 'string' && room !== socket.id && isSocketIdRoom(socket.nsp, room)) {
+        const error = new AuthForbiddenError("another socket's own room", { cause: { name: 'SocketIdRoom' } });
+        this.#sessions.reportFailure(error, 'join', socket, undefined, room);
+        return Promise.reject(error);
+      }
+    }
+    return this.#sessions.join(socket, room);
   }
 
   /**
@@ -331,23 +311,46 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    * ```
    */
   revoke(target: RevocationTarget): Promise<{ disconnected: number }> {
-    return this.#revocations.revoke(target);
+    return this.#sessions.revoke(target);
+  }
+
+  /**
+   * Re-evaluates the live sockets of a subject, session or token after a policy change, or of a list of them in one
+   * call (every subject of a tenant; one store request across nodes): `mapClaims` runs again on the claims in
+   * force, so a live restriction behind it takes effect now; rooms the new context may not be in are left at once
+   * (`auth:room-left` follows, in chunks that yield to the event loop); a socket `mapClaims` now refuses is cut
+   * with its error. Resolves with the number of sockets re-evaluated, once every `auth:room-left` was written.
+   *
+   * @example
+   * ```ts
+   * restrictions.set('alice', ['chat:read']);
+   * const { affected } = await auth.reevaluate({ subject: 'alice' });
+   * // every socket of tenant T, in one call:
+   * await auth.reevaluate(subjectsOfTenant('T').map((subject) => ({ subject })));
+   * ```
+   */
+  reevaluate(target: ReevaluationTargets): Promise<{ affected: number }> {
+    return this.#sessions.reevaluate(target);
   }
 
   /** Stops listening to the revocation store and releases every socket's timers. Sockets stay connected. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#unsubscribe();
-    for (const socket of [...this.#registry.connections()]) this.#release(socket, 'closed');
+    this.#sessions.close();
   }
 
   /**
    * Reports a refusal decided outside this controller (e.g. by a framework guard such as `@sockauth/nestjs`'s
-   * `WsAuthGuard`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here.
+   * `WsAuthGuard`) to the `onAuthFailure` hook and the logger, exactly like the refusals decided here: for
+   * framework integrations whose own pipeline decides some events (a guard), so that every refusal is counted once
+   * and in one place.
+   *
+   * @example
+   * ```ts
+   * auth.reportEventFailure(socket, new AuthForbiddenError(), 'doc:delete');
+   * ```
    */
   reportEventFailure(socket: Socket, error: AuthError, event: string): void {
-    this.#reporter.failure(error, 'event', socket, event);
+    this.#sessions.reportFailure(error, 'event', socket, event);
   }
 
   // --- handshake -------------------------------------------------------------------------------------------
@@ -365,88 +368,89 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
 
   /** Verifies the socket's handshake token and wires the socket. Rejects with an AuthError only. */
   async #authenticate(socket: Socket, stage: 'handshake' | 'recovery'): Promise<void> {
+    const sessions = this.#sessions;
+    let token: string;
     let slot = false;
     try {
       // Nothing was decided about the credentials: the client should retry (e.g. on another node), not log in.
-      if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
+      if (sessions.closed) throw new AuthUnavailableError('authentication is shut down');
       // Extracted (and redacted) first, so even a refused handshake no longer carries the token.
-      const token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
+      token = extractToken(socket.handshake as unknown as HandshakeLike, this.#extraction, socket.request as EngineRequestLike);
+      // An adapter the application set after attach (`io.adapter(...)` replaces them) is guarded before any join.
+      this.#guardRooms(socket.nsp);
       // Before any verification work: a flood of CONNECT packets on one connection is refused cheaply.
       if (!(slot = this.#connections.acquire(socket))) {
         throw new AuthUnavailableError('too many sockets on this connection', { cause: { name: 'RateLimited' } });
       }
-      // Timed only when someone listens: no clock reads otherwise.
-      const onVerify = this.#hooks.onVerify;
-      const startedAt = onVerify === undefined ? 0 : performance.now();
-      const verifying = ConnectionAuth.authenticate(token, this.#connection, this.#lifecycle, socket);
-      const auth = onVerify === undefined ? await verifying : await this.#reporter.timed(verifying, stage, startedAt);
-      const context = auth.context!;
-      // Core revoked it if a revocation arrived after the store's lookup, before it is indexed below.
-      if (auth.state === 'revoked') {
-        auth.close();
-        throw new AuthRevokedError();
-      }
-      // Recovered sockets, whether the middleware runs for them (`skipMiddlewares: false`) or not.
-      try {
-        this.#recovery.assertSameIdentity(socket, context);
-      } catch (error) {
-        auth.close();
-        throw error;
-      }
-      this.#warnIfOutlivesRetention(socket, context);
-      this.#wire(socket, auth, stage);
     } catch (error) {
       if (slot) this.#connections.release(socket);
       const authError = isAuthError(error) ? error : mapVerificationError(error);
-      this.#reporter.failure(authError, stage, socket);
+      sessions.reportFailure(authError, stage, socket);
       throw authError;
     }
+    try {
+      // Recovered sockets are checked whether the middleware runs for them (`skipMiddlewares: false`) or not.
+      await sessions.authenticate(socket, token, stage, (context) => this.#recovery.assertSameIdentity(socket, context));
+    } catch (error) {
+      this.#connections.release(socket);
+      throw error;
+    }
+    if (stage === 'recovery') this.#dropRestoredRooms(socket);
+    // Started by the namespace's 'connection' event (see #onConnection) unless already connected (recovery).
+    if (socket.connected) sessions.start(socket);
+    else this.#watchConnections(socket.nsp);
   }
 
   /**
-   * Warns once when a token stays acceptable longer than the store keeps a revocation: revoking it would hold
-   * only until the record is forgotten. Set the store's `retentionSec` to cover your longest token, or the
-   * verifier's `maxTokenAgeSec` (then a store that cannot cover it is refused at start-up).
+   * With room policies (option `rooms`), every join into `nsp`'s rooms goes through them, not only
+   * {@link join}: a plain `socket.join(room)` (or a server-side `socketsJoin`) that the static policy does not
+   * admit for the socket's context in force is left out and reported (`onAuthFailure`, stage `join`), and no socket
+   * may join another socket's own-id room. Without room policies, joins are the application's business.
    */
-  #warnIfOutlivesRetention(socket: Socket, context: AuthContext): void {
-    if (this.#warnedRetention || !outlivesRetention(context, this.revocationStore, this.verifier)) return;
-    this.#warnedRetention = true;
-    this.#reporter.log(
-      'warn',
-      { sockauth: 'retention-too-short', ...where(socket), subject: context.subject, retentionSec: this.revocationStore.retentionSec },
-      'sockauth: a token outlives the revocation store\'s retentionSec: a revocation of it would be forgotten before it expires',
+  #guardRooms(nsp: Namespace | undefined): void {
+    const policy = this.#sessions.roomPolicy;
+    if (policy === undefined || nsp === undefined || isRoomGuarded(nsp)) return;
+    const sessions = this.#sessions;
+    guardRoomJoins(
+      nsp,
+      (socket, room) => {
+        // Restored by connection state recovery before the socket is verified: re-checked once it is.
+        if (socket === undefined) return true;
+        if (isSocketIdRoom(nsp, room)) return false;
+        const context = sessions.contextOf(socket);
+        return context !== undefined && policy.allows(context, room);
+      },
+      (socket, room) => {
+        if (socket === undefined) return;
+        const error = new AuthForbiddenError('socket.join refused: the room policy does not admit this room for the context in force', {
+          cause: { name: 'RoomNotAdmitted' },
+        });
+        sessions.reportFailure(error, 'join', socket, undefined, room);
+      },
     );
+  }
+
+  /** A recovered socket keeps only the restored rooms its verified context may be in. */
+  #dropRestoredRooms(socket: Socket): void {
+    const policy = this.#sessions.roomPolicy;
+    const context = this.#sessions.contextOf(socket);
+    if (policy === undefined) return;
+    for (const room of [...roomsOf(socket)]) {
+      if (context !== undefined && !isSocketIdRoom(socket.nsp, room) && policy.allows(context, room)) continue;
+      void socket.leave(room);
+      this.#sessions.reportFailure(new AuthForbiddenError('restored room not admitted', { cause: { name: 'RoomNotAdmitted' } }), 'join', socket, undefined, room);
+    }
   }
 
   /** Says once per controller that an optimisation's private member was not the expected one (its fallback is safe). */
   #warnInternals(socket: Socket, member: string): void {
     if (this.#warnedInternals) return;
     this.#warnedInternals = true;
-    this.#reporter.log(
+    this.#sessions.log(
       'warn',
-      { sockauth: 'internals-unsupported', ...where(socket), member },
+      { sockauth: 'internals-unsupported', socketId: socket.id, namespace: socket.nsp?.name ?? '/', member },
       `sockauth: socket.io's ${member} is not the expected one: sockets take the ordinary path (safe, more memory per connection)`,
     );
-  }
-
-  #wire(socket: Socket, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {
-    const previous = this.#states.get(socket);
-    previous?.auth.close();
-    // Authenticated twice (the middleware installed twice): one slot is enough.
-    if (previous !== undefined) this.#connections.release(socket);
-    const state: SocketState = { auth, queue: SETTLED, stage, live: false };
-    this.#states.set(socket, state);
-    (socket.data as SockAuthSocketData).auth = auth.context;
-    // Indexed now, not once connected, so a revocation arriving before the connection event finds it.
-    this.#registry.set(socket, auth.context!);
-    if (previous === undefined) {
-      if (!useOnlyPacketMiddleware(socket, this.#checkPacket.bind(socket))) this.#warnInternals(socket, 'Socket#fns');
-      // 'disconnecting' fires before connection state recovery persists socket.data: the context is not saved.
-      socket.on('disconnecting', this.#onDisconnecting);
-    }
-    // Started by the namespace's 'connection' event (see #onConnection) unless already connected (recovery).
-    if (socket.connected) this.#start(socket, state);
-    else this.#watchConnections(socket.nsp);
   }
 
   /**
@@ -459,75 +463,19 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     nsp.prependListener('connection', this.#onConnection);
   }
 
-  #start(socket: Socket, state: SocketState): void {
-    if (this.#states.get(socket) !== state || this.#closed) return;
-    // Revoked between the handshake middleware and the connection event: cut it now that it can be told.
-    if (state.auth.state === 'revoked') return this.#disconnect(socket, new AuthRevokedError());
-    const context = state.auth.context!;
-    state.live = true;
-    safely(() =>
-      this.#hooks.onAuthenticated?.({ socketId: socket.id, namespace: socket.nsp.name, subject: context.subject, stage: state.stage }),
-    );
-    this.#reporter.log('debug', { sockauth: 'authenticated', ...where(socket), stage: state.stage, subject: context.subject }, 'sockauth: socket authenticated');
-    state.auth.start();
-  }
-
-  #release(socket: Socket, reason: ReleaseReason): void {
-    const state = this.#states.get(socket);
-    if (state === undefined) {
-      // Already released (a cut releases before Socket.IO's 'disconnecting' comes back here), or never wired.
-      const data = socket.data as SockAuthSocketData | undefined;
-      if (data?.auth !== undefined) delete data.auth;
-      return;
-    }
-    if (state.live) {
-      state.live = false;
-      const subject = state.auth.context?.subject ?? this.#registry.get(socket)?.subject ?? '';
-      safely(() => this.#hooks.onRelease?.({ ...where(socket), subject, reason }));
-    }
+  /** The socket is gone (or will never connect): the session releases it (and tells `onRelease` above). */
+  #release(socket: Socket): void {
+    if (this.#sessions.has(socket)) return this.#sessions.release(socket, 'disconnect');
+    // Already released (a cut releases before Socket.IO's 'disconnecting' comes back here), or never wired.
     const data = socket.data as SockAuthSocketData | undefined;
-    if (state.auth.context !== undefined && state.auth.state !== 'revoked') {
-      this.#recovery.rememberIdentity(socket, state.auth.context);
-    }
-    state.auth.close();
-    this.#states.delete(socket);
-    this.#registry.delete(socket);
-    this.#connections.settled(socket);
-    this.#connections.release(socket);
-    if (data !== undefined) delete data.auth;
+    if (data?.auth !== undefined) delete data.auth;
   }
-
-  /** Sends `auth:error` and disconnects: the client sees reason `io server disconnect` and the code. */
-  #disconnect(socket: Socket, error: AuthError): void {
-    this.#release(socket, RELEASE_REASONS[error.code] ?? 'disconnect');
-    if (!socket.connected) return;
-    cutSocket(socket, ERROR_EVENT, error.toJSON());
-  }
-
-
 }
 
-/**
- * `hooks`: every hook set must be a function, and an object literal may hold nothing but hooks (a misspelt hook
- * would never run). An instance of a class of hooks may keep other state of its own.
- */
-function validateHooks(hooks: SockAuthHooks | undefined): SockAuthHooks {
-  if (hooks === undefined) return {};
-  if (typeof hooks !== 'object' || hooks === null) throw new TypeError('sockauth: "hooks" must be an object');
-  if (isPlainObject(hooks)) assertKnownKeys('sockAuth options.hooks', hooks, SOCK_AUTH_HOOK_KEYS, 'hook');
-  for (const name of Object.keys(SOCK_AUTH_HOOK_KEYS) as (keyof SockAuthHooks)[]) {
-    const hook: unknown = hooks[name];
-    if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`sockauth: hook "${name}" must be a function`);
-  }
-  return hooks;
+/** The rooms `socket` is in, except the room of its own id (Socket.IO puts every socket in it). */
+function* roomsOf(socket: Socket): Iterable<string> {
+  for (const room of socket.rooms) if (room !== socket.id) yield room;
 }
-
-/** Why a socket cut with an error leaves the live set. */
-const RELEASE_REASONS: Partial<Record<AuthError['code'], ReleaseReason>> = {
-  AUTH_EXPIRED: 'expired',
-  AUTH_REVOKED: 'revoked',
-  AUTH_UNAVAILABLE: 'rate-limited',
-};
 
 /**
  * Creates the authentication controller without attaching it. Call {@link SockAuth.attach} with your server.

@@ -39,6 +39,12 @@ interface NamespaceInternals {
   _createSocket?: unknown;
   /** Connects a socket once its middlewares (or, with `skipMiddlewares`, none) accepted it. */
   _doConnect?: unknown;
+  /** Sockets created and not yet connected (in the middlewares), by id. */
+  _preConnectSockets?: unknown;
+}
+interface AdapterInternals {
+  /** Every `socket.join()` (and server-side `socketsJoin`) ends here: `addAll(socketId, rooms)`. */
+  addAll?: unknown;
 }
 interface SocketInternals {
   /** The socket's packet middlewares (`socket.use`). */
@@ -114,6 +120,10 @@ function assertNamespace(nsp: Namespace, missing: (member: string, expected: str
   for (const method of ['_remove', '_createSocket', '_doConnect'] as const) {
     if (typeof internals[method] !== 'function') throw missing(`Namespace#${method}`, 'a function');
   }
+  if (!(internals._preConnectSockets instanceof Map)) throw missing('Namespace#_preConnectSockets', 'a Map');
+  if (typeof (nsp.adapter as unknown as AdapterInternals | undefined)?.addAll !== 'function') {
+    throw missing('Namespace#adapter.addAll', 'a function');
+  }
 }
 
 /**
@@ -145,6 +155,21 @@ function readVersion(file: string): string {
 /** Every namespace of `io` that exists now (`io.of()` offers no public list). */
 export function namespacesOf(io: Server): Iterable<Namespace> {
   return ((io as unknown as ServerInternals)._nsps as Map<string, Namespace>).values();
+}
+
+/**
+ * Calls `install` for every namespace of `io`, existing ones now and future ones (dynamic children included) as
+ * Socket.IO creates them: the one way framework integrations enumerate namespaces (Socket.IO lists them only in a
+ * private map).
+ *
+ * @example
+ * ```ts
+ * onEveryNamespace(io, (nsp) => nsp.use(myMiddleware));
+ * ```
+ */
+export function onEveryNamespace(io: Server, install: (nsp: Namespace) => void): void {
+  for (const nsp of namespacesOf(io)) install(nsp);
+  io.on('new_namespace', install);
 }
 
 /** True when `nsp` is a child of one of its server's parent (regex or function) namespaces. */
@@ -229,4 +254,50 @@ export function useOnlyPacketMiddleware(socket: Socket, check: (packet: unknown[
 /** The query Engine.IO parsed from the handshake request (`req._query`), which `socket.handshake.query` shares. */
 export function engineQueryOf(request: { _query?: Record<string, unknown> }): Record<string, unknown> | undefined {
   return request._query;
+}
+
+/**
+ * Decides whether a socket may be added to a room: `socket` is `undefined` for an id Socket.IO has no socket object
+ * for yet (the rooms connection state recovery restores, from the socket's constructor).
+ */
+export type RoomAdmission = (socket: Socket | undefined, room: string) => boolean;
+
+/** Adapters whose `addAll` is guarded already (an adapter serves one namespace). */
+const guardedAdapters = new WeakSet<object>();
+
+/**
+ * Routes every join into `nsp`'s rooms through `admit`: Socket.IO's `socket.join()`, the rooms connection state
+ * recovery restores and a cluster adapter's remote `socketsJoin` all end in the namespace adapter's
+ * `addAll(id, rooms)`. A socket's own-id room is always admitted; a refused room is left out (the others are
+ * joined) and `refused(socket, room)` is told. Idempotent per adapter; call it again after the application
+ * replaced the adapter (`io.adapter(...)` builds new ones), which {@link isRoomGuarded} tells.
+ */
+export function guardRoomJoins(nsp: Namespace, admit: RoomAdmission, refused: (socket: Socket | undefined, room: string) => void): void {
+  const adapter = nsp.adapter as unknown as AdapterInternals & object;
+  if (guardedAdapters.has(adapter)) return;
+  guardedAdapters.add(adapter);
+  const addAll = adapter.addAll as (this: unknown, id: string, rooms: Set<string>) => unknown;
+  const pending = (nsp as unknown as NamespaceInternals)._preConnectSockets as Map<string, Socket>;
+  adapter.addAll = function (this: unknown, id: string, rooms: Set<string>): unknown {
+    const socket = nsp.sockets.get(id) ?? pending.get(id);
+    let admitted: Set<string> | undefined;
+    for (const room of rooms) {
+      if (room === id || admit(socket, room)) continue;
+      // Copied on the first refusal only: the common case (every room admitted) allocates nothing.
+      admitted ??= new Set(rooms);
+      admitted.delete(room);
+      refused(socket, room);
+    }
+    return addAll.call(this, id, admitted ?? rooms);
+  };
+}
+
+/** Whether `nsp`'s current adapter is guarded by {@link guardRoomJoins}. */
+export function isRoomGuarded(nsp: Namespace): boolean {
+  return guardedAdapters.has(nsp.adapter as unknown as object);
+}
+
+/** Whether `room` is the own-id room of a socket of `nsp` (connected, or still in its middlewares). */
+export function isSocketIdRoom(nsp: Namespace, room: string): boolean {
+  return nsp.sockets.has(room) || ((nsp as unknown as NamespaceInternals)._preConnectSockets as Map<string, Socket>).has(room);
 }

@@ -1,6 +1,12 @@
-import { AuthInvalidError, AuthMissingError, assertKnownKeys, assertPlainObject, redactUrl, type KnownKeys } from '@sockauth/core';
-import { parse as parseCookie } from 'cookie';
-import type { SockAuthOptions } from './options.js';
+import {
+  bearerToken,
+  cookieToken,
+  pickToken,
+  redactUrl,
+  resolveRequestTokenOptions,
+  tokenValue,
+  type CookieTokenOptions,
+} from '@sockauth/core';
 import { engineQueryOf } from './socket-io-internals.js';
 
 /**
@@ -20,25 +26,14 @@ export type TokenExtractor = (handshake: Readonly<HandshakeLike>) => unknown;
 /** Where a handshake token may come from. */
 export type TokenSource = 'auth' | 'header' | 'cookie' | 'query' | TokenExtractor;
 
-/** Cookie authentication: the cookie's name and the origins allowed to use it. */
-export interface CookieTokenOptions {
-  /** Name of the cookie holding the token. */
-  readonly name: string;
-  /**
-   * Origins (`https://app.example.com`) allowed to authenticate with the cookie, or a predicate. A handshake
-   * that would use the cookie from any other origin, or with no `Origin` header, is refused: browsers attach
-   * cookies to cross-site WebSocket handshakes, so this is what prevents cross-site WebSocket hijacking.
-   */
-  readonly allowedOrigins: readonly string[] | ((origin: string) => boolean);
+export type { CookieTokenOptions };
+
+/** The options the extraction reads (a part of `SockAuthOptions`, declared here so neither file imports the other). */
+export interface TokenSourceOptions {
+  readonly tokenSources?: readonly TokenSource[];
+  readonly cookie?: CookieTokenOptions;
+  readonly allowQueryToken?: boolean | { readonly param: string };
 }
-
-/** Every option of {@link CookieTokenOptions}: the typecheck fails if the two drift apart. */
-const COOKIE_OPTION_KEYS = { name: true, allowedOrigins: true } as const satisfies KnownKeys<CookieTokenOptions>;
-
-/** Every option of the object form of `allowQueryToken`. */
-const QUERY_TOKEN_OPTION_KEYS = { param: true } as const satisfies KnownKeys<
-  Exclude<SockAuthOptions['allowQueryToken'], boolean | undefined>
->;
 
 /** Resolved extraction settings. */
 export interface TokenExtraction {
@@ -73,36 +68,6 @@ const REDACTED = '[redacted]';
  */
 const originals = new WeakMap<EngineRequestLike, { readonly url: string | undefined; readonly query: Record<string, unknown> | undefined }>();
 
-function bearer(header: unknown): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-  return match?.[1];
-}
-
-/**
- * The value of cookie `name` in a `Cookie` header, parsed by the `cookie` package (whitespace trimmed, percent-decoded
- * when valid, as it was set with `encodeURIComponent`). A name sent twice with different values is refused: a browser
- * sends every cookie the path and domain match, so a sibling subdomain or a more specific path can plant a second
- * `name` cookie ahead of the real one ("cookie tossing"); taking either one would let that cookie pick the identity.
- */
-function readCookie(header: unknown, name: string): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  let value: string | undefined;
-  // `parse` keeps only the first of several same-named cookies: one pair per call, to see every occurrence.
-  for (const pair of header.split(';')) {
-    const found = parseCookie(pair)[name];
-    if (found === undefined) continue;
-    if (value !== undefined && found !== value) throw new AuthInvalidError('cookie sent twice with different values');
-    value = found;
-  }
-  return value;
-}
-
-function originAllowed(origin: unknown, allowed: CookieTokenOptions['allowedOrigins']): boolean {
-  if (typeof origin !== 'string' || origin.length === 0) return false;
-  return typeof allowed === 'function' ? allowed(origin) === true : allowed.includes(origin);
-}
-
 /**
  * Finds the handshake token in the enabled sources. Refuses with `AUTH_INVALID` when two sources carry
  * different tokens (identities are never merged) or when a cookie token comes from a foreign origin; with
@@ -121,46 +86,18 @@ export function extractToken(handshake: HandshakeLike, extraction: TokenExtracti
     redactHandshake(handshake, extraction);
     if (request !== undefined) redactRequest(request, extraction);
   }
-  if (found.length === 0) throw new AuthMissingError();
-  const [token] = found;
-  if (found.some((other) => other !== token)) {
-    throw new AuthInvalidError('different tokens presented in one handshake');
-  }
-  return token!;
+  return pickToken(found);
 }
 
 function collectTokens(handshake: HandshakeLike, extraction: TokenExtraction, found: string[]): void {
   for (const source of extraction.sources) {
-    let token: unknown;
-    if (typeof source === 'function') {
-      token = source(handshake);
-      if (token === undefined || token === null || token === '') continue;
-      if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
-      found.push(token);
-      continue;
-    }
-    switch (source) {
-      case 'auth':
-        token = handshake.auth?.['token'];
-        break;
-      case 'header':
-        token = bearer(handshake.headers['authorization']);
-        break;
-      case 'query':
-        token = handshake.query?.[extraction.queryParam];
-        break;
-      case 'cookie': {
-        const cookie = extraction.cookie!;
-        token = readCookie(handshake.headers['cookie'], cookie.name);
-        if (token !== undefined && !originAllowed(handshake.headers['origin'], cookie.allowedOrigins)) {
-          throw new AuthInvalidError('cookie authentication from a foreign origin');
-        }
-        break;
-      }
-    }
-    if (token === undefined || token === null || token === '') continue;
-    if (typeof token !== 'string') throw new AuthInvalidError('token must be a string');
-    found.push(token);
+    let token: string | undefined;
+    if (typeof source === 'function') token = tokenValue(source(handshake));
+    else if (source === 'auth') token = tokenValue(handshake.auth?.['token']);
+    else if (source === 'header') token = bearerToken(handshake.headers['authorization']);
+    else if (source === 'query') token = tokenValue(handshake.query?.[extraction.queryParam]);
+    else token = tokenValue(cookieToken(handshake.headers, extraction.cookie!));
+    if (token !== undefined) found.push(token);
   }
 }
 
@@ -204,28 +141,8 @@ function redactRequest(request: EngineRequestLike, extraction: TokenExtraction):
  * Validates the token-source options of `createSockAuth` and resolves the sources in order (default
  * `['auth', 'header']`, plus `'cookie'`/`'query'` when configured). Throws `TypeError` on a mistake, at start-up.
  */
-export function resolveExtraction(options: Pick<SockAuthOptions, 'allowQueryToken' | 'cookie' | 'tokenSources'>): TokenExtraction {
-  const query = options.allowQueryToken;
-  // A truthy string such as 'false' must not switch query tokens on.
-  if (query !== undefined && typeof query !== 'boolean') {
-    assertPlainObject('sockAuth options.allowQueryToken (true, false or { param })', query as unknown);
-    assertKnownKeys('sockAuth options.allowQueryToken', query, QUERY_TOKEN_OPTION_KEYS);
-  }
-  const queryParam = typeof query === 'object' && query !== null ? query.param : 'token';
-  if (typeof queryParam !== 'string' || queryParam.length === 0) {
-    throw new TypeError('sockauth: "allowQueryToken.param" must be a non-empty string');
-  }
-  const cookie = options.cookie;
-  if (cookie !== undefined) {
-    assertPlainObject('sockAuth options.cookie', cookie as unknown);
-    assertKnownKeys('sockAuth options.cookie', cookie, COOKIE_OPTION_KEYS);
-    if (typeof cookie.name !== 'string' || cookie.name.length === 0) {
-      throw new TypeError('sockauth: "cookie.name" is required');
-    }
-    if (!Array.isArray(cookie.allowedOrigins) && typeof cookie.allowedOrigins !== 'function') {
-      throw new TypeError('sockauth: "cookie.allowedOrigins" (a list or a predicate) is required with cookie auth');
-    }
-  }
+export function resolveExtraction(options: TokenSourceOptions): TokenExtraction {
+  const { cookie, query, queryParam } = resolveRequestTokenOptions('sockAuth options', options);
   const defaults: TokenSource[] = ['auth', 'header'];
   if (cookie !== undefined) defaults.push('cookie');
   if (query) defaults.push('query');

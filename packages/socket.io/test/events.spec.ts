@@ -379,7 +379,7 @@ describe('eventGate (the hook framework integrations enforce their own rules wit
   test('sees only events that passed every check, with the context in force, and decides whether they run', async () => {
     const seen: { event: string; subject: string; version: number }[] = [];
     const { log, as } = await setup({
-      eventGate: (_socket, event, _packet, context) => {
+      eventGate: (_socket, event, _args, context) => {
         seen.push({ event, subject: context.subject, version: context.version });
         return event === 'whoami' ? new AuthForbiddenError('gated') : undefined;
       },
@@ -422,9 +422,9 @@ describe('eventGate (the hook framework integrations enforce their own rules wit
     let previous: Promise<unknown> = Promise.resolve();
     const { log, as } = await setup({
       hooks: { onAuthFailure: (info) => failures.push({ code: info.code, stage: info.stage, event: info.event }) },
-      eventGate: (_socket, event, packet) => {
+      eventGate: (_socket, event, args) => {
         if (event === 'whoami') throw new Error('gate broke');
-        const n = packet[1] as number;
+        const n = args[0] as number;
         const verdict = previous
           .then(() => new Promise((resolve) => setTimeout(resolve, 5)))
           .then(() => (n === 2 ? new AuthForbiddenError() : undefined));

@@ -39,7 +39,7 @@ test('an idle socket gets auth:expiring, then auth:error AUTH_EXPIRED at exp, th
   expect(await reason).toBe('io server disconnect');
 
   expect(log.map((entry) => entry.kind)).toEqual(['auth:expiring', 'auth:error', 'disconnect']);
-  expect(expired).toEqual([{ socketId: await socketId, subject: 'alice' }]);
+  expect(expired).toEqual([{ socketId: await socketId, namespace: '/', subject: 'alice' }]);
   expect(server.auth.size).toBe(0);
 });
 
@@ -193,7 +193,7 @@ describe('graceSec', () => {
       ['auth:error', { code: 'AUTH_EXPIRED', action: 'refresh', message: expect.any(String) }],
       ['disconnect', 'io server disconnect'],
     ]);
-    expect(expired).toEqual([{ socketId, subject: 'alice' }]);
+    expect(expired).toEqual([{ socketId, namespace: '/', subject: 'alice' }]);
     expect(server.auth.size).toBe(0);
   });
 });

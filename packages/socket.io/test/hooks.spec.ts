@@ -70,21 +70,29 @@ test('every hook is called with its documented info and none ever sees any part 
   const shortId = short.id;
   await waitForExpiry(short);
 
+  // Refusals after the handshake carry the identity of the context in force (never anything of a refused token).
+  const alice = { subject: 'alice', sessionId: 's-1', tokenId: 'j-1' };
   expect(of('onAuthFailure')).toEqual([
     { code: 'AUTH_INVALID', stage: 'handshake', socketId: expect.any(String), namespace: '/' },
     { code: 'AUTH_EXPIRED', stage: 'handshake', socketId: expect.any(String), namespace: '/' },
     { code: 'AUTH_INVALID', stage: 'handshake', socketId: expect.any(String), namespace: '/' },
     { code: 'AUTH_INVALID', stage: 'handshake', socketId: expect.any(String), namespace: '/' },
-    { code: 'AUTH_FORBIDDEN', stage: 'event', socketId, namespace: '/', event: 'chat:send' },
-    { code: 'AUTH_IDENTITY_MISMATCH', stage: 'reauth', socketId, namespace: '/', event: 'auth:refresh' },
+    { code: 'AUTH_FORBIDDEN', stage: 'event', socketId, namespace: '/', event: 'chat:send', ...alice },
+    { code: 'AUTH_IDENTITY_MISMATCH', stage: 'reauth', socketId, namespace: '/', event: 'auth:refresh', ...alice },
   ]);
   expect(of('onAuthenticated')).toEqual([
-    { socketId, namespace: '/', subject: 'alice', stage: 'handshake' },
-    { socketId: shortId, namespace: '/', subject: 'bob', stage: 'handshake' },
+    { socketId, namespace: '/', ...alice, expiresAt: expect.any(Number), stage: 'handshake' },
+    { socketId: shortId, namespace: '/', subject: 'bob', expiresAt: expect.any(Number), stage: 'handshake' },
   ]);
-  expect(of('onReauth')).toEqual([{ socketId, subject: 'alice', version: 2 }]);
-  expect(of('onRevoke')).toEqual([{ socketId, subject: 'alice', kind: 'subject' }]);
-  expect(of('onExpire')).toEqual([{ socketId: shortId, subject: 'bob' }]);
+  expect(of('onReauth')).toEqual([
+    { socketId, namespace: '/', subject: 'alice', sessionId: 's-1', tokenId: 'j-2', version: 2, expiresAt: expect.any(Number) },
+  ]);
+  expect(of('onRevoke')).toEqual([
+    { socketId, namespace: '/', subject: 'alice', sessionId: 's-1', tokenId: 'j-2', kind: 'subject', revokedAt: expect.any(Number) },
+  ]);
+  // When the revocation was made (the issuer's clock skew taken off again): in this test, just now.
+  expect(Math.abs(Date.now() - (of('onRevoke')[0] as { revokedAt: number }).revokedAt)).toBeLessThan(10_000);
+  expect(of('onExpire')).toEqual([{ socketId: shortId, namespace: '/', subject: 'bob' }]);
 
   expect(tokens).toHaveLength(7);
   expect(leakedTokenFragments(JSON.stringify(calls), tokens)).toEqual([]);

@@ -15,8 +15,11 @@ import {
   assertSupportedInternals,
   discardSocket,
   engineQueryOf,
+  guardRoomJoins,
   interceptRecovery,
   isChildNamespace,
+  isRoomGuarded,
+  isSocketIdRoom,
   namespacesOf,
   onSocketRemoved,
   prependMiddleware,
@@ -170,6 +173,68 @@ describe('connection state recovery', () => {
   });
 });
 
+describe('rooms', () => {
+  test('guardRoomJoins sees every join (socket.join, a middleware’s join, socketsJoin) and leaves refused rooms out', async () => {
+    const { io, url } = await bareServer();
+    const asked: [string | undefined, string][] = [];
+    const refusedRooms: [string | undefined, string][] = [];
+    guardRoomJoins(
+      io.sockets,
+      (socket, room) => {
+        asked.push([socket?.id, room]);
+        return !room.startsWith('no-');
+      },
+      (socket, room) => refusedRooms.push([socket?.id, room]),
+    );
+    expect(isRoomGuarded(io.sockets)).toBe(true);
+    // A middleware's join: the socket is not connected yet, but known.
+    io.use((socket, next) => {
+      void socket.join(['mw-yes', 'no-mw']);
+      next();
+    });
+    const connection = nextConnection(io.sockets);
+    await connect(url);
+    const socket = await connection;
+    void socket.join(['yes', 'no-plain']);
+    io.in(socket.id).socketsJoin(['server-yes', 'no-server']);
+
+    expect([...socket.rooms].sort()).toEqual([socket.id, 'mw-yes', 'server-yes', 'yes'].sort());
+    expect(refusedRooms).toEqual([
+      [socket.id, 'no-mw'],
+      [socket.id, 'no-plain'],
+      [socket.id, 'no-server'],
+    ]);
+    // The own-id room is never asked: always admitted.
+    expect(asked.some(([, room]) => room === socket.id)).toBe(false);
+  });
+
+  test('a replaced adapter (io.adapter(...)) is no longer guarded: isRoomGuarded tells, so the caller guards it again', async () => {
+    const { io } = await bareServer();
+    guardRoomJoins(io.sockets, () => false, () => undefined);
+    const { Adapter } = await import('socket.io-adapter');
+    io.adapter(Adapter);
+    expect(isRoomGuarded(io.sockets)).toBe(false);
+  });
+
+  test('isSocketIdRoom: the own-id room of a connected socket, and of one still in its middlewares', async () => {
+    const { io, url } = await bareServer();
+    let pendingId: string | undefined;
+    let inMiddleware = false;
+    io.use((socket, next) => {
+      pendingId = socket.id;
+      inMiddleware = isSocketIdRoom(io.sockets, socket.id);
+      next();
+    });
+    const connection = nextConnection(io.sockets);
+    await connect(url);
+    const socket = await connection;
+    expect(inMiddleware).toBe(true);
+    expect(isSocketIdRoom(io.sockets, socket.id)).toBe(true);
+    expect(pendingId).toBe(socket.id);
+    expect(isSocketIdRoom(io.sockets, 'general')).toBe(false);
+  });
+});
+
 describe('sockets and connections', () => {
   test('useOnlyPacketMiddleware runs the check for every event, then the handler', async () => {
     const { io, url } = await bareServer();
@@ -238,6 +303,8 @@ describe('assertSupportedInternals', () => {
     ['Namespace#_remove', (io: Server) => io.of('/admin'), '_remove', undefined],
     ['Namespace#_createSocket', (io: Server) => io.sockets, '_createSocket', undefined],
     ['Namespace#_doConnect', (io: Server) => io.sockets, '_doConnect', null],
+    ['Namespace#_preConnectSockets', (io: Server) => io.sockets, '_preConnectSockets', {}],
+    ['Namespace#adapter.addAll', (io: Server) => io.sockets.adapter, 'addAll', undefined],
   ])('throws naming %s when it is missing or of another shape', async (member, targetOf, key, value) => {
     const { io } = await bareServer();
 

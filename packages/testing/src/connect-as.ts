@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { authErrorFromPayload, type AuthErrorPayload } from '@sockauth/core/errors';
+import { authErrorFromPayload } from '@sockauth/core/errors';
 import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from 'socket.io-client';
+import { observe, recordRefusal } from './auth-observations.js';
 import { closeAfterTest } from './auto-close.js';
+import { connectWsAs, isWsUrl, type WsConnectAsOptions, type WsUrl } from './connect-as-ws.js';
+import type { WsClientSocket } from './ws-client-socket.js';
 import type { MintClaims, TestIssuer } from './test-issuer.js';
 
 export type { ClientSocket };
@@ -51,30 +54,7 @@ export interface ConnectAsOptions extends Partial<ManagerOptions & SocketOptions
   readonly timeoutMs?: number;
 }
 
-/** What the kit saw a socket receive from sockauth: the last `auth:error` and the disconnect reason. */
-export interface AuthEvents {
-  readonly authErrors: AuthErrorPayload[];
-  readonly expiring: { expiresAt: number; inMs: number }[];
-  disconnectReason?: string;
-}
-
-const observed = new WeakMap<ClientSocket, AuthEvents>();
-/** The `err.data` the server sent with a refusal, kept for the error `connectAs` rejected with. */
-const refusals = new WeakMap<object, unknown>();
-
-/**
- * The raw `err.data` of the refused handshake behind an error `connectAs` rejected with (its `action` is the one
- * the server sent, where the rebuilt `AuthError` derives `action` from `code`), or `undefined`. Internal: the
- * matchers use it.
- */
-export function refusalDataOf(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? refusals.get(error) : undefined;
-}
-
-/** The sockauth events the kit recorded for a socket made by {@link connectAs} (or `undefined`). */
-export function authEventsOf(socket: ClientSocket): AuthEvents | undefined {
-  return observed.get(socket);
-}
+export { authEventsOf, refusalDataOf, type AuthEvents } from './auth-observations.js';
 
 async function urlOf(target: ConnectTarget): Promise<string> {
   if (typeof target === 'string') return target;
@@ -164,14 +144,22 @@ function placeToken(
  * const socket = await connectAs(server, { sub: 'alice', permissions: ['chat:read'] }, { issuer });
  * await expect(connectAs(server, await issuer.mintExpired({ sub: 'bob' }))).toBeRefusedWith('AUTH_EXPIRED', { action: 'refresh' });
  * await connectAs(server, { sub: 'carol' }, { issuer, tokenIn: 'header' }); // Authorization: Bearer …
+ * // A plain-WebSocket server (@sockauth/ws): a ws:// URL gives a WsClientSocket with the same shape.
+ * const ws = await connectAs(`ws://127.0.0.1:${port}/ws`, { sub: 'dave' }, { issuer });
  * ```
+ *
+ * For a `ws://` or `wss://` URL (typed {@link WsUrl}), it connects a `ws` client speaking sockauth's JSON frames
+ * instead and resolves with a {@link WsClientSocket} (see {@link WsConnectAsOptions}).
  */
+export async function connectAs(target: WsUrl, tokenOrClaims: string | MintClaims | undefined, options?: WsConnectAsOptions): Promise<WsClientSocket>;
+export async function connectAs(target: ConnectTarget, tokenOrClaims: string | MintClaims | undefined, options?: ConnectAsOptions): Promise<ClientSocket>;
 export async function connectAs(
   target: ConnectTarget,
   tokenOrClaims: string | MintClaims | undefined,
-  options: ConnectAsOptions = {},
-): Promise<ClientSocket> {
-  const { issuer, namespace = '/', timeoutMs = 5_000, tokenIn = 'auth', ...clientOptions } = options;
+  options: ConnectAsOptions | WsConnectAsOptions = {},
+): Promise<ClientSocket | WsClientSocket> {
+  if (isWsUrl(target)) return connectWsAs(target, tokenOrClaims, options as WsConnectAsOptions);
+  const { issuer, namespace = '/', timeoutMs = 5_000, tokenIn = 'auth', ...clientOptions } = options as ConnectAsOptions;
   const placement = checkPlacement(tokenIn);
   let token: string | undefined;
   if (typeof tokenOrClaims === 'string' || tokenOrClaims === undefined) {
@@ -194,13 +182,7 @@ export async function connectAs(
     abandon?.();
     socket.close();
   });
-  const events: AuthEvents = { authErrors: [], expiring: [] };
-  observed.set(socket, events);
-  socket.on('auth:error', (payload: AuthErrorPayload) => events.authErrors.push(payload));
-  socket.on('auth:expiring', (payload: { expiresAt: number; inMs: number }) => events.expiring.push(payload));
-  socket.on('disconnect', (reason: string) => {
-    events.disconnectReason = reason;
-  });
+  observe(socket);
 
   return new Promise<ClientSocket>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -216,7 +198,7 @@ export async function connectAs(
       cleanup();
       socket.close();
       const authError = authErrorFromPayload({ ...(error.data as object), message: error.message });
-      if (authError !== undefined) refusals.set(authError, error.data);
+      if (authError !== undefined) recordRefusal(authError, error.data);
       reject(authError ?? error);
     };
     abandon = (): void => {

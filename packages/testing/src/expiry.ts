@@ -1,5 +1,6 @@
 import type { AuthErrorCode, AuthErrorPayload } from '@sockauth/core/errors';
 import { authEventsOf, type ClientSocket } from './connect-as.js';
+import type { WsClientSocket } from './ws-client-socket.js';
 
 /** How a socket was cut by the server. */
 export interface Cut {
@@ -13,7 +14,7 @@ export interface Cut {
  * Resolves when the server cuts `socket` with `auth:error` and a disconnect, also if that already happened (for
  * sockets from `connectAs`). Rejects after `timeoutMs`, or if the socket is disconnected without `auth:error`.
  */
-export function waitForCut(socket: ClientSocket, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<Cut> {
+export function waitForCut(socket: ClientSocket | WsClientSocket, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<Cut> {
   const seen = authEventsOf(socket);
   const done = (): Cut | undefined => {
     const error = seen?.authErrors.at(-1);
@@ -56,7 +57,7 @@ export function waitForCut(socket: ClientSocket, { timeoutMs = 10_000 }: { timeo
  * await waitForExpiry(socket); // { error: { code: 'AUTH_EXPIRED', action: 'refresh', ... }, reason: 'io server disconnect' }
  * ```
  */
-export async function waitForExpiry(socket: ClientSocket, options: { timeoutMs?: number } = {}): Promise<Cut> {
+export async function waitForExpiry(socket: ClientSocket | WsClientSocket, options: { timeoutMs?: number } = {}): Promise<Cut> {
   const cut = await waitForCut(socket, options);
   const expected: AuthErrorCode = 'AUTH_EXPIRED';
   if (cut.error.code !== expected) throw new Error(`waitForExpiry: the socket was cut with ${cut.error.code}`);

@@ -1,6 +1,8 @@
 import { AUTH_ACTIONS, isAuthError, isAuthErrorCode, type AuthAction, type AuthErrorCode } from '@sockauth/core/errors';
 import { refusalDataOf, type ClientSocket } from './connect-as.js';
+import type { WsClientSocket } from './ws-client-socket.js';
 import { waitForCut } from './expiry.js';
+import { waitForRoomLeft } from './room-left.js';
 
 interface MatcherResult {
   pass: boolean;
@@ -21,6 +23,12 @@ export interface AuthErrorExpectation {
 export interface DisconnectExpectation extends AuthErrorExpectation {
   /** Give up waiting after this many milliseconds (default 10 000). */
   readonly timeoutMs?: number;
+}
+
+/** Options of `toHaveLeftRoom`. */
+export interface RoomLeftExpectation extends DisconnectExpectation {
+  /** The code the server gave (default: any; sockauth sends `AUTH_FORBIDDEN`, or `AUTH_UNAVAILABLE` when undecided). */
+  readonly code?: AuthErrorCode;
 }
 
 /** A code and action as received, for comparisons and failure messages. */
@@ -192,8 +200,8 @@ export const sockauthMatchers = {
     const expectedCode = requireCode(code, 'toBeDisconnectedWith');
     const action = requireExpectation(options, 'toBeDisconnectedWith', ['timeoutMs']);
     const expected = describeExpected(expectedCode, action);
-    const socket = received as ClientSocket;
-    if (typeof socket?.on !== 'function') throw new TypeError('toBeDisconnectedWith: expected a socket.io-client socket');
+    const socket = received as ClientSocket | WsClientSocket;
+    if (typeof socket?.on !== 'function') throw new TypeError('toBeDisconnectedWith: expected a socket.io-client socket or a WsClientSocket');
     let detail: string;
     let pass = false;
     try {
@@ -207,6 +215,33 @@ export const sockauthMatchers = {
       pass,
       message: () =>
         pass ? `expected the socket not to be disconnected with ${expected}` : `expected a disconnect with ${expected}, got ${detail}`,
+    };
+  },
+
+  /**
+   * `await expect(socket).toHaveLeftRoom('staff-ops', { code: 'AUTH_FORBIDDEN', action: 'none' })`: the server
+   * made the socket leave the room and told it with `auth:room-left` (waits up to 10 s, or `{ timeoutMs }`; also
+   * passes when it already happened to a socket from `connectAs`).
+   */
+  async toHaveLeftRoom(received: unknown, room: string, options?: RoomLeftExpectation): Promise<MatcherResult> {
+    const action = requireExpectation(options, 'toHaveLeftRoom', ['timeoutMs', 'code']);
+    const code = options?.code === undefined ? undefined : requireCode(options.code, 'toHaveLeftRoom');
+    if (typeof room !== 'string' || room.length === 0) throw new TypeError('toHaveLeftRoom: expected a room name');
+    const socket = received as ClientSocket;
+    if (typeof socket?.on !== 'function') throw new TypeError('toHaveLeftRoom: expected a socket.io-client socket');
+    const expected = `${JSON.stringify(room)}${code === undefined ? '' : ` with ${describeExpected(code, action)}`}`;
+    let detail: string;
+    let pass = false;
+    try {
+      const left = await waitForRoomLeft(socket, room, options?.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+      pass = (code === undefined || left.code === code) && (action === undefined || left.action === action);
+      detail = `auth:room-left ${describeReceived(left)}`;
+    } catch (error) {
+      detail = (error as Error).message;
+    }
+    return {
+      pass,
+      message: () => (pass ? `expected the socket not to have left ${expected}` : `expected the socket to leave ${expected}, got ${detail}`),
     };
   },
 };
@@ -236,6 +271,8 @@ export interface SockauthMatchers<R = void> {
   toBeForbidden(expectation?: AuthErrorExpectation): Promise<R>;
   /** The server sent `auth:error` with `code` (and `options.action` when given) and disconnected the socket. */
   toBeDisconnectedWith(code: AuthErrorCode, options?: DisconnectExpectation): Promise<R>;
+  /** The server made the socket leave `room` (`auth:room-left`), with `options.code`/`action` when given. */
+  toHaveLeftRoom(room: string, options?: RoomLeftExpectation): Promise<R>;
 }
 
 declare global {

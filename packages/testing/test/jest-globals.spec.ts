@@ -15,3 +15,11 @@ test("@jest/globals' expect has the sockauth matchers, typed", async () => {
   await expect(connectAs(io, await issuer.mintExpired({ sub: 'bob' }))).toBeRefusedWith('AUTH_EXPIRED', { action: 'refresh' });
   await expect(connectAs(io, undefined)).not.toBeRefusedWith('AUTH_EXPIRED');
 });
+
+test("@jest/globals' expect has toHaveLeftRoom, typed", async () => {
+  const issuer = await createTestIssuer();
+  const { io } = await chatServer(issuer);
+  io.on('connection', (socket) => socket.emit('auth:room-left', { room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' }));
+  const socket = await connectAs(io, { sub: 'alice' }, { issuer });
+  await expect(socket).toHaveLeftRoom('staff-ops', { code: 'AUTH_FORBIDDEN', action: 'none' });
+});

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { AuthErrorPayload } from '@sockauth/core';
-import { connectAs, createTestIssuer } from '../src/index.js';
+import { connectAs, createTestIssuer, waitForRoomLeft } from '../src/index.js';
 import { chatServer, listeningIo } from './servers.js';
 
 /**
@@ -106,5 +106,64 @@ describe('toBeDisconnectedWith(code, { action, timeoutMs })', () => {
     const { io } = await chatServer(issuer);
     const socket = await connectAs(io, { sub: 'alice' }, { issuer });
     await expect(expect(socket).toBeDisconnectedWith('AUTH_REVOKED', { action: 'reload' as never })).rejects.toThrow(TypeError);
+  });
+});
+
+/**
+ * A plain Socket.IO server that sends `auth:room-left` when asked (`leave` with the payload), so the matcher is
+ * checked on what a server sent over the wire, misbehaving ones included.
+ */
+async function roomLeftServer() {
+  const io = await listeningIo();
+  io.on('connection', (socket: Socket) => {
+    socket.on('leave', (payload: unknown) => socket.emit('auth:room-left', payload));
+    socket.on('bye', () => socket.disconnect(true));
+  });
+  return io;
+}
+
+describe('toHaveLeftRoom(room, { code, action, timeoutMs }) and waitForRoomLeft', () => {
+  test('passes for the room the server said, also after the fact, and checks code and action', async () => {
+    const io = await roomLeftServer();
+    const socket = await connectAs(io, 'any');
+    socket.emit('leave', { room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' });
+    await expect(socket).toHaveLeftRoom('staff-ops', { code: 'AUTH_FORBIDDEN', action: 'none' });
+    // Already received: connectAs recorded it.
+    await expect(waitForRoomLeft(socket, 'staff-ops')).resolves.toEqual({ room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' });
+    await expect(expect(socket).toHaveLeftRoom('staff-ops', { code: 'AUTH_UNAVAILABLE', timeoutMs: 100 })).rejects.toThrow(
+      'expected the socket to leave "staff-ops" with AUTH_UNAVAILABLE, got auth:room-left AUTH_FORBIDDEN (action none)',
+    );
+    await expect(socket).not.toHaveLeftRoom('staff-ops', { action: 'retry', timeoutMs: 100 });
+  });
+
+  test('matches the room exactly and fails at the timeout for another room', async () => {
+    const io = await roomLeftServer();
+    const socket = await connectAs(io, 'any');
+    socket.emit('leave', { room: 'staff-ops', code: 'AUTH_FORBIDDEN', action: 'none' });
+    await expect(socket).toHaveLeftRoom('staff-ops');
+    await expect(socket).not.toHaveLeftRoom('Staff-ops', { timeoutMs: 100 });
+    await expect(waitForRoomLeft(socket, 'staff-', { timeoutMs: 100 })).rejects.toThrow(/no auth:room-left/);
+  });
+
+  test('waits for an eviction still to come, and fails when the socket is disconnected first', async () => {
+    const io = await roomLeftServer();
+    const socket = await connectAs(io, 'any');
+    const left = waitForRoomLeft(socket, 'general');
+    socket.emit('leave', { room: 'general', code: 'AUTH_FORBIDDEN', action: 'none' });
+    await expect(left).resolves.toMatchObject({ room: 'general' });
+
+    const other = await connectAs(io, 'any');
+    const never = waitForRoomLeft(other, 'general');
+    other.emit('bye');
+    await expect(never).rejects.toThrow(/disconnected/);
+  });
+
+  test('bad arguments are TypeErrors', async () => {
+    const io = await roomLeftServer();
+    const socket = await connectAs(io, 'any');
+    await expect(expect(socket).toHaveLeftRoom('')).rejects.toThrow(TypeError);
+    await expect(expect(socket).toHaveLeftRoom('a', { code: 'NOPE' as never })).rejects.toThrow(TypeError);
+    await expect(expect(socket).toHaveLeftRoom('a', { room: 'a' } as never)).rejects.toThrow(TypeError);
+    await expect(expect({}).toHaveLeftRoom('a')).rejects.toThrow(TypeError);
   });
 });

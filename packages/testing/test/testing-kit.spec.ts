@@ -170,8 +170,8 @@ describe('connectAs and the matchers, against a real server', () => {
   test('waitForExpiry resolves when the real server expires a short-lived token', async () => {
     const issuer = await createTestIssuer();
     const { io } = await chatServer(issuer);
-    const socket = await connectAs(io, { sub: 'alice', ttlSec: 1 }, { issuer });
-    const cut = await waitForExpiry(socket, { timeoutMs: 4_000 });
+    const socket = await connectAs(io, { sub: 'alice', ttlSec: 3 }, { issuer });
+    const cut = await waitForExpiry(socket, { timeoutMs: 8_000 });
     expect(cut).toEqual({ error: expect.objectContaining({ code: 'AUTH_EXPIRED', action: 'refresh' }), reason: 'io server disconnect' });
     expect(authEventsOf(socket)?.expiring.length).toBeGreaterThanOrEqual(1);
   });

@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http';
+import type { ReleaseReason } from '@sockauth/core';
+import type { WebSocket } from 'ws';
+
+let nextId = 0;
+
+/**
+ * One upgrade, from its verification to its close: the session's handle. It exists before the `WebSocket` does
+ * (the token is verified during the upgrade, before the 101 response), so the session indexes it, and the socket
+ * is attached once `ws` created it.
+ */
+export class WsConnection {
+  /** A safe identifier for hooks and logs (never a token): unique in this process. */
+  readonly id: string;
+  /** The request path, without the query: the "namespace" of hooks and logs. */
+  readonly path: string;
+  /** The upgrade request (its URL already redacted). */
+  readonly req: IncomingMessage;
+  /** The socket, once the upgrade completed and the connection was admitted. */
+  ws: WebSocket | undefined;
+  /** Why the session released it, once it did (a connection released before `ws` handed the socket over is refused). */
+  released: ReleaseReason | undefined;
+
+  constructor(req: IncomingMessage) {
+    this.id = `ws-${(nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`;
+    this.req = req;
+    const url = typeof req.url === 'string' ? req.url : '/';
+    const end = url.search(/[?#]/);
+    this.path = end === -1 ? url : url.slice(0, end);
+  }
+}
