@@ -6,11 +6,11 @@
 import { AUDIT_SCHEMA_VERSION } from '@sockauth/core';
 import { adminToken, ask, connectWith, login, mint, post, uniqueUser } from '../contract/helpers';
 import { SERVER_HOOK_TIMEOUT_MS, contractServers, type RunningServer } from '../contract/servers';
-import { cleanup } from '../support/cleanup';
+import { closeAll } from '@sockauth/testing';
 import { nextEvent, refused } from '../support/clients';
 import { secretFragments } from '../support/emissions';
 
-afterEach(cleanup);
+afterEach(closeAll);
 
 /** The audit records among the stderr lines (other lines: the demos' notices). */
 function auditRecords(stderr: string): Record<string, unknown>[] {
