@@ -23,10 +23,10 @@ const mode = process.argv[2] ?? 'bare';
 const http = createServer();
 const HELLO = JSON.stringify({ type: 'hello' });
 
-/** The unguarded envelope: parse, ack `echo` with its data. */
-function bareEnvelope(ws: WebSocket): void {
+/** The envelope: parse, ack `echo` with its data; unguarded unless `allowed` is given (checked per message). */
+function envelope(ws: WebSocket, allowed?: () => boolean): void {
   ws.on('message', (raw: RawData, isBinary: boolean) => {
-    if (isBinary) return;
+    if (isBinary || (allowed !== undefined && !allowed())) return;
     let message: { type?: unknown; id?: unknown; data?: unknown };
     try {
       message = JSON.parse(raw.toString());
@@ -64,17 +64,8 @@ if (mode === 'sockauth-hs256') {
     connectedUsers.set(userId, { ws, scope: String(user['scope'] ?? '') });
     ws.on('close', () => connectedUsers.delete(userId));
     ws.send(HELLO);
-    ws.on('message', (raw: RawData) => {
-      const entry = connectedUsers.get(userId);
-      if (entry === undefined || !entry.scope.split(' ').includes('chat:read')) return;
-      let message: { type?: unknown; id?: unknown; data?: unknown };
-      try {
-        message = JSON.parse(raw.toString());
-      } catch {
-        return;
-      }
-      if (message.type === 'echo' && message.id !== undefined) ws.send(JSON.stringify({ type: 'ack', id: message.id, data: message.data }));
-    });
+    // The seed's check in `ws.on('message')`: the user is still connected and holds the scope.
+    envelope(ws, () => connectedUsers.get(userId)?.scope.split(' ').includes('chat:read') === true);
   });
 } else {
   const key =
@@ -94,7 +85,7 @@ if (mode === 'sockauth-hs256') {
   wss = new WebSocketServer({ server: http, maxPayload: 64 * 1024, ...(verifyClient !== undefined && { verifyClient }) });
   wss.on('connection', (ws) => {
     ws.send(HELLO);
-    bareEnvelope(ws);
+    envelope(ws);
   });
 }
 
