@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from './lib/fork.js';
 
-export const BENCHMARKS = ['handshake', 'events', 'memory', 'expiry-storm', 'reauth-storm', 'revocation-scale', 'revocation-redis', 'room-policy', 'room-broadcast', 'room-reevaluation', 'room-left-writes', 'room-evictions-redis', 'client-bundle'] as const;
+export const BENCHMARKS = ['handshake', 'events', 'memory', 'expiry-storm', 'reauth-storm', 'revocation-scale', 'revocation-redis', 'room-policy', 'room-broadcast', 'room-reevaluation', 'room-left-writes', 'room-evictions-redis', 'client-bundle', 'ws-handshake', 'ws-messages', 'ws-memory'] as const;
 
 const only = process.argv.slice(2);
 let failed = 0;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runToEnd, type ProcessOutcome } from '../support/child-processes';
 
 const ROOT = join(__dirname, '..', '..');
-const BENCHMARKS = ['handshake', 'events', 'memory', 'expiry-storm', 'reauth-storm', 'revocation-scale', 'revocation-redis', 'room-policy', 'room-broadcast', 'room-reevaluation', 'room-left-writes', 'room-evictions-redis', 'ws-handshake', 'ws-messages'];
+const BENCHMARKS = ['handshake', 'events', 'memory', 'expiry-storm', 'reauth-storm', 'revocation-scale', 'revocation-redis', 'room-policy', 'room-broadcast', 'room-reevaluation', 'room-left-writes', 'room-evictions-redis', 'ws-handshake', 'ws-messages', 'ws-memory'];
 
 function runBench(name: string): Promise<ProcessOutcome> {
   return runToEnd(process.execPath, ['--import', 'tsx', '--conditions=@sockauth/source', join(ROOT, 'bench', `${name}.ts`)], {
