@@ -493,6 +493,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
       // authenticate() reported its own refusals; the ones above were reported before they were thrown.
       error = isAuthError(refusal) ? refusal : mapVerificationError(refusal);
     }
+    // Every refusal of this upgrade was reported above (with its URL): the connection need not keep the request.
+    connection.forgetRequest();
     this.#upgrades.set(req, { connection, error });
   }
 

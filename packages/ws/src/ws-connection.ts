@@ -14,8 +14,11 @@ export class WsConnection {
   readonly id: string;
   /** The request path, without the query: the "namespace" of hooks and logs. */
   readonly path: string;
-  /** The upgrade request (its URL already redacted). */
-  readonly req: IncomingMessage;
+  /**
+   * The upgrade request, while it is being verified (for the refusal logs' URL, redacted by then); dropped once the
+   * verification is over, so a live connection does not keep the request (its headers, the token among them) alive.
+   */
+  #req: IncomingMessage | undefined;
   /** The socket, once the upgrade completed and the connection was admitted. */
   ws: WebSocket | undefined;
   /** Why the session released it, once it did (a connection released before `ws` handed the socket over is refused). */
@@ -23,9 +26,19 @@ export class WsConnection {
 
   constructor(req: IncomingMessage) {
     this.id = `ws-${(nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`;
-    this.req = req;
+    this.#req = req;
     const url = typeof req.url === 'string' ? req.url : '/';
     const end = url.search(/[?#]/);
     this.path = end === -1 ? url : url.slice(0, end);
+  }
+
+  /** The upgrade request's URL (redacted), while the upgrade is being verified; `undefined` afterwards. */
+  get url(): string | undefined {
+    return this.#req?.url;
+  }
+
+  /** The verification is over: let the request go. */
+  forgetRequest(): void {
+    this.#req = undefined;
   }
 }

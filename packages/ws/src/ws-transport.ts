@@ -45,7 +45,7 @@ export function closeWith(ws: WebSocket, error: AuthError): void {
 export function wsTransport(rooms: RoomIndex<WsConnection>): SessionTransport<WsConnection, WsMessage> {
   return {
     describe: (connection) => ({ socketId: connection.id, namespace: connection.path }),
-    handshakeUrl: (connection) => connection.req.url,
+    handshakeUrl: (connection) => connection.url,
     isOpen: (connection) => connection.ws?.readyState === WebSocket.OPEN,
     send: (connection, event, payload) => {
       sendText(connection.ws, encodeFrame(event, payload));
