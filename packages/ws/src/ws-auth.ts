@@ -121,6 +121,23 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #onConnectionEvent = (ws: WebSocket, req: IncomingMessage): void => {
     this.#admit(ws, req);
   };
+  /**
+   * One 'close' and one 'message' listener function for every admitted socket (`ws` calls them with the socket as
+   * `this`): per-socket closures would cost two function objects and a context per connection.
+   */
+  readonly #onSocketClose = ((self: WsAuth<TClaims>) =>
+    function (this: WebSocket): void {
+      const connection = self.#sockets.get(this);
+      if (connection === undefined || connection === null) return;
+      self.#open.delete(connection);
+      self.#rooms.leaveAll(connection);
+      self.#sessions.release(connection, 'disconnect');
+    })(this);
+  readonly #onSocketFrame = ((self: WsAuth<TClaims>) =>
+    function (this: WebSocket, data: RawData, isBinary: boolean): void {
+      const connection = self.#sockets.get(this);
+      if (connection !== undefined && connection !== null) self.#onFrame(connection, data, isBinary);
+    })(this);
   #closed = false;
 
   constructor(typedOptions: WsAuthOptions<TClaims>) {
@@ -522,17 +539,13 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     // Shut down while this upgrade was being verified: nothing would check its messages.
     if (this.#closed) this.#sessions.release(connection, 'closed');
     this.#open.add(connection);
-    ws.once('close', () => {
-      this.#open.delete(connection);
-      this.#rooms.leaveAll(connection);
-      this.#sessions.release(connection, 'disconnect');
-    });
+    ws.once('close', this.#onSocketClose);
     if (!this.#sessions.has(connection)) {
       // Released between the verification and now (revoked, shut down): told why, like a refused upgrade.
       closeWith(ws, REFUSALS[connection.released ?? 'disconnect']());
       return false;
     }
-    if (this.#envelope) ws.on('message', (data: RawData, isBinary: boolean) => this.#onFrame(connection, data, isBinary));
+    if (this.#envelope) ws.on('message', this.#onSocketFrame);
     this.#heartbeat?.watch(ws);
     this.#sessions.start(connection);
     const context = this.#sessions.contextOf(connection);
