@@ -390,6 +390,10 @@ describe('RedisRevocationStore: propagation and cache', () => {
     expect(await named()).toBe(2);
     await store.close();
     await store.close(); // idempotent
+    // QUIT's reply reaches the store before Redis frees the connection: CLIENT LIST on another connection may still
+    // list it for a moment, so wait (bounded) until Redis has let both go.
+    const deadline = Date.now() + WAIT_MS;
+    while ((await named()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await named()).toBe(0);
     expect(store.status).toBe('closed');
     await expect(store.isRevoked(token('x'))).rejects.toMatchObject({ code: 'AUTH_UNAVAILABLE' });
