@@ -100,6 +100,8 @@ export type {
   AuthFailureInfo,
   AuthenticatedInfo,
   ConnectionWhere,
+  DowngradeInfo,
+  DowngradeReason,
   ExpireInfo,
   FailureStage,
   ReauthInfo,

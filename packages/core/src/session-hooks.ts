@@ -95,6 +95,25 @@ export interface RoomLeftInfo extends ConnectionWhere, ConnectionIdentity {
   readonly code: AuthErrorCode;
 }
 
+/** What replaced a connection's context, for {@link SessionHooks.onDowngrade}. */
+export type DowngradeReason = 'reauth' | 'reevaluate';
+
+/**
+ * {@link SessionHooks.onDowngrade}: a live connection's context was replaced by one that lacks a permission the
+ * previous one had (an in-band re-auth with a token granting less, or a re-evaluation under a live restriction).
+ * The identity is the new context's (after a re-auth, the new token's `jti`).
+ */
+export interface DowngradeInfo extends ConnectionWhere, ConnectionIdentity {
+  readonly reason: DowngradeReason;
+  /**
+   * The permissions the previous context granted and the new one does not, literally or through a wildcard,
+   * sorted (a wildcard lost counts as itself: `chat:*` replaced by `chat:read` loses `chat:*`). Never empty.
+   */
+  readonly lost: readonly string[];
+  /** The new context's version (a re-evaluation keeps the version). */
+  readonly version: number;
+}
+
 /**
  * Observability hooks, the same for every transport adapter. None of them ever receives a token. Exceptions
  * thrown by hooks are swallowed. A hook that is not set costs nothing (verification is only timed when `onVerify`
@@ -125,6 +144,12 @@ export interface SessionHooks {
   onExpire?(info: ExpireInfo): void;
   /** A connection left a room its current context may no longer be in (after a re-auth or a re-evaluation). */
   onRoomLeft?(info: RoomLeftInfo): void;
+  /**
+   * A live connection's context was replaced by one with fewer permissions (a re-auth or a re-evaluation), whether
+   * or not it left a room; called in the tick the new context takes effect, before its room evictions. An equal or
+   * wider context calls nothing; nothing is compared when this hook is not set.
+   */
+  onDowngrade?(info: DowngradeInfo): void;
 }
 
 /** Every hook of {@link SessionHooks}: the typecheck fails if the two drift apart. */
@@ -137,6 +162,7 @@ export const SESSION_HOOK_KEYS = {
   onRevoke: true,
   onExpire: true,
   onRoomLeft: true,
+  onDowngrade: true,
 } as const satisfies KnownKeys<SessionHooks>;
 
 /**

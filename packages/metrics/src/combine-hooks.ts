@@ -10,6 +10,7 @@ export const HOOK_NAMES = [
   'onExpire',
   'onVerify',
   'onRoomLeft',
+  'onDowngrade',
 ] as const satisfies readonly (keyof SockAuthHooks)[];
 
 type Unlisted = Exclude<keyof SockAuthHooks, (typeof HOOK_NAMES)[number]>;
