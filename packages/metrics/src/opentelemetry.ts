@@ -79,6 +79,7 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
     revocations: counter('revocations'),
     roomEvictions: counter('roomEvictions'),
     roomJoinRefusals: counter('roomJoinRefusals'),
+    downgrades: counter('downgrades'),
   };
   const live = meter.createUpDownCounter(otelName(prefix, 'authenticatedSockets'), {
     description: METRIC_HELP.authenticatedSockets,

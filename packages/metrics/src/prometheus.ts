@@ -106,6 +106,7 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
     revocations: metric('revocations', (c) => new client.Counter(c), ['kind']),
     roomEvictions: metric('roomEvictions', (c) => new client.Counter(c), ['code']),
     roomJoinRefusals: metric('roomJoinRefusals', (c) => new client.Counter(c), ['code']),
+    downgrades: metric('downgrades', (c) => new client.Counter(c), ['reason']),
   };
   const live = metric('authenticatedSockets', (c) => new client.Gauge(c));
   const latency =

@@ -7,7 +7,7 @@ export type MetricLabels = Record<string, string>;
 /** What an exporter records; {@link hooksFor} turns sockauth hooks into these calls. */
 export interface MetricsRecorder {
   count(
-    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals',
+    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals' | 'downgrades',
     labels?: MetricLabels,
   ): void;
   /** +1 when a socket becomes live, -1 when it is released. */
@@ -63,6 +63,8 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
       recorder.revocationLag(Math.max(0, Date.now() - info.revokedAt) / 1000, { kind: info.kind });
     },
     onRoomLeft: (info) => recorder.count('roomEvictions', { code: info.code }),
+    // One per downgraded context, whatever it lost: the permissions themselves would be unbounded labels.
+    onDowngrade: (info) => recorder.count('downgrades', { reason: info.reason }),
   };
   if (options.verifyLatency === false) return hooks;
   return {
