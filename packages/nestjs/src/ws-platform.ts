@@ -10,10 +10,11 @@ import {
 } from '@sockauth/core';
 import type { HandshakeLike, TokenSource } from '@sockauth/socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { createWsAuth, type WsAuth, type WsAuthOptions, type WsServerOptions, type WsTokenSource } from '@sockauth/ws';
+import { createWsAuth, resolveHeartbeat, type WsAuth, type WsAuthOptions, type WsServerOptions, type WsTokenSource } from '@sockauth/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { DecoratorGate, type GateScope } from './decorator-gate.js';
 import type { GatewayInfo } from './gateway.explorer.js';
+import type { SockAuthModuleOptions } from './sockauth-options.interface.js';
 import {
   bindClient,
   internalsOf,
@@ -85,6 +86,7 @@ export class WsPlatform implements SockAuthPlatform {
       ...(resolved.cookie !== undefined && { cookie: resolved.cookie }),
       ...(resolved.allowQueryToken !== undefined && { allowQueryToken: resolved.allowQueryToken }),
       ...(resolved.tokenSources !== undefined && { tokenSources: upgradeSources(resolved.tokenSources) }),
+      heartbeat: heartbeatOption(options.heartbeat),
     };
     this.wsAuth = createWsAuth(wsOptions);
     this.dispatch = new WsMessageDispatch(this.wsAuth);
@@ -169,6 +171,12 @@ export class WsPlatform implements SockAuthPlatform {
   #serving(port: number, path: unknown): readonly GatewayInfo[] {
     return this.#gateways.filter((g) => g.server.port === port && g.server.path === path);
   }
+}
+
+/** The module's `heartbeat`, checked under its own name (`createWsAuth` would name its own option). */
+function heartbeatOption(heartbeat: SockAuthModuleOptions['heartbeat']): WsAuthOptions['heartbeat'] {
+  const intervalMs = resolveHeartbeat(heartbeat, 'SockAuthModule options.heartbeat');
+  return intervalMs === undefined ? false : { intervalMs };
 }
 
 /** `skipNamespaces` names Socket.IO namespaces: refused at start-up rather than ignored. */
