@@ -19,7 +19,7 @@ import {
 import { RevocationCuts } from './revocation-cuts.js';
 import { RoomLeftNotices } from './room-left-notices.js';
 import { compileRoomPolicies } from './room-policy.js';
-import { identityOf, safely, validateHooks, type DowngradeReason, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
+import { identityOf, safely, validateHooks, type AnonymousInfo, type ConnectionWhere, type DowngradeReason, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
 import { SESSION_OPTION_KEYS, type EventGate, type OnContextChange, type SessionOptions } from './session-options.js';
 import { SessionEvents } from './session-events.js';
 import { SessionReauth } from './session-reauth.js';
@@ -260,6 +260,19 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
       this.#reporter.failure(authError, stage, handle);
       throw authError;
     }
+  }
+
+  /** Whether `onAnonymous` is set: an adapter watches the connections it admits without authentication only then. */
+  get watchesAnonymous(): boolean {
+    return this.#hooks.onAnonymous !== undefined;
+  }
+
+  /**
+   * Reports a connection the adapter admitted without authentication (an open namespace or path) to
+   * `onAnonymous`: once `connected`, then once `disconnected`. It has no session: nothing else is tracked.
+   */
+  reportAnonymous(where: ConnectionWhere, phase: AnonymousInfo['phase']): void {
+    if (this.#hooks.onAnonymous !== undefined) safely(() => this.#hooks.onAnonymous!({ socketId: where.socketId, namespace: where.namespace, phase }));
   }
 
   /**

@@ -115,6 +115,15 @@ export interface DowngradeInfo extends ConnectionWhere, ConnectionIdentity {
 }
 
 /**
+ * {@link SessionHooks.onAnonymous}: a connection the adapter admitted without authentication, on purpose (a
+ * Socket.IO namespace in `skipNamespaces`, a Nest `@Public()` gateway's namespace or `ws` path), connected or left.
+ */
+export interface AnonymousInfo extends ConnectionWhere {
+  /** `connected`, then exactly one `disconnected` when it is gone. */
+  readonly phase: 'connected' | 'disconnected';
+}
+
+/**
  * Observability hooks, the same for every transport adapter. None of them ever receives a token. Exceptions
  * thrown by hooks are swallowed. A hook that is not set costs nothing (verification is only timed when `onVerify`
  * is set).
@@ -150,6 +159,11 @@ export interface SessionHooks {
    * wider context calls nothing; nothing is compared when this hook is not set.
    */
   onDowngrade?(info: DowngradeInfo): void;
+  /**
+   * A connection admitted without authentication (an open namespace or path) connected, or left: it has no
+   * context, so no other hook sees it. Adapters only watch such connections when this hook is set.
+   */
+  onAnonymous?(info: AnonymousInfo): void;
 }
 
 /** Every hook of {@link SessionHooks}: the typecheck fails if the two drift apart. */
@@ -163,6 +177,7 @@ export const SESSION_HOOK_KEYS = {
   onExpire: true,
   onRoomLeft: true,
   onDowngrade: true,
+  onAnonymous: true,
 } as const satisfies KnownKeys<SessionHooks>;
 
 /**

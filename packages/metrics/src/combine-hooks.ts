@@ -11,6 +11,7 @@ export const HOOK_NAMES = [
   'onVerify',
   'onRoomLeft',
   'onDowngrade',
+  'onAnonymous',
 ] as const satisfies readonly (keyof SockAuthHooks)[];
 
 type Unlisted = Exclude<keyof SockAuthHooks, (typeof HOOK_NAMES)[number]>;

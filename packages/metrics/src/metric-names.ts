@@ -13,6 +13,7 @@
  * | `room_join_refusals_total` | counter | `code`: joins refused by the room policy or the `authorize` hook |
  * | `session_downgrades_total` | counter | `reason` (reauth, reevaluate): live contexts replaced by one with fewer permissions |
  * | `authenticated_sockets` | gauge | live authenticated sockets on this node |
+ * | `anonymous_sockets` | gauge | sockets connected without authentication (open namespaces or paths) on this node |
  * | `verify_duration_seconds` | histogram | `stage` (handshake, recovery, reauth), `outcome` |
  * | `revocation_lag_seconds` | histogram | `kind` (subject, session, token): from the revocation's record to the cut here |
  */
@@ -26,6 +27,7 @@ export const METRIC_NAMES = Object.freeze({
   roomJoinRefusals: 'room_join_refusals_total',
   downgrades: 'session_downgrades_total',
   authenticatedSockets: 'authenticated_sockets',
+  anonymousSockets: 'anonymous_sockets',
   verifyDuration: 'verify_duration_seconds',
   revocationLag: 'revocation_lag_seconds',
 });
@@ -45,6 +47,7 @@ export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, strin
   roomJoinRefusals: 'room_join_refusals',
   downgrades: 'session_downgrades',
   authenticatedSockets: 'authenticated_sockets',
+  anonymousSockets: 'anonymous_sockets',
   verifyDuration: 'verify.duration',
   revocationLag: 'revocation.lag',
 });
@@ -60,6 +63,7 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
   roomJoinRefusals: 'Room joins refused by the room policy or the authorize hook, by code',
   downgrades: 'Live sessions whose context was replaced by one with fewer permissions, by reason (reauth, reevaluate)',
   authenticatedSockets: 'Authenticated sockets currently connected to this node',
+  anonymousSockets: 'Sockets connected to this node without authentication (skipNamespaces, @Public() gateways)',
   verifyDuration: 'Time to verify a token (signature, claims, revocation check), in seconds',
   revocationLag: 'Time from a revocation being recorded to a live socket it applies to being cut on this node, in seconds',
 });

@@ -43,6 +43,8 @@ export class WsPlatform implements SockAuthPlatform {
   readonly #scopes = new WeakMap<object, GateScope>();
   /** Servers of `@Public()` gateways (no upgrade authentication), then their clients. */
   readonly #unauthenticated = new WeakSet<object>();
+  /** The path of each server of `@Public()` gateways: its clients are reported to `onAnonymous` under it. */
+  readonly #openPaths = new WeakMap<WebSocketServer, string>();
 
   /** The platform of `service`, built (and registered with it) on first use. */
   static of(service: SockAuthService): WsPlatform {
@@ -119,8 +121,10 @@ export class WsPlatform implements SockAuthPlatform {
    */
   serve(server: WebSocketServer, port: number, path: unknown): void {
     const serving = this.#serving(port, path);
-    if (serving.length > 0 && serving.every((g) => g.isPublic)) this.#unauthenticated.add(server);
-    else this.wsAuth.attach(server);
+    if (serving.length > 0 && serving.every((g) => g.isPublic)) {
+      this.#unauthenticated.add(server);
+      this.#openPaths.set(server, typeof path === 'string' ? path : '/');
+    } else this.wsAuth.attach(server);
     this.#scopes.set(server, { key: server, gateways: () => serving });
   }
 
@@ -129,8 +133,10 @@ export class WsPlatform implements SockAuthPlatform {
    * see it. Called from the server's `'connection'` event, after sockauth's own listener.
    */
   admit(ws: WebSocket, server: WebSocketServer): boolean {
-    if (this.#unauthenticated.has(server)) this.#unauthenticated.add(ws);
-    else if (this.wsAuth.contextOf(ws) === undefined) return false;
+    if (this.#unauthenticated.has(server)) {
+      this.#unauthenticated.add(ws);
+      this.wsAuth.reportAnonymous(ws, this.#openPaths.get(server) ?? '/');
+    } else if (this.wsAuth.contextOf(ws) === undefined) return false;
     const scope = this.#scopes.get(server);
     if (scope !== undefined) this.#scopes.set(ws, scope);
     bindClient(ws, this.#service);
