@@ -1,6 +1,6 @@
 /**
  * Anonymous sockets over the wire: sockets admitted without authentication on purpose (Socket.IO `skipNamespaces`,
- * a Nest `@Public()` gateway on @nestjs/platform-ws) are reported to `onAnonymous` (connected, then disconnected)
+ * a Nest `@Public()` gateway on either platform) are reported to `onAnonymous` (connected, then disconnected)
  * and move `sockauth_anonymous_sockets` up and back down; authenticated sockets never do.
  */
 import { WebSocketGateway, SubscribeMessage } from '@nestjs/websockets';
@@ -74,6 +74,16 @@ class StatusGateway {
   }
 }
 
+/** The same public gateway on Socket.IO: its namespace joins `skipNamespaces`. */
+@Public()
+@WebSocketGateway({ namespace: '/status' })
+class StatusIoGateway {
+  @SubscribeMessage('ping')
+  ping() {
+    return 'pong';
+  }
+}
+
 @WebSocketGateway({ path: '/ws' })
 class PrivateGateway {
   @SubscribeMessage('whoami')
@@ -108,4 +118,21 @@ test('Nest on platform-ws: a client of a @Public() gateway is reported under its
   user.ws.close();
   await user.closed;
   expect(o.calls.map((c) => c.phase)).toEqual(['connected', 'disconnected']);
+});
+
+test('Nest on Socket.IO: a socket of a @Public() gateway namespace is reported; the gauge follows', async () => {
+  const o = observed();
+  const nest = await startNestApp({
+    imports: [SockAuthModule.forRoot({ verifier: { algorithms: ['HS256'], secret: SECRET, issuer: ISSUER, audience: AUDIENCE }, hooks: o.hooks })],
+    providers: [StatusIoGateway],
+  });
+  const connected = o.next('connected');
+  const guest = await connect(`${nest.url}/status`);
+  await expect(guest.timeout(3_000).emitWithAck('ping')).resolves.toBe('pong');
+  await expect(connected).resolves.toEqual({ socketId: guest.id, namespace: '/status', phase: 'connected' });
+  expect(await o.gauge()).toBe('sockauth_anonymous_sockets 1');
+  const disconnected = o.next('disconnected');
+  guest.disconnect();
+  await disconnected;
+  expect(await o.gauge()).toBe('sockauth_anonymous_sockets 0');
 });
