@@ -21,7 +21,7 @@ const h = useHarness();
 /** Every member an audit line may have: the record's fields plus pino's. */
 const AUDIT_LINE_KEYS = new Set<string>([
   'audit', 'schemaVersion', 'event', 'socketId', 'namespace', 'subject', 'sessionId', 'tokenId', 'code', 'reason',
-  'revocation', 'revokedAt', 'expiresAt', 'contextVersion', 'eventName', 'room',
+  'revocation', 'revokedAt', 'expiresAt', 'contextVersion', 'eventName', 'room', 'permissionsLost',
   'level', 'time', 'msg',
 ] satisfies (keyof AuditRecord | 'level' | 'time' | 'msg')[]);
 
@@ -167,6 +167,8 @@ describe.each(ADAPTERS)('%s: audit trail', (_name, start) => {
       // The event named with a token: fingerprinted.
       { event: 'event.refused', namespace: '/', ...aliceIds, code: 'AUTH_FORBIDDEN', eventName: expect.stringMatching(/^\[token sha256:[0-9a-f]{8}, \d+ bytes\]$/) },
       { event: 'reauth.refused', namespace: '/', ...aliceIds, code: 'AUTH_IDENTITY_MISMATCH' },
+      // The new token has no scope: chat:write is lost, in the tick it takes effect (before the re-auth's ack).
+      { event: 'permissions.lost', namespace: '/', ...aliceIds, tokenId: 'a-2', reason: 'reauth', contextVersion: 2, permissionsLost: ['chat:write'] },
       { event: 'reauth.accepted', namespace: '/', ...aliceIds, tokenId: 'a-2', contextVersion: 2, expiresAt: expect.any(Number) },
       { event: 'released', namespace: '/', ...aliceIds, tokenId: 'a-2', reason: 'disconnect' },
     ]);

@@ -6,6 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import { SESSION_HOOK_KEYS } from '@sockauth/core';
 import type { SockAuthHooks } from '@sockauth/socket.io';
 import type { ClientSocket } from './clients';
 
@@ -73,9 +74,12 @@ export class EmissionLog {
     return pino({ level: 'debug', base: undefined }, stream);
   }
 
-  /** Hooks that record every call (name and arguments), then call `inner`'s hook of the same name, if any. */
+  /**
+   * Hooks that record every call (name and arguments) of every hook core has, then call `inner`'s hook of the same
+   * name, if any: a hook added later is leak-checked too.
+   */
   hooks(inner: SockAuthHooks = {}): SockAuthHooks {
-    const names = ['onAuthFailure', 'onAuthenticated', 'onRelease', 'onReauth', 'onRevoke', 'onExpire', 'onVerify'] as const;
+    const names = Object.keys(SESSION_HOOK_KEYS) as (keyof typeof SESSION_HOOK_KEYS)[];
     const hooks: Record<string, (info: unknown) => void> = {};
     for (const name of names) {
       hooks[name] = (info: unknown) => {

@@ -9,8 +9,8 @@ export const AUDIT_SCHEMA_VERSION = 1;
 
 /**
  * What an audit record is about. Every authenticated socket has one `*.accepted` record, then exactly one
- * `released` record when it stops being authenticated (whatever the reason); cuts, re-auths, refusals and room
- * evictions come in between.
+ * `released` record when it stops being authenticated (whatever the reason); cuts, re-auths, refusals, lost
+ * permissions and room evictions come in between.
  */
 export type AuditEvent =
   | 'handshake.accepted'
@@ -22,6 +22,7 @@ export type AuditEvent =
   | 'event.refused'
   | 'join.refused'
   | 'room.left'
+  | 'permissions.lost'
   | 'cut.expired'
   | 'cut.revoked'
   | 'released';
@@ -53,7 +54,10 @@ export interface AuditRecord {
   readonly tokenId?: string;
   /** The refusal or cut code. */
   readonly code?: AuthErrorCode;
-  /** For `released`: why the socket stopped being authenticated (`disconnect`, `expired`, `revoked`…). */
+  /**
+   * For `released`: why the socket stopped being authenticated (`disconnect`, `expired`, `revoked`…). For
+   * `permissions.lost`: what replaced the context (`reauth`, `reevaluate`).
+   */
   readonly reason?: string;
   /** For `cut.revoked`: what the revocation matched. */
   readonly revocation?: RevocationKind;
@@ -67,6 +71,11 @@ export interface AuditRecord {
   readonly eventName?: string;
   /** For `room.left` and `join.refused`: the room (client-chosen: passed through `redactTokenLike`). */
   readonly room?: string;
+  /**
+   * For `permissions.lost`: the permissions the previous context granted and the new one does not (wildcards
+   * count as themselves), sorted; each cut at 256 characters, at most 64.
+   */
+  readonly permissionsLost?: readonly string[];
 }
 
 /** The identifiers every payload carries (the hooks give what they have). */
@@ -99,6 +108,8 @@ const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
 
 /** Identifiers sockauth got from a verified token or the transport: bounded, never inspected further. */
 const MAX_IDENTIFIER_LENGTH = 256;
+/** Permission names a `permissions.lost` record lists at most (a token's grants are the issuer's, not bounded). */
+const MAX_LOST_PERMISSIONS = 64;
 
 /** A client-chosen name (event, room), fingerprinted when token-shaped. */
 function clientName(value: unknown): string | undefined {
@@ -118,7 +129,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Creates the hooks of an audit trail: each auth decision that changes what a socket may do (handshake accepted
- * or refused, re-auth, refused event or join, room eviction, expiry and revocation cuts, release) becomes ONE
+ * or refused, re-auth, refused event or join, permissions lost, room eviction, expiry and revocation cuts, release) becomes ONE
  * {@link AuditRecord} handed to `sink`, a pino-compatible logger (`info(record, 'sockauth audit: <event>')`) or a
  * function. Records carry identifiers only (socket, namespace, subject, session and token ids, codes), copied
  * field by field from the hook payloads; client-chosen names are fingerprinted when token-shaped. A sink that
@@ -179,6 +190,12 @@ export function createAuditTrail(sink: AuditSink, options: AuditTrailOptions = {
     onReauth: (info) =>
       record('reauth.accepted', info, { contextVersion: finite(info.version), expiresAt: finite(info.expiresAt) }),
     onRoomLeft: (info) => record('room.left', info, { room: clientName(info.room), code: info.code }),
+    onDowngrade: (info) =>
+      record('permissions.lost', info, {
+        reason: identifier(info.reason),
+        contextVersion: finite(info.version),
+        permissionsLost: Array.isArray(info.lost) ? info.lost.slice(0, MAX_LOST_PERMISSIONS).flatMap((p) => identifier(p) ?? []) : undefined,
+      }),
     onExpire: (info) => record('cut.expired', info, { code: 'AUTH_EXPIRED' }),
     onRevoke: (info) => record('cut.revoked', info, { code: 'AUTH_REVOKED', revocation: info.kind, revokedAt: finite(info.revokedAt) }),
     onRelease: (info) => record('released', info, { reason: identifier(info.reason) }),

@@ -19,7 +19,7 @@ import {
 import { RevocationCuts } from './revocation-cuts.js';
 import { RoomLeftNotices } from './room-left-notices.js';
 import { compileRoomPolicies } from './room-policy.js';
-import { identityOf, safely, validateHooks, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
+import { identityOf, safely, validateHooks, type AnonymousInfo, type ConnectionWhere, type DowngradeReason, type FailureStage, type ReleaseReason, type SessionHooks } from './session-hooks.js';
 import { SESSION_OPTION_KEYS, type EventGate, type OnContextChange, type SessionOptions } from './session-options.js';
 import { SessionEvents } from './session-events.js';
 import { SessionReauth } from './session-reauth.js';
@@ -95,7 +95,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     // In the same tick as the re-auth commits: re-indexed (so a revocation of the new token always finds the
     // connection), the transport's copy updated, and the rooms the new context may not be in left before anything
     // else is delivered.
-    onReauthenticated: (context, _previous, connection) => this.#contextChanged(connection.tag as H, context),
+    onReauthenticated: (context, previous, connection) => this.#contextChanged(connection.tag as H, context, undefined, previous, 'reauth'),
     onExpired: (error, context, connection) => {
       const handle = connection.tag as H;
       // Reported, then cut (released, told, closed): the same order as a revocation, so every audit trail reads
@@ -262,6 +262,19 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     }
   }
 
+  /** Whether `onAnonymous` is set: an adapter watches the connections it admits without authentication only then. */
+  get watchesAnonymous(): boolean {
+    return this.#hooks.onAnonymous !== undefined;
+  }
+
+  /**
+   * Reports a connection the adapter admitted without authentication (an open namespace or path) to
+   * `onAnonymous`: once `connected`, then once `disconnected`. It has no session: nothing else is tracked.
+   */
+  reportAnonymous(where: ConnectionWhere, phase: AnonymousInfo['phase']): void {
+    if (this.#hooks.onAnonymous !== undefined) safely(() => this.#hooks.onAnonymous!({ socketId: where.socketId, namespace: where.namespace, phase }));
+  }
+
   /**
    * Reports a refusal decided by the adapter or a framework around it (a token that could not be extracted, a
    * framework guard) to `onAuthFailure` and the logger, exactly like the session's own.
@@ -398,6 +411,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
           seen.delete(handle);
           continue;
         }
+        const previous = state.auth.context!;
         let context: AuthContext;
         try {
           context = state.auth.remap();
@@ -406,7 +420,7 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
           this.#disconnect(handle, authError);
           continue;
         }
-        this.#contextChanged(handle, context, notices);
+        this.#contextChanged(handle, context, notices, previous, 'reevaluate');
         if (rooms !== undefined) live.push(rooms.evictLive(handle, context));
       }
     }
@@ -425,14 +439,23 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
   }
 
   /**
-   * A new context is in force: re-indexed, the transport told, rooms it may not be in left — all in this tick (the
-   * client told now, or by `notices` when given).
+   * A new context is in force: re-indexed, the transport told, a downgrade reported, rooms it may not be in left —
+   * all in this tick (the client told now, or by `notices` when given).
    */
-  #contextChanged(handle: H, context: AuthContext, notices?: RoomLeftNotices<H>): void {
+  #contextChanged(handle: H, context: AuthContext, notices: RoomLeftNotices<H> | undefined, previous: AuthContext, reason: DowngradeReason): void {
     this.#registry.set(handle, context);
     const onContext = this.#transport.onContext;
     if (onContext !== undefined) safely(() => onContext.call(this.#transport, handle, context));
+    if (this.#hooks.onDowngrade !== undefined) this.#reportDowngrade(handle, previous, context, reason);
     this.#rooms?.evictStatic(handle, context, notices);
+  }
+
+  /** Calls `onDowngrade` when `context` lacks a permission `previous` had (the rooms it costs are reported apart). */
+  #reportDowngrade(handle: H, previous: AuthContext, context: AuthContext, reason: DowngradeReason): void {
+    const lost = previous.permissions.notGrantedBy(context.permissions);
+    if (lost.length === 0) return;
+    const info = { ...this.#reporter.where(handle), ...identityOf(context), reason, lost, version: context.version };
+    safely(() => this.#hooks.onDowngrade!(info));
   }
 
   #wire(handle: H, auth: ConnectionAuth, stage: 'handshake' | 'recovery'): void {

@@ -97,9 +97,12 @@ export type { AdapterSessionInput } from './adapter-session-options.js';
 export type { EventGate, EventGateVerdict, OnContextChange, SessionOptions } from './session-options.js';
 export { SESSION_HOOK_KEYS } from './session-hooks.js';
 export type {
+  AnonymousInfo,
   AuthFailureInfo,
   AuthenticatedInfo,
   ConnectionWhere,
+  DowngradeInfo,
+  DowngradeReason,
   ExpireInfo,
   FailureStage,
   ReauthInfo,

@@ -68,6 +68,23 @@ export class PermissionSet implements Iterable<string> {
     return false;
   }
 
+  /**
+   * The permissions of this set that `other` does not grant, literally or through a wildcard, sorted: what a
+   * connection loses when `other` replaces this set. A wildcard counts as itself (`chat:*` replaced by `chat:read`
+   * is `chat:*` lost); one covered by a wider wildcard of `other` is not lost. Empty when `other` grants as much.
+   *
+   * @example
+   * ```ts
+   * PermissionSet.of(['chat:*', 'admin:kick']).notGrantedBy(PermissionSet.of(['chat:read'])); // ['admin:kick', 'chat:*']
+   * ```
+   */
+  notGrantedBy(other: PermissionSet): string[] {
+    if (other === this) return [];
+    const lost: string[] = [];
+    for (const permission of this.#granted) if (!other.has(permission)) lost.push(permission);
+    return lost.sort();
+  }
+
   /** The granted permissions, sorted, as a new array. */
   toArray(): string[] {
     return [...this.#granted].sort();

@@ -95,6 +95,34 @@ export interface RoomLeftInfo extends ConnectionWhere, ConnectionIdentity {
   readonly code: AuthErrorCode;
 }
 
+/** What replaced a connection's context, for {@link SessionHooks.onDowngrade}. */
+export type DowngradeReason = 'reauth' | 'reevaluate';
+
+/**
+ * {@link SessionHooks.onDowngrade}: a live connection's context was replaced by one that lacks a permission the
+ * previous one had (an in-band re-auth with a token granting less, or a re-evaluation under a live restriction).
+ * The identity is the new context's (after a re-auth, the new token's `jti`).
+ */
+export interface DowngradeInfo extends ConnectionWhere, ConnectionIdentity {
+  readonly reason: DowngradeReason;
+  /**
+   * The permissions the previous context granted and the new one does not, literally or through a wildcard,
+   * sorted (a wildcard lost counts as itself: `chat:*` replaced by `chat:read` loses `chat:*`). Never empty.
+   */
+  readonly lost: readonly string[];
+  /** The new context's version (a re-evaluation keeps the version). */
+  readonly version: number;
+}
+
+/**
+ * {@link SessionHooks.onAnonymous}: a connection the adapter admitted without authentication, on purpose (a
+ * Socket.IO namespace in `skipNamespaces`, a Nest `@Public()` gateway's namespace or `ws` path), connected or left.
+ */
+export interface AnonymousInfo extends ConnectionWhere {
+  /** `connected`, then exactly one `disconnected` when it is gone. */
+  readonly phase: 'connected' | 'disconnected';
+}
+
 /**
  * Observability hooks, the same for every transport adapter. None of them ever receives a token. Exceptions
  * thrown by hooks are swallowed. A hook that is not set costs nothing (verification is only timed when `onVerify`
@@ -125,6 +153,17 @@ export interface SessionHooks {
   onExpire?(info: ExpireInfo): void;
   /** A connection left a room its current context may no longer be in (after a re-auth or a re-evaluation). */
   onRoomLeft?(info: RoomLeftInfo): void;
+  /**
+   * A live connection's context was replaced by one with fewer permissions (a re-auth or a re-evaluation), whether
+   * or not it left a room; called in the tick the new context takes effect, before its room evictions. An equal or
+   * wider context calls nothing; nothing is compared when this hook is not set.
+   */
+  onDowngrade?(info: DowngradeInfo): void;
+  /**
+   * A connection admitted without authentication (an open namespace or path) connected, or left: it has no
+   * context, so no other hook sees it. Adapters only watch such connections when this hook is set.
+   */
+  onAnonymous?(info: AnonymousInfo): void;
 }
 
 /** Every hook of {@link SessionHooks}: the typecheck fails if the two drift apart. */
@@ -137,6 +176,8 @@ export const SESSION_HOOK_KEYS = {
   onRevoke: true,
   onExpire: true,
   onRoomLeft: true,
+  onDowngrade: true,
+  onAnonymous: true,
 } as const satisfies KnownKeys<SessionHooks>;
 
 /**

@@ -55,6 +55,17 @@ describe('createAuditTrail: one record per decision', () => {
     ]);
   });
 
+  test('permissions lost by a re-auth or a re-evaluation: the reason, the version and the permissions, bounded', () => {
+    const { records, hooks } = recording();
+    hooks.onDowngrade!({ ...ids, tokenId: 'j-2', reason: 'reauth', lost: ['admin:*', 'chat:write'], version: 2 });
+    hooks.onDowngrade!({ ...ids, reason: 'reevaluate', lost: ['x'.repeat(300), ...Array.from({ length: 100 }, (_, i) => `p:${i}`)], version: 2 });
+    const who = { subject: 'alice', sessionId: 's-1', tokenId: 'j-1' };
+    expect(records[0]).toEqual({ ...base, ...who, tokenId: 'j-2', event: 'permissions.lost', reason: 'reauth', contextVersion: 2, permissionsLost: ['admin:*', 'chat:write'] });
+    expect(records[1]).toMatchObject({ ...base, ...who, event: 'permissions.lost', reason: 'reevaluate', contextVersion: 2 });
+    expect(records[1]!.permissionsLost).toHaveLength(64);
+    expect(records[1]!.permissionsLost![0]).toBe(`${'x'.repeat(256)}…`);
+  });
+
   test('copies only the documented fields: whatever else a payload carries never reaches the sink', () => {
     const { records, hooks } = recording();
     const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU';

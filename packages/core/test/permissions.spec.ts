@@ -76,6 +76,19 @@ describe('PermissionSet', () => {
     expect(JSON.stringify({ set })).toBe('{"set":["a","b"]}');
     expect(new PermissionSet().size).toBe(0);
   });
+
+  it('notGrantedBy: what a replacement set lacks, wildcards matched both ways, sorted', () => {
+    const before = PermissionSet.of(['chat:read', 'chat:write', 'admin:*']);
+    expect(before.notGrantedBy(PermissionSet.of(['chat:read']))).toEqual(['admin:*', 'chat:write']);
+    // A narrower grant does not replace a wildcard; a wider wildcard covers what it replaces.
+    expect(before.notGrantedBy(PermissionSet.of(['chat:*', 'admin:kick']))).toEqual(['admin:*']);
+    expect(before.notGrantedBy(PermissionSet.of(['chat:*', 'admin:*']))).toEqual([]);
+    // Equal (also when interned to the same instance) or wider: nothing lost.
+    expect(before.notGrantedBy(PermissionSet.of(['admin:*', 'chat:write', 'chat:read']))).toEqual([]);
+    expect(before.notGrantedBy(before)).toEqual([]);
+    expect(new PermissionSet(['chat:read']).notGrantedBy(new PermissionSet(['chat:read', 'x']))).toEqual([]);
+    expect(before.notGrantedBy(new PermissionSet())).toEqual(['admin:*', 'chat:read', 'chat:write']);
+  });
 });
 
 describe('compileRequirement', () => {

@@ -10,6 +10,8 @@ export const HOOK_NAMES = [
   'onExpire',
   'onVerify',
   'onRoomLeft',
+  'onDowngrade',
+  'onAnonymous',
 ] as const satisfies readonly (keyof SockAuthHooks)[];
 
 type Unlisted = Exclude<keyof SockAuthHooks, (typeof HOOK_NAMES)[number]>;

@@ -11,7 +11,9 @@
  * | `revocations_total` | counter | `kind` (subject, session, token): live sockets cut |
  * | `room_evictions_total` | counter | `code`: rooms left because the context in force may no longer be in them |
  * | `room_join_refusals_total` | counter | `code`: joins refused by the room policy or the `authorize` hook |
+ * | `session_downgrades_total` | counter | `reason` (reauth, reevaluate): live contexts replaced by one with fewer permissions |
  * | `authenticated_sockets` | gauge | live authenticated sockets on this node |
+ * | `anonymous_sockets` | gauge | sockets connected without authentication (open namespaces or paths) on this node |
  * | `verify_duration_seconds` | histogram | `stage` (handshake, recovery, reauth), `outcome` |
  * | `revocation_lag_seconds` | histogram | `kind` (subject, session, token): from the revocation's record to the cut here |
  */
@@ -23,7 +25,9 @@ export const METRIC_NAMES = Object.freeze({
   revocations: 'revocations_total',
   roomEvictions: 'room_evictions_total',
   roomJoinRefusals: 'room_join_refusals_total',
+  downgrades: 'session_downgrades_total',
   authenticatedSockets: 'authenticated_sockets',
+  anonymousSockets: 'anonymous_sockets',
   verifyDuration: 'verify_duration_seconds',
   revocationLag: 'revocation_lag_seconds',
 });
@@ -41,7 +45,9 @@ export const OTEL_METRIC_NAMES: Readonly<Record<keyof typeof METRIC_NAMES, strin
   revocations: 'revocations',
   roomEvictions: 'room_evictions',
   roomJoinRefusals: 'room_join_refusals',
+  downgrades: 'session_downgrades',
   authenticatedSockets: 'authenticated_sockets',
+  anonymousSockets: 'anonymous_sockets',
   verifyDuration: 'verify.duration',
   revocationLag: 'revocation.lag',
 });
@@ -55,7 +61,9 @@ export const METRIC_HELP: Readonly<Record<keyof typeof METRIC_NAMES, string>> = 
   revocations: 'Live sockets disconnected by a revocation, by what was revoked',
   roomEvictions: 'Rooms left because the context in force may no longer be in them, by code',
   roomJoinRefusals: 'Room joins refused by the room policy or the authorize hook, by code',
+  downgrades: 'Live sessions whose context was replaced by one with fewer permissions, by reason (reauth, reevaluate)',
   authenticatedSockets: 'Authenticated sockets currently connected to this node',
+  anonymousSockets: 'Sockets connected to this node without authentication (skipNamespaces, @Public() gateways)',
   verifyDuration: 'Time to verify a token (signature, claims, revocation check), in seconds',
   revocationLag: 'Time from a revocation being recorded to a live socket it applies to being cut on this node, in seconds',
 });

@@ -79,9 +79,13 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
     revocations: counter('revocations'),
     roomEvictions: counter('roomEvictions'),
     roomJoinRefusals: counter('roomJoinRefusals'),
+    downgrades: counter('downgrades'),
   };
   const live = meter.createUpDownCounter(otelName(prefix, 'authenticatedSockets'), {
     description: METRIC_HELP.authenticatedSockets,
+  });
+  const anonymous = meter.createUpDownCounter(otelName(prefix, 'anonymousSockets'), {
+    description: METRIC_HELP.anonymousSockets,
   });
   const latency =
     options.verifyLatency === false
@@ -101,6 +105,7 @@ export function openTelemetryHooks(options: OpenTelemetryHooksOptions): SockAuth
   const recorder: MetricsRecorder = {
     count: (name, labels) => counters[name].add(1, labels),
     live: (delta) => live.add(delta),
+    anonymous: (delta) => anonymous.add(delta),
     verified: (seconds, labels) => latency?.record(seconds, labels),
     revocationLag: (seconds, labels) => lag.record(seconds, labels),
   };

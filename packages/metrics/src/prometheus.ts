@@ -106,8 +106,10 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
     revocations: metric('revocations', (c) => new client.Counter(c), ['kind']),
     roomEvictions: metric('roomEvictions', (c) => new client.Counter(c), ['code']),
     roomJoinRefusals: metric('roomJoinRefusals', (c) => new client.Counter(c), ['code']),
+    downgrades: metric('downgrades', (c) => new client.Counter(c), ['reason']),
   };
   const live = metric('authenticatedSockets', (c) => new client.Gauge(c));
+  const anonymous = metric('anonymousSockets', (c) => new client.Gauge(c));
   const latency =
     options.verifyLatency === false
       ? undefined
@@ -117,6 +119,7 @@ export function prometheusHooks<R extends PromRegistryLike>(options: PrometheusH
   const recorder: MetricsRecorder = {
     count: (name, labels) => (labels === undefined ? counters[name].inc() : counters[name].inc(labels)),
     live: (delta) => (delta > 0 ? live.inc() : live.dec()),
+    anonymous: (delta) => (delta > 0 ? anonymous.inc() : anonymous.dec()),
     verified: (seconds, labels) => latency?.observe(labels, seconds),
     revocationLag: (seconds, labels) => lag.observe(labels, seconds),
   };

@@ -7,11 +7,13 @@ export type MetricLabels = Record<string, string>;
 /** What an exporter records; {@link hooksFor} turns sockauth hooks into these calls. */
 export interface MetricsRecorder {
   count(
-    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals',
+    metric: 'handshakes' | 'reauths' | 'eventRefusals' | 'expiries' | 'revocations' | 'roomEvictions' | 'roomJoinRefusals' | 'downgrades',
     labels?: MetricLabels,
   ): void;
   /** +1 when a socket becomes live, -1 when it is released. */
   live(delta: 1 | -1): void;
+  /** +1 when a socket connects without authentication (an open namespace or path), -1 when it leaves. */
+  anonymous(delta: 1 | -1): void;
   /** Verification time in seconds. */
   verified(seconds: number, labels: MetricLabels): void;
   /** Revocation lag in seconds: from the revocation's record to a socket cut on this node. */
@@ -63,6 +65,9 @@ export function hooksFor(recorder: MetricsRecorder, options: CommonMetricsOption
       recorder.revocationLag(Math.max(0, Date.now() - info.revokedAt) / 1000, { kind: info.kind });
     },
     onRoomLeft: (info) => recorder.count('roomEvictions', { code: info.code }),
+    // One per downgraded context, whatever it lost: the permissions themselves would be unbounded labels.
+    onDowngrade: (info) => recorder.count('downgrades', { reason: info.reason }),
+    onAnonymous: (info) => recorder.anonymous(info.phase === 'connected' ? 1 : -1),
   };
   if (options.verifyLatency === false) return hooks;
   return {

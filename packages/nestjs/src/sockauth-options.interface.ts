@@ -1,6 +1,7 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
 import type { JWTPayload, KnownKeys, Verifier, VerifierOptions } from '@sockauth/core';
 import { SOCK_AUTH_OPTION_KEYS, type SockAuthOptions } from '@sockauth/socket.io';
+import type { WsHeartbeatOptions } from '@sockauth/ws';
 
 /**
  * What sockauth still checks itself when another library owns the signature check (`useJwtService`,
@@ -113,6 +114,19 @@ export interface SockAuthModuleOptions<TClaims extends JWTPayload = JWTPayload>
    * before Nest's pipeline and are always acks; apply `WsAuthGuard` to handlers whose denials your filters must see.
    */
   readonly gatewayExceptionFilter?: boolean;
+  /**
+   * `@nestjs/platform-ws` only (`SockAuthWsAdapter` of `@sockauth/nestjs/ws`): ping every `ws` client each `intervalMs` (default
+   * 30 000, from 100 to 600 000) and terminate one that has not answered the previous ping, releasing its session
+   * and leaving its rooms, so a half-open connection (a client gone without a close) is gone within two intervals.
+   * `true` or absent: on, every 30 s; `false`: off. Checked when the ws platform starts (a `TypeError` naming
+   * `SockAuthModule options.heartbeat`). Socket.IO connections keep Socket.IO's own `pingInterval`/`pingTimeout`.
+   *
+   * @example
+   * ```ts
+   * SockAuthModule.forRoot({ useJwtService: true, heartbeat: { intervalMs: 15_000 } });
+   * ```
+   */
+  readonly heartbeat?: WsHeartbeatOptions | boolean;
 }
 
 /**
@@ -175,6 +189,7 @@ export const SOCKAUTH_MODULE_OPTION_KEYS = {
   global: true,
   allowUnauthenticatedGateways: true,
   gatewayExceptionFilter: true,
+  heartbeat: true,
 } as const satisfies KnownKeys<SockAuthModuleOptions>;
 
 /** Every option of {@link SockAuthPassportOptions}. */

@@ -192,6 +192,8 @@ export class SockAuthService implements OnModuleInit, OnModuleDestroy {
       global: _global,
       allowUnauthenticatedGateways: _allow,
       gatewayExceptionFilter: _filter,
+      // The ws platform's: Socket.IO has its own ping/pong.
+      heartbeat: _heartbeat,
       // The live policy runs once per message after the decorators' requirement, with Nest's view of the message
       // (in the decorator enforcement, or in WsAuthGuard for the handlers it covers); SockAuth would run it a
       // second time, with the raw argument list.

@@ -10,10 +10,11 @@ import {
 } from '@sockauth/core';
 import type { HandshakeLike, TokenSource } from '@sockauth/socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { createWsAuth, type WsAuth, type WsAuthOptions, type WsServerOptions, type WsTokenSource } from '@sockauth/ws';
+import { createWsAuth, resolveHeartbeat, type WsAuth, type WsAuthOptions, type WsServerOptions, type WsTokenSource } from '@sockauth/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { DecoratorGate, type GateScope } from './decorator-gate.js';
 import type { GatewayInfo } from './gateway.explorer.js';
+import type { SockAuthModuleOptions } from './sockauth-options.interface.js';
 import {
   bindClient,
   internalsOf,
@@ -42,6 +43,8 @@ export class WsPlatform implements SockAuthPlatform {
   readonly #scopes = new WeakMap<object, GateScope>();
   /** Servers of `@Public()` gateways (no upgrade authentication), then their clients. */
   readonly #unauthenticated = new WeakSet<object>();
+  /** The path of each server of `@Public()` gateways: its clients are reported to `onAnonymous` under it. */
+  readonly #openPaths = new WeakMap<WebSocketServer, string>();
 
   /** The platform of `service`, built (and registered with it) on first use. */
   static of(service: SockAuthService): WsPlatform {
@@ -85,6 +88,7 @@ export class WsPlatform implements SockAuthPlatform {
       ...(resolved.cookie !== undefined && { cookie: resolved.cookie }),
       ...(resolved.allowQueryToken !== undefined && { allowQueryToken: resolved.allowQueryToken }),
       ...(resolved.tokenSources !== undefined && { tokenSources: upgradeSources(resolved.tokenSources) }),
+      heartbeat: heartbeatOption(options.heartbeat),
     };
     this.wsAuth = createWsAuth(wsOptions);
     this.dispatch = new WsMessageDispatch(this.wsAuth);
@@ -117,8 +121,10 @@ export class WsPlatform implements SockAuthPlatform {
    */
   serve(server: WebSocketServer, port: number, path: unknown): void {
     const serving = this.#serving(port, path);
-    if (serving.length > 0 && serving.every((g) => g.isPublic)) this.#unauthenticated.add(server);
-    else this.wsAuth.attach(server);
+    if (serving.length > 0 && serving.every((g) => g.isPublic)) {
+      this.#unauthenticated.add(server);
+      this.#openPaths.set(server, typeof path === 'string' ? path : '/');
+    } else this.wsAuth.attach(server);
     this.#scopes.set(server, { key: server, gateways: () => serving });
   }
 
@@ -127,8 +133,10 @@ export class WsPlatform implements SockAuthPlatform {
    * see it. Called from the server's `'connection'` event, after sockauth's own listener.
    */
   admit(ws: WebSocket, server: WebSocketServer): boolean {
-    if (this.#unauthenticated.has(server)) this.#unauthenticated.add(ws);
-    else if (this.wsAuth.contextOf(ws) === undefined) return false;
+    if (this.#unauthenticated.has(server)) {
+      this.#unauthenticated.add(ws);
+      this.wsAuth.reportAnonymous(ws, this.#openPaths.get(server) ?? '/');
+    } else if (this.wsAuth.contextOf(ws) === undefined) return false;
     const scope = this.#scopes.get(server);
     if (scope !== undefined) this.#scopes.set(ws, scope);
     bindClient(ws, this.#service);
@@ -169,6 +177,12 @@ export class WsPlatform implements SockAuthPlatform {
   #serving(port: number, path: unknown): readonly GatewayInfo[] {
     return this.#gateways.filter((g) => g.server.port === port && g.server.path === path);
   }
+}
+
+/** The module's `heartbeat`, checked under its own name (`createWsAuth` would name its own option). */
+function heartbeatOption(heartbeat: SockAuthModuleOptions['heartbeat']): WsAuthOptions['heartbeat'] {
+  const intervalMs = resolveHeartbeat(heartbeat, 'SockAuthModule options.heartbeat');
+  return intervalMs === undefined ? false : { intervalMs };
 }
 
 /** `skipNamespaces` names Socket.IO namespaces: refused at start-up rather than ignored. */

@@ -71,6 +71,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #extraction: TokenExtraction;
   readonly #skip: readonly NamespaceRule[];
   readonly #attached = new WeakSet<object>();
+  /** Namespaces left open (`skipNamespaces`) whose sockets are reported to `onAnonymous`. */
+  readonly #anonymous = new WeakSet<Namespace>();
   /** Guards made so far: while there are none, events need not look for them. */
   #guards = 0;
   /** Re-verification of sockets restored by connection state recovery. */
@@ -217,7 +219,8 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
    */
   attach(io: Server): this {
     const install = (nsp: Namespace, first: boolean): void => {
-      if (this.#attached.has(nsp) || matchesAnyNamespace(this.#skip, nsp.name)) return;
+      if (this.#attached.has(nsp)) return;
+      if (matchesAnyNamespace(this.#skip, nsp.name)) return this.#watchAnonymous(nsp);
       this.#attached.add(nsp);
       if (first) prependMiddleware(nsp, this.middleware);
       else nsp.use(this.middleware);
@@ -399,6 +402,18 @@ export class SockAuth<TClaims extends JWTPayload = JWTPayload> {
     // Started by the namespace's 'connection' event (see #onConnection) unless already connected (recovery).
     if (socket.connected) sessions.start(socket);
     else this.#watchConnections(socket.nsp);
+  }
+
+  /** Reports the sockets of `nsp`, a namespace left open, to `onAnonymous` (connected, then disconnected), if it is set. */
+  #watchAnonymous(nsp: Namespace): void {
+    const sessions = this.#sessions;
+    if (!sessions.watchesAnonymous || this.#anonymous.has(nsp)) return;
+    this.#anonymous.add(nsp);
+    nsp.on('connection', (socket: Socket) => {
+      const where = { socketId: socket.id, namespace: nsp.name };
+      sessions.reportAnonymous(where, 'connected');
+      socket.once('disconnect', () => sessions.reportAnonymous(where, 'disconnected'));
+    });
   }
 
   /**

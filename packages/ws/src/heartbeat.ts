@@ -88,9 +88,18 @@ export interface WsHeartbeatOptions {
 
 const HEARTBEAT_OPTION_KEYS = { intervalMs: true } as const satisfies KnownKeys<WsHeartbeatOptions>;
 
-/** `heartbeat` of `createWsAuth`: the interval in ms, or `undefined` when it is off (`false`). */
-export function resolveHeartbeat(value: WsHeartbeatOptions | boolean | undefined): number | undefined {
-  const where = 'createWsAuth options.heartbeat';
+/**
+ * Validates a `heartbeat` option (`true` or absent: the default interval; `false`: off; `{ intervalMs }`) and
+ * returns the interval in ms, or `undefined` when it is off. Throws a `TypeError` naming `where` otherwise: a
+ * framework that takes the option on its own options object (`SockAuthModule`'s) names it there.
+ *
+ * @example
+ * ```ts
+ * resolveHeartbeat({ intervalMs: 15_000 }, 'SockAuthModule options.heartbeat'); // 15000
+ * resolveHeartbeat(false); // undefined
+ * ```
+ */
+export function resolveHeartbeat(value: WsHeartbeatOptions | boolean | undefined, where = 'createWsAuth options.heartbeat'): number | undefined {
   if (value === undefined || value === true) return DEFAULT_HEARTBEAT_INTERVAL_MS;
   if (value === false) return undefined;
   assertPlainObject(where, value);

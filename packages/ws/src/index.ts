@@ -11,7 +11,7 @@ export type {
 } from './options.js';
 export { UnsupportedWsInternalsError } from './ws-internals.js';
 export type { WsProtocolSelector } from './subprotocol.js';
-export { DEFAULT_HEARTBEAT_INTERVAL_MS } from './heartbeat.js';
+export { DEFAULT_HEARTBEAT_INTERVAL_MS, resolveHeartbeat } from './heartbeat.js';
 export type { WsHeartbeatOptions } from './heartbeat.js';
 export type { WsTokenExtractor, WsTokenSource } from './upgrade-token.js';
 // The wire protocol, from core (browser-safe in @sockauth/core/protocol): re-exported for convenience.

@@ -139,6 +139,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
       if (connection !== undefined && connection !== null) self.#onFrame(connection, data, isBinary);
     })(this);
   #closed = false;
+  /** Anonymous connections reported so far: their ids (`ws-anon-…`) in `onAnonymous`. */
+  #anonymousCount = 0;
 
   constructor(typedOptions: WsAuthOptions<TClaims>) {
     // TClaims only types what the application's hooks see; inside, claims are handled as plain JWTPayload.
@@ -403,6 +405,24 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     const connection = this.#sockets.get(ws);
     if (connection === undefined || connection === null) return;
     this.#sessions.reportFailure(error, 'event', connection, event);
+  }
+
+  /**
+   * Reports `ws`, a connection its framework admitted without authentication on purpose (a Nest `@Public()`
+   * gateway's path, served by a server this adapter is not attached to), to the `onAnonymous` hook: `connected`
+   * now, `disconnected` when it closes. Nothing else is tracked; no-op without the hook.
+   *
+   * @example
+   * ```ts
+   * publicServer.on('connection', (ws) => wsAuth.reportAnonymous(ws, '/status'));
+   * ```
+   */
+  reportAnonymous(ws: WebSocket, path: string): void {
+    const sessions = this.#sessions;
+    if (!sessions.watchesAnonymous) return;
+    const where = { socketId: `ws-anon-${(this.#anonymousCount = (this.#anonymousCount + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`, namespace: path };
+    sessions.reportAnonymous(where, 'connected');
+    ws.once('close', () => sessions.reportAnonymous(where, 'disconnected'));
   }
 
   /** Number of authenticated connections on this node. */
