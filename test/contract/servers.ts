@@ -40,8 +40,9 @@ export interface ContractServer {
 const ROOT = resolve(__dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 // The demos compile with tsx and bundle the browser page at start-up: about 3 s alone, 8–12 s while the other jest
-// worker installs packaging tarballs on a 2-core machine. The bound only catches a server that never listens.
-const STARTUP_TIMEOUT_MS = 45_000;
+// worker installs packaging tarballs on a 2-core machine, and over 45 s for three Nest processes at once with the
+// machine loaded ~10× over its cores. The bound only catches a server that never listens.
+const STARTUP_TIMEOUT_MS = 120_000;
 /** For a jest hook that starts demo servers (in parallel): the start-up bound plus room for the rest of the hook. */
 export const SERVER_HOOK_TIMEOUT_MS = STARTUP_TIMEOUT_MS + 30_000;
 const STOP_TIMEOUT_MS = 5_000;
