@@ -14,37 +14,48 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 /** The bounds of `heartbeat.intervalMs`: a ping storm below, a half-open connection kept for hours above. */
 export const HEARTBEAT_INTERVAL_BOUNDS = Object.freeze({ min: 100, max: 10 * 60_000 });
 
+/** What the heartbeat reads and marks on a connection: its socket, and whether a ping to it is unanswered. */
+export interface Heartbeating {
+  readonly ws: WebSocket | undefined;
+  awaitingPong: boolean;
+}
+
 /**
- * Pings every connection it watches each `intervalMs`, and terminates one that has not answered the previous ping
- * by then (a pong), so a half-open connection (a client gone without a close: a sleeping laptop, a NAT that
+ * Pings every connection of `connections` each `intervalMs`, and terminates one that has not answered the previous
+ * ping by then (a pong), so a half-open connection (a client gone without a close: a sleeping laptop, a NAT that
  * forgot the flow) is closed within two intervals instead of holding its session, its index entries and its rooms
- * until TCP gives up. One timer for all connections, running only while some are watched.
+ * until TCP gives up. One timer for all connections, running only while some are open. It keeps nothing per
+ * connection: the set is the adapter's own set of open connections, the unanswered ping a field of each, and the
+ * adapter's one shared 'pong' listener calls {@link pong}.
  */
-export class Heartbeat {
+export class Heartbeat<C extends Heartbeating> {
   readonly #intervalMs: number;
-  /** Watched sockets, each with whether a ping is still unanswered. */
-  readonly #awaiting = new Map<WebSocket, boolean>();
+  readonly #connections: ReadonlySet<C>;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(intervalMs: number) {
+  constructor(intervalMs: number, connections: ReadonlySet<C>) {
     this.#intervalMs = intervalMs;
+    this.#connections = connections;
   }
 
-  /** Watches `ws` until it closes. */
-  watch(ws: WebSocket): void {
-    this.#awaiting.set(ws, false);
-    ws.on('pong', () => {
-      if (this.#awaiting.has(ws)) this.#awaiting.set(ws, false);
-    });
-    ws.once('close', () => {
-      this.#awaiting.delete(ws);
-      if (this.#awaiting.size === 0) this.stop();
-    });
+  /** A connection was added to the set: pinging runs (from now on, with no ping unanswered for it). */
+  watch(connection: C): void {
+    connection.awaitingPong = false;
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#beat(), this.#intervalMs);
       // The heartbeat never keeps a process alive by itself.
       this.#timer.unref?.();
     }
+  }
+
+  /** `connection` answered a ping. */
+  pong(connection: C): void {
+    connection.awaitingPong = false;
+  }
+
+  /** A connection left the set: with none left, pinging stops. */
+  forget(): void {
+    if (this.#connections.size === 0) this.stop();
   }
 
   /** Stops pinging (the connections stay). Idempotent. */
@@ -54,16 +65,17 @@ export class Heartbeat {
   }
 
   #beat(): void {
-    for (const [ws, awaiting] of [...this.#awaiting]) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      if (awaiting) {
+    for (const connection of [...this.#connections]) {
+      const ws = connection.ws;
+      // Closing or closed (a terminated one among them, until its 'close' takes it out of the set): not pinged.
+      if (ws === undefined || ws.readyState !== WebSocket.OPEN) continue;
+      if (connection.awaitingPong) {
         // No pong since the last ping: half-open. terminate() closes the TCP socket at once; 'close' follows (1006),
         // which releases the session like any disconnection.
-        this.#awaiting.delete(ws);
         ws.terminate();
         continue;
       }
-      this.#awaiting.set(ws, true);
+      connection.awaitingPong = true;
       try {
         ws.ping();
       } catch {

@@ -1,0 +1,71 @@
+/**
+ * What a connection costs the server while it is open, and that it is let go of exactly when it must be: the
+ * listeners sockauth puts on a socket are shared functions (never a closure or a `once` wrapper per connection),
+ * the TCP socket keeps nothing of sockauth's once the connection is admitted, and a verified upgrade whose socket
+ * `ws` never hands over is released when that socket closes.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { closeAll } from '@sockauth/testing';
+import { TestClient, connectWs, startWsServer } from './support';
+import { deferred } from '../../../test/support/async';
+import { mint, nowSec } from '../../../test/support/tokens';
+
+afterEach(closeAll);
+
+/** The listeners of `event` that two emitters share (the same function object on both). */
+function shared(a: NodeJS.EventEmitter, b: NodeJS.EventEmitter, event: string): Function[] {
+  return a.listeners(event).filter((listener) => b.listeners(event).includes(listener));
+}
+
+describe('ws connection state', () => {
+  test('per connection, sockauth adds only shared listeners: no closure, no once wrapper, nothing left on the TCP socket', async () => {
+    const { url, wss, requests } = await startWsServer({ heartbeat: { intervalMs: 60_000 } });
+    const sockets: WebSocket[] = [];
+    wss.on('connection', (ws) => sockets.push(ws));
+    await connectWs(url, await mint({ sub: 'alice' }));
+    await connectWs(url, await mint({ sub: 'bob' }));
+    const [a, b] = sockets as [WebSocket, WebSocket];
+    // 'message' (envelope), 'pong' (heartbeat), 'error': all of them sockauth's, all shared.
+    for (const event of ['message', 'pong', 'error']) {
+      expect(a.listenerCount(event)).toBe(1);
+      expect(shared(a, b, event)).toHaveLength(1);
+    }
+    // 'close': ws's own client tracking (a closure per socket) and sockauth's one shared listener, no once wrapper.
+    expect(shared(a, b, 'close')).toHaveLength(1);
+    expect(a.rawListeners('close')).toEqual(a.listeners('close'));
+    // The TCP socket's 'close' listener that releases an upgrade never handed over is gone once admitted.
+    const [reqA, reqB] = requests as [IncomingMessage, IncomingMessage];
+    expect(reqA.socket.listeners('close')).toEqual(shared(reqA.socket, reqB.socket, 'close'));
+  });
+
+  test('a verified upgrade that ws never hands over (server closing) is released when its socket closes', async () => {
+    const release = deferred();
+    const verifying = deferred();
+    const { url, wss, http, wsAuth } = await startWsServer({
+      verifier: {
+        algorithms: ['HS256'],
+        verify: async () => {
+          verifying.resolve();
+          await release.promise;
+          return { sub: 'alice', exp: nowSec() + 60, iat: nowSec() };
+        },
+      },
+    });
+    const socketClosed = deferred<number>();
+    http.prependListener('upgrade', (_req, socket) =>
+      // Read after every 'close' listener ran (sockauth's included): emit calls them all before the tick.
+      socket.once('close', () => process.nextTick(() => socketClosed.resolve(wsAuth.size))),
+    );
+    let admitted = 0;
+    wsAuth.onConnection(() => admitted++);
+    const client = new TestClient(url, { headers: { authorization: 'Bearer opaque' } });
+    client.opened.catch(() => undefined);
+    await verifying.promise;
+    // ws refuses to complete an upgrade for a server that is closing (503): the socket is destroyed, never handed over.
+    wss.close();
+    release.resolve();
+    expect(await socketClosed.promise).toBe(0);
+    expect(admitted).toBe(0);
+  });
+});
