@@ -117,16 +117,21 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #upgrades = new WeakMap<IncomingMessage, Upgrade>();
   /** Every socket seen, admitted (its connection) or refused (`null`): admitting is idempotent. */
   readonly #sockets = new WeakMap<WebSocket, WsConnection | null>();
-  /** Admitted connections not yet closed, for `close()`. */
+  /** Admitted connections not yet closed, for `close()` and the heartbeat. */
   readonly #open = new Set<WsConnection>();
+  /**
+   * Why the session released a connection (read when one released before admission is refused): kept beside the
+   * connection rather than in a field of each, since a live one never needs it.
+   */
+  readonly #released = new WeakMap<WsConnection, ReleaseReason>();
   readonly #attached = new WeakSet<WebSocketServer>();
   readonly #onConnectionEvent = (ws: WebSocket, req: IncomingMessage): void => {
     this.#admit(ws, req);
   };
   /**
-   * One 'close', one 'message' and one 'pong' listener function for every admitted socket (`ws` calls them with the
-   * socket as `this`): per-socket closures would cost a function object and a context each, per connection, and
-   * `once` a wrapper, a bound function and a state object more. `ws` emits 'close' once; releasing is idempotent.
+   * One 'close' and one 'message' listener function for every admitted socket (`ws` calls them with the socket as
+   * `this`): per-socket closures would cost a function object and a context each, per connection, and `once` a
+   * wrapper, a bound function and a state object more. `ws` emits 'close' once; releasing is idempotent.
    */
   readonly #onSocketClose = ((self: WsAuth<TClaims>) =>
     function (this: WebSocket): void {
@@ -135,11 +140,6 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
       self.#heartbeat?.forget();
       self.#rooms.leaveAll(connection);
       self.#sessions.release(connection, 'disconnect');
-    })(this);
-  readonly #onSocketPong = ((self: WsAuth<TClaims>) =>
-    function (this: WebSocket): void {
-      const connection = self.#sockets.get(this);
-      if (connection !== undefined && connection !== null) self.#heartbeat?.pong(connection);
     })(this);
   readonly #onSocketFrame = ((self: WsAuth<TClaims>) =>
     function (this: WebSocket, data: RawData, isBinary: boolean): void {
@@ -554,14 +554,11 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     ws.on('close', this.#onSocketClose);
     if (!this.#sessions.has(connection)) {
       // Released between the verification and now (revoked, shut down): told why, like a refused upgrade.
-      closeWith(ws, REFUSALS[connection.released ?? 'disconnect']());
+      closeWith(ws, REFUSALS[this.#released.get(connection) ?? 'disconnect']());
       return false;
     }
     if (this.#envelope) ws.on('message', this.#onSocketFrame);
-    if (this.#heartbeat !== undefined) {
-      ws.on('pong', this.#onSocketPong);
-      this.#heartbeat.watch(connection);
-    }
+    this.#heartbeat?.watch();
     this.#sessions.start(connection);
     const context = this.#sessions.contextOf(connection);
     if (context === undefined) return false;
@@ -638,7 +635,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     return {
       ...transport,
       onRelease: (connection, _context, reason) => {
-        connection.released = reason;
+        this.#released.set(connection, reason);
         this.#rooms.leaveAll(connection);
       },
     };

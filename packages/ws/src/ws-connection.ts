@@ -1,10 +1,15 @@
 import type { IncomingMessage } from 'node:http';
-import type { ReleaseReason } from '@sockauth/core';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 /** Serials wrap below 2^30, so they stay small integers (a larger one would be a heap number per connection). */
 const SERIAL_LIMIT = 2 ** 30;
 let nextId = 0;
+/**
+ * The requests of the connections being verified (for the refusal logs' URL, redacted by then): a connection holds
+ * its request only until the verification is over, so a live one keeps neither the request nor a field for it.
+ */
+const requests = new WeakMap<WsConnection, IncomingMessage>();
 
 /**
  * One upgrade, from its verification to its close: the session's handle. It exists before the `WebSocket` does
@@ -16,24 +21,18 @@ export class WsConnection {
   readonly #serial: number;
   /** The request path, without the query: the "namespace" of hooks and logs. */
   readonly path: string;
-  /**
-   * The upgrade request, while it is being verified (for the refusal logs' URL, redacted by then); dropped once the
-   * verification is over, so a live connection does not keep the request (its headers, the token among them) alive.
-   */
-  #req: IncomingMessage | undefined;
   /** The socket, once the upgrade completed and the connection was admitted. */
   ws: WebSocket | undefined;
-  /** Why the session released it, once it did (a connection released before `ws` handed the socket over is refused). */
-  released: ReleaseReason | undefined;
-  /** A heartbeat ping to it is unanswered (see `Heartbeat`). */
-  awaitingPong = false;
+  /** The TCP socket under {@link ws} (the heartbeat reads how many bytes arrived on it). */
+  readonly socket: Pick<Socket, 'bytesRead'>;
+  /** The socket's byte count (30 low bits) when the heartbeat last pinged it; -1 before the first ping. */
+  bytesAtPing = -1;
 
   constructor(req: IncomingMessage) {
     this.#serial = nextId = nextId + 1 < SERIAL_LIMIT ? nextId + 1 : 1;
-    this.#req = req;
-    const url = typeof req.url === 'string' ? req.url : '/';
-    const end = url.search(/[?#]/);
-    this.path = end === -1 ? url : url.slice(0, end);
+    requests.set(this, req);
+    this.socket = req.socket;
+    this.path = pathOf(typeof req.url === 'string' ? req.url : '/');
   }
 
   /** A safe identifier for hooks and logs (never a token): unique among this process's last 2^30 connections. Built when asked. */
@@ -43,11 +42,17 @@ export class WsConnection {
 
   /** The upgrade request's URL (redacted), while the upgrade is being verified; `undefined` afterwards. */
   get url(): string | undefined {
-    return this.#req?.url;
+    return requests.get(this)?.url;
   }
 
   /** The verification is over: let the request go. */
   forgetRequest(): void {
-    this.#req = undefined;
+    requests.delete(this);
   }
+}
+
+/** The path of `url` (without its query). */
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }
