@@ -2,20 +2,53 @@
  * What a connection costs the server while it is open, and that it is let go of exactly when it must be: the
  * listeners sockauth puts on a socket are shared functions (never a closure or a `once` wrapper per connection),
  * the TCP socket keeps nothing of sockauth's once the connection is admitted, and a verified upgrade whose socket
- * `ws` never hands over is released when that socket closes.
+ * `ws` never hands over is released when that socket closes, and a live connection keeps no copy of its token.
  */
-import type { IncomingMessage } from 'node:http';
-import type { WebSocket } from 'ws';
-import { closeAll } from '@sockauth/testing';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { getHeapSnapshot } from 'node:v8';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { closeAfterTest, closeAll } from '@sockauth/testing';
+import { createWsAuth } from '../src/index';
 import { TestClient, connectWs, startWsServer } from './support';
 import { deferred } from '../../../test/support/async';
-import { mint, nowSec } from '../../../test/support/tokens';
+import { hs256Verifier, mint, nowSec } from '../../../test/support/tokens';
 
 afterEach(closeAll);
 
 /** The listeners of `event` that two emitters share (the same function object on both). */
 function shared(a: NodeJS.EventEmitter, b: NodeJS.EventEmitter, event: string): Function[] {
   return a.listeners(event).filter((listener) => b.listeners(event).includes(listener));
+}
+
+/** Whether the server heap holds `needle` (bytes of a string): a heap snapshot, scanned as it streams. */
+async function heapHolds(needle: Buffer): Promise<boolean> {
+  // The last RegExp match keeps its subject string alive: make it one of no interest.
+  /x/.exec('x');
+  let tail = Buffer.alloc(0);
+  for await (const chunk of getHeapSnapshot()) {
+    const window = Buffer.concat([tail, chunk as Buffer]);
+    if (window.includes(needle)) return true;
+    tail = window.subarray(Math.max(0, window.length - needle.length));
+  }
+  return false;
+}
+
+/**
+ * Opens a WebSocket with its token in the query, over a raw TCP socket (a `ws` client would keep the URL), and
+ * returns the token's signature as bytes: no string of it is left in this process but what the server keeps.
+ */
+async function upgradeWithQueryToken(port: number, path: string): Promise<Buffer> {
+  const token = await mint({ sub: 'alice' });
+  const socket = connect(port, '127.0.0.1');
+  closeAfterTest(() => void socket.destroy());
+  const switched = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.write(
+    [`GET ${path}?token=${token} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+      'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', '', ''].join('\r\n'),
+  );
+  await switched;
+  return Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'latin1');
 }
 
 describe('ws connection state', () => {
@@ -70,4 +103,25 @@ describe('ws connection state', () => {
     expect(await socketClosed.promise).toBe(0);
     expect(admitted).toBe(0);
   });
+
+  test('a live connection keeps no copy of its token: neither its path (a long one) nor the verifier\'s memo of clean headers is a view of the URL', async () => {
+    const http = createServer();
+    const wsAuth = createWsAuth({ verifier: hs256Verifier(), allowQueryToken: true });
+    const path = '/realtime/chat-updates';
+    const wss = new WebSocketServer({ server: http, path, ...wsAuth.serverOptions });
+    wsAuth.attach(wss);
+    const admitted = deferred();
+    wsAuth.onConnection(() => admitted.resolve());
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    closeAfterTest(async () => {
+      wsAuth.close();
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    });
+    const signature = await upgradeWithQueryToken((http.address() as AddressInfo).port, path);
+    await admitted.promise;
+    expect(wsAuth.size).toBe(1);
+    expect(await heapHolds(signature)).toBe(false);
+  }, 60_000);
 });
