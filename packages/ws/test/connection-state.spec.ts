@@ -10,9 +10,9 @@ import { getHeapSnapshot } from 'node:v8';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { closeAfterTest, closeAll } from '@sockauth/testing';
 import { createWsAuth } from '../src/index';
-import { TestClient, connectWs, startWsServer } from './support';
+import { TestClient, connectWs, gatedVerifier, startWsServer } from './support';
 import { deferred } from '../../../test/support/async';
-import { hs256Verifier, mint, nowSec } from '../../../test/support/tokens';
+import { hs256Verifier, mint } from '../../../test/support/tokens';
 
 afterEach(closeAll);
 
@@ -75,18 +75,8 @@ describe('ws connection state', () => {
   });
 
   test('a verified upgrade that ws never hands over (server closing) is released when its socket closes', async () => {
-    const release = deferred();
-    const verifying = deferred();
-    const { url, wss, http, wsAuth } = await startWsServer({
-      verifier: {
-        algorithms: ['HS256'],
-        verify: async () => {
-          verifying.resolve();
-          await release.promise;
-          return { sub: 'alice', exp: nowSec() + 60, iat: nowSec() };
-        },
-      },
-    });
+    const { verifier, verifying, release } = gatedVerifier();
+    const { url, wss, http, wsAuth } = await startWsServer({ verifier });
     const socketClosed = deferred<number>();
     http.prependListener('upgrade', (_req, socket) =>
       // Read after every 'close' listener ran (sockauth's included): emit calls them all before the tick.
@@ -96,10 +86,10 @@ describe('ws connection state', () => {
     wsAuth.onConnection(() => admitted++);
     const client = new TestClient(url, { headers: { authorization: 'Bearer opaque' } });
     client.opened.catch(() => undefined);
-    await verifying.promise;
+    await verifying;
     // ws refuses to complete an upgrade for a server that is closing (503): the socket is destroyed, never handed over.
     wss.close();
-    release.resolve();
+    release();
     expect(await socketClosed.promise).toBe(0);
     expect(admitted).toBe(0);
   });
