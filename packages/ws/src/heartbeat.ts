@@ -19,7 +19,7 @@ export interface Heartbeating {
   readonly ws: WebSocket | undefined;
   /** The TCP socket under `ws`. */
   readonly socket: { readonly bytesRead: number };
-  /** {@link bytesMark} of the socket when it was last pinged; -1 before the first ping. */
+  /** The low 30 bits of the socket's byte count when it was last pinged; -1 before the first ping. */
   bytesAtPing: number;
 }
 

@@ -70,8 +70,8 @@ export interface WsAuthOptions<TClaims extends JWTPayload = JWTPayload>
   /**
    * Pings every authenticated connection each `intervalMs` (default 30 s) and terminates one on which nothing has
    * arrived since the previous ping (no pong, nor any other frame), so a half-open connection (a client gone without
-   * a close) releases its session and rooms within two intervals. On by default; `false` turns it off (e.g. when a proxy or your own code already
-   * pings). Browsers and `ws` clients answer pings by themselves.
+   * a close) releases its session and rooms within two intervals. On by default; `false` turns it off (e.g. when a
+   * proxy or your own code already pings). Browsers and `ws` clients answer pings by themselves.
    */
   readonly heartbeat?: WsHeartbeatOptions | boolean;
 }

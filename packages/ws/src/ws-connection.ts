@@ -35,7 +35,7 @@ export class WsConnection {
     this.path = pathOf(typeof req.url === 'string' ? req.url : '/');
   }
 
-  /** A safe identifier for hooks and logs (never a token): unique among this process's last 2^30 connections. Built when asked. */
+  /** A safe identifier for hooks and logs (never a token), built when asked: unique among the last 2^30 connections. */
   get id(): string {
     return `ws-${this.#serial.toString(36)}`;
   }
