@@ -93,7 +93,9 @@ export function tokenHasDuplicateMembers(token: string): boolean {
   if (!CLEAN_HEADERS.has(header)) {
     if (segmentHasDuplicateMembers(header)) return true;
     if (CLEAN_HEADERS.size >= MAX_CLEAN_HEADERS) CLEAN_HEADERS.clear();
-    CLEAN_HEADERS.add(header);
+    // A copy: V8 makes the slice a view of the whole token, which the set would keep alive for good (a credential
+    // must not outlive its handshake in memory).
+    CLEAN_HEADERS.add(header.split('').join(''));
   }
   return segmentHasDuplicateMembers(token.slice(first + 1, second));
 }

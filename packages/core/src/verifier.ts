@@ -4,6 +4,7 @@ import { AuthInvalidError, AuthMissingError } from './errors.js';
 import { assertUniqueMembers, checkClaims, joseClaimOptions, recheckTimeClaims, validUntil } from './claim-checks.js';
 import { importOncePerAlgorithm } from './crypto-key-cache.js';
 import { resolveKeySource } from './key-sources.js';
+import { SharedClaimValues } from './shared-claim-values.js';
 import { mapVerificationError } from './verification-errors.js';
 import { VerifiedTokenCache, deepFreeze, resolveCacheOptions, tokenDigest } from './verified-token-cache.js';
 import { assertCustomVerifyOptions, resolveVerifierOptions, type Algorithm, type VerifierOptions } from './verifier-options.js';
@@ -78,6 +79,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   /** The key set version the cache's entries were verified with (remote JWKS only). */
   let cachedKeySetVersion = keySet?.version ?? 0;
   const joseOptions = joseClaimOptions(options, resolved);
+  /** Repeated claim values and headers, one instance each for every connection (jose's payloads only: fresh objects). */
+  const shared = new SharedClaimValues();
 
   /**
    * A result verified before, if it may be served now: the key set it was verified with is still trusted, and every
@@ -124,8 +127,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const nowMs = now();
       const verified = {
         payload: checkClaims(result.payload, requiredClaims, nowMs, clockToleranceSec),
-        header: result.protectedHeader,
+        header: digest === undefined ? result.protectedHeader : shared.sharedHeader(result.protectedHeader),
       };
+      shared.shareValues(verified.payload);
       if (digest === undefined) return verified;
       // Frozen before anyone else can hold it: from here on, every presentation of this token gets this object.
       deepFreeze(verified);

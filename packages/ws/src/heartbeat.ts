@@ -14,37 +14,56 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 /** The bounds of `heartbeat.intervalMs`: a ping storm below, a half-open connection kept for hours above. */
 export const HEARTBEAT_INTERVAL_BOUNDS = Object.freeze({ min: 100, max: 10 * 60_000 });
 
+/** What the heartbeat reads and marks on a connection: its socket, and what had arrived on it when it was pinged. */
+export interface Heartbeating {
+  readonly ws: WebSocket | undefined;
+  /** The TCP socket under `ws`. */
+  readonly socket: { readonly bytesRead: number };
+  /** The low 30 bits of the socket's byte count when it was last pinged; -1 before the first ping. */
+  bytesAtPing: number;
+}
+
 /**
- * Pings every connection it watches each `intervalMs`, and terminates one that has not answered the previous ping
- * by then (a pong), so a half-open connection (a client gone without a close: a sleeping laptop, a NAT that
- * forgot the flow) is closed within two intervals instead of holding its session, its index entries and its rooms
- * until TCP gives up. One timer for all connections, running only while some are watched.
+ * The low 30 bits of the bytes read so far: always a small integer (a larger count would make the field a heap number
+ * in every connection). Two marks are equal only if nothing arrived in between, or exactly a multiple of 1 GiB.
+ * -1 for a socket that counts nothing (not a `net.Socket`: `ws` itself needs one), which is then never terminated.
  */
-export class Heartbeat {
+function bytesMark(socket: { readonly bytesRead: number }): number {
+  const read: unknown = socket.bytesRead;
+  return typeof read === 'number' ? read & 0x3fffffff : -1;
+}
+
+/**
+ * Pings every connection of `connections` each `intervalMs`, and terminates one on which nothing has arrived since
+ * the previous ping (no pong, nor anything else), so a half-open connection (a client gone without a close: a
+ * sleeping laptop, a NAT that forgot the flow) is closed within two intervals instead of holding its session, its
+ * index entries and its rooms until TCP gives up. One timer for all connections, running only while some are open.
+ * It keeps nothing per connection and installs no listener: the set is the adapter's own set of open connections,
+ * and what arrived is the TCP socket's byte count (a 'pong' listener would cost every socket's event table a
+ * fourth entry: 96 bytes).
+ */
+export class Heartbeat<C extends Heartbeating> {
   readonly #intervalMs: number;
-  /** Watched sockets, each with whether a ping is still unanswered. */
-  readonly #awaiting = new Map<WebSocket, boolean>();
+  readonly #connections: ReadonlySet<C>;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(intervalMs: number) {
+  constructor(intervalMs: number, connections: ReadonlySet<C>) {
     this.#intervalMs = intervalMs;
+    this.#connections = connections;
   }
 
-  /** Watches `ws` until it closes. */
-  watch(ws: WebSocket): void {
-    this.#awaiting.set(ws, false);
-    ws.on('pong', () => {
-      if (this.#awaiting.has(ws)) this.#awaiting.set(ws, false);
-    });
-    ws.once('close', () => {
-      this.#awaiting.delete(ws);
-      if (this.#awaiting.size === 0) this.stop();
-    });
+  /** A connection was added to the set: pinging runs. */
+  watch(): void {
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#beat(), this.#intervalMs);
       // The heartbeat never keeps a process alive by itself.
       this.#timer.unref?.();
     }
+  }
+
+  /** A connection left the set: with none left, pinging stops. */
+  forget(): void {
+    if (this.#connections.size === 0) this.stop();
   }
 
   /** Stops pinging (the connections stay). Idempotent. */
@@ -54,16 +73,18 @@ export class Heartbeat {
   }
 
   #beat(): void {
-    for (const [ws, awaiting] of [...this.#awaiting]) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      if (awaiting) {
-        // No pong since the last ping: half-open. terminate() closes the TCP socket at once; 'close' follows (1006),
-        // which releases the session like any disconnection.
-        this.#awaiting.delete(ws);
+    for (const connection of [...this.#connections]) {
+      const ws = connection.ws;
+      // Closing or closed (a terminated one among them, until its 'close' takes it out of the set): not pinged.
+      if (ws === undefined || ws.readyState !== WebSocket.OPEN) continue;
+      const mark = bytesMark(connection.socket);
+      if (mark === connection.bytesAtPing && mark !== -1) {
+        // Nothing since the last ping, not even its pong: half-open. terminate() closes the TCP socket at once;
+        // 'close' follows (1006), which releases the session like any disconnection.
         ws.terminate();
         continue;
       }
-      this.#awaiting.set(ws, true);
+      connection.bytesAtPing = mark;
       try {
         ws.ping();
       } catch {
@@ -75,7 +96,8 @@ export class Heartbeat {
 
 /**
  * The heartbeat of {@link createWsAuth}: `intervalMs` between two pings (default 30 000, from 100 to 600 000). A
- * connection that has not answered a ping when the next one is due is terminated: closed within two intervals.
+ * connection on which nothing has arrived since a ping (not even its pong) when the next one is due is terminated:
+ * closed within two intervals.
  *
  * @example
  * ```ts

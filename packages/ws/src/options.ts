@@ -68,10 +68,10 @@ export interface WsAuthOptions<TClaims extends JWTPayload = JWTPayload>
    */
   readonly envelope?: boolean;
   /**
-   * Pings every authenticated connection each `intervalMs` (default 30 s) and terminates one that has not answered
-   * the previous ping (no pong), so a half-open connection (a client gone without a close) releases its session and
-   * rooms within two intervals. On by default; `false` turns it off (e.g. when a proxy or your own code already
-   * pings). Browsers and `ws` clients answer pings by themselves.
+   * Pings every authenticated connection each `intervalMs` (default 30 s) and terminates one on which nothing has
+   * arrived since the previous ping (no pong, nor any other frame), so a half-open connection (a client gone without
+   * a close) releases its session and rooms within two intervals. On by default; `false` turns it off (e.g. when a
+   * proxy or your own code already pings). Browsers and `ws` clients answer pings by themselves.
    */
   readonly heartbeat?: WsHeartbeatOptions | boolean;
 }

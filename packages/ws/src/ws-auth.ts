@@ -51,6 +51,8 @@ import { keptServerOptions } from './ws-internals.js';
 interface Upgrade {
   readonly connection: WsConnection;
   readonly error: AuthError | undefined;
+  /** The TCP socket's 'close' listener releasing a connection whose client left before admission (removed then). */
+  readonly onSocketGone: (() => void) | undefined;
 }
 
 /** Why a connection released before it was admitted is refused, by release reason. */
@@ -107,29 +109,35 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #envelope: boolean;
   readonly #maxPayload: number;
   readonly #rooms = new RoomIndex<WsConnection>();
-  /** Pings the admitted connections, terminating half-open ones (`undefined`: heartbeat off). */
-  readonly #heartbeat: Heartbeat | undefined;
+  /** Pings the open connections, terminating half-open ones (`undefined`: heartbeat off). */
+  readonly #heartbeat: Heartbeat<WsConnection> | undefined;
   readonly #handlers = new Map<string, WsMessageHandler<never, TClaims>>();
   readonly #connectionHandlers = new Set<WsConnectionHandler<TClaims>>();
   /** Verified upgrades whose socket `ws` has not handed over yet. */
   readonly #upgrades = new WeakMap<IncomingMessage, Upgrade>();
   /** Every socket seen, admitted (its connection) or refused (`null`): admitting is idempotent. */
   readonly #sockets = new WeakMap<WebSocket, WsConnection | null>();
-  /** Admitted connections not yet closed, for `close()`. */
+  /** Admitted connections not yet closed, for `close()` and the heartbeat. */
   readonly #open = new Set<WsConnection>();
+  /**
+   * Why the session released a connection (read when one released before admission is refused): kept beside the
+   * connection rather than in a field of each, since a live one never needs it.
+   */
+  readonly #released = new WeakMap<WsConnection, ReleaseReason>();
   readonly #attached = new WeakSet<WebSocketServer>();
   readonly #onConnectionEvent = (ws: WebSocket, req: IncomingMessage): void => {
     this.#admit(ws, req);
   };
   /**
    * One 'close' and one 'message' listener function for every admitted socket (`ws` calls them with the socket as
-   * `this`): per-socket closures would cost two function objects and a context per connection.
+   * `this`): per-socket closures would cost a function object and a context each, per connection, and `once` a
+   * wrapper, a bound function and a state object more. `ws` emits 'close' once; releasing is idempotent.
    */
   readonly #onSocketClose = ((self: WsAuth<TClaims>) =>
     function (this: WebSocket): void {
       const connection = self.#sockets.get(this);
-      if (connection === undefined || connection === null) return;
-      self.#open.delete(connection);
+      if (connection === undefined || connection === null || !self.#open.delete(connection)) return;
+      self.#heartbeat?.forget();
       self.#rooms.leaveAll(connection);
       self.#sessions.release(connection, 'disconnect');
     })(this);
@@ -152,7 +160,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     const { maxPayload, envelope, heartbeatMs } = resolveWsOptions(options);
     this.#maxPayload = maxPayload;
     this.#envelope = envelope;
-    this.#heartbeat = heartbeatMs === undefined ? undefined : new Heartbeat(heartbeatMs);
+    this.#heartbeat = heartbeatMs === undefined ? undefined : new Heartbeat(heartbeatMs, this.#open);
     const { eventGate, onContextChange, handleProtocols } = options;
     // The application's hooks take the WebSocket, the session's the connection that holds it.
     const session: SessionOptions<WsConnection> = {
@@ -507,6 +515,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   async #verify(req: IncomingMessage): Promise<void> {
     const connection = new WsConnection(req);
     let error: AuthError | undefined;
+    let onSocketGone: (() => void) | undefined;
     try {
       if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
       let token: string;
@@ -522,9 +531,10 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
       const socket = req.socket;
       if (socket.destroyed) this.#sessions.release(connection, 'disconnect');
       else {
-        socket.once('close', () => {
+        onSocketGone = () => {
           if (connection.ws === undefined) this.#sessions.release(connection, 'disconnect');
-        });
+        };
+        socket.once('close', onSocketGone);
       }
     } catch (refusal) {
       // authenticate() reported its own refusals; the ones above were reported before they were thrown.
@@ -532,7 +542,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     }
     // Every refusal of this upgrade was reported above (with its URL): the connection need not keep the request.
     connection.forgetRequest();
-    this.#upgrades.set(req, { connection, error });
+    this.#upgrades.set(req, { connection, error, onSocketGone });
   }
 
   /**
@@ -547,6 +557,8 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     ws.on('error', ignoreError);
     const upgrade = this.#upgrades.get(req);
     this.#upgrades.delete(req);
+    // From now on the socket's own 'close' releases the connection: the TCP socket's listener would only hold it.
+    if (upgrade?.onSocketGone !== undefined) req.socket.removeListener('close', upgrade.onSocketGone);
     if (upgrade === undefined || upgrade.error !== undefined) {
       this.#sockets.set(ws, null);
       // No verification on record: an upgrade that bypassed serverOptions.verifyClient. Refused, never let through.
@@ -559,14 +571,14 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     // Shut down while this upgrade was being verified: nothing would check its messages.
     if (this.#closed) this.#sessions.release(connection, 'closed');
     this.#open.add(connection);
-    ws.once('close', this.#onSocketClose);
+    ws.on('close', this.#onSocketClose);
     if (!this.#sessions.has(connection)) {
       // Released between the verification and now (revoked, shut down): told why, like a refused upgrade.
-      closeWith(ws, REFUSALS[connection.released ?? 'disconnect']());
+      closeWith(ws, REFUSALS[this.#released.get(connection) ?? 'disconnect']());
       return false;
     }
     if (this.#envelope) ws.on('message', this.#onSocketFrame);
-    this.#heartbeat?.watch(ws);
+    this.#heartbeat?.watch();
     this.#sessions.start(connection);
     const context = this.#sessions.contextOf(connection);
     if (context === undefined) return false;
@@ -643,7 +655,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     return {
       ...transport,
       onRelease: (connection, _context, reason) => {
-        connection.released = reason;
+        this.#released.set(connection, reason);
         this.#rooms.leaveAll(connection);
       },
     };

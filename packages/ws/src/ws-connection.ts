@@ -1,8 +1,15 @@
 import type { IncomingMessage } from 'node:http';
-import type { ReleaseReason } from '@sockauth/core';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
+/** Serials wrap below 2^30, so they stay small integers (a larger one would be a heap number per connection). */
+const SERIAL_LIMIT = 2 ** 30;
 let nextId = 0;
+/**
+ * The requests of the connections being verified (for the refusal logs' URL, redacted by then): a connection holds
+ * its request only until the verification is over, so a live one keeps neither the request nor a field for it.
+ */
+const requests = new WeakMap<WsConnection, IncomingMessage>();
 
 /**
  * One upgrade, from its verification to its close: the session's handle. It exists before the `WebSocket` does
@@ -10,35 +17,45 @@ let nextId = 0;
  * is attached once `ws` created it.
  */
 export class WsConnection {
-  /** A safe identifier for hooks and logs (never a token): unique in this process. */
-  readonly id: string;
+  /** The number behind {@link id} (a small integer: no string kept per connection). */
+  readonly #serial: number;
   /** The request path, without the query: the "namespace" of hooks and logs. */
   readonly path: string;
-  /**
-   * The upgrade request, while it is being verified (for the refusal logs' URL, redacted by then); dropped once the
-   * verification is over, so a live connection does not keep the request (its headers, the token among them) alive.
-   */
-  #req: IncomingMessage | undefined;
   /** The socket, once the upgrade completed and the connection was admitted. */
   ws: WebSocket | undefined;
-  /** Why the session released it, once it did (a connection released before `ws` handed the socket over is refused). */
-  released: ReleaseReason | undefined;
+  /** The TCP socket under {@link ws} (the heartbeat reads how many bytes arrived on it). */
+  readonly socket: Pick<Socket, 'bytesRead'>;
+  /** The socket's byte count (30 low bits) when the heartbeat last pinged it; -1 before the first ping. */
+  bytesAtPing = -1;
 
   constructor(req: IncomingMessage) {
-    this.id = `ws-${(nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`;
-    this.#req = req;
-    const url = typeof req.url === 'string' ? req.url : '/';
-    const end = url.search(/[?#]/);
-    this.path = end === -1 ? url : url.slice(0, end);
+    this.#serial = nextId = nextId + 1 < SERIAL_LIMIT ? nextId + 1 : 1;
+    requests.set(this, req);
+    this.socket = req.socket;
+    this.path = pathOf(typeof req.url === 'string' ? req.url : '/');
+  }
+
+  /** A safe identifier for hooks and logs (never a token), built when asked: unique among the last 2^30 connections. */
+  get id(): string {
+    return `ws-${this.#serial.toString(36)}`;
   }
 
   /** The upgrade request's URL (redacted), while the upgrade is being verified; `undefined` afterwards. */
   get url(): string | undefined {
-    return this.#req?.url;
+    return requests.get(this)?.url;
   }
 
   /** The verification is over: let the request go. */
   forgetRequest(): void {
-    this.#req = undefined;
+    requests.delete(this);
   }
+}
+
+/**
+ * The path of `url` (without its query), as a string of its own: V8 makes a longer slice a view of the whole string,
+ * which would keep the request's URL, a query token with it, alive as long as the connection.
+ */
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end).split('').join('');
 }

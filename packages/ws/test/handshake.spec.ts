@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { AuthForbiddenError, MemoryRevocationStore, WS_CLOSE_CODES, defaultMapClaims, type AuthErrorCode } from '@sockauth/core';
 import { createWsAuth } from '../src/index';
-import { TestClient, connectWs, refusal, startWsServer } from './support';
-import { deferred } from '../../../test/support/async';
+import { TestClient, connectWs, gatedVerifier, refusal, startWsServer } from './support';
 import { closeAll, closeAfterTest } from '@sockauth/testing';
 import { hs256Verifier, mint, nowSec, unsignedToken } from '../../../test/support/tokens';
 
@@ -135,24 +134,14 @@ describe('ws upgrade: refusals complete the upgrade, then close with the code an
     expect(close.code).toBe(WS_CLOSE_CODES.AUTH_UNAVAILABLE);
   });
   test('close() while an upgrade is being verified: that upgrade is refused 4301 too, never admitted', async () => {
-    const release = deferred();
-    const verifying = deferred();
-    const { url, wsAuth } = await startWsServer({
-      verifier: {
-        algorithms: ['HS256'],
-        verify: async () => {
-          verifying.resolve();
-          await release.promise;
-          return { sub: 'alice', exp: nowSec() + 60, iat: nowSec() };
-        },
-      },
-    });
+    const { verifier, verifying, release } = gatedVerifier();
+    const { url, wsAuth } = await startWsServer({ verifier });
     let admitted = 0;
     wsAuth.onConnection(() => admitted++);
     const client = new TestClient(url, { headers: { authorization: 'Bearer opaque' } });
-    await verifying.promise;
+    await verifying;
     wsAuth.close();
-    release.resolve();
+    release();
     const close = await refusal(client);
     expect(close.reason).toEqual({ code: 'AUTH_UNAVAILABLE', action: 'retry' });
     expect(admitted).toBe(0);

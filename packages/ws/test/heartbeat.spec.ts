@@ -59,6 +59,15 @@ describe('ws heartbeat', () => {
     expect(server.wsAuth.to('lobby').size).toBe(1);
   });
 
+  test('a client that sends frames is not half-open: it stays across pings it never answers', async () => {
+    const { server, client } = await joined(false);
+    // Each ping is followed by a message (and its ack) before the next one is due: something arrived every interval.
+    client.ws.on('ping', () => void client.request('whoami'));
+    await pings(client, 4);
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+    expect(server.wsAuth.to('lobby').size).toBe(1);
+  });
+
   test('heartbeat: false sends no ping: a silent client outlives a heartbeat server’s timeout', async () => {
     const off = await joined(false, false);
     const offPings = jest.fn();

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createWsAuth, type WsAuth, type WsAuthOptions } from '../src/index';
 import { closeAfterTest } from '@sockauth/testing';
-import { hs256Verifier } from '../../../test/support/tokens';
+import { deferred } from '../../../test/support/async';
+import { hs256Verifier, nowSec } from '../../../test/support/tokens';
 
 export interface WsTestServer {
   readonly wsAuth: WsAuth;
@@ -142,4 +143,25 @@ export async function refusal(client: TestClient): Promise<CloseInfo & { readonl
   await client.opened;
   const close = await client.closed;
   return { ...close, protocol: client.ws.protocol, frames: client.frames };
+}
+
+/**
+ * A verifier whose verification waits for the test: `verifying` resolves once an upgrade is being verified, and
+ * `release()` lets it complete (as alice, valid for a minute).
+ */
+export function gatedVerifier(): { verifier: WsAuthOptions['verifier']; verifying: Promise<void>; release: () => void } {
+  const verifying = deferred();
+  const released = deferred();
+  return {
+    verifier: {
+      algorithms: ['HS256'],
+      verify: async () => {
+        verifying.resolve();
+        await released.promise;
+        return { sub: 'alice', exp: nowSec() + 60, iat: nowSec() };
+      },
+    },
+    verifying: verifying.promise,
+    release: () => released.resolve(),
+  };
 }
