@@ -19,7 +19,7 @@ const WARMUP = SMOKE ? 20 : Number(process.env['BENCH_WARMUP'] ?? 3000);
 const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 5);
 const ALL_MODES = ['bare', 'jose-hs256', 'sockauth-hs256', 'seed-jsonwebtoken'] as const;
 type Mode = (typeof ALL_MODES)[number];
-/** BENCH_MODES=jose-hs256,sockauth-hs256: only those servers (a quicker A/B; the table needs both of a row). */
+/** BENCH_MODES=jose-hs256,sockauth-hs256: only those servers (a quicker A/B; rows of a mode left out read NaN). */
 const MODES = ALL_MODES.filter((mode) => process.env['BENCH_MODES']?.split(',').includes(mode) ?? true);
 
 const client = startWorker('ws-client');
