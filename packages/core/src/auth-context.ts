@@ -118,19 +118,22 @@ export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
   if (typeof identity?.subject !== 'string' || identity.subject.length === 0) {
     throw new AuthInvalidError('no subject', { cause: { name: 'ClaimMissing', claim: 'sub' } });
   }
-  const context: AuthContext<TClaims> = {
+  const context: Mutable<AuthContext<TClaims>> = {
     subject: identity.subject,
     claims: deepFreeze(options.ownClaims === true ? claims : structuredClone(claims)),
     permissions: PermissionSet.of(identity.permissions ?? []),
     expiresAt: claims.exp * 1000,
     version,
-    ...(identity.sessionId !== undefined && { sessionId: identity.sessionId }),
-    ...(identity.tokenId !== undefined && { tokenId: identity.tokenId }),
-    ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat) && { issuedAt: claims.iat * 1000 }),
-    ...(identity.user !== undefined && { user: identity.user }),
   };
+  // Assigned, not spread from `cond && { … }`: every handshake builds a context, and each spread is a temporary object.
+  if (identity.sessionId !== undefined) context.sessionId = identity.sessionId;
+  if (identity.tokenId !== undefined) context.tokenId = identity.tokenId;
+  if (typeof claims.iat === 'number' && Number.isFinite(claims.iat)) context.issuedAt = claims.iat * 1000;
+  if (identity.user !== undefined) context.user = identity.user;
   return Object.freeze(context);
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A log-safe summary of a context: no claims, no token. */
 export interface ContextDescription {

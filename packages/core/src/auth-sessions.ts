@@ -298,9 +298,16 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     if (state.auth.state === 'revoked') return this.#disconnect(handle, new AuthRevokedError());
     const context = state.auth.context!;
     state.live = true;
-    const where = this.#reporter.where(handle);
-    safely(() => this.#hooks.onAuthenticated?.({ ...where, ...identityOf(context), expiresAt: context.expiresAt, stage: state.stage }));
-    this.#reporter.log('debug', { sockauth: 'authenticated', ...where, stage: state.stage, subject: context.subject }, 'sockauth: connection authenticated');
+    // Every upgrade passes here: where it is, and the hook's and the log's records, are built only for a reader.
+    const onAuthenticated = this.#hooks.onAuthenticated;
+    const reporter = this.#reporter;
+    if (onAuthenticated !== undefined || reporter.logging) {
+      const where = reporter.where(handle);
+      if (onAuthenticated !== undefined) {
+        safely(() => onAuthenticated.call(this.#hooks, { ...where, ...identityOf(context), expiresAt: context.expiresAt, stage: state.stage }));
+      }
+      reporter.log('debug', { sockauth: 'authenticated', ...where, stage: state.stage, subject: context.subject }, 'sockauth: connection authenticated');
+    }
     state.auth.start();
   }
 
@@ -309,11 +316,14 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     const state = this.#states.get(handle);
     if (state === undefined) return;
     const auth = state.auth;
-    const last = auth.context ?? this.#registry.get(handle);
     if (state.live) {
       state.live = false;
-      const where = this.#reporter.where(handle);
-      safely(() => this.#hooks.onRelease?.({ ...where, ...(last === undefined ? { subject: '' } : identityOf(last)), reason }));
+      const hook = this.#hooks.onRelease;
+      if (hook !== undefined) {
+        const last = auth.context ?? this.#registry.get(handle);
+        const where = this.#reporter.where(handle);
+        safely(() => hook.call(this.#hooks, { ...where, ...(last === undefined ? { subject: '' } : identityOf(last)), reason }));
+      }
     }
     const kept = auth.state === 'revoked' ? undefined : auth.context;
     auth.close();

@@ -128,6 +128,27 @@ describe('AuthSessions (transport-agnostic)', () => {
     s.close();
   });
 
+  test('start and release tell onAuthenticated, onRelease and the logger whichever of them is set alone', async () => {
+    // The hook payloads and log records are built only when something reads them: each reader still gets its own.
+    const records: string[] = [];
+    const logger = { debug: (r: object) => void records.push((r as { sockauth: string }).sockauth), info() {}, warn() {}, error() {} };
+    const lives: string[] = [];
+    const hooks: SessionHooks = {
+      onAuthenticated: ({ subject, stage }) => void lives.push(`live ${subject} ${stage}`),
+      onRelease: ({ subject, reason }) => void lives.push(`released ${subject} ${reason}`),
+    };
+    for (const extra of [{ logger }, { hooks }, {}] as Partial<SessionOptions<Conn>>[]) {
+      const { s } = sessions(extra);
+      const c = conn();
+      await s.authenticate(c, await token('chat:read'), 'handshake');
+      s.start(c);
+      s.release(c, 'disconnect');
+      s.close();
+    }
+    expect(records).toEqual(['authenticated']);
+    expect(lives).toEqual(['live alice handshake', 'released alice disconnect']);
+  });
+
   test('events: the map decides, unlisted ones are refused, a refusal is acked deniedAck and never passed', async () => {
     const { s } = sessions();
     const c = conn();

@@ -118,6 +118,26 @@ describe('DeadlineScheduler (fake timers)', () => {
     expect(fired).toEqual(['a']);
   });
 
+  it('keeps one due time queued however many short-lived items come and go at it while others stay', () => {
+    // Every connection that opens and closes schedules then cancels its deadline; tokens issued in one second share it.
+    const { scheduler, fired } = recording();
+    scheduler.schedule(item('stays'), NOW_MS + DAY);
+    for (let i = 0; i < 1000; i++) {
+      const passing = item(`passing-${i}`);
+      scheduler.schedule(passing, NOW_MS + 1000);
+      scheduler.cancel(passing);
+    }
+    expect(scheduler.queuedDueTimes).toBeLessThanOrEqual(2);
+    scheduler.schedule(item('last'), NOW_MS + 1000);
+    expect(scheduler.size).toBe(2);
+    jest.advanceTimersByTime(1000);
+    expect(fired).toEqual(['last']);
+    expect(scheduler.queuedDueTimes).toBe(1);
+    jest.advanceTimersByTime(DAY);
+    expect(fired).toEqual(['last', 'stays']);
+    expect(scheduler.queuedDueTimes).toBe(0);
+  });
+
   it('runs 10,000 items sharing a due time at that time, each once, with one timer throughout', () => {
     const { scheduler, fired } = recording();
     const items = Array.from({ length: 10_000 }, (_, i) => item(`i${i}`));
