@@ -118,17 +118,19 @@ export function createAuthContext<TClaims extends JWTPayload = JWTPayload>(
   if (typeof identity?.subject !== 'string' || identity.subject.length === 0) {
     throw new AuthInvalidError('no subject', { cause: { name: 'ClaimMissing', claim: 'sub' } });
   }
-  const context: AuthContext<TClaims> = {
+  // Optional members are added only when present (absent, never `undefined`), by assignment rather than by
+  // spreading conditional objects: no temporary object per member (a whole tenant's re-evaluation builds thousands).
+  const context: { -readonly [K in keyof AuthContext<TClaims>]: AuthContext<TClaims>[K] } = {
     subject: identity.subject,
     claims: deepFreeze(options.ownClaims === true ? claims : structuredClone(claims)),
     permissions: PermissionSet.of(identity.permissions ?? []),
     expiresAt: claims.exp * 1000,
     version,
-    ...(identity.sessionId !== undefined && { sessionId: identity.sessionId }),
-    ...(identity.tokenId !== undefined && { tokenId: identity.tokenId }),
-    ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat) && { issuedAt: claims.iat * 1000 }),
-    ...(identity.user !== undefined && { user: identity.user }),
   };
+  if (identity.sessionId !== undefined) context.sessionId = identity.sessionId;
+  if (identity.tokenId !== undefined) context.tokenId = identity.tokenId;
+  if (typeof claims.iat === 'number' && Number.isFinite(claims.iat)) context.issuedAt = claims.iat * 1000;
+  if (identity.user !== undefined) context.user = identity.user;
   return Object.freeze(context);
 }
 

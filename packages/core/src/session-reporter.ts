@@ -31,6 +31,11 @@ export class SessionReporter<H extends object> {
     return { socketId, namespace };
   }
 
+  /** Whether there is a logger: a caller builds a record only then (a whole tenant's evictions are thousands). */
+  get logs(): boolean {
+    return this.#logger !== undefined;
+  }
+
   /** Hands a record to the logger, if any. A failing logger never breaks authentication. */
   log(level: LogLevel, record: AuthLogRecord, message: string): void {
     const logger = this.#logger;
