@@ -441,8 +441,15 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
    */
   #contextChanged(handle: H, context: AuthContext, notices?: RoomLeftNotices<H>): void {
     this.#registry.set(handle, context);
-    const onContext = this.#transport.onContext;
-    if (onContext !== undefined) safely(() => onContext.call(this.#transport, handle, context));
+    const transport = this.#transport;
+    if (transport.onContext !== undefined) {
+      // `safely` without a closure per call: a whole tenant's re-evaluation passes here for every connection.
+      try {
+        transport.onContext(handle, context);
+      } catch {
+        // A transport must not throw; the rooms are re-checked all the same.
+      }
+    }
     this.#rooms?.evictStatic(handle, context, notices);
   }
 
