@@ -5,6 +5,8 @@
  *     busy time, and the share of busy samples whose stack passes through each package (inclusive)
  *   npx tsx bench/profiles/summarize.ts diff <baseline.cpuprofile> <other.cpuprofile> [rows]
  *     self time by function, largest increases from the baseline first (ms: increase, baseline, other)
+ *   npx tsx bench/profiles/summarize.ts top <profile> [rows]
+ *     self and inclusive time by function, largest first (a short profile of one call, e.g. BENCH_REEVALUATION_PROF)
  *
  * The server process is the profile whose `busy` output lists socket.io (the client lists socket.io-client).
  */
@@ -62,16 +64,37 @@ function busy(file: string): void {
   }
 }
 
+function frameKey(frame: ProfileNode['callFrame']): string {
+  const where = frame.url.replace(/.*node_modules\//, '').replace(/.*packages\//, '@sockauth/');
+  return `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+}
+
 function selfTimeByFunction(file: string): Map<string, number> {
   const { byId, profile } = load(file);
   const result = new Map<string, number>();
   profile.samples.forEach((sample, i) => {
-    const frame = byId.get(sample)!.callFrame;
-    const where = frame.url.replace(/.*node_modules\//, '').replace(/.*packages\//, '@sockauth/');
-    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+    const key = frameKey(byId.get(sample)!.callFrame);
     result.set(key, (result.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   return result;
+}
+
+function top(file: string, rows: number): void {
+  const { byId, parent, profile } = load(file);
+  const self = selfTimeByFunction(file);
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((sample, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    total += delta;
+    const seen = new Set<string>();
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) seen.add(frameKey(byId.get(id)!.callFrame));
+    for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + delta);
+  });
+  console.log(`total ${ms(total).trim()} ms\n   self  function`);
+  for (const [key, time] of [...self].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${ms(time)}  ${key}`);
+  console.log('  incl.  function');
+  for (const [key, time] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${ms(time)}  ${key}`);
 }
 
 function diff(baselineFile: string, otherFile: string, rows: number): void {
@@ -87,7 +110,8 @@ function diff(baselineFile: string, otherFile: string, rows: number): void {
 const [command, first, second, rows] = process.argv.slice(2);
 if (command === 'busy' && first) busy(first);
 else if (command === 'diff' && first && second) diff(first, second, Number(rows ?? 30));
+else if (command === 'top' && first) top(first, Number(second ?? 30));
 else {
-  console.error('usage: summarize.ts busy <profile> | diff <baseline profile> <other profile> [rows]');
+  console.error('usage: summarize.ts busy <profile> | diff <baseline profile> <other profile> [rows] | top <profile> [rows]');
   process.exitCode = 2;
 }

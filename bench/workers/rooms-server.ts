@@ -11,7 +11,9 @@
  * `reevaluate-many` (one call with every subject),
  * `evict-room` (the bare baseline), `eld-start`/`eld-stop`.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Session as InspectorSession } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { MemoryRevocationStore, defaultMapClaims, type RevocationStore } from '@sockauth/core';
@@ -74,18 +76,53 @@ io.on('connection', (socket: Socket) => {
 
 const eventLoopDelay = eventLoopDelayOverIpc(1);
 
-/** When `room` is next emptied on this node (the in-memory adapter's `delete-room`): every member is out. */
-function emptied(room: string | undefined): () => number {
+/**
+ * BENCH_REEVALUATION_PROF=<file>: a V8 CPU profile (100 µs sampling) of the `reevaluate-many` call sent with
+ * `profile: true` (the measured one), from just before the call until the watched room is emptied (every socket
+ * out), for bench/README.md's "what each ms is". Starting the profiler takes a while: it is started before the clock.
+ */
+const profileFile = process.env['BENCH_REEVALUATION_PROF'] || undefined;
+let profiler: InspectorSession | undefined;
+
+function startProfile(): void {
+  if (profileFile === undefined || profiler !== undefined) return;
+  profiler = new InspectorSession();
+  profiler.connect();
+  profiler.post('Profiler.enable');
+  profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+  profiler.post('Profiler.start');
+}
+
+function stopProfile(): void {
+  const session = profiler;
+  if (session === undefined || profileFile === undefined) return;
+  session.post('Profiler.stop', (error, result) => {
+    if (error === null) writeFileSync(profileFile, JSON.stringify(result.profile));
+    session.disconnect();
+  });
+}
+
+/**
+ * When `room` is next emptied on this node (the in-memory adapter's `delete-room`): every member is out. `at()` is
+ * that wall-clock time; `cpuMs()` the process's CPU time (user + system, every thread: JIT compilers and GC helpers
+ * included) from this call until then, a figure the machine's load inflates far less than the wall clock's.
+ */
+function emptied(room: string | undefined): { at: () => number; cpuMs: () => number } {
   let at = Number.NaN;
-  if (room === undefined) return () => at;
+  let cpuMs = Number.NaN;
+  if (room === undefined) return { at: () => at, cpuMs: () => cpuMs };
   const adapter = io.of('/').adapter;
+  const cpuAtStart = process.cpuUsage();
   const onDelete = (deleted: string): void => {
     if (deleted !== room) return;
     at = wallClock();
+    const cpu = process.cpuUsage(cpuAtStart);
+    cpuMs = (cpu.user + cpu.system) / 1000;
+    stopProfile();
     adapter.off('delete-room', onDelete);
   };
   adapter.on('delete-room', onDelete);
-  return () => at;
+  return { at: () => at, cpuMs: () => cpuMs };
 }
 
 http.listen(0, '127.0.0.1', () => report({ type: 'ready', port: (http.address() as AddressInfo).port }));
@@ -121,7 +158,7 @@ process.on('message', async (message: Record<string, any>) => {
       // other connections are served meanwhile.
       const subjects: string[] = message['subjects'];
       const chunk: number = message['chunk'] ?? 500;
-      const outAt = emptied(message['watch']);
+      const out = emptied(message['watch']);
       const at = wallClock();
       let affected = 0;
       for (let i = 0; i < subjects.length; i += chunk) {
@@ -129,25 +166,29 @@ process.on('message', async (message: Record<string, any>) => {
         for (const result of results) affected += result.affected;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      report({ type: 'reevaluated', at, doneAt: wallClock(), outAt: outAt(), affected });
+      report({ type: 'reevaluated', at, doneAt: wallClock(), outAt: out.at(), outCpuMs: out.cpuMs(), affected });
       break;
     }
     case 'reevaluate-many': {
       // Every socket of a tenant in one call: `reevaluate([{ subject }, …])`.
       const subjects: string[] = message['subjects'];
-      const outAt = emptied(message['watch']);
+      if (message['profile'] === true) startProfile();
+      const out = emptied(message['watch']);
       const at = wallClock();
       const { affected } = await auth!.reevaluate(subjects.map((subject) => ({ subject })));
-      report({ type: 'reevaluated', at, doneAt: wallClock(), outAt: outAt(), affected });
+      report({ type: 'reevaluated', at, doneAt: wallClock(), outAt: out.at(), outCpuMs: out.cpuMs(), affected });
       break;
     }
     case 'evict-room': {
       // The bare baseline: what an app does by hand to evict a room's members and tell them.
       const room = String(message['room']);
+      const cpuAtStart = process.cpuUsage();
       const at = wallClock();
       io.in(room).emit('auth:room-left', { room, code: 'AUTH_FORBIDDEN', action: 'none' });
       io.in(room).socketsLeave(room);
-      report({ type: 'evicted', at, doneAt: wallClock() });
+      const doneAt = wallClock();
+      const cpu = process.cpuUsage(cpuAtStart);
+      report({ type: 'evicted', at, doneAt, cpuMs: (cpu.user + cpu.system) / 1000 });
       break;
     }
   }

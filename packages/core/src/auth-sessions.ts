@@ -10,6 +10,7 @@ import { assertKnownKeys } from './option-keys.js';
 import type { CompiledRequirement } from './permissions.js';
 import { EXPIRING_EVENT, type ExpiringPayload } from './protocol.js';
 import {
+  MAX_REEVALUATION_TARGETS,
   parseReevaluationTargets,
   parseRevocationTarget,
   type ReevaluationTargets,
@@ -401,42 +402,52 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
   /**
    * {@link reevaluate} on this node only: resolves with the number of connections re-evaluated here. Every matched
    * connection's new context, and the static eviction from the rooms it may no longer be in, happen in this turn,
-   * before anything else is delivered; the `auth:room-left` pushes of those evictions follow in chunks of
-   * `ROOM_LEFT_CHUNK` with a turn of the event loop between them (the first in this turn). The `authorize`
-   * re-checks (`auth:room-stay`) start in this turn too.
+   * before anything else is delivered; the `authorize` re-checks (`auth:room-stay`) start in this turn too, once
+   * every static eviction is done; the `auth:room-left` pushes follow in chunks of `ROOM_LEFT_CHUNK` with a turn of
+   * the event loop between them (the first in this turn).
    */
   async reevaluateHere(targets: ReevaluationTargets): Promise<number> {
-    const list = parseReevaluationTargets(targets);
-    const rooms = this.#rooms;
-    const notices = rooms === undefined ? undefined : new RoomLeftNotices<H>(this.#transport as SessionTransport<H, unknown>);
+    // Each target parsed once (the list's own checks first): every matched connection is collected (each once,
+    // however many targets match it), then one pass evicts them. Nothing changes before every target is valid.
+    const list: readonly unknown[] = Array.isArray(targets) ? targets : [targets];
+    if (list.length > MAX_REEVALUATION_TARGETS) parseReevaluationTargets(targets);
+    const registry = this.#registry;
     const seen = new Set<H>();
-    const live: Promise<void>[] = [];
+    const handles: H[] = [];
     for (const target of list) {
       const { kind, id } = parseRevocationTarget(target);
-      for (const handle of this.#registry.match({ kind, id, since: Infinity, until: Infinity })) {
-        if (seen.has(handle)) continue;
-        seen.add(handle);
-        const state = this.#states.get(handle);
-        if (state === undefined || !state.auth.isActive()) {
-          seen.delete(handle);
-          continue;
-        }
-        const previous = state.auth.context!;
-        let context: AuthContext;
-        try {
-          context = state.auth.remap();
-        } catch (error) {
-          const authError = isAuthError(error) ? error : mapVerificationError(error);
-          this.#disconnect(handle, authError);
-          continue;
-        }
-        this.#contextChanged(handle, context, notices, previous, 'reevaluate');
-        if (rooms !== undefined) live.push(rooms.evictLive(handle, context));
+      registry.collect(kind, id, seen, handles);
+    }
+    const rooms = this.#rooms;
+    const notices = rooms === undefined ? undefined : new RoomLeftNotices<H>(this.#transport as SessionTransport<H, unknown>);
+    const live = rooms !== undefined && rooms.checksLive ? { handles: [] as H[], contexts: [] as AuthContext[] } : undefined;
+    let affected = 0;
+    for (const handle of handles) {
+      const state = this.#states.get(handle);
+      if (state === undefined || !state.auth.isActive()) continue;
+      affected++;
+      const previous = state.auth.context!;
+      let context: AuthContext;
+      try {
+        context = state.auth.remap();
+      } catch (error) {
+        const authError = isAuthError(error) ? error : mapVerificationError(error);
+        this.#disconnect(handle, authError);
+        continue;
+      }
+      this.#contextChanged(handle, context, notices, previous, 'reevaluate');
+      if (live !== undefined) {
+        live.handles.push(handle);
+        live.contexts.push(context);
       }
     }
+    // The live part asks the application's hook, possibly per room: started only once every connection is out of
+    // every room its new context may not be in by the static rules, so no hook delays that.
+    const checks: Promise<void>[] = [];
+    if (live !== undefined) for (let i = 0; i < live.handles.length; i++) checks.push(rooms!.evictLive(live.handles[i]!, live.contexts[i]!));
     await notices?.flush();
-    await Promise.all(live);
-    return seen.size;
+    await Promise.all(checks);
+    return affected;
   }
 
   /** Stops listening to the store and releases every connection's timers. Connections stay open. */
@@ -454,8 +465,15 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
    */
   #contextChanged(handle: H, context: AuthContext, notices: RoomLeftNotices<H> | undefined, previous: AuthContext, reason: DowngradeReason): void {
     this.#registry.set(handle, context);
-    const onContext = this.#transport.onContext;
-    if (onContext !== undefined) safely(() => onContext.call(this.#transport, handle, context));
+    const transport = this.#transport;
+    if (transport.onContext !== undefined) {
+      // `safely` without a closure per call: a whole tenant's re-evaluation passes here for every connection.
+      try {
+        transport.onContext(handle, context);
+      } catch {
+        // A transport must not throw; the rooms are re-checked all the same.
+      }
+    }
     if (this.#hooks.onDowngrade !== undefined) this.#reportDowngrade(handle, previous, context, reason);
     this.#rooms?.evictStatic(handle, context, notices);
   }

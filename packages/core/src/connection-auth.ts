@@ -117,6 +117,9 @@ type Scheduler = DeadlineScheduler<ConnectionAuth<any>>;
  */
 let createScheduler: (verifier: Verifier) => Scheduler;
 
+/** `createAuthContext`'s options for claims already frozen in a context: one object, not one per re-evaluation. */
+const OWN_CLAIMS = Object.freeze({ ownClaims: true });
+
 /** The error of every timer-driven expiry (created on the first one). */
 let EXPIRED: AuthExpiredError | undefined;
 
@@ -499,7 +502,7 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     const current = this.current();
     let next: AuthContext<TClaims>;
     try {
-      next = createAuthContext(current.claims, current.version, this.#options.mapClaims, { ownClaims: true });
+      next = createAuthContext(current.claims, current.version, this.#options.mapClaims, OWN_CLAIMS);
     } catch (error) {
       if (isAuthError(error)) throw error;
       throw new AuthInvalidError('claims could not be mapped to an identity', { cause: { name: 'ClaimsMapperError' } });

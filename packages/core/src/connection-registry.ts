@@ -35,8 +35,21 @@ export class ConnectionRegistry<T> {
     return this.#contexts.get(connection);
   }
 
-  /** Registers `connection` with `context`, replacing its previous entry (after a re-auth). */
+  /**
+   * Registers `connection` with `context`, replacing its previous entry (after a re-auth). A context of the same
+   * identity (subject, session id, token id: a re-evaluation's) replaces the entry in place, the indexes untouched.
+   */
   set(connection: T, context: AuthContext): void {
+    const previous = this.#contexts.get(connection);
+    if (
+      previous !== undefined &&
+      previous.subject === context.subject &&
+      previous.sessionId === context.sessionId &&
+      previous.tokenId === context.tokenId
+    ) {
+      this.#contexts.set(connection, context);
+      return;
+    }
     this.delete(connection);
     this.#contexts.set(connection, context);
     this.#add('subject', context.subject, connection);
@@ -64,6 +77,27 @@ export class ConnectionRegistry<T> {
       if (context !== undefined && revocationApplies(record, context)) matches.push(connection);
     }
     return matches;
+  }
+
+  /**
+   * Appends to `into` every connection indexed under `kind` and `id` that is not in `seen` yet (and adds it there):
+   * what a re-evaluation matches, whatever the contexts' `iat`, without an array or record per target.
+   */
+  collect(kind: RevocationKind, id: string, seen: Set<T>, into: T[]): void {
+    const entry = this.#indexes[kind].get(id);
+    if (entry === undefined) return;
+    if (!(entry instanceof Bucket)) {
+      if (!seen.has(entry)) {
+        seen.add(entry);
+        into.push(entry);
+      }
+      return;
+    }
+    for (const connection of entry) {
+      if (seen.has(connection)) continue;
+      seen.add(connection);
+      into.push(connection);
+    }
   }
 
   /** Every registered connection. */

@@ -162,6 +162,8 @@ export function revocationApplies(record: RevocationRecord, token: RevocationSub
   }
 }
 
+const TARGET_KEYS = ['subject', 'sessionId', 'tokenId'] as const;
+
 /**
  * Validates a {@link RevocationTarget} and returns its kind and id. Throws `TypeError` on anything but exactly
  * one non-empty string id.
@@ -171,11 +173,17 @@ export function parseRevocationTarget(target: unknown): { kind: RevocationKind; 
     throw new TypeError('revoke: target must be { subject } | { sessionId } | { tokenId }');
   }
   const t = target as Record<string, unknown>;
-  const present = (['subject', 'sessionId', 'tokenId'] as const).filter((k) => t[k] !== undefined);
-  if (present.length !== 1) {
+  // Read key by key, without a list per target: a whole tenant's re-evaluation parses thousands.
+  let key: 'subject' | 'sessionId' | 'tokenId' | undefined;
+  let present = 0;
+  for (const name of TARGET_KEYS) {
+    if (t[name] === undefined) continue;
+    key = name;
+    present++;
+  }
+  if (present !== 1 || key === undefined) {
     throw new TypeError('revoke: give exactly one of subject, sessionId or tokenId');
   }
-  const key = present[0]!;
   const id = t[key];
   if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
     throw new TypeError(`revoke: ${key} must be a non-empty string of at most 1024 characters`);

@@ -24,6 +24,8 @@ interface Group<H> {
 export class RoomLeftNotices<H extends object> {
   readonly #transport: SessionTransport<H, unknown>;
   readonly #groups = new Map<string, Group<H>>();
+  /** The group of the last {@link add}: a tenant's evictions come in runs of one (room, error). */
+  #last: { room: string; error: AuthError; group: Group<H> } | undefined;
 
   constructor(transport: SessionTransport<H, unknown>) {
     this.#transport = transport;
@@ -31,10 +33,16 @@ export class RoomLeftNotices<H extends object> {
 
   /** `handle` left `room` because of `error`: to be told by {@link flush}. */
   add(handle: H, room: string, error: AuthError): void {
+    const last = this.#last;
+    if (last !== undefined && last.room === room && last.error === error) {
+      last.group.handles.push(handle);
+      return;
+    }
     const key = `${error.code}\u0000${room}`;
     let group = this.#groups.get(key);
     if (group === undefined) this.#groups.set(key, (group = { payload: roomLeftPayload(room, error), handles: [] }));
     group.handles.push(handle);
+    this.#last = { room, error, group };
   }
 
   /**
@@ -45,6 +53,7 @@ export class RoomLeftNotices<H extends object> {
     const transport = this.#transport;
     const groups = [...this.#groups.values()];
     this.#groups.clear();
+    this.#last = undefined;
     let budget = ROOM_LEFT_CHUNK;
     for (const { payload, handles } of groups) {
       for (let start = 0; start < handles.length; ) {

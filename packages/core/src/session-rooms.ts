@@ -45,6 +45,11 @@ export class SessionRooms<H extends object> {
     return this.#deps.policy;
   }
 
+  /** Whether a re-check has a live part ({@link evictLive}): only with an `authorize` hook. */
+  get checksLive(): boolean {
+    return this.#deps.authorize !== undefined;
+  }
+
   /** Decides a join with the context in force, then joins. Rejects with the `AuthError` (reported, stage `join`). */
   async join(handle: H, room: unknown): Promise<void> {
     const { states, policy, authorize, transport, reporter } = this.#deps;
@@ -94,11 +99,19 @@ export class SessionRooms<H extends object> {
 
   #evict(handle: H, context: AuthContext, room: string, error: AuthError, notices?: RoomLeftNotices<H>): void {
     const { transport, reporter, hooks } = this.#deps;
-    safely(() => transport.leave!(handle, room));
+    try {
+      transport.leave!(handle, room);
+    } catch {
+      // A transport must not throw; if it does, the eviction is still told and reported.
+    }
     if (notices !== undefined) notices.add(handle, room, error);
     else if (transport.isOpen(handle)) safely(() => transport.send(handle, ROOM_LEFT_EVENT, roomLeftPayload(room, error)));
+    // Where the connection is, the hook's payload and the log record are built only for a hook or a logger that
+    // takes them: a whole tenant's evictions are thousands, all in one turn.
+    const hook = hooks.onRoomLeft !== undefined;
+    if (!hook && !reporter.logging) return;
     const where = reporter.where(handle);
-    safely(() => hooks.onRoomLeft?.({ ...where, ...identityOf(context), room, code: error.code }));
+    if (hook) safely(() => hooks.onRoomLeft?.({ ...where, ...identityOf(context), room, code: error.code }));
     reporter.log('info', { sockauth: 'room-left', ...where, subject: context.subject, room, code: error.code }, 'sockauth: room left after a context change');
   }
 }

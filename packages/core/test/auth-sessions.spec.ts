@@ -325,6 +325,63 @@ describe('AuthSessions (transport-agnostic)', () => {
       s.close();
     });
 
+    test('with an authorize hook, every static eviction is done before the hook is first asked; its veto still evicts', async () => {
+      // The connections still in `general` (which the new context may not be in) each time the hook is asked.
+      const inGeneralWhenAsked: number[] = [];
+      let conns: Conn[] = [];
+      const s = new AuthSessions<Conn, Message>(
+        {
+          verifier: createVerifier({ algorithms: ['HS256'], secret: SECRET, now: () => NOW_SEC * 1000 }),
+          revocationStore: new MemoryRevocationStore(),
+          mapClaims,
+          rooms: { general: 'chat:read', ops: null },
+          authorize: async (ctx, action, args) => {
+            if (action !== 'auth:room-stay') return true;
+            inGeneralWhenAsked.push(conns.filter((c) => c.rooms.has('general')).length);
+            await new Promise((resolve) => setImmediate(resolve));
+            return !(ctx.subject === 'u1' && (args[0] as { room: string }).room === 'ops');
+          },
+        },
+        transport(),
+      );
+      conns = await tenant(s, 50);
+      for (let i = 0; i < 50; i++) denied.set(`u${i}`, ['chat:read']);
+      expect(await s.reevaluate(conns.map((_, i) => ({ subject: `u${i}` })))).toEqual({ affected: 50 });
+      expect(inGeneralWhenAsked).toHaveLength(50);
+      expect(Math.max(...inGeneralWhenAsked)).toBe(0);
+      expect([...conns[1]!.rooms]).toEqual([]);
+      expect(conns[1]!.pushed.map(({ payload }) => payload)).toEqual([
+        { room: 'general', code: 'AUTH_FORBIDDEN', action: 'none' },
+        { room: 'ops', code: 'AUTH_FORBIDDEN', action: 'none' },
+      ]);
+      for (const c of [conns[0]!, ...conns.slice(2)]) expect([...c.rooms]).toEqual(['ops']);
+      s.close();
+    });
+
+    test('each eviction is logged (room-left) with a logger and no onRoomLeft hook, and told to the hook without a logger', async () => {
+      const records: Record<string, unknown>[] = [];
+      const record = (obj: object) => void records.push(obj as Record<string, unknown>);
+      const logged = sessions({ hooks: {}, logger: { debug: () => undefined, info: record, warn: record, error: record } });
+      const [c] = await tenant(logged.s, 1);
+      denied.set('u0', ['chat:read']);
+      await logged.s.reevaluate([{ subject: 'u0' }]);
+      expect(records.filter((r) => r['sockauth'] === 'room-left')).toEqual([
+        { sockauth: 'room-left', socketId: c!.id, namespace: '/mem', subject: 'u0', room: 'general', code: 'AUTH_FORBIDDEN' },
+        { sockauth: 'room-left', socketId: c!.id, namespace: '/mem', subject: 'u0', room: 'ops', code: 'AUTH_FORBIDDEN' },
+      ]);
+      logged.s.close();
+
+      const hooked = sessions();
+      await tenant(hooked.s, 1, 'h');
+      denied.set('h0', ['chat:read']);
+      await hooked.s.reevaluate([{ subject: 'h0' }]);
+      expect(hooked.left).toEqual([
+        { room: 'general', code: 'AUTH_FORBIDDEN' },
+        { room: 'ops', code: 'AUTH_FORBIDDEN' },
+      ]);
+      hooked.s.close();
+    });
+
     test('an empty list re-evaluates nothing; a malformed target or too long a list is a TypeError before anything runs', async () => {
       const { s } = sessions();
       const [c] = await tenant(s, 1);

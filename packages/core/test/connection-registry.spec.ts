@@ -127,6 +127,36 @@ describe('ConnectionRegistry', () => {
     expect([...registry.connections()]).toEqual([]);
   });
 
+  it('replaces a context of the same identity in place: the indexes stay, the new context is the one found', () => {
+    registry.set(a, ctx({ sid: 's1', jti: 'j1', scope: 'chat:read' }));
+    registry.set(b, ctx({ sid: 's2', jti: 'j2' }));
+    const remapped = ctx({ sid: 's1', jti: 'j1' });
+    registry.set(a, remapped);
+    expect(registry.get(a)).toBe(remapped);
+    expect(registry.size).toBe(2);
+    expect(registry.match(record('token', 'j1'))).toEqual([a]);
+    expect(registry.match(record('session', 's1'))).toEqual([a]);
+    expect(registry.match(record('subject', 'alice'))).toEqual([a, b]);
+    // Another token id re-indexes: the old id no longer finds it.
+    registry.set(a, ctx({ sid: 's1', jti: 'j3' }));
+    expect(registry.match(record('token', 'j1'))).toEqual([]);
+    expect(registry.match(record('token', 'j3'))).toEqual([a]);
+  });
+
+  it('collects the connections of an id once each, whatever their iat (a re-evaluation)', () => {
+    registry.set(a, ctx({ sub: 'alice', sid: 's1', iat: NOW_SEC + 60 }));
+    registry.set(b, ctx({ sub: 'alice', sid: 's2' }));
+    registry.set(c, ctx({ sub: 'bob', sid: 's1' }));
+    const seen = new Set<Conn>();
+    const into: Conn[] = [];
+    registry.collect('subject', 'alice', seen, into);
+    registry.collect('session', 's1', seen, into);
+    registry.collect('subject', 'alice', seen, into);
+    registry.collect('token', 'nope', seen, into);
+    expect(into).toEqual([a, b, c]);
+    expect([...seen]).toEqual([a, b, c]);
+  });
+
   it('uses the indexes instead of scanning every connection', () => {
     for (let i = 0; i < 1000; i++) registry.set({ name: `n${i}` }, ctx({ sub: `user-${i}`, jti: `j${i}` }));
     const get = jest.spyOn(Map.prototype, 'get');
