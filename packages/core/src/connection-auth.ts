@@ -14,6 +14,7 @@ import {
 import { DeadlineScheduler, MAX_TIMER_DELAY_MS } from './deadline-scheduler.js';
 import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 import type { RevocationRecord, RevocationStore } from './revocation.js';
+import { MemoryRevocationStore } from './memory-revocation-store.js';
 import { RevocationWatch } from './revocation-watch.js';
 import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
 
@@ -207,17 +208,41 @@ export function outlivesRetention(
   return context.expiresAt + verifier.clockToleranceSec * 1000 > verifier.now() + retentionSec * 1000;
 }
 
-/** Asks the revocation store; a store that cannot answer fails closed. */
-async function assertNotRevoked(store: RevocationStore | undefined, context: AuthContext): Promise<void> {
-  if (store === undefined) return;
+/** The in-memory store's own lookup, which {@link assertNotRevoked} answers without a promise. */
+const memoryIsRevoked = MemoryRevocationStore.prototype.isRevoked;
+
+/**
+ * Asks the revocation store; a store that cannot answer fails closed. The in-memory store's own lookup is made
+ * synchronously (returns `undefined`: no promise, no turn of the microtask queue on every handshake); any other
+ * store, or one whose `isRevoked` was replaced (a subclass, a spy), is asked through `isRevoked` and awaited.
+ */
+function assertNotRevoked(store: RevocationStore | undefined, context: AuthContext): Promise<void> | undefined {
+  if (store === undefined) return undefined;
+  if (store.isRevoked !== memoryIsRevoked || !(store instanceof MemoryRevocationStore)) return askStore(store, context);
+  let revoked: boolean;
+  try {
+    revoked = store.isRevokedNow(context);
+  } catch (error) {
+    throw storeFailure(error);
+  }
+  if (revoked) throw new AuthRevokedError();
+  return undefined;
+}
+
+async function askStore(store: RevocationStore, context: AuthContext): Promise<void> {
   let revoked: boolean;
   try {
     revoked = await store.isRevoked(context);
   } catch (error) {
-    if (isAuthError(error)) throw error;
-    throw new AuthUnavailableError('revocation store unavailable', { cause: { name: 'RevocationStoreError' } });
+    throw storeFailure(error);
   }
   if (revoked) throw new AuthRevokedError();
+}
+
+/** What a store's failure to answer becomes: its own `AuthError`, else `AUTH_UNAVAILABLE`. */
+function storeFailure(error: unknown): AuthError {
+  if (isAuthError(error)) return error;
+  return new AuthUnavailableError('revocation store unavailable', { cause: { name: 'RevocationStoreError' } });
 }
 
 /**
@@ -272,7 +297,8 @@ async function verifyContext<TClaims extends JWTPayload>(
     // Credentials were presented, so not AUTH_MISSING: claims that cannot be mapped are invalid claims.
     throw new AuthInvalidError('claims could not be mapped to an identity', { cause: { name: 'ClaimsMapperError' } });
   }
-  await assertNotRevoked(opts.revocationStore, context);
+  const asked = assertNotRevoked(opts.revocationStore, context);
+  if (asked !== undefined) await asked;
   return context;
 }
 
