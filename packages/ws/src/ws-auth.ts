@@ -579,8 +579,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     }
     if (this.#envelope) ws.on('message', this.#onSocketFrame);
     this.#heartbeat?.watch();
-    this.#sessions.start(connection);
-    const context = this.#sessions.contextOf(connection);
+    const context = this.#sessions.start(connection);
     if (context === undefined) return false;
     for (const handler of this.#connectionHandlers) {
       try {
