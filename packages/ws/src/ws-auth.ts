@@ -660,7 +660,9 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     return {
       ...transport,
       onRelease: (connection, _context, reason) => {
-        this.#released.set(connection, reason);
+        // Read only for a connection not admitted yet (an admitted one closes with its own code): every close of a
+        // live connection passes here, and would add an entry to the map for nothing.
+        if (!this.#open.has(connection)) this.#released.set(connection, reason);
         this.#rooms.leaveAll(connection);
       },
     };
