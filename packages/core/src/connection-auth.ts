@@ -106,6 +106,8 @@ interface ResolvedOptions<TClaims extends JWTPayload> {
   readonly watch: RevocationWatch | undefined;
   /** The one timer of every connection sharing these options (and so the verifier's clock). */
   readonly scheduler: Scheduler;
+  /** What `createAuthContext` is told of the verifier's payloads: one object for every handshake. */
+  readonly contextOptions: { readonly ownClaims: boolean };
 }
 
 /** Connections of any claims type share a scheduler: it only reads their mark and runs their next step. */
@@ -161,6 +163,8 @@ function resolveOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptio
     // A store that cannot be subscribed to cannot tell what arrives during a lookup: its answer is taken as is.
     watch: typeof store?.subscribe === 'function' ? new RevocationWatch(store) : undefined,
     scheduler: createScheduler(options.verifier),
+    // jose's payloads are fresh objects: frozen in place rather than copied (one copy less per socket).
+    contextOptions: Object.freeze({ ownClaims: verifierPayloadsAreFresh(options.verifier) }),
   };
   resolved.set(options, result as ResolvedOptions<JWTPayload>);
   return result;
@@ -290,8 +294,7 @@ async function verifyContext<TClaims extends JWTPayload>(
   const { payload } = await opts.verifier.verify(token);
   let context: AuthContext<TClaims>;
   try {
-    // jose's payloads are fresh objects: frozen in place rather than copied (one copy less per socket).
-    context = createAuthContext(payload as TClaims, version, opts.mapClaims, { ownClaims: verifierPayloadsAreFresh(opts.verifier) });
+    context = createAuthContext(payload as TClaims, version, opts.mapClaims, opts.contextOptions);
   } catch (error) {
     if (isAuthError(error)) throw error;
     // Credentials were presented, so not AUTH_MISSING: claims that cannot be mapped are invalid claims.
