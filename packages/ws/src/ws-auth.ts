@@ -133,7 +133,6 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     function (this: WebSocket): void {
       const connection = self.#sockets.get(this);
       if (connection === undefined || connection === null || !self.#open.delete(connection)) return;
-      self.#heartbeat?.forget();
       self.#rooms.leaveAll(connection);
       self.#sessions.release(connection, 'disconnect');
     })(this);
