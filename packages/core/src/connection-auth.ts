@@ -292,17 +292,21 @@ async function verifyContext<TClaims extends JWTPayload>(
   version: number,
 ): Promise<AuthContext<TClaims>> {
   const { payload } = await opts.verifier.verify(token);
-  let context: AuthContext<TClaims>;
+  const context = mapContext(payload as TClaims, opts, version);
+  const asked = assertNotRevoked(opts.revocationStore, context);
+  if (asked !== undefined) await asked;
+  return context;
+}
+
+/** The context of verified claims (`mapClaims`); refuses claims that cannot be mapped. */
+function mapContext<TClaims extends JWTPayload>(claims: TClaims, opts: ResolvedOptions<TClaims>, version: number): AuthContext<TClaims> {
   try {
-    context = createAuthContext(payload as TClaims, version, opts.mapClaims, opts.contextOptions);
+    return createAuthContext(claims, version, opts.mapClaims, opts.contextOptions);
   } catch (error) {
     if (isAuthError(error)) throw error;
     // Credentials were presented, so not AUTH_MISSING: claims that cannot be mapped are invalid claims.
     throw new AuthInvalidError('claims could not be mapped to an identity', { cause: { name: 'ClaimsMapperError' } });
   }
-  const asked = assertNotRevoked(opts.revocationStore, context);
-  if (asked !== undefined) await asked;
-  return context;
 }
 
 /**
@@ -360,7 +364,12 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     const watch = opts.watch;
     const seen = watch?.open();
     try {
-      const context = await verifyContext(token, opts, 1);
+      // verifyContext's steps, inline: every handshake passes here, and an async function more is a promise and a
+      // turn of the microtask queue more.
+      const { payload } = await opts.verifier.verify(token);
+      const context = mapContext(payload as TClaims, opts, 1);
+      const asked = assertNotRevoked(opts.revocationStore, context);
+      if (asked !== undefined) await asked;
       assertNotSeen(seen, context);
       const connection = new ConnectionAuth(context, options, events, tag);
       // Until the adapter indexes it (after the promise settles, so not synchronously with this check) and starts
