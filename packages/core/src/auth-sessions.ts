@@ -337,7 +337,14 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     this.#states.delete(handle);
     this.#registry.delete(handle);
     const onRelease = this.#transport.onRelease;
-    if (onRelease !== undefined) safely(() => onRelease.call(this.#transport, handle, kept, reason));
+    if (onRelease !== undefined) {
+      // `safely`, without a closure: every connection passes here once.
+      try {
+        onRelease.call(this.#transport, handle, kept, reason);
+      } catch {
+        // The transport's bookkeeping must not break the release.
+      }
+    }
   }
 
   /**
