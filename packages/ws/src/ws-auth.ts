@@ -571,10 +571,11 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     // From now on the socket's own 'close' releases the connection: the TCP socket's listener would only hold it.
     socket.removeListener('close', this.#onSocketGone);
     const connection = verified;
-    connection.ws = ws;
     this.#sockets.set(ws, connection);
     // Shut down while this upgrade was being verified: nothing would check its messages.
     if (this.#closed) this.#sessions.release(connection, 'closed');
+    // Admitted from here on (a release before this line kept its reason for the refusal below).
+    connection.ws = ws;
     this.#open.add(connection);
     ws.on('close', this.#onSocketClose);
     if (!this.#sessions.has(connection)) {
@@ -661,7 +662,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
       onRelease: (connection, _context, reason) => {
         // Read only for a connection not admitted yet (an admitted one closes with its own code): every close of a
         // live connection passes here, and would add an entry to the map for nothing.
-        if (!this.#open.has(connection)) this.#released.set(connection, reason);
+        if (connection.ws === undefined) this.#released.set(connection, reason);
         this.#rooms.leaveAll(connection);
       },
     };
