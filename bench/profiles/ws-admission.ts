@@ -11,78 +11,19 @@
  *
  *   npx tsx --conditions=@sockauth/source bench/profiles/ws-admission.ts   (BENCH_ADMISSIONS, BENCH_ROUNDS, BENCH_LAYERS)
  */
-import { EventEmitter } from 'node:events';
 import { PerformanceObserver } from 'node:perf_hooks';
-import type { IncomingMessage } from 'node:http';
-import { jwtVerify } from 'jose';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { ConnectionAuth, MemoryRevocationStore, createVerifier } from '@sockauth/core';
-import { createWsAuth } from '@sockauth/ws';
+import * as core from '@sockauth/core';
+import * as ws from '@sockauth/ws';
 import { median } from '../lib/stats.js';
-import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_SECRET, hs256Tokens } from '../lib/tokens.js';
+import { hs256Tokens } from '../lib/tokens.js';
+import { admissionLayers } from '../lib/ws-admission-layers.js';
 
 const N = Number(process.env['BENCH_ADMISSIONS'] ?? 4000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const CONCURRENCY = 32;
-const claimOptions = { algorithms: ['HS256'], issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE };
 
-/** A stand-in for what `ws` hands over: what the adapter touches of a socket. */
-class StandInSocket extends EventEmitter {
-  readyState = 1;
-  send(): void {}
-  close(): void {
-    this.readyState = 3;
-  }
-  ping(): void {}
-  terminate(): void {}
-}
-
-function request(token: string): IncomingMessage {
-  const socket = Object.assign(new EventEmitter(), { destroyed: false });
-  const headers = { host: '127.0.0.1', authorization: `Bearer ${token}`, upgrade: 'websocket', connection: 'Upgrade' };
-  return { url: '/', headers, rawHeaders: Object.entries(headers).flat(), socket } as unknown as IncomingMessage;
-}
-
-const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(BENCH_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-const verifier = createVerifier({ ...claimOptions, algorithms: ['HS256'], secret: BENCH_SECRET });
-const connectionOptions = { verifier: createVerifier({ ...claimOptions, algorithms: ['HS256'], secret: BENCH_SECRET }), revocationStore: new MemoryRevocationStore() };
-const wsAuth = createWsAuth({
-  verifier: { algorithms: ['HS256'], secret: BENCH_SECRET, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE },
-  events: { echo: 'chat:read' },
-});
-const wss = new WebSocketServer({ noServer: true, ...wsAuth.serverOptions });
-wsAuth.attach(wss);
-const HELLO = JSON.stringify({ type: 'hello' });
-wsAuth.onConnection((ws) => ws.send(HELLO));
-const verifyClient = wsAuth.serverOptions.verifyClient as (info: { req: IncomingMessage }, done: (ok: boolean) => void) => void;
-
-const verifyUpgrade = (req: IncomingMessage): Promise<void> => new Promise((resolve) => verifyClient({ req }, () => resolve()));
-
-const LAYERS: Record<string, (token: string) => Promise<unknown>> = {
-  jose: (token) => {
-    const req = request(token);
-    const found = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    return jwtVerify(found, key, claimOptions);
-  },
-  verifier: (token) => verifier.verify(token),
-  authenticate: async (token) => (await ConnectionAuth.authenticate(token, connectionOptions)).close(),
-  verifyClient: async (token) => {
-    const req = request(token);
-    await verifyUpgrade(req);
-    // Not admitted: the client leaves, the session lets it go.
-    (req.socket as EventEmitter).emit('close');
-  },
-  upgrade: async (token) => {
-    const req = request(token);
-    await verifyUpgrade(req);
-    const ws = new StandInSocket();
-    wss.emit('connection', ws as unknown as WebSocket, req);
-    if (wsAuth.contextOf(ws as unknown as WebSocket) === undefined) throw new Error('not admitted');
-    ws.readyState = 3;
-    ws.emit('close', 1000, Buffer.alloc(0));
-    (req.socket as EventEmitter).emit('close');
-  },
-};
+const admission = await admissionLayers(core, ws);
+const LAYERS: Record<string, (token: string) => Promise<unknown>> = admission.layers;
 /** BENCH_LAYERS=jose,upgrade: only those (e.g. under `--cpu-prof`). */
 const names = process.env['BENCH_LAYERS']?.split(',') ?? Object.keys(LAYERS);
 
@@ -117,7 +58,7 @@ for (const [i, name] of names.entries()) await round(LAYERS[name]!, warmup[i]!);
 for (let r = 0; r < ROUNDS; r++) {
   for (const name of r % 2 === 0 ? names : [...names].reverse()) results[name]!.push(await round(LAYERS[name]!, pools.pop()!, name));
 }
-wsAuth.close();
+admission.close();
 const base = median(results['jose'] ?? [0]);
 console.log(`CPU µs per upgrade, ${N} distinct HS256 tokens, ${CONCURRENCY} in flight, median of ${ROUNDS} alternating rounds`);
 for (const name of names) {

@@ -292,11 +292,16 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
   /**
    * The connection is established: it becomes live (`onAuthenticated`) and its deadline is armed. A connection
    * revoked since it authenticated is cut now that it can be told. No-op for an unknown or already started one.
+   * Returns the context in force once started ({@link contextOf}, without looking the connection up again), or
+   * `undefined` when none is (unknown, already started, cut, closed).
    */
-  start(handle: H): void {
+  start(handle: H): AuthContext<TClaims> | undefined {
     const state = this.#states.get(handle);
-    if (state === undefined || state.live || this.#closed) return;
-    if (state.auth.state === 'revoked') return this.#disconnect(handle, new AuthRevokedError());
+    if (state === undefined || state.live || this.#closed) return undefined;
+    if (state.auth.state === 'revoked') {
+      this.#disconnect(handle, new AuthRevokedError());
+      return undefined;
+    }
     const context = state.auth.context!;
     state.live = true;
     // Every upgrade passes here: where it is, and the hook's and the log's records, are built only for a reader.
@@ -309,7 +314,9 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
       }
       reporter.log('debug', { sockauth: 'authenticated', ...where, stage: state.stage, subject: context.subject }, 'sockauth: connection authenticated');
     }
-    state.auth.start();
+    const auth = state.auth;
+    auth.start();
+    return auth.isActive() ? (auth.context as AuthContext<TClaims> | undefined) : undefined;
   }
 
   /** The connection is gone (or no longer to be tracked): its timers stop and it leaves every index. Idempotent. */
@@ -331,7 +338,14 @@ export class AuthSessions<H extends object, M = unknown, TClaims extends JWTPayl
     this.#states.delete(handle);
     this.#registry.delete(handle);
     const onRelease = this.#transport.onRelease;
-    if (onRelease !== undefined) safely(() => onRelease.call(this.#transport, handle, kept, reason));
+    if (onRelease !== undefined) {
+      // `safely`, without a closure: every connection passes here once.
+      try {
+        onRelease.call(this.#transport, handle, kept, reason);
+      } catch {
+        // The transport's bookkeeping must not break the release.
+      }
+    }
   }
 
   /**

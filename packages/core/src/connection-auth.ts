@@ -14,6 +14,7 @@ import {
 import { DeadlineScheduler, MAX_TIMER_DELAY_MS } from './deadline-scheduler.js';
 import { assertKnownKeys, type KnownKeys } from './option-keys.js';
 import type { RevocationRecord, RevocationStore } from './revocation.js';
+import { MemoryRevocationStore } from './memory-revocation-store.js';
 import { RevocationWatch } from './revocation-watch.js';
 import { verifierPayloadsAreFresh, type Verifier } from './verifier.js';
 
@@ -105,6 +106,8 @@ interface ResolvedOptions<TClaims extends JWTPayload> {
   readonly watch: RevocationWatch | undefined;
   /** The one timer of every connection sharing these options (and so the verifier's clock). */
   readonly scheduler: Scheduler;
+  /** What `createAuthContext` is told of the verifier's payloads: one object for every handshake. */
+  readonly contextOptions: { readonly ownClaims: boolean };
 }
 
 /** Connections of any claims type share a scheduler: it only reads their mark and runs their next step. */
@@ -163,6 +166,8 @@ function resolveOptions<TClaims extends JWTPayload>(options: ConnectionAuthOptio
     // A store that cannot be subscribed to cannot tell what arrives during a lookup: its answer is taken as is.
     watch: typeof store?.subscribe === 'function' ? new RevocationWatch(store) : undefined,
     scheduler: createScheduler(options.verifier),
+    // jose's payloads are fresh objects: frozen in place rather than copied (one copy less per socket).
+    contextOptions: Object.freeze({ ownClaims: verifierPayloadsAreFresh(options.verifier) }),
   };
   resolved.set(options, result as ResolvedOptions<JWTPayload>);
   return result;
@@ -210,17 +215,41 @@ export function outlivesRetention(
   return context.expiresAt + verifier.clockToleranceSec * 1000 > verifier.now() + retentionSec * 1000;
 }
 
-/** Asks the revocation store; a store that cannot answer fails closed. */
-async function assertNotRevoked(store: RevocationStore | undefined, context: AuthContext): Promise<void> {
-  if (store === undefined) return;
+/** The in-memory store's own lookup, which {@link assertNotRevoked} answers without a promise. */
+const memoryIsRevoked = MemoryRevocationStore.prototype.isRevoked;
+
+/**
+ * Asks the revocation store; a store that cannot answer fails closed. The in-memory store's own lookup is made
+ * synchronously (returns `undefined`: no promise, no turn of the microtask queue on every handshake); any other
+ * store, or one whose `isRevoked` was replaced (a subclass, a spy), is asked through `isRevoked` and awaited.
+ */
+function assertNotRevoked(store: RevocationStore | undefined, context: AuthContext): Promise<void> | undefined {
+  if (store === undefined) return undefined;
+  if (store.isRevoked !== memoryIsRevoked || !(store instanceof MemoryRevocationStore)) return askStore(store, context);
+  let revoked: boolean;
+  try {
+    revoked = store.isRevokedNow(context);
+  } catch (error) {
+    throw storeFailure(error);
+  }
+  if (revoked) throw new AuthRevokedError();
+  return undefined;
+}
+
+async function askStore(store: RevocationStore, context: AuthContext): Promise<void> {
   let revoked: boolean;
   try {
     revoked = await store.isRevoked(context);
   } catch (error) {
-    if (isAuthError(error)) throw error;
-    throw new AuthUnavailableError('revocation store unavailable', { cause: { name: 'RevocationStoreError' } });
+    throw storeFailure(error);
   }
   if (revoked) throw new AuthRevokedError();
+}
+
+/** What a store's failure to answer becomes: its own `AuthError`, else `AUTH_UNAVAILABLE`. */
+function storeFailure(error: unknown): AuthError {
+  if (isAuthError(error)) return error;
+  return new AuthUnavailableError('revocation store unavailable', { cause: { name: 'RevocationStoreError' } });
 }
 
 /**
@@ -266,17 +295,21 @@ async function verifyContext<TClaims extends JWTPayload>(
   version: number,
 ): Promise<AuthContext<TClaims>> {
   const { payload } = await opts.verifier.verify(token);
-  let context: AuthContext<TClaims>;
+  const context = mapContext(payload as TClaims, opts, version);
+  const asked = assertNotRevoked(opts.revocationStore, context);
+  if (asked !== undefined) await asked;
+  return context;
+}
+
+/** The context of verified claims (`mapClaims`); refuses claims that cannot be mapped. */
+function mapContext<TClaims extends JWTPayload>(claims: TClaims, opts: ResolvedOptions<TClaims>, version: number): AuthContext<TClaims> {
   try {
-    // jose's payloads are fresh objects: frozen in place rather than copied (one copy less per socket).
-    context = createAuthContext(payload as TClaims, version, opts.mapClaims, { ownClaims: verifierPayloadsAreFresh(opts.verifier) });
+    return createAuthContext(claims, version, opts.mapClaims, opts.contextOptions);
   } catch (error) {
     if (isAuthError(error)) throw error;
     // Credentials were presented, so not AUTH_MISSING: claims that cannot be mapped are invalid claims.
     throw new AuthInvalidError('claims could not be mapped to an identity', { cause: { name: 'ClaimsMapperError' } });
   }
-  await assertNotRevoked(opts.revocationStore, context);
-  return context;
 }
 
 /**
@@ -334,7 +367,12 @@ export class ConnectionAuth<TClaims extends JWTPayload = JWTPayload> {
     const watch = opts.watch;
     const seen = watch?.open();
     try {
-      const context = await verifyContext(token, opts, 1);
+      // verifyContext's steps, inline: every handshake passes here, and an async function more is a promise and a
+      // turn of the microtask queue more.
+      const { payload } = await opts.verifier.verify(token);
+      const context = mapContext(payload as TClaims, opts, 1);
+      const asked = assertNotRevoked(opts.revocationStore, context);
+      if (asked !== undefined) await asked;
       assertNotSeen(seen, context);
       const connection = new ConnectionAuth(context, options, events, tag);
       // Until the adapter indexes it (after the promise settles, so not synchronously with this check) and starts

@@ -18,6 +18,8 @@ export class RevocationWatch {
   readonly #open = new Set<RevocationRecord[]>();
   readonly #pending = new Set<Revocable>();
   #unsubscribe: (() => void) | undefined;
+  /** The store's listener: one function for the watch's life (it subscribes again each time something is in flight). */
+  readonly #receive = (record: RevocationRecord): void => this.#received(record);
 
   constructor(store: RevocationStore) {
     this.#store = store;
@@ -55,7 +57,7 @@ export class RevocationWatch {
   }
 
   #listen(): void {
-    this.#unsubscribe ??= this.#store.subscribe((record) => this.#received(record));
+    this.#unsubscribe ??= this.#store.subscribe(this.#receive);
   }
 
   #idle(): void {

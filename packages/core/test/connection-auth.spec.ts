@@ -176,6 +176,28 @@ describe('ConnectionAuth.authenticate', () => {
     );
   });
 
+  it("looks an in-memory store up synchronously only through its own isRevoked: a replaced one (subclass, spy) is asked and awaited", async () => {
+    class DenyingStore extends MemoryRevocationStore {
+      override async isRevoked(): Promise<boolean> {
+        return true;
+      }
+    }
+    expect(await codeOf(ConnectionAuth.authenticate(token(fresh()), options({ revocationStore: new DenyingStore() })))).toBe('AUTH_REVOKED');
+    const spied = new MemoryRevocationStore();
+    const lookup = jest.spyOn(spied, 'isRevoked').mockRejectedValue(new Error('ECONNREFUSED'));
+    expect(await codeOf(ConnectionAuth.authenticate(token(fresh()), options({ revocationStore: spied })))).toBe('AUTH_UNAVAILABLE');
+    expect(lookup).toHaveBeenCalledTimes(1);
+  });
+
+  it('fails closed with AUTH_UNAVAILABLE when an in-memory store\'s synchronous lookup throws', async () => {
+    class BrokenStore extends MemoryRevocationStore {
+      override isRevokedNow(): boolean {
+        throw new Error('broken');
+      }
+    }
+    expect(await codeOf(ConnectionAuth.authenticate(token(fresh()), options({ revocationStore: new BrokenStore() })))).toBe('AUTH_UNAVAILABLE');
+  });
+
   it('uses mapClaims, and refuses with AUTH_INVALID when it throws something other than an AuthError', async () => {
     const mapped = await ConnectionAuth.authenticate(
       token(fresh({ uid: 'u1' })),

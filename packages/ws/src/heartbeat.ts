@@ -37,8 +37,9 @@ function bytesMark(socket: { readonly bytesRead: number }): number {
  * Pings every connection of `connections` each `intervalMs`, and terminates one on which nothing has arrived since
  * the previous ping (no pong, nor anything else), so a half-open connection (a client gone without a close: a
  * sleeping laptop, a NAT that forgot the flow) is closed within two intervals instead of holding its session, its
- * index entries and its rooms until TCP gives up. One timer for all connections, running only while some are open.
- * It keeps nothing per connection and installs no listener: the set is the adapter's own set of open connections,
+ * index entries and its rooms until TCP gives up. One timer for all connections, started when one is added and
+ * stopped by the first beat that finds none open (not at every close: a server whose connections come and go one at
+ * a time would start and stop a timer for each). It keeps nothing per connection and installs no listener: the set is the adapter's own set of open connections,
  * and what arrived is the TCP socket's byte count (a 'pong' listener would cost every socket's event table a
  * fourth entry: 96 bytes).
  */
@@ -61,11 +62,6 @@ export class Heartbeat<C extends Heartbeating> {
     }
   }
 
-  /** A connection left the set: with none left, pinging stops. */
-  forget(): void {
-    if (this.#connections.size === 0) this.stop();
-  }
-
   /** Stops pinging (the connections stay). Idempotent. */
   stop(): void {
     clearInterval(this.#timer);
@@ -73,6 +69,8 @@ export class Heartbeat<C extends Heartbeating> {
   }
 
   #beat(): void {
+    // None left since the last beat: pinging stops until one is added (`watch`).
+    if (this.#connections.size === 0) return this.stop();
     for (const connection of [...this.#connections]) {
       const ws = connection.ws;
       // Closing or closed (a terminated one among them, until its 'close' takes it out of the set): not pinged.

@@ -36,6 +36,8 @@ export interface UpgradeTokenExtraction {
   readonly sources: readonly WsTokenSource[];
   readonly cookie: CookieTokenOptions | undefined;
   readonly queryParam: string;
+  /** The query parameters `redactUrl` removes besides its own list (the query token's): one array for every upgrade. */
+  readonly redactedParams: readonly string[];
 }
 
 const BUILT_IN = ['header', 'subprotocol', 'cookie', 'query'];
@@ -63,7 +65,7 @@ export function resolveUpgradeTokens(options: {
     if (source === 'cookie' && cookie === undefined) throw new TypeError('sockauth: token source "cookie" needs createWsAuth options.cookie');
     if (source === 'query' && !query) throw new TypeError('sockauth: token source "query" needs createWsAuth options.allowQueryToken');
   }
-  return Object.freeze({ sources: Object.freeze([...sources]), cookie, queryParam });
+  return Object.freeze({ sources: Object.freeze([...sources]), cookie, queryParam, redactedParams: Object.freeze([queryParam]) });
 }
 
 /**
@@ -85,7 +87,7 @@ export function extractUpgradeToken(req: IncomingMessage, extraction: UpgradeTok
       if (token !== undefined) found.push(token);
     }
   } finally {
-    redactRequest(req, extraction.queryParam);
+    redactRequest(req, extraction.redactedParams);
   }
   return pickToken(found);
 }
@@ -112,8 +114,8 @@ function withoutBearer(value: string): string | undefined {
   return kept.length === 0 ? undefined : kept.join(', ');
 }
 
-function redactRequest(req: IncomingMessage, queryParam: string): void {
-  if (typeof req.url === 'string') req.url = redactUrl(req.url, [queryParam]);
+function redactRequest(req: IncomingMessage, redactedParams: readonly string[]): void {
+  if (typeof req.url === 'string') req.url = redactUrl(req.url, redactedParams);
   const protocol = req.headers['sec-websocket-protocol'];
   if (typeof protocol !== 'string' || !protocol.includes(BEARER_SUBPROTOCOL_PREFIX)) return;
   const kept = withoutBearer(protocol);

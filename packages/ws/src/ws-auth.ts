@@ -47,14 +47,6 @@ import { WsConnection } from './ws-connection.js';
 import { closeWith, sendText, wsTransport, type WsMessage } from './ws-transport.js';
 import { keptServerOptions } from './ws-internals.js';
 
-/** What the upgrade's verification decided, kept until `ws` hands over the socket. */
-interface Upgrade {
-  readonly connection: WsConnection;
-  readonly error: AuthError | undefined;
-  /** The TCP socket's 'close' listener releasing a connection whose client left before admission (removed then). */
-  readonly onSocketGone: (() => void) | undefined;
-}
-
 /** Why a connection released before it was admitted is refused, by release reason. */
 const REFUSALS: Readonly<Record<ReleaseReason, () => AuthError>> = {
   revoked: () => new AuthRevokedError(),
@@ -113,8 +105,12 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
   readonly #heartbeat: Heartbeat<WsConnection> | undefined;
   readonly #handlers = new Map<string, WsMessageHandler<never, TClaims>>();
   readonly #connectionHandlers = new Set<WsConnectionHandler<TClaims>>();
-  /** Verified upgrades whose socket `ws` has not handed over yet. */
-  readonly #upgrades = new WeakMap<IncomingMessage, Upgrade>();
+  /**
+   * What the verification of each upgrade decided, until `ws` hands its socket over: the connection, or the
+   * `AuthError` refusing it. Keyed by the request's TCP socket (one upgrade per socket), so the shared
+   * {@link #onSocketGone} finds the connection from the socket it is called on.
+   */
+  readonly #upgrades = new WeakMap<object, WsConnection | AuthError>();
   /** Every socket seen, admitted (its connection) or refused (`null`): admitting is idempotent. */
   readonly #sockets = new WeakMap<WebSocket, WsConnection | null>();
   /** Admitted connections not yet closed, for `close()` and the heartbeat. */
@@ -137,7 +133,6 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     function (this: WebSocket): void {
       const connection = self.#sockets.get(this);
       if (connection === undefined || connection === null || !self.#open.delete(connection)) return;
-      self.#heartbeat?.forget();
       self.#rooms.leaveAll(connection);
       self.#sessions.release(connection, 'disconnect');
     })(this);
@@ -145,6 +140,16 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     function (this: WebSocket, data: RawData, isBinary: boolean): void {
       const connection = self.#sockets.get(this);
       if (connection !== undefined && connection !== null) self.#onFrame(connection, data, isBinary);
+    })(this);
+  /**
+   * The TCP socket's 'close' while `ws` has not handed the socket over yet (a client that leaves then is never
+   * handed over): releases the connection. One function for every upgrade (`this` is the TCP socket), instead of a
+   * closure and a `once` wrapper per upgrade; removed at admission.
+   */
+  readonly #onSocketGone = ((self: WsAuth<TClaims>) =>
+    function (this: object): void {
+      const verified = self.#upgrades.get(this);
+      if (verified instanceof WsConnection && verified.ws === undefined) self.#sessions.release(verified, 'disconnect');
     })(this);
   #closed = false;
   /** Anonymous connections reported so far: their ids (`ws-anon-…`) in `onAnonymous`. */
@@ -175,10 +180,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     );
     this.serverOptions = Object.freeze({
       verifyClient: (info: { req: IncomingMessage }, done: (verified: boolean) => void): void => {
-        // Completed either way: a refused upgrade is closed with its code once ws hands the socket over, and one
-        // with no verification on record (an internal failure here) is refused AUTH_UNAVAILABLE there.
-        const complete = (): void => done(true);
-        this.#verify(info.req).then(complete, complete);
+        void this.#verify(info.req, done);
       },
       handleProtocols: protocolSelector(handleProtocols),
       maxPayload,
@@ -511,38 +513,40 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     }
   }
 
-  /** Verifies the upgrade's token (the request is redacted whatever happens) and keeps the outcome for `#admit`. */
-  async #verify(req: IncomingMessage): Promise<void> {
-    const connection = new WsConnection(req);
-    let error: AuthError | undefined;
-    let onSocketGone: (() => void) | undefined;
+  /**
+   * Verifies the upgrade's token (the request is redacted whatever happens), keeps the outcome for `#admit`, and
+   * completes the upgrade with `done(true)` either way: a refused upgrade is closed with its code once ws hands the
+   * socket over, and one with no verification on record (an internal failure here) is refused AUTH_UNAVAILABLE there.
+   */
+  async #verify(req: IncomingMessage, done: (verified: boolean) => void): Promise<void> {
     try {
-      if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
-      let token: string;
-      try {
-        token = extractUpgradeToken(req, this.#extraction);
-      } catch (refusal) {
-        const authError = isAuthError(refusal) ? refusal : mapVerificationError(refusal);
-        this.#sessions.reportFailure(authError, 'handshake', connection);
-        throw authError;
-      }
-      await this.#sessions.authenticate(connection, token, 'handshake');
-      // The client may leave before `ws` hands the socket over (then it never does): release it then.
+      const connection = new WsConnection(req);
       const socket = req.socket;
-      if (socket.destroyed) this.#sessions.release(connection, 'disconnect');
-      else {
-        onSocketGone = () => {
-          if (connection.ws === undefined) this.#sessions.release(connection, 'disconnect');
-        };
-        socket.once('close', onSocketGone);
+      let verified: WsConnection | AuthError = connection;
+      try {
+        if (this.#closed) throw new AuthUnavailableError('authentication is shut down');
+        let token: string;
+        try {
+          token = extractUpgradeToken(req, this.#extraction);
+        } catch (refusal) {
+          const authError = isAuthError(refusal) ? refusal : mapVerificationError(refusal);
+          this.#sessions.reportFailure(authError, 'handshake', connection);
+          throw authError;
+        }
+        await this.#sessions.authenticate(connection, token, 'handshake');
+        // The client may leave before `ws` hands the socket over (then it never does): release it then.
+        if (socket.destroyed) this.#sessions.release(connection, 'disconnect');
+        else socket.on('close', this.#onSocketGone);
+      } catch (refusal) {
+        // authenticate() reported its own refusals; the ones above were reported before they were thrown.
+        verified = isAuthError(refusal) ? refusal : mapVerificationError(refusal);
       }
-    } catch (refusal) {
-      // authenticate() reported its own refusals; the ones above were reported before they were thrown.
-      error = isAuthError(refusal) ? refusal : mapVerificationError(refusal);
+      // Every refusal of this upgrade was reported above (with its URL): the connection need not keep the request.
+      connection.forgetRequest();
+      this.#upgrades.set(socket, verified);
+    } finally {
+      done(true);
     }
-    // Every refusal of this upgrade was reported above (with its URL): the connection need not keep the request.
-    connection.forgetRequest();
-    this.#upgrades.set(req, { connection, error, onSocketGone });
   }
 
   /**
@@ -555,21 +559,23 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     // ws emits 'error' before it closes a connection for a protocol violation (a frame over maxPayload: 1009,
     // invalid UTF-8: 1007); with no listener that would crash the process. ws closes the connection itself.
     ws.on('error', ignoreError);
-    const upgrade = this.#upgrades.get(req);
-    this.#upgrades.delete(req);
-    // From now on the socket's own 'close' releases the connection: the TCP socket's listener would only hold it.
-    if (upgrade?.onSocketGone !== undefined) req.socket.removeListener('close', upgrade.onSocketGone);
-    if (upgrade === undefined || upgrade.error !== undefined) {
+    const socket = req.socket;
+    const verified = this.#upgrades.get(socket);
+    this.#upgrades.delete(socket);
+    if (!(verified instanceof WsConnection)) {
       this.#sockets.set(ws, null);
       // No verification on record: an upgrade that bypassed serverOptions.verifyClient. Refused, never let through.
-      closeWith(ws, upgrade?.error ?? new AuthUnavailableError('upgrade not verified'));
+      closeWith(ws, verified ?? new AuthUnavailableError('upgrade not verified'));
       return false;
     }
-    const connection = upgrade.connection;
-    connection.ws = ws;
+    // From now on the socket's own 'close' releases the connection: the TCP socket's listener would only hold it.
+    socket.removeListener('close', this.#onSocketGone);
+    const connection = verified;
     this.#sockets.set(ws, connection);
     // Shut down while this upgrade was being verified: nothing would check its messages.
     if (this.#closed) this.#sessions.release(connection, 'closed');
+    // Admitted from here on (a release before this line kept its reason for the refusal below).
+    connection.ws = ws;
     this.#open.add(connection);
     ws.on('close', this.#onSocketClose);
     if (!this.#sessions.has(connection)) {
@@ -579,8 +585,7 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     }
     if (this.#envelope) ws.on('message', this.#onSocketFrame);
     this.#heartbeat?.watch();
-    this.#sessions.start(connection);
-    const context = this.#sessions.contextOf(connection);
+    const context = this.#sessions.start(connection);
     if (context === undefined) return false;
     for (const handler of this.#connectionHandlers) {
       try {
@@ -655,7 +660,9 @@ export class WsAuth<TClaims extends JWTPayload = JWTPayload> {
     return {
       ...transport,
       onRelease: (connection, _context, reason) => {
-        this.#released.set(connection, reason);
+        // Read only for a connection not admitted yet (an admitted one closes with its own code): every close of a
+        // live connection passes here, and would add an entry to the map for nothing.
+        if (connection.ws === undefined) this.#released.set(connection, reason);
         this.#rooms.leaveAll(connection);
       },
     };

@@ -5,11 +5,6 @@ import type { WebSocket } from 'ws';
 /** Serials wrap below 2^30, so they stay small integers (a larger one would be a heap number per connection). */
 const SERIAL_LIMIT = 2 ** 30;
 let nextId = 0;
-/**
- * The requests of the connections being verified (for the refusal logs' URL, redacted by then): a connection holds
- * its request only until the verification is over, so a live one keeps neither the request nor a field for it.
- */
-const requests = new WeakMap<WsConnection, IncomingMessage>();
 
 /**
  * One upgrade, from its verification to its close: the session's handle. It exists before the `WebSocket` does
@@ -23,16 +18,24 @@ export class WsConnection {
   readonly path: string;
   /** The socket, once the upgrade completed and the connection was admitted. */
   ws: WebSocket | undefined;
-  /** The TCP socket under {@link ws} (the heartbeat reads how many bytes arrived on it). */
-  readonly socket: Pick<Socket, 'bytesRead'>;
+  /**
+   * The upgrade request while the upgrade is being verified (for the refusal logs' URL, redacted by then), then its
+   * TCP socket: one field for both, so a live connection keeps no request, and no map entry or field for one.
+   */
+  #held: IncomingMessage | Socket;
   /** The socket's byte count (30 low bits) when the heartbeat last pinged it; -1 before the first ping. */
   bytesAtPing = -1;
 
   constructor(req: IncomingMessage) {
     this.#serial = nextId = nextId + 1 < SERIAL_LIMIT ? nextId + 1 : 1;
-    requests.set(this, req);
-    this.socket = req.socket;
+    this.#held = req;
     this.path = pathOf(typeof req.url === 'string' ? req.url : '/');
+  }
+
+  /** The TCP socket under {@link ws} (the heartbeat reads how many bytes arrived on it). */
+  get socket(): Pick<Socket, 'bytesRead'> {
+    const held = this.#held;
+    return isRequest(held) ? held.socket : held;
   }
 
   /** A safe identifier for hooks and logs (never a token), built when asked: unique among the last 2^30 connections. */
@@ -42,13 +45,20 @@ export class WsConnection {
 
   /** The upgrade request's URL (redacted), while the upgrade is being verified; `undefined` afterwards. */
   get url(): string | undefined {
-    return requests.get(this)?.url;
+    const held = this.#held;
+    return isRequest(held) ? held.url : undefined;
   }
 
-  /** The verification is over: let the request go. */
+  /** The verification is over: let the request go (its TCP socket is kept). Idempotent. */
   forgetRequest(): void {
-    requests.delete(this);
+    const held = this.#held;
+    if (isRequest(held)) this.#held = held.socket;
   }
+}
+
+/** Whether `held` is still the request (a TCP socket has no `headers`). */
+function isRequest(held: IncomingMessage | Socket): held is IncomingMessage {
+  return (held as Partial<IncomingMessage>).headers !== undefined;
 }
 
 /**

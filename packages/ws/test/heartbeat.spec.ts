@@ -1,6 +1,8 @@
 import type { ReleaseReason } from '@sockauth/core';
 import { closeAll } from '@sockauth/testing';
+import { WebSocket } from 'ws';
 import { createWsAuth } from '../src/index';
+import { Heartbeat, type Heartbeating } from '../src/heartbeat';
 import { TestClient, startWsServer } from './support';
 import { hs256Verifier, mint } from '../../../test/support/tokens';
 
@@ -96,5 +98,27 @@ describe('ws heartbeat', () => {
     for (const heartbeat of [true, {}, { intervalMs: 100 }, { intervalMs: 600_000 }]) {
       createWsAuth({ verifier: hs256Verifier(), heartbeat }).close();
     }
+  });
+});
+
+describe('heartbeat timer', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('stops at the first beat that finds no connection open (not at each close), and pings again once one is added', () => {
+    jest.useFakeTimers();
+    const open = new Set<Heartbeating>();
+    const heartbeat = new Heartbeat(100, open);
+    heartbeat.watch();
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(100);
+    expect(jest.getTimerCount()).toBe(0);
+    const ping = jest.fn();
+    const ws = { readyState: WebSocket.OPEN, ping, terminate: jest.fn() } as unknown as WebSocket;
+    open.add({ ws, socket: { bytesRead: 0 }, bytesAtPing: -1 });
+    heartbeat.watch();
+    jest.advanceTimersByTime(100);
+    expect(ping).toHaveBeenCalledTimes(1);
+    heartbeat.stop();
+    expect(jest.getTimerCount()).toBe(0);
   });
 });
